@@ -1,0 +1,1 @@
+//! Shared helpers for the benches and the load generator (filled in by later issues).

@@ -1,0 +1,117 @@
+//! Agents, visitors and their sessions.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AdminId, CustomerId};
+use crate::values::{DisplayName, Email, Metadata, UserAgent, VisitorIdentifier};
+
+/// Which conversations an agent may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConversationScope {
+    /// Every conversation (the default).
+    #[default]
+    All,
+    /// Only conversations assigned to this agent.
+    Assigned,
+}
+
+/// What an agent may do; the seed's `permissions` JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permissions {
+    /// Which conversations the agent sees.
+    pub scope: ConversationScope,
+    /// Close, reopen, assign, write private notes, delete (default on).
+    pub manage_conversations: bool,
+    /// Create and disable agents (default off).
+    pub manage_admins: bool,
+}
+
+impl Default for Permissions {
+    fn default() -> Self {
+        Self { scope: ConversationScope::All, manage_conversations: true, manage_admins: false }
+    }
+}
+
+impl Permissions {
+    /// Everything: what the first agent of an installation gets.
+    pub const OWNER: Permissions = Permissions {
+        scope: ConversationScope::All,
+        manage_conversations: true,
+        manage_admins: true,
+    };
+}
+
+/// An agent account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Admin {
+    /// Identity.
+    pub id: AdminId,
+    /// Login name, unique, lower-cased.
+    pub email: Email,
+    /// Shown to colleagues.
+    pub name: DisplayName,
+    /// A PHC-format password hash (argon2id, computed by the HTTP layer).
+    pub password_hash: String,
+    /// What the agent may do.
+    pub permissions: Permissions,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// A disabled agent cannot log in and has no sessions.
+    pub disabled: bool,
+}
+
+/// A website visitor (the seed's customer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Identity.
+    pub id: CustomerId,
+    /// The embedding site's id for the visitor, when it passed one.
+    pub identifier: Option<VisitorIdentifier>,
+    /// Whether `identifier` came with a valid HMAC.
+    pub verified: bool,
+    /// The browser's user agent.
+    pub user_agent: Option<UserAgent>,
+    /// Coarse location, as the embedder supplies it.
+    pub location_data: Metadata,
+    /// First visit.
+    pub first_seen: DateTime<Utc>,
+}
+
+/// SHA-256 of a bearer token: the only form in which tokens are stored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Enough to tell hashes apart in logs, not enough to be useful to an attacker.
+        write!(f, "TokenHash({:02x}{:02x}…)", self.0[0], self.0[1])
+    }
+}
+
+/// Whose session it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "lowercase")]
+pub enum SessionSubject {
+    /// An agent's login.
+    Admin(AdminId),
+    /// A visitor's widget session.
+    Visitor(CustomerId),
+}
+
+/// A bearer-token session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Hash of the token.
+    pub token_hash: TokenHash,
+    /// Owner.
+    pub subject: SessionSubject,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// After this instant the token is refused.
+    pub expires_at: DateTime<Utc>,
+}

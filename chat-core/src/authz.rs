@@ -1,0 +1,229 @@
+//! The authorization policy: one pure function over (principal, action, facts), used by
+//! every entry point through the engine.
+//!
+//! Rate limits named in the design's table (sessions per IP, conversations per session) are
+//! enforced by the HTTP layer, which sees addresses; everything else is decided here.
+
+use crate::accounts::{ConversationScope, Permissions};
+use crate::error::{Conflict, Error};
+use crate::ids::{AdminId, CustomerId};
+use crate::model::{Actor, Conversation, UserRef};
+use crate::status::ConversationStatus;
+
+/// Who is asking, as established by the server-side session (never by a request field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// No session.
+    Anonymous,
+    /// A visitor's widget session.
+    Visitor(CustomerId),
+    /// A logged-in agent, with the permissions read at authentication.
+    Admin {
+        /// The agent.
+        id: AdminId,
+        /// What they may do.
+        permissions: Permissions,
+    },
+    /// The embedding application itself (CLI, automation); never derived from a request.
+    System,
+}
+
+impl Principal {
+    /// The actor this principal writes as, if it may write at all.
+    pub fn actor(&self) -> Option<Actor> {
+        match *self {
+            Self::Anonymous => None,
+            Self::Visitor(id) => Some(Actor::Customer(id)),
+            Self::Admin { id, .. } => Some(Actor::Admin(id)),
+            Self::System => Some(Actor::System),
+        }
+    }
+
+    /// The person behind the principal, for read cursors.
+    pub fn user(&self) -> Option<UserRef> {
+        self.actor().and_then(|actor| actor.user())
+    }
+}
+
+/// What the principal wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Get a visitor session.
+    CreateVisitorSession,
+    /// Start a conversation.
+    CreateConversation,
+    /// List conversations (the engine scopes the list to what the principal may read).
+    ListConversations,
+    /// Read a conversation, its messages, events and attachments.
+    ReadConversation,
+    /// Join a conversation's live room.
+    JoinRoom,
+    /// Send a public message.
+    SendMessage,
+    /// Upload a file.
+    UploadFile,
+    /// Move the read cursor.
+    MarkRead,
+    /// Send a typing indicator.
+    SendTyping,
+    /// See private notes.
+    SeePrivateNotes,
+    /// Write a private note.
+    WritePrivateNote,
+    /// Close or reopen.
+    ChangeStatus,
+    /// Assign or unassign.
+    Assign,
+    /// Delete a conversation and everything in it.
+    DeleteConversation,
+    /// Create, change or disable agents.
+    ManageAdmins,
+}
+
+impl Action {
+    /// Whether the action is about one conversation (and so needs its facts).
+    pub fn targets_conversation(self) -> bool {
+        !matches!(
+            self,
+            Self::CreateVisitorSession
+                | Self::CreateConversation
+                | Self::ListConversations
+                | Self::ManageAdmins
+        )
+    }
+}
+
+/// The conversation facts the policy looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationFacts {
+    /// Its visitor.
+    pub customer_id: CustomerId,
+    /// Its assignee.
+    pub assignee: Option<AdminId>,
+    /// Its status.
+    pub status: ConversationStatus,
+}
+
+impl From<&Conversation> for ConversationFacts {
+    fn from(conversation: &Conversation) -> Self {
+        Self {
+            customer_id: conversation.customer_id,
+            assignee: conversation.assignee,
+            status: conversation.status,
+        }
+    }
+}
+
+/// Embedder choices the policy depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// Whether a visitor's message reopens their closed conversation (default: no).
+    pub customer_may_reopen: bool,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// No session.
+    Unauthenticated,
+    /// The conversation does not exist *or* the principal may not read it: one answer for
+    /// both, so nobody learns which.
+    NotFound,
+    /// The principal may read the conversation but not do this.
+    Forbidden(&'static str),
+    /// The conversation is closed and this write may not reopen it.
+    Closed,
+}
+
+impl From<Denial> for Error {
+    fn from(denial: Denial) -> Self {
+        match denial {
+            Denial::Unauthenticated => Error::Unauthenticated,
+            Denial::NotFound => Error::NotFound("conversation"),
+            Denial::Forbidden(reason) => Error::PermissionDenied(reason),
+            Denial::Closed => Conflict::ConversationClosed.into(),
+        }
+    }
+}
+
+/// Decides whether `principal` may do `action`.
+///
+/// `conversation` is the target's facts for conversation actions (`None`: it does not
+/// exist); it is ignored for the others.
+pub fn authorize(
+    principal: &Principal,
+    action: Action,
+    conversation: Option<&ConversationFacts>,
+    policy: &Policy,
+) -> Result<(), Denial> {
+    match *principal {
+        Principal::Anonymous => match action {
+            Action::CreateVisitorSession => Ok(()),
+            _ => Err(Denial::Unauthenticated),
+        },
+        Principal::Visitor(me) => authorize_visitor(me, action, conversation, policy),
+        Principal::Admin { id, permissions } => authorize_admin(id, &permissions, action, conversation),
+        Principal::System => match conversation {
+            None if action.targets_conversation() => Err(Denial::NotFound),
+            _ => Ok(()),
+        },
+    }
+}
+
+fn authorize_visitor(
+    me: CustomerId,
+    action: Action,
+    conversation: Option<&ConversationFacts>,
+    policy: &Policy,
+) -> Result<(), Denial> {
+    if !action.targets_conversation() {
+        return match action {
+            Action::ManageAdmins => Err(Denial::Forbidden("visitors cannot manage agents")),
+            _ => Ok(()),
+        };
+    }
+    let facts = conversation.filter(|c| c.customer_id == me).ok_or(Denial::NotFound)?;
+    match action {
+        Action::ReadConversation | Action::JoinRoom | Action::MarkRead | Action::SendTyping => Ok(()),
+        Action::SendMessage | Action::UploadFile => match facts.status {
+            ConversationStatus::Waiting | ConversationStatus::Active => Ok(()),
+            ConversationStatus::Closed if policy.customer_may_reopen => Ok(()),
+            ConversationStatus::Closed => Err(Denial::Closed),
+        },
+        _ => Err(Denial::Forbidden("only agents may do this")),
+    }
+}
+
+fn authorize_admin(
+    me: AdminId,
+    permissions: &Permissions,
+    action: Action,
+    conversation: Option<&ConversationFacts>,
+) -> Result<(), Denial> {
+    if !action.targets_conversation() {
+        return match action {
+            Action::CreateConversation => Err(Denial::Forbidden("visitors start conversations")),
+            Action::ManageAdmins if !permissions.manage_admins => {
+                Err(Denial::Forbidden("requires the manage_admins permission"))
+            }
+            _ => Ok(()),
+        };
+    }
+    let facts = conversation
+        .filter(|c| permissions.scope == ConversationScope::All || c.assignee == Some(me))
+        .ok_or(Denial::NotFound)?;
+    match action {
+        Action::SendMessage | Action::UploadFile if facts.status == ConversationStatus::Closed => {
+            Err(Denial::Closed)
+        }
+        Action::ChangeStatus
+        | Action::Assign
+        | Action::WritePrivateNote
+        | Action::DeleteConversation
+            if !permissions.manage_conversations =>
+        {
+            Err(Denial::Forbidden("requires the manage_conversations permission"))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,132 @@
+//! The broadcast contract: publish a signal to a topic, subscribe to a topic as a stream.
+//!
+//! # Contract
+//!
+//! - The engine publishes a persisted event only after its durable write, so nothing
+//!   delivered was not stored.
+//! - Delivery is best effort and may lag: a subscriber that falls behind receives
+//!   [`Delivery::Lagged`] and must resync from the store by `seq`
+//!   ([`ConversationFeed`](crate::feed::ConversationFeed) does this). Publishers are never
+//!   blocked by slow subscribers.
+//! - Order between concurrent publishers is not guaranteed; events carry `seq` for that.
+
+mod local;
+
+pub use local::LocalBroadcaster;
+
+use std::fmt::Debug;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_core::Stream;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::event::Event;
+use crate::ids::{AdminId, ConversationId, Seq};
+use crate::model::{Actor, UserRef};
+
+/// Where a signal goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "camelCase")]
+pub enum Topic {
+    /// Everyone in one conversation's live room.
+    Conversation(ConversationId),
+    /// The agents' inbox: new conversations, new messages, updates.
+    Inbox,
+    /// Agent presence.
+    Presence,
+}
+
+/// What travels over the broadcaster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Signal {
+    /// A persisted log event.
+    Event {
+        /// The event.
+        event: Event,
+    },
+    /// Someone is (or stopped) typing. Ephemeral.
+    Typing {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Who.
+        actor: Actor,
+        /// Started or stopped.
+        is_typing: bool,
+    },
+    /// A read cursor moved.
+    Read {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Whose cursor.
+        reader: UserRef,
+        /// Where it is now.
+        last_read_seq: Seq,
+    },
+    /// An agent came online or went offline. Ephemeral.
+    Presence {
+        /// The agent.
+        admin_id: AdminId,
+        /// Online now.
+        online: bool,
+    },
+    /// Something changed that agents' inbox lists show.
+    Inbox {
+        /// The update.
+        update: InboxUpdate,
+    },
+}
+
+/// An inbox notification for agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxUpdate {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// What happened.
+    pub kind: InboxKind,
+    /// Its assignee after the change (restricted agents see only their own).
+    pub assignee: Option<AdminId>,
+    /// Its `last_seq` after the change.
+    pub seq: Seq,
+}
+
+/// The inbox change kinds of the wire contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum InboxKind {
+    /// A new conversation.
+    Created,
+    /// A new message.
+    Message,
+    /// Status or assignment changed.
+    Updated,
+}
+
+/// One item of a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// A signal, shared between all subscribers.
+    Signal(Arc<Signal>),
+    /// Signals were dropped because this subscriber fell behind: resync from the store.
+    Lagged,
+}
+
+/// A live subscription to one topic.
+pub type Subscription = Pin<Box<dyn Stream<Item = Delivery> + Send>>;
+
+/// Fans signals out to subscribers, within one process or across nodes.
+#[async_trait]
+pub trait Broadcaster: Debug + Send + Sync + 'static {
+    /// Sends `signal` to the current subscribers of `topic`. Never waits for subscribers.
+    async fn publish(&self, topic: Topic, signal: Signal) -> Result<()>;
+
+    /// Subscribes to `topic`; signals published after this returns are delivered.
+    async fn subscribe(&self, topic: Topic) -> Result<Subscription>;
+}
+
+/// A broadcaster chosen at run time: `Arc<DynBroadcaster>`.
+pub type DynBroadcaster = dyn Broadcaster;

@@ -1,0 +1,172 @@
+//! Visitors, agents and bearer-token sessions.
+
+use chrono::{Duration, Utc};
+
+use crate::accounts::{Admin, Customer, Permissions, Session, SessionSubject, TokenHash};
+use crate::authz::{Action, Principal};
+use crate::engine::{ChatEngine, now};
+use crate::error::{Error, Result};
+use crate::ids::{AdminId, CustomerId};
+use crate::values::{DisplayName, Email, Metadata, UserAgent, VisitorIdentifier};
+
+/// A visitor session request, after the HTTP layer checked the identity HMAC.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewVisitor {
+    /// The site's id for the visitor, only when its HMAC verified: an unverified identifier
+    /// is never used, so nobody can claim another visitor's history.
+    pub verified_identifier: Option<VisitorIdentifier>,
+    /// The browser's user agent.
+    pub user_agent: Option<UserAgent>,
+    /// Coarse location.
+    pub location_data: Metadata,
+}
+
+/// A new agent account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAdmin {
+    /// Login email.
+    pub email: Email,
+    /// Display name.
+    pub name: DisplayName,
+    /// PHC-format password hash (argon2id).
+    pub password_hash: String,
+    /// What they may do.
+    pub permissions: Permissions,
+}
+
+impl ChatEngine {
+    /// Finds or creates the visitor for a widget session: a verified identifier finds the
+    /// same visitor again; otherwise a new visitor is created.
+    pub async fn create_visitor(&self, principal: &Principal, new: NewVisitor) -> Result<Customer> {
+        self.allowed(principal, Action::CreateVisitorSession)?;
+        if let Some(identifier) = &new.verified_identifier {
+            if let Some(known) = self.store.find_customer_by_identifier(identifier).await? {
+                return Ok(known);
+            }
+        }
+        let customer = Customer {
+            id: CustomerId::new(),
+            verified: new.verified_identifier.is_some(),
+            identifier: new.verified_identifier,
+            user_agent: new.user_agent,
+            location_data: Metadata::parse(new.location_data.into(), &self.config.limits)?,
+            first_seen: now(),
+        };
+        match self.store.create_customer(&customer).await {
+            // Two first visits with one identifier raced: both get the one that won.
+            Err(Error::AlreadyExists(_)) if customer.identifier.is_some() => {
+                let identifier = customer.identifier.as_ref().ok_or(Error::NotFound("customer"))?;
+                self.store.find_customer_by_identifier(identifier).await?.ok_or(Error::NotFound("customer"))
+            }
+            Err(error) => Err(error),
+            Ok(()) => Ok(customer),
+        }
+    }
+
+    /// A visitor record: visitors see their own, agents see any.
+    pub async fn get_customer(&self, principal: &Principal, id: CustomerId) -> Result<Customer> {
+        let allowed = match principal {
+            Principal::Visitor(me) => *me == id,
+            Principal::Admin { .. } | Principal::System => true,
+            Principal::Anonymous => return Err(Error::Unauthenticated),
+        };
+        let customer = self.store.get_customer(id).await?.filter(|_| allowed);
+        customer.ok_or(Error::NotFound("customer"))
+    }
+
+    /// Creates an agent (permission `manage_admins`, or the system for the first one).
+    pub async fn create_admin(&self, principal: &Principal, new: NewAdmin) -> Result<Admin> {
+        self.allowed(principal, Action::ManageAdmins)?;
+        let admin = Admin {
+            id: AdminId::new(),
+            email: new.email,
+            name: new.name,
+            password_hash: new.password_hash,
+            permissions: new.permissions,
+            created_at: now(),
+            disabled: false,
+        };
+        self.store.create_admin(&admin).await?;
+        Ok(admin)
+    }
+
+    /// All agents.
+    pub async fn list_admins(&self, principal: &Principal) -> Result<Vec<Admin>> {
+        self.allowed(principal, Action::ManageAdmins)?;
+        self.store.list_admins().await
+    }
+
+    /// Changes an agent's permissions.
+    pub async fn set_admin_permissions(
+        &self,
+        principal: &Principal,
+        id: AdminId,
+        permissions: Permissions,
+    ) -> Result<Admin> {
+        self.update_admin(principal, id, |admin| admin.permissions = permissions).await
+    }
+
+    /// Replaces an agent's password hash and ends their sessions.
+    pub async fn set_admin_password(&self, principal: &Principal, id: AdminId, password_hash: String) -> Result<Admin> {
+        let admin = self.update_admin(principal, id, |admin| admin.password_hash = password_hash).await?;
+        self.store.delete_admin_sessions(id).await?;
+        Ok(admin)
+    }
+
+    /// Disables (or re-enables) an agent. Disabling ends their sessions; agents cannot
+    /// disable themselves.
+    pub async fn set_admin_disabled(&self, principal: &Principal, id: AdminId, disabled: bool) -> Result<Admin> {
+        if disabled && matches!(principal, Principal::Admin { id: me, .. } if *me == id) {
+            return Err(Error::PermissionDenied("agents cannot disable themselves"));
+        }
+        let admin = self.update_admin(principal, id, |admin| admin.disabled = disabled).await?;
+        if disabled {
+            self.store.delete_admin_sessions(id).await?;
+        }
+        Ok(admin)
+    }
+
+    /// The agent with this email, for the login check (which the HTTP layer does with the
+    /// password hash). Disabled agents are not found.
+    pub async fn find_admin_for_login(&self, email: &Email) -> Result<Option<Admin>> {
+        Ok(self.store.find_admin_by_email(email).await?.filter(|admin| !admin.disabled))
+    }
+
+    /// Stores a session for a token whose hash the caller computed.
+    pub async fn open_session(&self, subject: SessionSubject, token_hash: TokenHash, ttl: Duration) -> Result<Session> {
+        let created_at = now();
+        let session = Session { token_hash, subject, created_at, expires_at: created_at + ttl };
+        self.store.create_session(&session).await?;
+        Ok(session)
+    }
+
+    /// The principal behind a token hash. Unknown, expired and revoked tokens, and tokens
+    /// of disabled agents, are `Unauthenticated`.
+    pub async fn authenticate(&self, token_hash: &TokenHash) -> Result<Principal> {
+        let session = self.store.get_session(token_hash).await?.ok_or(Error::Unauthenticated)?;
+        if session.expires_at <= Utc::now() {
+            self.store.delete_session(token_hash).await?;
+            return Err(Error::Unauthenticated);
+        }
+        match session.subject {
+            SessionSubject::Visitor(id) => Ok(Principal::Visitor(id)),
+            SessionSubject::Admin(id) => match self.store.get_admin(id).await? {
+                Some(admin) if !admin.disabled => Ok(Principal::Admin { id, permissions: admin.permissions }),
+                _ => Err(Error::Unauthenticated),
+            },
+        }
+    }
+
+    /// Ends a session (logout). Returns whether it existed.
+    pub async fn revoke_session(&self, token_hash: &TokenHash) -> Result<bool> {
+        self.store.delete_session(token_hash).await
+    }
+
+    async fn update_admin(&self, principal: &Principal, id: AdminId, change: impl FnOnce(&mut Admin)) -> Result<Admin> {
+        self.allowed(principal, Action::ManageAdmins)?;
+        let mut admin = self.store.get_admin(id).await?.ok_or(Error::NotFound("admin"))?;
+        change(&mut admin);
+        self.store.update_admin(&admin).await?;
+        Ok(admin)
+    }
+}

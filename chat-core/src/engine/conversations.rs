@@ -1,0 +1,158 @@
+//! Starting, listing, reading, assigning, closing and deleting conversations.
+
+use std::net::IpAddr;
+
+use crate::accounts::ConversationScope;
+use crate::authz::{Action, Principal};
+use crate::engine::{ChatEngine, now, page_limit};
+use crate::error::{Error, Result};
+use crate::ids::{AdminId, ConversationId};
+use crate::log::{self, Command, NewConversation};
+use crate::model::{Conversation, Participant, UserRef};
+use crate::status::ConversationStatus;
+use crate::store::{ConversationPage, ConversationQuery, ListCursor, ListScope};
+use crate::values::Metadata;
+
+/// Default and largest list page.
+const LIST_DEFAULT: usize = 20;
+const LIST_MAX: usize = 100;
+
+/// A visitor starts a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StartConversation {
+    /// Embedder data (validated against the metadata cap).
+    pub metadata: Metadata,
+    /// The visitor's address as the HTTP layer saw it.
+    pub customer_ip: Option<IpAddr>,
+}
+
+/// A list request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// Only this status.
+    pub status: Option<ConversationStatus>,
+    /// Continue after this cursor.
+    pub after: Option<ListCursor>,
+    /// Page size (default 20, at most 100).
+    pub limit: Option<usize>,
+}
+
+impl ChatEngine {
+    /// A visitor starts a conversation (status `waiting`, seq 1 = `Created`).
+    pub async fn start_conversation(
+        &self,
+        principal: &Principal,
+        request: StartConversation,
+    ) -> Result<Conversation> {
+        self.allowed(principal, Action::CreateConversation)?;
+        let Principal::Visitor(customer_id) = *principal else {
+            return Err(Error::PermissionDenied("only visitors start conversations"));
+        };
+        let metadata = Metadata::parse(request.metadata.into(), &self.config.limits)?;
+        let new = NewConversation {
+            id: ConversationId::new(),
+            customer_id,
+            customer_ip: request.customer_ip,
+            metadata,
+        };
+        let commit = log::plan_create(new, now());
+        self.store.create_conversation(&commit).await?;
+        self.announce(&commit).await;
+        Ok(commit.conversation)
+    }
+
+    /// One conversation, if the principal may read it (else `NotFound`, whichever the reason).
+    pub async fn get_conversation(&self, principal: &Principal, id: ConversationId) -> Result<Conversation> {
+        self.authorized(principal, Action::ReadConversation, id).await
+    }
+
+    /// Its participants.
+    pub async fn participants(&self, principal: &Principal, id: ConversationId) -> Result<Vec<Participant>> {
+        self.authorized(principal, Action::ReadConversation, id).await?;
+        self.store.participants(id).await
+    }
+
+    /// The conversations the principal may read, newest activity first, with the principal's
+    /// unread figures.
+    pub async fn list_conversations(
+        &self,
+        principal: &Principal,
+        request: ListRequest,
+    ) -> Result<ConversationPage> {
+        self.allowed(principal, Action::ListConversations)?;
+        let scope = match *principal {
+            Principal::Visitor(customer) => ListScope::Customer(customer),
+            Principal::Admin { id, permissions } if permissions.scope == ConversationScope::Assigned => {
+                ListScope::AssignedTo(id)
+            }
+            Principal::Admin { .. } | Principal::System => ListScope::All,
+            Principal::Anonymous => return Err(Error::Unauthenticated),
+        };
+        let query = ConversationQuery {
+            scope,
+            status: request.status,
+            reader: principal.user(),
+            after: request.after,
+            limit: page_limit(request.limit, LIST_DEFAULT, LIST_MAX)?,
+        };
+        self.store.list_conversations(&query).await
+    }
+
+    /// An agent joins (takes part in) a conversation; a waiting one becomes active.
+    pub async fn join_conversation(&self, principal: &Principal, id: ConversationId) -> Result<Conversation> {
+        self.authorized(principal, Action::JoinRoom, id).await?;
+        let user = agent(principal)?;
+        Ok(self.commit(id, Command::Join { user }).await?.conversation)
+    }
+
+    /// An agent stops taking part in a conversation.
+    pub async fn leave_conversation(&self, principal: &Principal, id: ConversationId) -> Result<Conversation> {
+        self.authorized(principal, Action::JoinRoom, id).await?;
+        let user = agent(principal)?;
+        Ok(self.commit(id, Command::Leave { user }).await?.conversation)
+    }
+
+    /// An agent closes or reopens a conversation.
+    pub async fn set_status(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        to: ConversationStatus,
+    ) -> Result<Conversation> {
+        self.authorized(principal, Action::ChangeStatus, id).await?;
+        let by = principal.actor().ok_or(Error::Unauthenticated)?;
+        Ok(self.commit(id, Command::SetStatus { to, by }).await?.conversation)
+    }
+
+    /// An agent assigns the conversation to an enabled agent, or unassigns it.
+    pub async fn assign(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        assignee: Option<AdminId>,
+    ) -> Result<Conversation> {
+        self.authorized(principal, Action::Assign, id).await?;
+        if let Some(admin) = assignee {
+            let target = self.store.get_admin(admin).await?;
+            if target.is_none_or(|a| a.disabled) {
+                return Err(Error::NotFound("admin"));
+            }
+        }
+        let by = principal.actor().ok_or(Error::Unauthenticated)?;
+        Ok(self.commit(id, Command::Assign { assignee, by }).await?.conversation)
+    }
+
+    /// Deletes a conversation and everything in it.
+    pub async fn delete_conversation(&self, principal: &Principal, id: ConversationId) -> Result<()> {
+        self.authorized(principal, Action::DeleteConversation, id).await?;
+        self.store.delete_conversation(id).await
+    }
+}
+
+/// The agent behind a principal, for joins and leaves.
+fn agent(principal: &Principal) -> Result<UserRef> {
+    match principal {
+        Principal::Admin { id, .. } => Ok(UserRef::Admin(*id)),
+        _ => Err(Error::PermissionDenied("only agents join conversations")),
+    }
+}

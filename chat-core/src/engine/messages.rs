@@ -1,0 +1,226 @@
+//! Sending messages and notes, uploading files, reading history and the event log, and
+//! moving read cursors.
+
+use chrono::{DateTime, Utc};
+
+use crate::authz::{Action, Principal};
+use crate::broadcast::{Signal, Topic};
+use crate::engine::{ChatEngine, audience, now, page_limit};
+use crate::error::{Error, InvalidInput, Result};
+use crate::event::{Audience, Event};
+use crate::ids::{AttachmentId, ConversationId, MessageId, Seq};
+use crate::log::{AppendOutcome, Command, NewMessage};
+use crate::model::{Attachment, FileType, Message};
+use crate::read;
+use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
+
+const HISTORY_DEFAULT: usize = 50;
+const HISTORY_MAX: usize = 100;
+const EVENTS_DEFAULT: usize = 100;
+const EVENTS_MAX: usize = 500;
+/// Most files one message may carry.
+const MAX_ATTACHMENTS: usize = 10;
+
+/// A message to send. The sender is always the principal, never a request field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendMessage {
+    /// Where.
+    pub conversation_id: ConversationId,
+    /// The text (checked again against the configured size limit).
+    pub body: MessageBody,
+    /// Makes retries idempotent.
+    pub client_message_id: Option<ClientMessageId>,
+    /// The client's clock, kept as metadata only.
+    pub client_timestamp: Option<DateTime<Utc>>,
+    /// Files uploaded earlier by the same sender to the same conversation.
+    pub attachment_ids: Vec<AttachmentId>,
+    /// A private note (agents with `manage_conversations` only).
+    pub private: bool,
+    /// Embedder data.
+    pub metadata: Metadata,
+}
+
+impl SendMessage {
+    /// A plain message with no options.
+    pub fn text(conversation_id: ConversationId, body: MessageBody) -> Self {
+        Self {
+            conversation_id,
+            body,
+            client_message_id: None,
+            client_timestamp: None,
+            attachment_ids: Vec::new(),
+            private: false,
+            metadata: Metadata::default(),
+        }
+    }
+}
+
+/// The result of a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The stored message (the original one, for a retry).
+    pub message: Message,
+    /// `false` when this was a retry of an earlier send.
+    pub created: bool,
+}
+
+/// A file whose bytes the caller has already stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    /// Its id (the blob's key).
+    pub id: AttachmentId,
+    /// Where it is uploaded.
+    pub conversation_id: ConversationId,
+    /// Image or document, as decided from the content.
+    pub file_type: FileType,
+    /// MIME type decided from the content.
+    pub content_type: String,
+    /// Size in bytes.
+    pub file_size: u64,
+    /// Name as uploaded.
+    pub file_name: FileName,
+}
+
+/// A page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePage {
+    /// Messages, newest first.
+    pub messages: Vec<Message>,
+    /// Whether older messages remain.
+    pub has_more: bool,
+}
+
+/// A page of the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    /// Visible events, ascending.
+    pub events: Vec<Event>,
+    /// The seq to pass as `since` for the next page (it counts events the principal may
+    /// not see, so none is ever fetched twice).
+    pub last_seq: Seq,
+    /// Whether more events follow.
+    pub has_more: bool,
+}
+
+impl ChatEngine {
+    /// Sends a message (or, with `private`, a note) as the principal.
+    ///
+    /// Returns after the write is durable; a retry with the same `client_message_id` returns
+    /// the original message with `created: false` and announces nothing.
+    pub async fn send_message(&self, principal: &Principal, request: SendMessage) -> Result<Sent> {
+        let action = if request.private { Action::WritePrivateNote } else { Action::SendMessage };
+        self.authorized(principal, action, request.conversation_id).await?;
+        let sender = principal.actor().ok_or(Error::Unauthenticated)?;
+        if request.attachment_ids.len() > MAX_ATTACHMENTS {
+            let problem = format!("at most {MAX_ATTACHMENTS} files per message");
+            return Err(InvalidInput::new("attachmentIds", problem).into());
+        }
+        let message = NewMessage {
+            id: MessageId::new(),
+            sender,
+            body: MessageBody::parse(String::from(request.body), &self.config.limits)?,
+            client_message_id: request.client_message_id,
+            client_timestamp: request.client_timestamp,
+            private: request.private,
+            attachment_ids: request.attachment_ids,
+            metadata: Metadata::parse(request.metadata.into(), &self.config.limits)?,
+        };
+        let customer_may_reopen = self.config.policy.customer_may_reopen;
+        let command = Command::SendMessage { message, customer_may_reopen };
+        match self.append(request.conversation_id, command).await? {
+            AppendOutcome::Duplicate(message) => Ok(Sent { message, created: false }),
+            AppendOutcome::Committed(commit) => {
+                let message = commit.message.ok_or(Error::NotFound("message"))?;
+                Ok(Sent { message, created: true })
+            }
+        }
+    }
+
+    /// Records a file the caller has stored, as an `AttachmentAdded` event.
+    pub async fn add_attachment(&self, principal: &Principal, new: NewAttachment) -> Result<Attachment> {
+        self.authorized(principal, Action::UploadFile, new.conversation_id).await?;
+        let uploader = principal.actor().ok_or(Error::Unauthenticated)?;
+        let attachment = Attachment {
+            id: new.id,
+            conversation_id: new.conversation_id,
+            message_id: None,
+            uploader,
+            file_type: new.file_type,
+            content_type: new.content_type,
+            file_size: new.file_size,
+            file_name: new.file_name,
+            private: false,
+            uploaded_at: now(),
+        };
+        let command = Command::AddAttachment { attachment: attachment.clone() };
+        self.commit(new.conversation_id, command).await?;
+        Ok(attachment)
+    }
+
+    /// An attachment the principal may download. "Missing" and "not yours" are the same
+    /// `NotFound`.
+    pub async fn get_attachment(&self, principal: &Principal, id: AttachmentId) -> Result<Attachment> {
+        let hidden = || Error::NotFound("attachment");
+        let attachment = self.store.get_attachment(id).await?.ok_or_else(hidden)?;
+        let read = self.authorized(principal, Action::ReadConversation, attachment.conversation_id);
+        read.await.map_err(|_| hidden())?;
+        let visible = audience(principal) == Audience::Staff || attachment.visible_to_customer();
+        visible.then_some(attachment).ok_or_else(hidden)
+    }
+
+    /// History, newest first, before `before` (from the end when `None`).
+    pub async fn history(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        before: Option<Seq>,
+        limit: Option<usize>,
+    ) -> Result<MessagePage> {
+        self.authorized(principal, Action::ReadConversation, id).await?;
+        let limit = page_limit(limit, HISTORY_DEFAULT, HISTORY_MAX)?;
+        let mut messages = self.store.messages_before(id, before, limit + 1, audience(principal)).await?;
+        let has_more = messages.len() > limit;
+        messages.truncate(limit);
+        Ok(MessagePage { messages, has_more })
+    }
+
+    /// The events after `since` that the principal may see, ascending.
+    pub async fn events_since(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        since: Seq,
+        limit: Option<usize>,
+    ) -> Result<EventPage> {
+        let conversation = self.authorized(principal, Action::ReadConversation, id).await?;
+        if since > conversation.last_seq {
+            return Err(InvalidInput::new("since", "is past the end of the conversation").into());
+        }
+        let limit = page_limit(limit, EVENTS_DEFAULT, EVENTS_MAX)?;
+        let mut events = self.store.events_since(id, since, limit + 1).await?;
+        let has_more = events.len() > limit;
+        events.truncate(limit);
+        let last_seq = events.last().map_or(since, |e| e.seq);
+        events.retain(|e| e.visible_to(audience(principal)));
+        Ok(EventPage { events, last_seq, has_more })
+    }
+
+    /// Moves the principal's read cursor to `seq` (clamped to the log's end; never back) and
+    /// tells the room. Returns the cursor after the move.
+    pub async fn mark_read(&self, principal: &Principal, id: ConversationId, seq: Seq) -> Result<Seq> {
+        let conversation = self.authorized(principal, Action::MarkRead, id).await?;
+        let reader = principal.user().ok_or(Error::PermissionDenied("only people have read state"))?;
+        let target = read::clamp_read(seq, &conversation);
+        let last_read_seq = self.store.advance_read_cursor(id, reader, target).await?;
+        let signal = Signal::Read { conversation_id: id, reader, last_read_seq };
+        self.publish(Topic::Conversation(id), signal).await;
+        Ok(last_read_seq)
+    }
+
+    /// How many messages the principal has unread in the conversation.
+    pub async fn unread_count(&self, principal: &Principal, id: ConversationId) -> Result<u64> {
+        self.authorized(principal, Action::ReadConversation, id).await?;
+        let reader = principal.user().ok_or(Error::PermissionDenied("only people have read state"))?;
+        self.store.unread_count(id, reader).await
+    }
+}

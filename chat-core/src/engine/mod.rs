@@ -1,0 +1,152 @@
+//! `ChatEngine`: the service embedders call. Every call follows one path:
+//! authorize → validate → store (durably) → broadcast.
+
+mod accounts;
+mod conversations;
+mod messages;
+mod realtime;
+
+pub use accounts::{NewAdmin, NewVisitor};
+pub use conversations::{ListRequest, StartConversation};
+pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::authz::{self, Action, ConversationFacts, Policy, Principal};
+use crate::broadcast::{DynBroadcaster, InboxKind, InboxUpdate, Signal, Topic};
+use crate::error::{Error, InvalidInput, Result};
+use crate::event::{Audience, EventKind};
+use crate::ids::ConversationId;
+use crate::log::{AppendOutcome, AppendRequest, Command, Commit};
+use crate::model::Conversation;
+use crate::store::DynChatStore;
+use crate::values::Limits;
+
+/// Embedder choices for the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EngineConfig {
+    /// Size limits for bodies and metadata.
+    pub limits: Limits,
+    /// Policy switches (e.g. whether customers may reopen).
+    pub policy: Policy,
+}
+
+/// The chat service: cheap to clone, share it between handlers.
+#[derive(Debug, Clone)]
+pub struct ChatEngine {
+    store: Arc<DynChatStore>,
+    broadcaster: Arc<DynBroadcaster>,
+    config: EngineConfig,
+}
+
+impl ChatEngine {
+    /// An engine over a store and a broadcaster.
+    pub fn new(store: Arc<DynChatStore>, broadcaster: Arc<DynBroadcaster>, config: EngineConfig) -> Self {
+        Self { store, broadcaster, config }
+    }
+
+    /// The store, for embedders that need direct (unauthorized) access, e.g. migrations.
+    pub fn store(&self) -> &Arc<DynChatStore> {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Loads a conversation and checks that `principal` may do `action` on it.
+    async fn authorized(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: ConversationId,
+    ) -> Result<Conversation> {
+        let conversation = self.store.get_conversation(id).await?;
+        let facts = conversation.as_ref().map(ConversationFacts::from);
+        authz::authorize(principal, action, facts.as_ref(), &self.config.policy)?;
+        conversation.ok_or(Error::NotFound("conversation"))
+    }
+
+    /// Checks an action that targets no conversation.
+    fn allowed(&self, principal: &Principal, action: Action) -> Result<()> {
+        Ok(authz::authorize(principal, action, None, &self.config.policy)?)
+    }
+
+    /// Appends a command and announces what it committed; `Duplicate` is passed through.
+    async fn append(&self, conversation_id: ConversationId, command: Command) -> Result<AppendOutcome> {
+        let request = AppendRequest { conversation_id, command, at: now() };
+        let outcome = self.store.append(&request).await?;
+        if let AppendOutcome::Committed(commit) = &outcome {
+            self.announce(commit).await;
+        }
+        Ok(outcome)
+    }
+
+    /// Appends a command that cannot be a duplicate and returns its commit.
+    async fn commit(&self, conversation_id: ConversationId, command: Command) -> Result<Commit> {
+        match self.append(conversation_id, command).await? {
+            AppendOutcome::Committed(commit) => Ok(commit),
+            AppendOutcome::Duplicate(_) => Err(Error::AlreadyExists("message")),
+        }
+    }
+
+    /// Publishes a durable commit's events to the room and a summary to the inbox.
+    async fn announce(&self, commit: &Commit) {
+        let conversation = &commit.conversation;
+        for event in &commit.events {
+            let signal = Signal::Event { event: event.clone() };
+            self.publish(Topic::Conversation(conversation.id), signal).await;
+        }
+        let update = InboxUpdate {
+            conversation_id: conversation.id,
+            kind: inbox_kind(commit),
+            assignee: conversation.assignee,
+            seq: conversation.last_seq,
+        };
+        self.publish(Topic::Inbox, Signal::Inbox { update }).await;
+    }
+
+    /// Publishes a signal. The write it reports is already durable, so a failed publish is
+    /// logged, not returned: subscribers recover the event from the store by `seq`.
+    async fn publish(&self, topic: Topic, signal: Signal) {
+        if let Err(error) = self.broadcaster.publish(topic, signal).await {
+            tracing::warn!(?topic, %error, "broadcast failed; subscribers will resync from the store");
+        }
+    }
+}
+
+/// What the inbox is told about a commit.
+fn inbox_kind(commit: &Commit) -> InboxKind {
+    let kinds = || commit.events.iter().map(|e| &e.kind);
+    if kinds().any(|k| matches!(k, EventKind::Created { .. })) {
+        InboxKind::Created
+    } else if commit.message.is_some() {
+        InboxKind::Message
+    } else {
+        InboxKind::Updated
+    }
+}
+
+/// Which view of the log a principal gets.
+fn audience(principal: &Principal) -> Audience {
+    match principal {
+        Principal::Admin { .. } | Principal::System => Audience::Staff,
+        Principal::Anonymous | Principal::Visitor(_) => Audience::Customer,
+    }
+}
+
+/// Server time, truncated to microseconds so every backend stores it exactly.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A page size: `requested` or `default`, refused outside `1..=max`.
+fn page_limit(requested: Option<usize>, default: usize, max: usize) -> Result<usize> {
+    match requested.unwrap_or(default) {
+        limit @ 1.. if limit <= max => Ok(limit),
+        _ => Err(InvalidInput::new("limit", format!("must be between 1 and {max}")).into()),
+    }
+}

@@ -1,0 +1,84 @@
+//! Live features: joining a conversation's room with resumable sync, typing, presence and
+//! the agents' inbox stream.
+
+use std::future::ready;
+
+use futures_util::StreamExt;
+
+use crate::accounts::ConversationScope;
+use crate::authz::{Action, Principal};
+use crate::broadcast::{Delivery, Signal, Subscription, Topic};
+use crate::engine::{ChatEngine, audience};
+use crate::error::{Error, InvalidInput, Result};
+use crate::feed::ConversationFeed;
+use crate::ids::{ConversationId, Seq};
+
+impl ChatEngine {
+    /// Joins a conversation's live room, resuming after `since`: the feed yields every
+    /// visible event after `since` exactly once, in order, then live ones.
+    pub async fn subscribe(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        since: Seq,
+    ) -> Result<ConversationFeed> {
+        let conversation = self.authorized(principal, Action::JoinRoom, id).await?;
+        if since > conversation.last_seq {
+            return Err(InvalidInput::new("since", "is past the end of the conversation").into());
+        }
+        // Subscribe before the feed reads the backlog, so nothing falls in between.
+        let live = self.broadcaster.subscribe(Topic::Conversation(id)).await?;
+        Ok(ConversationFeed::new(self.store.clone(), id, audience(principal), live, since))
+    }
+
+    /// Tells the room that the principal started or stopped typing. Not stored.
+    pub async fn typing(&self, principal: &Principal, id: ConversationId, is_typing: bool) -> Result<()> {
+        self.authorized(principal, Action::SendTyping, id).await?;
+        let actor = principal.actor().ok_or(Error::Unauthenticated)?;
+        let signal = Signal::Typing { conversation_id: id, actor, is_typing };
+        self.publish(Topic::Conversation(id), signal).await;
+        Ok(())
+    }
+
+    /// Announces that the principal (an agent) came online or went offline. Not stored.
+    pub async fn set_presence(&self, principal: &Principal, online: bool) -> Result<()> {
+        let Principal::Admin { id, .. } = *principal else {
+            return Err(Error::PermissionDenied("only agents have presence"));
+        };
+        self.publish(Topic::Presence, Signal::Presence { admin_id: id, online }).await;
+        Ok(())
+    }
+
+    /// Agent presence changes, for any signed-in principal.
+    pub async fn subscribe_presence(&self, principal: &Principal) -> Result<Subscription> {
+        if *principal == Principal::Anonymous {
+            return Err(Error::Unauthenticated);
+        }
+        self.broadcaster.subscribe(Topic::Presence).await
+    }
+
+    /// The inbox stream for agents: new conversations, new messages, updates. An agent
+    /// restricted to assigned conversations sees only theirs.
+    pub async fn subscribe_inbox(&self, principal: &Principal) -> Result<Subscription> {
+        self.allowed(principal, Action::ListConversations)?;
+        let only = match *principal {
+            Principal::Admin { id, permissions } => {
+                (permissions.scope == ConversationScope::Assigned).then_some(id)
+            }
+            Principal::System => None,
+            Principal::Visitor(_) | Principal::Anonymous => {
+                return Err(Error::PermissionDenied("only agents have an inbox"));
+            }
+        };
+        let live = self.broadcaster.subscribe(Topic::Inbox).await?;
+        let Some(me) = only else { return Ok(live) };
+        let visible = move |delivery: &Delivery| match delivery {
+            Delivery::Signal(signal) => match &**signal {
+                Signal::Inbox { update } => update.assignee == Some(me),
+                _ => false,
+            },
+            Delivery::Lagged => true,
+        };
+        Ok(Box::pin(live.filter(move |delivery| ready(visible(delivery)))))
+    }
+}

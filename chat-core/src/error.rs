@@ -1,0 +1,122 @@
+//! The one public error type of chat-core, by kind, so every adapter maps it exhaustively.
+
+use std::error::Error as StdError;
+
+use crate::status::ConversationStatus;
+
+/// Result alias used across chat-core and the store crates.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the engine or a store.
+///
+/// Adapters (HTTP, sockets) map each kind to a status code in one exhaustive match; the
+/// `Backend` source is logged, never shown to clients.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The thing does not exist, or the principal may not know that it exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value (an email, a token) is already taken.
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
+    /// The request is well formed but conflicts with the current state.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// The principal is known but may not do this.
+    #[error("permission denied: {0}")]
+    PermissionDenied(&'static str),
+    /// No valid session: the token is missing, unknown, expired or revoked.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The input failed validation.
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
+    /// The backend does not offer this ability.
+    #[error("not supported: {0}")]
+    NotSupported(&'static str),
+    /// The storage or broadcast backend failed; the source says why.
+    #[error("backend failure")]
+    Backend {
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl Error {
+    /// Wraps a backend's own error.
+    pub fn backend(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Backend { source: Box::new(source) }
+    }
+
+    /// A stable machine-readable code for the JSON error shape.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::AlreadyExists(_) => "already_exists",
+            Self::Conflict(conflict) => conflict.code(),
+            Self::PermissionDenied(_) => "forbidden",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::NotSupported(_) => "not_supported",
+            Self::Backend { .. } => "internal",
+        }
+    }
+}
+
+/// A request that conflicts with the conversation's current state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Conflict {
+    /// The conversation is closed and this write may not reopen it.
+    #[error("the conversation is closed")]
+    ConversationClosed,
+    /// The status workflow does not allow this transition.
+    #[error("cannot change status from {from} to {to}")]
+    IllegalTransition {
+        /// Current status.
+        from: ConversationStatus,
+        /// Requested status.
+        to: ConversationStatus,
+    },
+    /// An attachment is already part of a message, or belongs to another sender.
+    #[error("attachment is not available for this message")]
+    AttachmentUnavailable,
+    /// The assignment already holds the requested value.
+    #[error("the conversation is already assigned that way")]
+    AlreadyAssigned,
+    /// A retry reused a client message id with different content.
+    #[error("client message id was already used for a different message")]
+    ClientMessageIdReused,
+}
+
+impl Conflict {
+    /// A stable machine-readable code for the JSON error shape.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ConversationClosed => "conversation_closed",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::AttachmentUnavailable => "attachment_unavailable",
+            Self::AlreadyAssigned => "already_assigned",
+            Self::ClientMessageIdReused => "client_message_id_reused",
+        }
+    }
+}
+
+/// Why a value was refused; `field` names the input field in the wire contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct InvalidInput {
+    /// The wire name of the offending field.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl InvalidInput {
+    /// Builds a validation error for `field`.
+    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
+        Self { field, problem: problem.into() }
+    }
+}

@@ -1,0 +1,103 @@
+//! The conversation event log: every persisted change to a conversation is one event with
+//! the next gap-free `seq`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AdminId, ConversationId, CustomerId, Seq};
+use crate::model::{Actor, Attachment, Message, UserRef};
+use crate::status::ConversationStatus;
+
+/// One entry of a conversation's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// Position in the log: 1, 2, 3 … with no gaps.
+    pub seq: Seq,
+    /// Server time of the write.
+    pub timestamp: DateTime<Utc>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum EventKind {
+    /// The conversation was started by its customer (always seq 1).
+    Created {
+        /// The visitor who started it.
+        customer_id: CustomerId,
+    },
+    /// A message (or private note) was sent.
+    MessageCreated {
+        /// The message, with its attachments.
+        message: Message,
+    },
+    /// The workflow status changed.
+    StatusChanged {
+        /// Previous status.
+        from: ConversationStatus,
+        /// New status.
+        to: ConversationStatus,
+        /// Who changed it.
+        by: Actor,
+    },
+    /// The conversation was assigned (or unassigned).
+    Assigned {
+        /// New assignee; `None` unassigns.
+        assignee: Option<AdminId>,
+        /// Who assigned it.
+        by: Actor,
+    },
+    /// A person joined.
+    ParticipantJoined {
+        /// Who.
+        user: UserRef,
+    },
+    /// A person left.
+    ParticipantLeft {
+        /// Who.
+        user: UserRef,
+    },
+    /// A file was uploaded to the conversation.
+    AttachmentAdded {
+        /// The file.
+        attachment: Attachment,
+    },
+}
+
+/// Who is looking at the log: staff see everything, the visitor does not see private notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The conversation's visitor.
+    Customer,
+    /// Agents and the system.
+    Staff,
+}
+
+impl Event {
+    /// Whether `audience` may receive this event.
+    ///
+    /// A visitor's view of the log skips exactly the private notes (and files uploaded by
+    /// staff that are not yet part of a public message), and nothing else.
+    pub fn visible_to(&self, audience: Audience) -> bool {
+        match (&self.kind, audience) {
+            (_, Audience::Staff) => true,
+            (EventKind::MessageCreated { message }, Audience::Customer) => !message.private,
+            (EventKind::AttachmentAdded { attachment }, Audience::Customer) => {
+                attachment.visible_to_customer()
+            }
+            (_, Audience::Customer) => true,
+        }
+    }
+
+    /// The message, when this event created one.
+    pub fn message(&self) -> Option<&Message> {
+        match &self.kind {
+            EventKind::MessageCreated { message } => Some(message),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Planning writes to a conversation's log: given the current state and a command, compute
+//! exactly which events (with which seqs) and row changes a store must persist atomically.
+//!
+//! Stores call [`plan`] inside their atomic section (a sled transaction, a Postgres
+//! transaction holding the conversation row lock, a map entry lock), so the status workflow
+//! and the seq rule are decided once, here, for every backend.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Conflict, Error, InvalidInput, Result};
+use crate::event::{Event, EventKind};
+use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq};
+use crate::model::{Actor, ActorKind, Attachment, Conversation, Message, Participant, UserRef};
+use crate::status::ConversationStatus;
+use crate::values::{ClientMessageId, MessageBody, Metadata};
+
+/// A conversation about to be started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    /// Its id, chosen by the engine.
+    pub id: ConversationId,
+    /// The visitor starting it.
+    pub customer_id: CustomerId,
+    /// The visitor's address.
+    pub customer_ip: Option<IpAddr>,
+    /// Embedder data.
+    pub metadata: Metadata,
+}
+
+/// A message about to be appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Its id, chosen by the engine.
+    pub id: MessageId,
+    /// The sender, from the session.
+    pub sender: Actor,
+    /// The text.
+    pub body: MessageBody,
+    /// Idempotency key.
+    pub client_message_id: Option<ClientMessageId>,
+    /// The client's clock, kept as metadata.
+    pub client_timestamp: Option<DateTime<Utc>>,
+    /// A private note.
+    pub private: bool,
+    /// Previously uploaded files to send with it.
+    pub attachment_ids: Vec<AttachmentId>,
+    /// Embedder data.
+    pub metadata: Metadata,
+}
+
+/// A change to an existing conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Append a message.
+    SendMessage {
+        /// The message.
+        message: NewMessage,
+        /// Whether a customer message may reopen a closed conversation.
+        customer_may_reopen: bool,
+    },
+    /// Change the status as an agent.
+    SetStatus {
+        /// Target status.
+        to: ConversationStatus,
+        /// Who.
+        by: Actor,
+    },
+    /// Assign or unassign.
+    Assign {
+        /// New assignee.
+        assignee: Option<AdminId>,
+        /// Who.
+        by: Actor,
+    },
+    /// A person joins.
+    Join {
+        /// Who.
+        user: UserRef,
+    },
+    /// A person leaves.
+    Leave {
+        /// Who.
+        user: UserRef,
+    },
+    /// A file was uploaded.
+    AddAttachment {
+        /// The file's record.
+        attachment: Attachment,
+    },
+}
+
+/// What the engine asks a store to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendRequest {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The change.
+    pub command: Command,
+    /// Server time of the write.
+    pub at: DateTime<Utc>,
+}
+
+/// The key under which an idempotent send is remembered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The sender.
+    pub sender: Actor,
+    /// The client's id.
+    pub client_message_id: ClientMessageId,
+}
+
+impl AppendRequest {
+    /// The key a store must look up before planning: a hit means "return that message".
+    pub fn idempotency_key(&self) -> Option<IdempotencyKey> {
+        match &self.command {
+            Command::SendMessage { message, .. } => {
+                message.client_message_id.clone().map(|client_message_id| IdempotencyKey {
+                    conversation_id: self.conversation_id,
+                    sender: message.sender,
+                    client_message_id,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The existing attachments a store must load into [`LogState::attachments`].
+    pub fn attachment_ids(&self) -> &[AttachmentId] {
+        match &self.command {
+            Command::SendMessage { message, .. } => &message.attachment_ids,
+            _ => &[],
+        }
+    }
+}
+
+/// What a store read inside its atomic section, for [`plan`].
+#[derive(Debug, Clone)]
+pub struct LogState {
+    /// The conversation as stored.
+    pub conversation: Conversation,
+    /// Its participants.
+    pub participants: Vec<Participant>,
+    /// The attachments named by [`AppendRequest::attachment_ids`] that exist (any conversation).
+    pub attachments: Vec<Attachment>,
+}
+
+/// Everything one write changes; a store persists all of it atomically, or none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The conversation row after the write.
+    pub conversation: Conversation,
+    /// New events, seqs consecutive after the previous `last_seq`.
+    pub events: Vec<Event>,
+    /// The new message, if any (also inside its event); store its idempotency key with it.
+    pub message: Option<Message>,
+    /// Participant rows to insert.
+    pub joined: Vec<Participant>,
+    /// Participant rows to delete.
+    pub left: Vec<UserRef>,
+    /// Attachment rows to insert or overwrite (new uploads, files linked to the message).
+    pub attachments: Vec<Attachment>,
+}
+
+/// What a store's append returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The write was made durable.
+    Committed(Commit),
+    /// A retry: the message stored earlier under the same idempotency key.
+    Duplicate(Message),
+}
+
+/// The commit that starts a conversation: the conversation row, its customer participant
+/// and the `Created` event at seq 1.
+pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
+    let conversation = Conversation {
+        id: new.id,
+        customer_id: new.customer_id,
+        status: ConversationStatus::Waiting,
+        assignee: None,
+        created_at: at,
+        updated_at: at,
+        closed_at: None,
+        customer_ip: new.customer_ip,
+        metadata: new.metadata,
+        last_seq: Seq::ZERO,
+        last_customer_message_seq: Seq::ZERO,
+        last_reply_seq: Seq::ZERO,
+    };
+    let mut builder = Builder::new(conversation, at);
+    builder.push(EventKind::Created { customer_id: new.customer_id });
+    builder.join(UserRef::Customer(new.customer_id));
+    builder.finish()
+}
+
+/// Plans `request` against `state`: the status workflow, participant joins, attachment links
+/// and the next seqs. Pure: the same inputs always give the same commit.
+pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
+    let mut builder = Builder::new(state.conversation.clone(), request.at);
+    match &request.command {
+        Command::SendMessage { message, customer_may_reopen } => {
+            plan_message(&mut builder, state, message, *customer_may_reopen)?;
+        }
+        Command::SetStatus { to, by } => {
+            let from = state.conversation.status;
+            let to = from.set_by_admin(*to)?;
+            builder.push(EventKind::StatusChanged { from, to, by: *by });
+        }
+        Command::Assign { assignee, by } => plan_assign(&mut builder, state, *assignee, *by)?,
+        Command::Join { user } => {
+            if is_participant(state, *user) {
+                return Err(Error::AlreadyExists("participant"));
+            }
+            builder.join(*user);
+            let from = state.conversation.status;
+            if matches!(user, UserRef::Admin(_)) && from == ConversationStatus::Waiting {
+                let to = ConversationStatus::Active;
+                builder.push(EventKind::StatusChanged { from, to, by: Actor::from(*user) });
+            }
+        }
+        Command::Leave { user } => {
+            if !is_participant(state, *user) {
+                return Err(Error::NotFound("participant"));
+            }
+            builder.push(EventKind::ParticipantLeft { user: *user });
+            builder.commit.left.push(*user);
+        }
+        Command::AddAttachment { attachment } => {
+            if attachment.conversation_id != state.conversation.id || attachment.message_id.is_some() {
+                return Err(Conflict::AttachmentUnavailable.into());
+            }
+            builder.push(EventKind::AttachmentAdded { attachment: attachment.clone() });
+            builder.commit.attachments.push(attachment.clone());
+        }
+    }
+    Ok(builder.finish())
+}
+
+/// Folds one event into the conversation row. Every backend derives the row this way.
+pub fn apply(conversation: &mut Conversation, event: &Event) {
+    conversation.last_seq = event.seq;
+    conversation.updated_at = event.timestamp;
+    match &event.kind {
+        EventKind::MessageCreated { message } if !message.private => match message.sender.kind() {
+            ActorKind::Customer => conversation.last_customer_message_seq = event.seq,
+            ActorKind::Admin | ActorKind::System => conversation.last_reply_seq = event.seq,
+        },
+        EventKind::StatusChanged { to, .. } => {
+            conversation.status = *to;
+            conversation.closed_at =
+                (*to == ConversationStatus::Closed).then_some(event.timestamp);
+        }
+        EventKind::Assigned { assignee, .. } => conversation.assignee = *assignee,
+        _ => {}
+    }
+}
+
+fn plan_message(
+    builder: &mut Builder,
+    state: &LogState,
+    new: &NewMessage,
+    customer_may_reopen: bool,
+) -> Result<()> {
+    let attachments = link_attachments(state, new)?;
+    let from = state.conversation.status;
+    let next_status = from.on_message(new.sender.kind(), new.private, customer_may_reopen)?;
+    if let Some(user) = new.sender.user().filter(|user| !new.private && !is_participant(state, *user)) {
+        builder.join(user);
+    }
+    if let Some(to) = next_status {
+        builder.push(EventKind::StatusChanged { from, to, by: new.sender });
+    }
+    let message = Message {
+        id: new.id,
+        conversation_id: state.conversation.id,
+        seq: builder.conversation.last_seq.next(),
+        sender: new.sender,
+        body: new.body.clone(),
+        timestamp: builder.at,
+        client_timestamp: new.client_timestamp,
+        client_message_id: new.client_message_id.clone(),
+        private: new.private,
+        attachments: attachments.clone(),
+        metadata: new.metadata.clone(),
+    };
+    builder.push(EventKind::MessageCreated { message: message.clone() });
+    builder.commit.message = Some(message);
+    builder.commit.attachments.extend(attachments);
+    Ok(())
+}
+
+/// Checks that every named attachment was uploaded by the sender to this conversation and is
+/// not yet part of a message, and returns them linked to the new message.
+fn link_attachments(state: &LogState, new: &NewMessage) -> Result<Vec<Attachment>> {
+    let mut seen = HashSet::new();
+    new.attachment_ids
+        .iter()
+        .map(|id| {
+            if !seen.insert(*id) {
+                return Err(InvalidInput::new("attachmentIds", "lists a file twice").into());
+            }
+            let attachment = state
+                .attachments
+                .iter()
+                .find(|a| a.id == *id)
+                .filter(|a| {
+                    a.conversation_id == state.conversation.id
+                        && a.uploader == new.sender
+                        && a.message_id.is_none()
+                })
+                .ok_or(Conflict::AttachmentUnavailable)?;
+            Ok(Attachment { message_id: Some(new.id), private: new.private, ..attachment.clone() })
+        })
+        .collect()
+}
+
+fn plan_assign(
+    builder: &mut Builder,
+    state: &LogState,
+    assignee: Option<AdminId>,
+    by: Actor,
+) -> Result<()> {
+    if assignee == state.conversation.assignee {
+        return Err(Conflict::AlreadyAssigned.into());
+    }
+    if let Some(admin) = assignee.map(UserRef::Admin).filter(|user| !is_participant(state, *user)) {
+        builder.join(admin);
+    }
+    builder.push(EventKind::Assigned { assignee, by });
+    Ok(())
+}
+
+fn is_participant(state: &LogState, user: UserRef) -> bool {
+    state.participants.iter().any(|p| p.user == user)
+}
+
+/// Accumulates events with consecutive seqs and folds them into the conversation row.
+struct Builder {
+    conversation: Conversation,
+    at: DateTime<Utc>,
+    commit: Commit,
+}
+
+impl Builder {
+    fn new(conversation: Conversation, at: DateTime<Utc>) -> Self {
+        let commit = Commit {
+            conversation: conversation.clone(),
+            events: Vec::new(),
+            message: None,
+            joined: Vec::new(),
+            left: Vec::new(),
+            attachments: Vec::new(),
+        };
+        Self { conversation, at, commit }
+    }
+
+    fn push(&mut self, kind: EventKind) {
+        let event = Event {
+            conversation_id: self.conversation.id,
+            seq: self.conversation.last_seq.next(),
+            timestamp: self.at,
+            kind,
+        };
+        apply(&mut self.conversation, &event);
+        self.commit.events.push(event);
+    }
+
+    fn join(&mut self, user: UserRef) {
+        self.push(EventKind::ParticipantJoined { user });
+        self.commit.joined.push(Participant {
+            id: ParticipantId::new(),
+            conversation_id: self.conversation.id,
+            user,
+            joined_at: self.at,
+        });
+    }
+
+    fn finish(mut self) -> Commit {
+        self.commit.conversation = self.conversation;
+        self.commit
+    }
+}

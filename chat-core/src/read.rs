@@ -1,0 +1,37 @@
+//! Read state: a per-reader cursor (`last_read_seq`) that never moves back, and the unread
+//! rules derived from it, shared by every backend.
+//!
+//! A message is unread for a reader when it is past the reader's cursor, visible to the
+//! reader, and from "the other side": for a visitor, public agent or system replies; for an
+//! agent, the customer's messages.
+
+use crate::ids::Seq;
+use crate::model::{ActorKind, Conversation, Message, UserRef};
+
+/// Whether `message` counts towards `reader`'s unread count once it is past their cursor.
+pub fn counts_as_unread(reader: UserRef, message: &Message) -> bool {
+    match reader {
+        UserRef::Customer(_) => !message.private && message.sender.kind() != ActorKind::Customer,
+        UserRef::Admin(_) => message.sender.kind() == ActorKind::Customer,
+    }
+}
+
+/// Whether `reader`, whose cursor is `last_read_seq`, has anything unread in `conversation`.
+///
+/// Agrees with [`counts_as_unread`]: the conversation row tracks the newest message of each
+/// side, so this needs no scan.
+pub fn has_unread(reader: UserRef, conversation: &Conversation, last_read_seq: Seq) -> bool {
+    let newest = match reader {
+        UserRef::Customer(_) => conversation.last_reply_seq,
+        UserRef::Admin(_) => conversation.last_customer_message_seq,
+    };
+    newest > last_read_seq
+}
+
+/// The cursor a "read up to `requested`" moves to: never past the end of the log.
+///
+/// Stores then keep the maximum of this and the stored cursor, so the cursor never moves
+/// back.
+pub fn clamp_read(requested: Seq, conversation: &Conversation) -> Seq {
+    requested.min(conversation.last_seq)
+}

@@ -1,0 +1,358 @@
+//! `MemoryStore`: every storage trait over concurrent maps. The reference backend, the
+//! oracle for model-based tests of the durable stores, and a fast store for tests.
+//!
+//! Atomicity: a conversation's whole state lives in one map entry, and
+//! [`EventStore::append`] holds that entry's lock for the entire plan-and-persist step.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
+use crate::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
+use crate::error::{Error, Result};
+use crate::event::{Audience, Event};
+use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
+use crate::log::{self, AppendOutcome, AppendRequest, Commit, LogState};
+use crate::model::{Actor, Attachment, Conversation, Message, Participant, UserRef};
+use crate::read;
+use crate::store::{
+    AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
+    ConversationSummary, CustomerStore, EventStore, ListCursor, ReadStateStore, SessionStore,
+};
+use crate::values::{ClientMessageId, Email, VisitorIdentifier};
+
+/// An in-memory backend: nothing survives the process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    conversations: DashMap<ConversationId, Record>,
+    attachment_owners: DashMap<AttachmentId, ConversationId>,
+    admins: DashMap<AdminId, Admin>,
+    admin_emails: DashMap<Email, AdminId>,
+    customers: DashMap<CustomerId, Customer>,
+    customer_identifiers: DashMap<VisitorIdentifier, CustomerId>,
+    sessions: DashMap<TokenHash, Session>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Everything of one conversation, behind one lock.
+#[derive(Debug)]
+struct Record {
+    conversation: Conversation,
+    participants: Vec<Participant>,
+    events: Vec<Event>,
+    messages: Vec<Message>,
+    idempotency: HashMap<(Actor, ClientMessageId), MessageId>,
+    attachments: HashMap<AttachmentId, Attachment>,
+    cursors: HashMap<UserRef, Seq>,
+}
+
+impl Record {
+    fn new(conversation: Conversation) -> Self {
+        Self {
+            conversation,
+            participants: Vec::new(),
+            events: Vec::new(),
+            messages: Vec::new(),
+            idempotency: HashMap::new(),
+            attachments: HashMap::new(),
+            cursors: HashMap::new(),
+        }
+    }
+
+    fn persist(&mut self, commit: &Commit) {
+        self.conversation = commit.conversation.clone();
+        self.events.extend(commit.events.iter().cloned());
+        self.participants.retain(|p| !commit.left.contains(&p.user));
+        self.participants.extend(commit.joined.iter().cloned());
+        for attachment in &commit.attachments {
+            self.attachments.insert(attachment.id, attachment.clone());
+        }
+        if let Some(message) = &commit.message {
+            if let Some(client_id) = &message.client_message_id {
+                self.idempotency.insert((message.sender, client_id.clone()), message.id);
+            }
+            self.messages.push(message.clone());
+        }
+    }
+
+    fn duplicate_of(&self, request: &AppendRequest) -> Option<Message> {
+        let key = request.idempotency_key()?;
+        let id = self.idempotency.get(&(key.sender, key.client_message_id))?;
+        self.messages.iter().find(|m| m.id == *id).cloned()
+    }
+
+    fn cursor(&self, reader: UserRef) -> Seq {
+        self.cursors.get(&reader).copied().unwrap_or_default()
+    }
+
+    fn unread(&self, reader: UserRef) -> u64 {
+        let cursor = self.cursor(reader);
+        let unread = self.messages.iter().rev().take_while(|m| m.seq > cursor);
+        unread.filter(|m| read::counts_as_unread(reader, m)).count() as u64
+    }
+
+    fn summary(&self, reader: Option<UserRef>) -> ConversationSummary {
+        ConversationSummary {
+            conversation: self.conversation.clone(),
+            last_read_seq: reader.map_or(Seq::ZERO, |r| self.cursor(r)),
+            unread: reader.map_or(0, |r| self.unread(r)),
+        }
+    }
+}
+
+fn missing() -> Error {
+    Error::NotFound("conversation")
+}
+
+#[async_trait]
+impl ConversationStore for MemoryStore {
+    async fn create_conversation(&self, commit: &Commit) -> Result<()> {
+        match self.conversations.entry(commit.conversation.id) {
+            Entry::Occupied(_) => Err(Error::AlreadyExists("conversation")),
+            Entry::Vacant(slot) => {
+                let mut record = Record::new(commit.conversation.clone());
+                record.persist(commit);
+                slot.insert(record);
+                Ok(())
+            }
+        }
+    }
+
+    async fn get_conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
+        Ok(self.conversations.get(&id).map(|r| r.conversation.clone()))
+    }
+
+    async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>> {
+        let record = self.conversations.get(&id).ok_or_else(missing)?;
+        Ok(record.participants.clone())
+    }
+
+    async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
+        let mut matching: Vec<ConversationSummary> = self
+            .conversations
+            .iter()
+            .filter(|r| query.matches(&r.conversation))
+            .map(|r| r.summary(query.reader))
+            .collect();
+        matching.sort_by_key(|s| std::cmp::Reverse((s.conversation.updated_at, s.conversation.id)));
+        let total_count = matching.len() as u64;
+        let unread_count = matching.iter().filter(|s| s.unread > 0).count() as u64;
+        let mut items: Vec<ConversationSummary> = matching
+            .into_iter()
+            .filter(|s| query.after.is_none_or(|cursor| cursor.precedes(&s.conversation)))
+            .take(query.limit + 1)
+            .collect();
+        let next = (items.len() > query.limit).then(|| {
+            items.truncate(query.limit);
+            ListCursor::after(&items[query.limit - 1].conversation)
+        });
+        Ok(ConversationPage { items, total_count, unread_count, next })
+    }
+
+    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+        let (_, record) = self.conversations.remove(&id).ok_or_else(missing)?;
+        for attachment in record.attachments.keys() {
+            self.attachment_owners.remove(attachment);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
+        let mut record = self.conversations.get_mut(&request.conversation_id).ok_or_else(missing)?;
+        if let Some(original) = record.duplicate_of(request) {
+            return Ok(AppendOutcome::Duplicate(original));
+        }
+        let state = LogState {
+            conversation: record.conversation.clone(),
+            participants: record.participants.clone(),
+            attachments: request
+                .attachment_ids()
+                .iter()
+                .filter_map(|id| record.attachments.get(id).cloned())
+                .collect(),
+        };
+        let commit = log::plan(&state, request)?;
+        record.persist(&commit);
+        for attachment in &commit.attachments {
+            self.attachment_owners.insert(attachment.id, attachment.conversation_id);
+        }
+        Ok(AppendOutcome::Committed(commit))
+    }
+
+    async fn events_since(&self, id: ConversationId, since: Seq, limit: usize) -> Result<Vec<Event>> {
+        let record = self.conversations.get(&id).ok_or_else(missing)?;
+        // Seqs are 1-based and gap-free, so seq n sits at index n - 1.
+        let start = usize::try_from(since.get()).unwrap_or(usize::MAX).min(record.events.len());
+        Ok(record.events[start..].iter().take(limit).cloned().collect())
+    }
+
+    async fn messages_before(
+        &self,
+        id: ConversationId,
+        before: Option<Seq>,
+        limit: usize,
+        audience: Audience,
+    ) -> Result<Vec<Message>> {
+        let record = self.conversations.get(&id).ok_or_else(missing)?;
+        let page = record
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| before.is_none_or(|before| m.seq < before))
+            .filter(|m| audience == Audience::Staff || !m.private)
+            .take(limit);
+        Ok(page.cloned().collect())
+    }
+}
+
+#[async_trait]
+impl ReadStateStore for MemoryStore {
+    async fn advance_read_cursor(&self, id: ConversationId, reader: UserRef, seq: Seq) -> Result<Seq> {
+        let mut record = self.conversations.get_mut(&id).ok_or_else(missing)?;
+        let cursor = record.cursors.entry(reader).or_default();
+        *cursor = (*cursor).max(seq);
+        Ok(*cursor)
+    }
+
+    async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
+        let record = self.conversations.get(&id).ok_or_else(missing)?;
+        Ok(record.cursor(reader))
+    }
+
+    async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
+        let record = self.conversations.get(&id).ok_or_else(missing)?;
+        Ok(record.unread(reader))
+    }
+}
+
+#[async_trait]
+impl AttachmentStore for MemoryStore {
+    async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>> {
+        let Some(owner) = self.attachment_owners.get(&id).map(|o| *o) else {
+            return Ok(None);
+        };
+        Ok(self.conversations.get(&owner).and_then(|r| r.attachments.get(&id).cloned()))
+    }
+}
+
+#[async_trait]
+impl AdminStore for MemoryStore {
+    async fn create_admin(&self, admin: &Admin) -> Result<()> {
+        if self.admins.contains_key(&admin.id) {
+            return Err(Error::AlreadyExists("admin"));
+        }
+        match self.admin_emails.entry(admin.email.clone()) {
+            Entry::Occupied(_) => Err(Error::AlreadyExists("admin email")),
+            Entry::Vacant(slot) => {
+                slot.insert(admin.id);
+                self.admins.insert(admin.id, admin.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn get_admin(&self, id: AdminId) -> Result<Option<Admin>> {
+        Ok(self.admins.get(&id).map(|a| a.clone()))
+    }
+
+    async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>> {
+        let Some(id) = self.admin_emails.get(email).map(|id| *id) else {
+            return Ok(None);
+        };
+        self.get_admin(id).await
+    }
+
+    async fn list_admins(&self) -> Result<Vec<Admin>> {
+        let mut admins: Vec<Admin> = self.admins.iter().map(|a| a.clone()).collect();
+        admins.sort_by_key(|a| (a.created_at, a.id));
+        Ok(admins)
+    }
+
+    async fn update_admin(&self, admin: &Admin) -> Result<()> {
+        // Lock order is always email index, then admins: never hold an admin while taking an email.
+        let old_email = self.admins.get(&admin.id).ok_or(Error::NotFound("admin"))?.email.clone();
+        if old_email != admin.email {
+            match self.admin_emails.entry(admin.email.clone()) {
+                Entry::Occupied(_) => return Err(Error::AlreadyExists("admin email")),
+                Entry::Vacant(slot) => {
+                    slot.insert(admin.id);
+                }
+            }
+            self.admin_emails.remove(&old_email);
+        }
+        self.admins.insert(admin.id, admin.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CustomerStore for MemoryStore {
+    async fn create_customer(&self, customer: &Customer) -> Result<()> {
+        if self.customers.contains_key(&customer.id) {
+            return Err(Error::AlreadyExists("customer"));
+        }
+        if let Some(identifier) = &customer.identifier {
+            match self.customer_identifiers.entry(identifier.clone()) {
+                Entry::Occupied(_) => return Err(Error::AlreadyExists("customer identifier")),
+                Entry::Vacant(slot) => {
+                    slot.insert(customer.id);
+                }
+            }
+        }
+        self.customers.insert(customer.id, customer.clone());
+        Ok(())
+    }
+
+    async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        Ok(self.customers.get(&id).map(|c| c.clone()))
+    }
+
+    async fn find_customer_by_identifier(&self, identifier: &VisitorIdentifier) -> Result<Option<Customer>> {
+        let Some(id) = self.customer_identifiers.get(identifier).map(|id| *id) else {
+            return Ok(None);
+        };
+        self.get_customer(id).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        match self.sessions.entry(session.token_hash) {
+            Entry::Occupied(_) => Err(Error::AlreadyExists("session")),
+            Entry::Vacant(slot) => {
+                slot.insert(session.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn get_session(&self, token_hash: &TokenHash) -> Result<Option<Session>> {
+        Ok(self.sessions.get(token_hash).map(|s| s.clone()))
+    }
+
+    async fn delete_session(&self, token_hash: &TokenHash) -> Result<bool> {
+        Ok(self.sessions.remove(token_hash).is_some())
+    }
+
+    async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64> {
+        let mut removed = 0;
+        self.sessions.retain(|_, session| {
+            let keep = session.subject != SessionSubject::Admin(admin);
+            removed += u64::from(!keep);
+            keep
+        });
+        Ok(removed)
+    }
+}

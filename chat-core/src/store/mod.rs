@@ -1,0 +1,261 @@
+//! The storage contract: one object-safe trait per aggregate, bundled as [`ChatStore`].
+//!
+//! # Contract
+//!
+//! - Every method is required; a backend that cannot do something returns
+//!   [`Error::NotSupported`](crate::Error::NotSupported) instead of emulating it.
+//! - A method that writes returns only after the write is durable (flushed, committed).
+//! - [`EventStore::append`] is the one write path to a conversation's log. Inside one atomic
+//!   section it: locks the conversation (missing: `NotFound("conversation")`); returns
+//!   [`AppendOutcome::Duplicate`] if [`AppendRequest::idempotency_key`] names a stored
+//!   message; loads the participants and the attachments of
+//!   [`AppendRequest::attachment_ids`] that belong to the conversation; calls
+//!   [`plan`](crate::log::plan); persists the whole [`Commit`] or nothing. This keeps `seq`
+//!   gap-free and unique under concurrent writers on every backend.
+//! - Errors use chat-core's kinds: unique violations are `AlreadyExists`, missing rows
+//!   `NotFound`, anything else `Backend` with its source.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::accounts::{Admin, Customer, Session, TokenHash};
+use crate::error::Result;
+use crate::event::{Audience, Event};
+use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
+use crate::log::{AppendOutcome, AppendRequest, Commit};
+use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
+use crate::status::ConversationStatus;
+use crate::values::{Email, VisitorIdentifier};
+
+/// Conversations and their participants.
+#[async_trait]
+pub trait ConversationStore: Debug + Send + Sync + 'static {
+    /// Persists a commit made by [`plan_create`](crate::log::plan_create): the conversation,
+    /// its participants and its first events. `AlreadyExists` if the id is taken.
+    async fn create_conversation(&self, commit: &Commit) -> Result<()>;
+
+    /// The conversation, if it exists.
+    async fn get_conversation(&self, id: ConversationId) -> Result<Option<Conversation>>;
+
+    /// Its current participants, in join order.
+    async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>>;
+
+    /// A page of conversations, newest activity first (`updated_at` desc, then id desc).
+    async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage>;
+
+    /// Deletes the conversation and everything in it: participants, events, messages,
+    /// attachments, read cursors and idempotency keys. `NotFound` if it does not exist.
+    async fn delete_conversation(&self, id: ConversationId) -> Result<()>;
+}
+
+/// The per-conversation event log and the messages in it.
+#[async_trait]
+pub trait EventStore: Debug + Send + Sync + 'static {
+    /// Appends to the log atomically; see the module's contract.
+    async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome>;
+
+    /// Events with `seq > since`, ascending, at most `limit`.
+    async fn events_since(
+        &self,
+        id: ConversationId,
+        since: Seq,
+        limit: usize,
+    ) -> Result<Vec<Event>>;
+
+    /// Messages with `seq < before` (all, when `None`) that `audience` may see, newest
+    /// first, at most `limit`.
+    async fn messages_before(
+        &self,
+        id: ConversationId,
+        before: Option<Seq>,
+        limit: usize,
+        audience: Audience,
+    ) -> Result<Vec<Message>>;
+}
+
+/// Per-reader read cursors.
+#[async_trait]
+pub trait ReadStateStore: Debug + Send + Sync + 'static {
+    /// Moves `reader`'s cursor to `max(stored, seq)` and returns the stored value after.
+    /// The caller clamps `seq` to the log's end. `NotFound` if the conversation is missing.
+    async fn advance_read_cursor(
+        &self,
+        id: ConversationId,
+        reader: UserRef,
+        seq: Seq,
+    ) -> Result<Seq>;
+
+    /// The reader's cursor (`Seq::ZERO` if they never read).
+    async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq>;
+
+    /// How many messages past the reader's cursor
+    /// [count as unread](crate::read::counts_as_unread) for them.
+    async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64>;
+}
+
+/// Uploaded files (created and linked through [`EventStore::append`]).
+#[async_trait]
+pub trait AttachmentStore: Debug + Send + Sync + 'static {
+    /// The attachment, if it exists.
+    async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>>;
+}
+
+/// Agent accounts. Emails are unique (they are stored lower-cased).
+#[async_trait]
+pub trait AdminStore: Debug + Send + Sync + 'static {
+    /// Stores a new agent; `AlreadyExists` if the id or email is taken.
+    async fn create_admin(&self, admin: &Admin) -> Result<()>;
+
+    /// The agent, if it exists.
+    async fn get_admin(&self, id: AdminId) -> Result<Option<Admin>>;
+
+    /// The agent with this email, if any.
+    async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>>;
+
+    /// All agents, oldest first.
+    async fn list_admins(&self) -> Result<Vec<Admin>>;
+
+    /// Overwrites an agent; `NotFound` if missing, `AlreadyExists` if the new email is taken.
+    async fn update_admin(&self, admin: &Admin) -> Result<()>;
+}
+
+/// Visitors.
+#[async_trait]
+pub trait CustomerStore: Debug + Send + Sync + 'static {
+    /// Stores a new visitor; `AlreadyExists` if the id or identifier is taken.
+    async fn create_customer(&self, customer: &Customer) -> Result<()>;
+
+    /// The visitor, if it exists.
+    async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>>;
+
+    /// The visitor the embedding site knows by `identifier`, if any.
+    async fn find_customer_by_identifier(
+        &self,
+        identifier: &VisitorIdentifier,
+    ) -> Result<Option<Customer>>;
+}
+
+/// Bearer-token sessions, keyed by the token's hash.
+#[async_trait]
+pub trait SessionStore: Debug + Send + Sync + 'static {
+    /// Stores a session; `AlreadyExists` if the hash is taken.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+
+    /// The session, if it exists (expired ones included: the engine checks expiry).
+    async fn get_session(&self, token_hash: &TokenHash) -> Result<Option<Session>>;
+
+    /// Deletes a session; returns whether it existed.
+    async fn delete_session(&self, token_hash: &TokenHash) -> Result<bool>;
+
+    /// Deletes every session of an agent; returns how many there were.
+    async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64>;
+}
+
+/// Every storage trait: what the engine needs from a backend.
+pub trait ChatStore:
+    ConversationStore + EventStore + ReadStateStore + AttachmentStore + AdminStore + CustomerStore + SessionStore
+{
+}
+
+impl<T> ChatStore for T where
+    T: ConversationStore
+        + EventStore
+        + ReadStateStore
+        + AttachmentStore
+        + AdminStore
+        + CustomerStore
+        + SessionStore
+{
+}
+
+/// A backend chosen at run time: `Arc<DynChatStore>`.
+pub type DynChatStore = dyn ChatStore;
+
+/// Which conversations a list covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListScope {
+    /// Every conversation.
+    All,
+    /// Conversations assigned to this agent.
+    AssignedTo(AdminId),
+    /// This visitor's conversations.
+    Customer(CustomerId),
+}
+
+/// Position in the list order, for keyset pagination: the last item of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    /// The last item's `updated_at`.
+    pub updated_at: DateTime<Utc>,
+    /// The last item's id.
+    pub id: ConversationId,
+}
+
+impl ListCursor {
+    /// The cursor that continues after `conversation`.
+    pub fn after(conversation: &Conversation) -> Self {
+        Self { updated_at: conversation.updated_at, id: conversation.id }
+    }
+
+    /// Whether `conversation` comes after this cursor in list order.
+    pub fn precedes(&self, conversation: &Conversation) -> bool {
+        (conversation.updated_at, conversation.id) < (self.updated_at, self.id)
+    }
+}
+
+/// A list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationQuery {
+    /// Which conversations.
+    pub scope: ListScope,
+    /// Only this status, if set.
+    pub status: Option<ConversationStatus>,
+    /// Whose read cursors the unread figures use (`None`: no read state, unread is zero).
+    pub reader: Option<UserRef>,
+    /// Continue after this cursor.
+    pub after: Option<ListCursor>,
+    /// Page size (the engine bounds it).
+    pub limit: usize,
+}
+
+/// One conversation in a list, with the reader's read state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationSummary {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The reader's cursor.
+    pub last_read_seq: Seq,
+    /// Messages unread by the reader.
+    pub unread: u64,
+}
+
+/// A page of conversations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationPage {
+    /// The page, newest activity first.
+    pub items: Vec<ConversationSummary>,
+    /// How many conversations match the scope and status filter (all pages).
+    pub total_count: u64,
+    /// How many of those have unread messages for the reader (the seed's `unreadCount`).
+    pub unread_count: u64,
+    /// Where the next page starts, if there is one.
+    pub next: Option<ListCursor>,
+}
+
+impl ConversationQuery {
+    /// Whether `conversation` matches the scope and status filter (ignoring the cursor).
+    pub fn matches(&self, conversation: &Conversation) -> bool {
+        let in_scope = match self.scope {
+            ListScope::All => true,
+            ListScope::AssignedTo(admin) => conversation.assignee == Some(admin),
+            ListScope::Customer(customer) => conversation.customer_id == customer,
+        };
+        in_scope && self.status.is_none_or(|status| conversation.status == status)
+    }
+}

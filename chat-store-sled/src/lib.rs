@@ -1,0 +1,1 @@
+//! chat-store-sled: the durable embedded backend (SledStore). Not written yet: issue "chat-store-sled".
