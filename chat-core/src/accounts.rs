@@ -33,7 +33,11 @@ pub struct Permissions {
 
 impl Default for Permissions {
     fn default() -> Self {
-        Self { scope: ConversationScope::All, manage_conversations: true, manage_admins: false }
+        Self {
+            scope: ConversationScope::All,
+            manage_conversations: true,
+            manage_admins: false,
+        }
     }
 }
 

@@ -162,7 +162,9 @@ pub fn authorize(
             _ => Err(Denial::Unauthenticated),
         },
         Principal::Visitor(me) => authorize_visitor(me, action, conversation, policy),
-        Principal::Admin { id, permissions } => authorize_admin(id, &permissions, action, conversation),
+        Principal::Admin { id, permissions } => {
+            authorize_admin(id, &permissions, action, conversation)
+        }
         Principal::System => match conversation {
             None if action.targets_conversation() => Err(Denial::NotFound),
             _ => Ok(()),
@@ -182,9 +184,13 @@ fn authorize_visitor(
             _ => Ok(()),
         };
     }
-    let facts = conversation.filter(|c| c.customer_id == me).ok_or(Denial::NotFound)?;
+    let facts = conversation
+        .filter(|c| c.customer_id == me)
+        .ok_or(Denial::NotFound)?;
     match action {
-        Action::ReadConversation | Action::JoinRoom | Action::MarkRead | Action::SendTyping => Ok(()),
+        Action::ReadConversation | Action::JoinRoom | Action::MarkRead | Action::SendTyping => {
+            Ok(())
+        }
         Action::SendMessage | Action::UploadFile => match facts.status {
             ConversationStatus::Waiting | ConversationStatus::Active => Ok(()),
             ConversationStatus::Closed if policy.customer_may_reopen => Ok(()),
@@ -222,7 +228,9 @@ fn authorize_admin(
         | Action::DeleteConversation
             if !permissions.manage_conversations =>
         {
-            Err(Denial::Forbidden("requires the manage_conversations permission"))
+            Err(Denial::Forbidden(
+                "requires the manage_conversations permission",
+            ))
         }
         _ => Ok(()),
     }

@@ -47,7 +47,9 @@ pub enum Error {
 impl Error {
     /// Wraps a backend's own error.
     pub fn backend(source: impl StdError + Send + Sync + 'static) -> Self {
-        Self::Backend { source: Box::new(source) }
+        Self::Backend {
+            source: Box::new(source),
+        }
     }
 
     /// A stable machine-readable code for the JSON error shape.
@@ -117,6 +119,9 @@ pub struct InvalidInput {
 impl InvalidInput {
     /// Builds a validation error for `field`.
     pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
-        Self { field, problem: problem.into() }
+        Self {
+            field,
+            problem: problem.into(),
+        }
     }
 }

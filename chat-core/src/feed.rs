@@ -143,18 +143,28 @@ impl ConversationFeed {
             Signal::Event { event } if event.seq <= self.cursor => None,
             Signal::Event { event } if event.seq == self.cursor.next() => {
                 self.cursor = event.seq;
-                event.visible_to(self.audience).then(|| FeedItem::Event(event.clone()))
+                event
+                    .visible_to(self.audience)
+                    .then(|| FeedItem::Event(event.clone()))
             }
             Signal::Event { .. } => {
                 self.catching_up = true;
                 None
             }
-            Signal::Typing { actor, is_typing, .. } => {
-                Some(FeedItem::Typing { actor: *actor, is_typing: *is_typing })
-            }
-            Signal::Read { reader, last_read_seq, .. } => {
-                Some(FeedItem::Read { reader: *reader, last_read_seq: *last_read_seq })
-            }
+            Signal::Typing {
+                actor, is_typing, ..
+            } => Some(FeedItem::Typing {
+                actor: *actor,
+                is_typing: *is_typing,
+            }),
+            Signal::Read {
+                reader,
+                last_read_seq,
+                ..
+            } => Some(FeedItem::Read {
+                reader: *reader,
+                last_read_seq: *last_read_seq,
+            }),
             Signal::Presence { .. } | Signal::Inbox { .. } => None,
         }
     }
@@ -171,7 +181,10 @@ impl ConversationFeed {
     }
 
     async fn refill(&mut self) -> Result<()> {
-        let page = self.store.events_since(self.conversation_id, self.cursor, BACKLOG_PAGE).await?;
+        let page = self
+            .store
+            .events_since(self.conversation_id, self.cursor, BACKLOG_PAGE)
+            .await?;
         self.catching_up = page.len() == BACKLOG_PAGE;
         self.backlog.extend(page);
         Ok(())

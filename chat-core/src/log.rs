@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Conflict, Error, InvalidInput, Result};
 use crate::event::{Event, EventKind};
-use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq};
+use crate::ids::{
+    AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq,
+};
 use crate::model::{Actor, ActorKind, Attachment, Conversation, Message, Participant, UserRef};
 use crate::status::ConversationStatus;
 use crate::values::{ClientMessageId, MessageBody, Metadata};
@@ -119,11 +121,14 @@ impl AppendRequest {
     pub fn idempotency_key(&self) -> Option<IdempotencyKey> {
         match &self.command {
             Command::SendMessage { message, .. } => {
-                message.client_message_id.clone().map(|client_message_id| IdempotencyKey {
-                    conversation_id: self.conversation_id,
-                    sender: message.sender,
-                    client_message_id,
-                })
+                message
+                    .client_message_id
+                    .clone()
+                    .map(|client_message_id| IdempotencyKey {
+                        conversation_id: self.conversation_id,
+                        sender: message.sender,
+                        client_message_id,
+                    })
             }
             _ => None,
         }
@@ -193,7 +198,9 @@ pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
         last_reply_seq: Seq::ZERO,
     };
     let mut builder = Builder::new(conversation, at);
-    builder.push(EventKind::Created { customer_id: new.customer_id });
+    builder.push(EventKind::Created {
+        customer_id: new.customer_id,
+    });
     builder.join(UserRef::Customer(new.customer_id));
     builder.finish()
 }
@@ -203,7 +210,10 @@ pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
 pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
     let mut builder = Builder::new(state.conversation.clone(), request.at);
     match &request.command {
-        Command::SendMessage { message, customer_may_reopen } => {
+        Command::SendMessage {
+            message,
+            customer_may_reopen,
+        } => {
             plan_message(&mut builder, state, message, *customer_may_reopen)?;
         }
         Command::SetStatus { to, by } => {
@@ -220,7 +230,11 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             let from = state.conversation.status;
             if matches!(user, UserRef::Admin(_)) && from == ConversationStatus::Waiting {
                 let to = ConversationStatus::Active;
-                builder.push(EventKind::StatusChanged { from, to, by: Actor::from(*user) });
+                builder.push(EventKind::StatusChanged {
+                    from,
+                    to,
+                    by: Actor::from(*user),
+                });
             }
         }
         Command::Leave { user } => {
@@ -231,10 +245,14 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             builder.commit.left.push(*user);
         }
         Command::AddAttachment { attachment } => {
-            if attachment.conversation_id != state.conversation.id || attachment.message_id.is_some() {
+            if attachment.conversation_id != state.conversation.id
+                || attachment.message_id.is_some()
+            {
                 return Err(Conflict::AttachmentUnavailable.into());
             }
-            builder.push(EventKind::AttachmentAdded { attachment: attachment.clone() });
+            builder.push(EventKind::AttachmentAdded {
+                attachment: attachment.clone(),
+            });
             builder.commit.attachments.push(attachment.clone());
         }
     }
@@ -252,8 +270,7 @@ pub fn apply(conversation: &mut Conversation, event: &Event) {
         },
         EventKind::StatusChanged { to, .. } => {
             conversation.status = *to;
-            conversation.closed_at =
-                (*to == ConversationStatus::Closed).then_some(event.timestamp);
+            conversation.closed_at = (*to == ConversationStatus::Closed).then_some(event.timestamp);
         }
         EventKind::Assigned { assignee, .. } => conversation.assignee = *assignee,
         _ => {}
@@ -269,11 +286,19 @@ fn plan_message(
     let attachments = link_attachments(state, new)?;
     let from = state.conversation.status;
     let next_status = from.on_message(new.sender.kind(), new.private, customer_may_reopen)?;
-    if let Some(user) = new.sender.user().filter(|user| !new.private && !is_participant(state, *user)) {
+    if let Some(user) = new
+        .sender
+        .user()
+        .filter(|user| !new.private && !is_participant(state, *user))
+    {
         builder.join(user);
     }
     if let Some(to) = next_status {
-        builder.push(EventKind::StatusChanged { from, to, by: new.sender });
+        builder.push(EventKind::StatusChanged {
+            from,
+            to,
+            by: new.sender,
+        });
     }
     let message = Message {
         id: new.id,
@@ -288,7 +313,9 @@ fn plan_message(
         attachments: attachments.clone(),
         metadata: new.metadata.clone(),
     };
-    builder.push(EventKind::MessageCreated { message: message.clone() });
+    builder.push(EventKind::MessageCreated {
+        message: message.clone(),
+    });
     builder.commit.message = Some(message);
     builder.commit.attachments.extend(attachments);
     Ok(())
@@ -314,7 +341,11 @@ fn link_attachments(state: &LogState, new: &NewMessage) -> Result<Vec<Attachment
                         && a.message_id.is_none()
                 })
                 .ok_or(Conflict::AttachmentUnavailable)?;
-            Ok(Attachment { message_id: Some(new.id), private: new.private, ..attachment.clone() })
+            Ok(Attachment {
+                message_id: Some(new.id),
+                private: new.private,
+                ..attachment.clone()
+            })
         })
         .collect()
 }
@@ -328,7 +359,10 @@ fn plan_assign(
     if assignee == state.conversation.assignee {
         return Err(Conflict::AlreadyAssigned.into());
     }
-    if let Some(admin) = assignee.map(UserRef::Admin).filter(|user| !is_participant(state, *user)) {
+    if let Some(admin) = assignee
+        .map(UserRef::Admin)
+        .filter(|user| !is_participant(state, *user))
+    {
         builder.join(admin);
     }
     builder.push(EventKind::Assigned { assignee, by });
@@ -356,7 +390,11 @@ impl Builder {
             left: Vec::new(),
             attachments: Vec::new(),
         };
-        Self { conversation, at, commit }
+        Self {
+            conversation,
+            at,
+            commit,
+        }
     }
 
     fn push(&mut self, kind: EventKind) {

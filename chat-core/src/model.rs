@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq};
+use crate::ids::{
+    AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq,
+};
 use crate::status::ConversationStatus;
 use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
 

@@ -18,7 +18,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_message_bytes: 16 * 1024, max_metadata_bytes: 8 * 1024 }
+        Self {
+            max_message_bytes: 16 * 1024,
+            max_metadata_bytes: 8 * 1024,
+        }
     }
 }
 
@@ -49,10 +52,16 @@ fn check_body(text: &str, max_bytes: usize) -> Result<(), InvalidInput> {
         return Err(InvalidInput::new("message", "must not be empty"));
     }
     if text.len() > max_bytes {
-        return Err(InvalidInput::new("message", format!("must be at most {max_bytes} bytes")));
+        return Err(InvalidInput::new(
+            "message",
+            format!("must be at most {max_bytes} bytes"),
+        ));
     }
     if text.contains('\0') {
-        return Err(InvalidInput::new("message", "must not contain NUL characters"));
+        return Err(InvalidInput::new(
+            "message",
+            "must not contain NUL characters",
+        ));
     }
     Ok(())
 }
@@ -140,7 +149,11 @@ impl Email {
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(email.split_once('@'), Some((local, domain))
                 if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
-        if valid { Ok(Self(email)) } else { Err(InvalidInput::new("email", "is not an email address")) }
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err(InvalidInput::new("email", "is not an email address"))
+        }
     }
 
     /// The normalized address.

@@ -32,7 +32,10 @@ impl LocalBroadcaster {
 
     /// A broadcaster whose subscribers lag after `capacity` undelivered signals.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { topics: DashMap::new(), capacity: capacity.max(1) }
+        Self {
+            topics: DashMap::new(),
+            capacity: capacity.max(1),
+        }
     }
 
     /// How many topics currently have a channel (for tests and metrics).
@@ -58,7 +61,8 @@ impl Broadcaster for LocalBroadcaster {
             // Nobody listens any more: drop the channel. `remove_if` and `subscribe` take the
             // same shard lock, so a subscriber arriving now either sees the old channel
             // (still counted) or creates a new one.
-            self.topics.remove_if(&topic, |_, sender| sender.receiver_count() == 0);
+            self.topics
+                .remove_if(&topic, |_, sender| sender.receiver_count() == 0);
         }
         Ok(())
     }

@@ -55,8 +55,14 @@ impl ChatEngine {
         match self.store.create_customer(&customer).await {
             // Two first visits with one identifier raced: both get the one that won.
             Err(Error::AlreadyExists(_)) if customer.identifier.is_some() => {
-                let identifier = customer.identifier.as_ref().ok_or(Error::NotFound("customer"))?;
-                self.store.find_customer_by_identifier(identifier).await?.ok_or(Error::NotFound("customer"))
+                let identifier = customer
+                    .identifier
+                    .as_ref()
+                    .ok_or(Error::NotFound("customer"))?;
+                self.store
+                    .find_customer_by_identifier(identifier)
+                    .await?
+                    .ok_or(Error::NotFound("customer"))
             }
             Err(error) => Err(error),
             Ok(()) => Ok(customer),
@@ -103,23 +109,38 @@ impl ChatEngine {
         id: AdminId,
         permissions: Permissions,
     ) -> Result<Admin> {
-        self.update_admin(principal, id, |admin| admin.permissions = permissions).await
+        self.update_admin(principal, id, |admin| admin.permissions = permissions)
+            .await
     }
 
     /// Replaces an agent's password hash and ends their sessions.
-    pub async fn set_admin_password(&self, principal: &Principal, id: AdminId, password_hash: String) -> Result<Admin> {
-        let admin = self.update_admin(principal, id, |admin| admin.password_hash = password_hash).await?;
+    pub async fn set_admin_password(
+        &self,
+        principal: &Principal,
+        id: AdminId,
+        password_hash: String,
+    ) -> Result<Admin> {
+        let admin = self
+            .update_admin(principal, id, |admin| admin.password_hash = password_hash)
+            .await?;
         self.store.delete_admin_sessions(id).await?;
         Ok(admin)
     }
 
     /// Disables (or re-enables) an agent. Disabling ends their sessions; agents cannot
     /// disable themselves.
-    pub async fn set_admin_disabled(&self, principal: &Principal, id: AdminId, disabled: bool) -> Result<Admin> {
+    pub async fn set_admin_disabled(
+        &self,
+        principal: &Principal,
+        id: AdminId,
+        disabled: bool,
+    ) -> Result<Admin> {
         if disabled && matches!(principal, Principal::Admin { id: me, .. } if *me == id) {
             return Err(Error::PermissionDenied("agents cannot disable themselves"));
         }
-        let admin = self.update_admin(principal, id, |admin| admin.disabled = disabled).await?;
+        let admin = self
+            .update_admin(principal, id, |admin| admin.disabled = disabled)
+            .await?;
         if disabled {
             self.store.delete_admin_sessions(id).await?;
         }
@@ -129,13 +150,27 @@ impl ChatEngine {
     /// The agent with this email, for the login check (which the HTTP layer does with the
     /// password hash). Disabled agents are not found.
     pub async fn find_admin_for_login(&self, email: &Email) -> Result<Option<Admin>> {
-        Ok(self.store.find_admin_by_email(email).await?.filter(|admin| !admin.disabled))
+        Ok(self
+            .store
+            .find_admin_by_email(email)
+            .await?
+            .filter(|admin| !admin.disabled))
     }
 
     /// Stores a session for a token whose hash the caller computed.
-    pub async fn open_session(&self, subject: SessionSubject, token_hash: TokenHash, ttl: Duration) -> Result<Session> {
+    pub async fn open_session(
+        &self,
+        subject: SessionSubject,
+        token_hash: TokenHash,
+        ttl: Duration,
+    ) -> Result<Session> {
         let created_at = now();
-        let session = Session { token_hash, subject, created_at, expires_at: created_at + ttl };
+        let session = Session {
+            token_hash,
+            subject,
+            created_at,
+            expires_at: created_at + ttl,
+        };
         self.store.create_session(&session).await?;
         Ok(session)
     }
@@ -143,7 +178,11 @@ impl ChatEngine {
     /// The principal behind a token hash. Unknown, expired and revoked tokens, and tokens
     /// of disabled agents, are `Unauthenticated`.
     pub async fn authenticate(&self, token_hash: &TokenHash) -> Result<Principal> {
-        let session = self.store.get_session(token_hash).await?.ok_or(Error::Unauthenticated)?;
+        let session = self
+            .store
+            .get_session(token_hash)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
         if session.expires_at <= Utc::now() {
             self.store.delete_session(token_hash).await?;
             return Err(Error::Unauthenticated);
@@ -151,7 +190,10 @@ impl ChatEngine {
         match session.subject {
             SessionSubject::Visitor(id) => Ok(Principal::Visitor(id)),
             SessionSubject::Admin(id) => match self.store.get_admin(id).await? {
-                Some(admin) if !admin.disabled => Ok(Principal::Admin { id, permissions: admin.permissions }),
+                Some(admin) if !admin.disabled => Ok(Principal::Admin {
+                    id,
+                    permissions: admin.permissions,
+                }),
                 _ => Err(Error::Unauthenticated),
             },
         }
@@ -162,9 +204,18 @@ impl ChatEngine {
         self.store.delete_session(token_hash).await
     }
 
-    async fn update_admin(&self, principal: &Principal, id: AdminId, change: impl FnOnce(&mut Admin)) -> Result<Admin> {
+    async fn update_admin(
+        &self,
+        principal: &Principal,
+        id: AdminId,
+        change: impl FnOnce(&mut Admin),
+    ) -> Result<Admin> {
         self.allowed(principal, Action::ManageAdmins)?;
-        let mut admin = self.store.get_admin(id).await?.ok_or(Error::NotFound("admin"))?;
+        let mut admin = self
+            .store
+            .get_admin(id)
+            .await?
+            .ok_or(Error::NotFound("admin"))?;
         change(&mut admin);
         self.store.update_admin(&admin).await?;
         Ok(admin)

@@ -62,13 +62,23 @@ impl ChatEngine {
     }
 
     /// One conversation, if the principal may read it (else `NotFound`, whichever the reason).
-    pub async fn get_conversation(&self, principal: &Principal, id: ConversationId) -> Result<Conversation> {
-        self.authorized(principal, Action::ReadConversation, id).await
+    pub async fn get_conversation(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<Conversation> {
+        self.authorized(principal, Action::ReadConversation, id)
+            .await
     }
 
     /// Its participants.
-    pub async fn participants(&self, principal: &Principal, id: ConversationId) -> Result<Vec<Participant>> {
-        self.authorized(principal, Action::ReadConversation, id).await?;
+    pub async fn participants(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<Vec<Participant>> {
+        self.authorized(principal, Action::ReadConversation, id)
+            .await?;
         self.store.participants(id).await
     }
 
@@ -82,7 +92,9 @@ impl ChatEngine {
         self.allowed(principal, Action::ListConversations)?;
         let scope = match *principal {
             Principal::Visitor(customer) => ListScope::Customer(customer),
-            Principal::Admin { id, permissions } if permissions.scope == ConversationScope::Assigned => {
+            Principal::Admin { id, permissions }
+                if permissions.scope == ConversationScope::Assigned =>
+            {
                 ListScope::AssignedTo(id)
             }
             Principal::Admin { .. } | Principal::System => ListScope::All,
@@ -99,14 +111,22 @@ impl ChatEngine {
     }
 
     /// An agent joins (takes part in) a conversation; a waiting one becomes active.
-    pub async fn join_conversation(&self, principal: &Principal, id: ConversationId) -> Result<Conversation> {
+    pub async fn join_conversation(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<Conversation> {
         self.authorized(principal, Action::JoinRoom, id).await?;
         let user = agent(principal)?;
         Ok(self.commit(id, Command::Join { user }).await?.conversation)
     }
 
     /// An agent stops taking part in a conversation.
-    pub async fn leave_conversation(&self, principal: &Principal, id: ConversationId) -> Result<Conversation> {
+    pub async fn leave_conversation(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<Conversation> {
         self.authorized(principal, Action::JoinRoom, id).await?;
         let user = agent(principal)?;
         Ok(self.commit(id, Command::Leave { user }).await?.conversation)
@@ -121,7 +141,10 @@ impl ChatEngine {
     ) -> Result<Conversation> {
         self.authorized(principal, Action::ChangeStatus, id).await?;
         let by = principal.actor().ok_or(Error::Unauthenticated)?;
-        Ok(self.commit(id, Command::SetStatus { to, by }).await?.conversation)
+        Ok(self
+            .commit(id, Command::SetStatus { to, by })
+            .await?
+            .conversation)
     }
 
     /// An agent assigns the conversation to an enabled agent, or unassigns it.
@@ -139,12 +162,20 @@ impl ChatEngine {
             }
         }
         let by = principal.actor().ok_or(Error::Unauthenticated)?;
-        Ok(self.commit(id, Command::Assign { assignee, by }).await?.conversation)
+        Ok(self
+            .commit(id, Command::Assign { assignee, by })
+            .await?
+            .conversation)
     }
 
     /// Deletes a conversation and everything in it.
-    pub async fn delete_conversation(&self, principal: &Principal, id: ConversationId) -> Result<()> {
-        self.authorized(principal, Action::DeleteConversation, id).await?;
+    pub async fn delete_conversation(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<()> {
+        self.authorized(principal, Action::DeleteConversation, id)
+            .await?;
         self.store.delete_conversation(id).await
     }
 }

@@ -108,8 +108,13 @@ impl ChatEngine {
     /// Returns after the write is durable; a retry with the same `client_message_id` returns
     /// the original message with `created: false` and announces nothing.
     pub async fn send_message(&self, principal: &Principal, request: SendMessage) -> Result<Sent> {
-        let action = if request.private { Action::WritePrivateNote } else { Action::SendMessage };
-        self.authorized(principal, action, request.conversation_id).await?;
+        let action = if request.private {
+            Action::WritePrivateNote
+        } else {
+            Action::SendMessage
+        };
+        self.authorized(principal, action, request.conversation_id)
+            .await?;
         let sender = principal.actor().ok_or(Error::Unauthenticated)?;
         if request.attachment_ids.len() > MAX_ATTACHMENTS {
             let problem = format!("at most {MAX_ATTACHMENTS} files per message");
@@ -126,19 +131,33 @@ impl ChatEngine {
             metadata: Metadata::parse(request.metadata.into(), &self.config.limits)?,
         };
         let customer_may_reopen = self.config.policy.customer_may_reopen;
-        let command = Command::SendMessage { message, customer_may_reopen };
+        let command = Command::SendMessage {
+            message,
+            customer_may_reopen,
+        };
         match self.append(request.conversation_id, command).await? {
-            AppendOutcome::Duplicate(message) => Ok(Sent { message, created: false }),
+            AppendOutcome::Duplicate(message) => Ok(Sent {
+                message,
+                created: false,
+            }),
             AppendOutcome::Committed(commit) => {
                 let message = commit.message.ok_or(Error::NotFound("message"))?;
-                Ok(Sent { message, created: true })
+                Ok(Sent {
+                    message,
+                    created: true,
+                })
             }
         }
     }
 
     /// Records a file the caller has stored, as an `AttachmentAdded` event.
-    pub async fn add_attachment(&self, principal: &Principal, new: NewAttachment) -> Result<Attachment> {
-        self.authorized(principal, Action::UploadFile, new.conversation_id).await?;
+    pub async fn add_attachment(
+        &self,
+        principal: &Principal,
+        new: NewAttachment,
+    ) -> Result<Attachment> {
+        self.authorized(principal, Action::UploadFile, new.conversation_id)
+            .await?;
         let uploader = principal.actor().ok_or(Error::Unauthenticated)?;
         let attachment = Attachment {
             id: new.id,
@@ -152,17 +171,27 @@ impl ChatEngine {
             private: false,
             uploaded_at: now(),
         };
-        let command = Command::AddAttachment { attachment: attachment.clone() };
+        let command = Command::AddAttachment {
+            attachment: attachment.clone(),
+        };
         self.commit(new.conversation_id, command).await?;
         Ok(attachment)
     }
 
     /// An attachment the principal may download. "Missing" and "not yours" are the same
     /// `NotFound`.
-    pub async fn get_attachment(&self, principal: &Principal, id: AttachmentId) -> Result<Attachment> {
+    pub async fn get_attachment(
+        &self,
+        principal: &Principal,
+        id: AttachmentId,
+    ) -> Result<Attachment> {
         let hidden = || Error::NotFound("attachment");
         let attachment = self.store.get_attachment(id).await?.ok_or_else(hidden)?;
-        let read = self.authorized(principal, Action::ReadConversation, attachment.conversation_id);
+        let read = self.authorized(
+            principal,
+            Action::ReadConversation,
+            attachment.conversation_id,
+        );
         read.await.map_err(|_| hidden())?;
         let visible = audience(principal) == Audience::Staff || attachment.visible_to_customer();
         visible.then_some(attachment).ok_or_else(hidden)
@@ -176,9 +205,13 @@ impl ChatEngine {
         before: Option<Seq>,
         limit: Option<usize>,
     ) -> Result<MessagePage> {
-        self.authorized(principal, Action::ReadConversation, id).await?;
+        self.authorized(principal, Action::ReadConversation, id)
+            .await?;
         let limit = page_limit(limit, HISTORY_DEFAULT, HISTORY_MAX)?;
-        let mut messages = self.store.messages_before(id, before, limit + 1, audience(principal)).await?;
+        let mut messages = self
+            .store
+            .messages_before(id, before, limit + 1, audience(principal))
+            .await?;
         let has_more = messages.len() > limit;
         messages.truncate(limit);
         Ok(MessagePage { messages, has_more })
@@ -192,7 +225,9 @@ impl ChatEngine {
         since: Seq,
         limit: Option<usize>,
     ) -> Result<EventPage> {
-        let conversation = self.authorized(principal, Action::ReadConversation, id).await?;
+        let conversation = self
+            .authorized(principal, Action::ReadConversation, id)
+            .await?;
         if since > conversation.last_seq {
             return Err(InvalidInput::new("since", "is past the end of the conversation").into());
         }
@@ -202,25 +237,43 @@ impl ChatEngine {
         events.truncate(limit);
         let last_seq = events.last().map_or(since, |e| e.seq);
         events.retain(|e| e.visible_to(audience(principal)));
-        Ok(EventPage { events, last_seq, has_more })
+        Ok(EventPage {
+            events,
+            last_seq,
+            has_more,
+        })
     }
 
     /// Moves the principal's read cursor to `seq` (clamped to the log's end; never back) and
     /// tells the room. Returns the cursor after the move.
-    pub async fn mark_read(&self, principal: &Principal, id: ConversationId, seq: Seq) -> Result<Seq> {
+    pub async fn mark_read(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        seq: Seq,
+    ) -> Result<Seq> {
         let conversation = self.authorized(principal, Action::MarkRead, id).await?;
-        let reader = principal.user().ok_or(Error::PermissionDenied("only people have read state"))?;
+        let reader = principal
+            .user()
+            .ok_or(Error::PermissionDenied("only people have read state"))?;
         let target = read::clamp_read(seq, &conversation);
         let last_read_seq = self.store.advance_read_cursor(id, reader, target).await?;
-        let signal = Signal::Read { conversation_id: id, reader, last_read_seq };
+        let signal = Signal::Read {
+            conversation_id: id,
+            reader,
+            last_read_seq,
+        };
         self.publish(Topic::Conversation(id), signal).await;
         Ok(last_read_seq)
     }
 
     /// How many messages the principal has unread in the conversation.
     pub async fn unread_count(&self, principal: &Principal, id: ConversationId) -> Result<u64> {
-        self.authorized(principal, Action::ReadConversation, id).await?;
-        let reader = principal.user().ok_or(Error::PermissionDenied("only people have read state"))?;
+        self.authorized(principal, Action::ReadConversation, id)
+            .await?;
+        let reader = principal
+            .user()
+            .ok_or(Error::PermissionDenied("only people have read state"))?;
         self.store.unread_count(id, reader).await
     }
 }

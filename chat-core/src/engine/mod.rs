@@ -43,8 +43,16 @@ pub struct ChatEngine {
 
 impl ChatEngine {
     /// An engine over a store and a broadcaster.
-    pub fn new(store: Arc<DynChatStore>, broadcaster: Arc<DynBroadcaster>, config: EngineConfig) -> Self {
-        Self { store, broadcaster, config }
+    pub fn new(
+        store: Arc<DynChatStore>,
+        broadcaster: Arc<DynBroadcaster>,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            store,
+            broadcaster,
+            config,
+        }
     }
 
     /// The store, for embedders that need direct (unauthorized) access, e.g. migrations.
@@ -72,12 +80,25 @@ impl ChatEngine {
 
     /// Checks an action that targets no conversation.
     fn allowed(&self, principal: &Principal, action: Action) -> Result<()> {
-        Ok(authz::authorize(principal, action, None, &self.config.policy)?)
+        Ok(authz::authorize(
+            principal,
+            action,
+            None,
+            &self.config.policy,
+        )?)
     }
 
     /// Appends a command and announces what it committed; `Duplicate` is passed through.
-    async fn append(&self, conversation_id: ConversationId, command: Command) -> Result<AppendOutcome> {
-        let request = AppendRequest { conversation_id, command, at: now() };
+    async fn append(
+        &self,
+        conversation_id: ConversationId,
+        command: Command,
+    ) -> Result<AppendOutcome> {
+        let request = AppendRequest {
+            conversation_id,
+            command,
+            at: now(),
+        };
         let outcome = self.store.append(&request).await?;
         if let AppendOutcome::Committed(commit) = &outcome {
             self.announce(commit).await;
@@ -97,8 +118,11 @@ impl ChatEngine {
     async fn announce(&self, commit: &Commit) {
         let conversation = &commit.conversation;
         for event in &commit.events {
-            let signal = Signal::Event { event: event.clone() };
-            self.publish(Topic::Conversation(conversation.id), signal).await;
+            let signal = Signal::Event {
+                event: event.clone(),
+            };
+            self.publish(Topic::Conversation(conversation.id), signal)
+                .await;
         }
         let update = InboxUpdate {
             conversation_id: conversation.id,

@@ -28,14 +28,29 @@ impl ChatEngine {
         }
         // Subscribe before the feed reads the backlog, so nothing falls in between.
         let live = self.broadcaster.subscribe(Topic::Conversation(id)).await?;
-        Ok(ConversationFeed::new(self.store.clone(), id, audience(principal), live, since))
+        Ok(ConversationFeed::new(
+            self.store.clone(),
+            id,
+            audience(principal),
+            live,
+            since,
+        ))
     }
 
     /// Tells the room that the principal started or stopped typing. Not stored.
-    pub async fn typing(&self, principal: &Principal, id: ConversationId, is_typing: bool) -> Result<()> {
+    pub async fn typing(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        is_typing: bool,
+    ) -> Result<()> {
         self.authorized(principal, Action::SendTyping, id).await?;
         let actor = principal.actor().ok_or(Error::Unauthenticated)?;
-        let signal = Signal::Typing { conversation_id: id, actor, is_typing };
+        let signal = Signal::Typing {
+            conversation_id: id,
+            actor,
+            is_typing,
+        };
         self.publish(Topic::Conversation(id), signal).await;
         Ok(())
     }
@@ -45,7 +60,14 @@ impl ChatEngine {
         let Principal::Admin { id, .. } = *principal else {
             return Err(Error::PermissionDenied("only agents have presence"));
         };
-        self.publish(Topic::Presence, Signal::Presence { admin_id: id, online }).await;
+        self.publish(
+            Topic::Presence,
+            Signal::Presence {
+                admin_id: id,
+                online,
+            },
+        )
+        .await;
         Ok(())
     }
 
@@ -79,6 +101,8 @@ impl ChatEngine {
             },
             Delivery::Lagged => true,
         };
-        Ok(Box::pin(live.filter(move |delivery| ready(visible(delivery)))))
+        Ok(Box::pin(
+            live.filter(move |delivery| ready(visible(delivery))),
+        ))
     }
 }

@@ -77,7 +77,8 @@ impl Record {
         }
         if let Some(message) = &commit.message {
             if let Some(client_id) = &message.client_message_id {
-                self.idempotency.insert((message.sender, client_id.clone()), message.id);
+                self.idempotency
+                    .insert((message.sender, client_id.clone()), message.id);
             }
             self.messages.push(message.clone());
         }
@@ -147,14 +148,23 @@ impl ConversationStore for MemoryStore {
         let unread_count = matching.iter().filter(|s| s.unread > 0).count() as u64;
         let mut items: Vec<ConversationSummary> = matching
             .into_iter()
-            .filter(|s| query.after.is_none_or(|cursor| cursor.precedes(&s.conversation)))
+            .filter(|s| {
+                query
+                    .after
+                    .is_none_or(|cursor| cursor.precedes(&s.conversation))
+            })
             .take(query.limit + 1)
             .collect();
         let next = (items.len() > query.limit).then(|| {
             items.truncate(query.limit);
             ListCursor::after(&items[query.limit - 1].conversation)
         });
-        Ok(ConversationPage { items, total_count, unread_count, next })
+        Ok(ConversationPage {
+            items,
+            total_count,
+            unread_count,
+            next,
+        })
     }
 
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
@@ -169,7 +179,10 @@ impl ConversationStore for MemoryStore {
 #[async_trait]
 impl EventStore for MemoryStore {
     async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
-        let mut record = self.conversations.get_mut(&request.conversation_id).ok_or_else(missing)?;
+        let mut record = self
+            .conversations
+            .get_mut(&request.conversation_id)
+            .ok_or_else(missing)?;
         if let Some(original) = record.duplicate_of(request) {
             return Ok(AppendOutcome::Duplicate(original));
         }
@@ -185,15 +198,23 @@ impl EventStore for MemoryStore {
         let commit = log::plan(&state, request)?;
         record.persist(&commit);
         for attachment in &commit.attachments {
-            self.attachment_owners.insert(attachment.id, attachment.conversation_id);
+            self.attachment_owners
+                .insert(attachment.id, attachment.conversation_id);
         }
         Ok(AppendOutcome::Committed(commit))
     }
 
-    async fn events_since(&self, id: ConversationId, since: Seq, limit: usize) -> Result<Vec<Event>> {
+    async fn events_since(
+        &self,
+        id: ConversationId,
+        since: Seq,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
         let record = self.conversations.get(&id).ok_or_else(missing)?;
         // Seqs are 1-based and gap-free, so seq n sits at index n - 1.
-        let start = usize::try_from(since.get()).unwrap_or(usize::MAX).min(record.events.len());
+        let start = usize::try_from(since.get())
+            .unwrap_or(usize::MAX)
+            .min(record.events.len());
         Ok(record.events[start..].iter().take(limit).cloned().collect())
     }
 
@@ -218,7 +239,12 @@ impl EventStore for MemoryStore {
 
 #[async_trait]
 impl ReadStateStore for MemoryStore {
-    async fn advance_read_cursor(&self, id: ConversationId, reader: UserRef, seq: Seq) -> Result<Seq> {
+    async fn advance_read_cursor(
+        &self,
+        id: ConversationId,
+        reader: UserRef,
+        seq: Seq,
+    ) -> Result<Seq> {
         let mut record = self.conversations.get_mut(&id).ok_or_else(missing)?;
         let cursor = record.cursors.entry(reader).or_default();
         *cursor = (*cursor).max(seq);
@@ -242,7 +268,10 @@ impl AttachmentStore for MemoryStore {
         let Some(owner) = self.attachment_owners.get(&id).map(|o| *o) else {
             return Ok(None);
         };
-        Ok(self.conversations.get(&owner).and_then(|r| r.attachments.get(&id).cloned()))
+        Ok(self
+            .conversations
+            .get(&owner)
+            .and_then(|r| r.attachments.get(&id).cloned()))
     }
 }
 
@@ -281,7 +310,12 @@ impl AdminStore for MemoryStore {
 
     async fn update_admin(&self, admin: &Admin) -> Result<()> {
         // Lock order is always email index, then admins: never hold an admin while taking an email.
-        let old_email = self.admins.get(&admin.id).ok_or(Error::NotFound("admin"))?.email.clone();
+        let old_email = self
+            .admins
+            .get(&admin.id)
+            .ok_or(Error::NotFound("admin"))?
+            .email
+            .clone();
         if old_email != admin.email {
             match self.admin_emails.entry(admin.email.clone()) {
                 Entry::Occupied(_) => return Err(Error::AlreadyExists("admin email")),
@@ -318,7 +352,10 @@ impl CustomerStore for MemoryStore {
         Ok(self.customers.get(&id).map(|c| c.clone()))
     }
 
-    async fn find_customer_by_identifier(&self, identifier: &VisitorIdentifier) -> Result<Option<Customer>> {
+    async fn find_customer_by_identifier(
+        &self,
+        identifier: &VisitorIdentifier,
+    ) -> Result<Option<Customer>> {
         let Some(id) = self.customer_identifiers.get(identifier).map(|id| *id) else {
             return Ok(None);
         };

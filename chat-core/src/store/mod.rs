@@ -159,7 +159,13 @@ pub trait SessionStore: Debug + Send + Sync + 'static {
 
 /// Every storage trait: what the engine needs from a backend.
 pub trait ChatStore:
-    ConversationStore + EventStore + ReadStateStore + AttachmentStore + AdminStore + CustomerStore + SessionStore
+    ConversationStore
+    + EventStore
+    + ReadStateStore
+    + AttachmentStore
+    + AdminStore
+    + CustomerStore
+    + SessionStore
 {
 }
 
@@ -200,7 +206,10 @@ pub struct ListCursor {
 impl ListCursor {
     /// The cursor that continues after `conversation`.
     pub fn after(conversation: &Conversation) -> Self {
-        Self { updated_at: conversation.updated_at, id: conversation.id }
+        Self {
+            updated_at: conversation.updated_at,
+            id: conversation.id,
+        }
     }
 
     /// Whether `conversation` comes after this cursor in list order.
@@ -256,6 +265,9 @@ impl ConversationQuery {
             ListScope::AssignedTo(admin) => conversation.assignee == Some(admin),
             ListScope::Customer(customer) => conversation.customer_id == customer,
         };
-        in_scope && self.status.is_none_or(|status| conversation.status == status)
+        in_scope
+            && self
+                .status
+                .is_none_or(|status| conversation.status == status)
     }
 }

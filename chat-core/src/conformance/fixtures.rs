@@ -1,0 +1,101 @@
+//! Helpers shared by the conformance scenarios: an engine over the store under test and
+//! ready-made visitors, agents and conversations.
+
+use std::sync::Arc;
+
+use crate::LocalBroadcaster;
+use crate::accounts::Permissions;
+use crate::authz::{Policy, Principal};
+use crate::engine::{
+    ChatEngine, EngineConfig, NewAdmin, NewVisitor, SendMessage, Sent, StartConversation,
+};
+use crate::event::Event;
+use crate::ids::{ConversationId, Seq};
+use crate::model::Conversation;
+use crate::store::DynChatStore;
+use crate::values::{ClientMessageId, DisplayName, Email, Limits, MessageBody};
+
+/// An engine over `store` with an in-process broadcaster and default config.
+pub fn engine(store: Arc<DynChatStore>) -> ChatEngine {
+    engine_with(store, Policy::default())
+}
+
+/// An engine over `store` with the given policy.
+pub fn engine_with(store: Arc<DynChatStore>, policy: Policy) -> ChatEngine {
+    let config = EngineConfig {
+        policy,
+        ..EngineConfig::default()
+    };
+    ChatEngine::new(store, Arc::new(LocalBroadcaster::new()), config)
+}
+
+/// A new visitor's principal.
+pub async fn visitor(engine: &ChatEngine) -> Principal {
+    let customer = engine
+        .create_visitor(&Principal::Anonymous, NewVisitor::default())
+        .await
+        .expect("create visitor");
+    Principal::Visitor(customer.id)
+}
+
+/// A new agent's principal with `permissions`; `tag` makes the email unique.
+pub async fn admin(engine: &ChatEngine, tag: &str, permissions: Permissions) -> Principal {
+    let new = NewAdmin {
+        email: Email::parse(&format!("{tag}@example.com")).expect("email"),
+        name: DisplayName::parse(tag).expect("name"),
+        password_hash: "$argon2id$placeholder".into(),
+        permissions,
+    };
+    let admin = engine
+        .create_admin(&Principal::System, new)
+        .await
+        .expect("create admin");
+    Principal::Admin {
+        id: admin.id,
+        permissions: admin.permissions,
+    }
+}
+
+/// A conversation started by `visitor`.
+pub async fn conversation(engine: &ChatEngine, visitor: &Principal) -> Conversation {
+    engine
+        .start_conversation(visitor, StartConversation::default())
+        .await
+        .expect("start conversation")
+}
+
+/// A valid body.
+pub fn body(text: &str) -> MessageBody {
+    MessageBody::parse(text, &Limits::default()).expect("body")
+}
+
+/// Sends `text` as `principal`, optionally with a client id.
+pub async fn send(
+    engine: &ChatEngine,
+    principal: &Principal,
+    conversation: ConversationId,
+    text: &str,
+    client_id: Option<&str>,
+) -> crate::Result<Sent> {
+    let mut request = SendMessage::text(conversation, body(text));
+    request.client_message_id = client_id.map(|id| ClientMessageId::parse(id).expect("client id"));
+    engine.send_message(principal, request).await
+}
+
+/// The whole log as the system sees it.
+pub async fn all_events(store: &DynChatStore, id: ConversationId) -> Vec<Event> {
+    store
+        .events_since(id, Seq::ZERO, usize::MAX)
+        .await
+        .expect("events")
+}
+
+/// Asserts that `events` carry seqs 1, 2, … n exactly.
+pub fn assert_gap_free(events: &[Event]) {
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq.get()).collect();
+    let expected: Vec<u64> = (1..=events.len() as u64).collect();
+    assert_eq!(
+        seqs, expected,
+        "seqs must be 1..=n with no gap or duplicate"
+    );
+}

@@ -1,0 +1,60 @@
+//! The shared conformance suite: plain async scenarios over a `DynChatStore` that every
+//! backend runs, plus the model-based operation generator ([`model`]).
+//!
+//! A backend stamps one named test per scenario with [`conformance_tests!`]:
+//!
+//! ```ignore
+//! async fn fresh_store() -> std::sync::Arc<chat_core::DynChatStore> { /* a new, empty store */ }
+//! chat_core::conformance_tests!(fresh_store);
+//! ```
+//!
+//! The calling crate needs `tokio` (with `macros` and `rt-multi-thread`) as a dependency.
+//! Every stamped test lives in a module named `conformance`, so `cargo test` lists each
+//! scenario by name.
+
+pub mod accounts;
+pub mod conversations;
+pub mod fixtures;
+pub mod log;
+pub mod model;
+pub mod read_state;
+
+/// Stamps one `#[tokio::test]` per conformance scenario, in a module named `conformance`.
+///
+/// `$setup` names an `async fn() -> Arc<DynChatStore>` in the calling module that returns a
+/// fresh, empty store for each test.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($setup:ident) => {
+        $crate::conformance_tests!(@stamp $setup;
+            log::seq_is_gap_free_under_64_concurrent_senders,
+            log::idempotent_retry_returns_the_original,
+            log::events_since_returns_exactly_the_missing_events,
+            log::feed_resumes_without_gap_or_duplicate,
+            log::failed_writes_leave_nothing_behind,
+            log::private_notes_are_hidden_from_the_visitor,
+            read_state::read_cursor_never_moves_back,
+            read_state::unread_counts_follow_the_cursor,
+            conversations::list_filter_pagination_and_total_count,
+            conversations::list_pages_are_stable_under_concurrent_inserts,
+            conversations::status_transitions_follow_the_workflow,
+            conversations::participants_join_once,
+            conversations::attachments_link_to_one_message,
+            conversations::delete_cascades_to_everything,
+            accounts::admin_email_is_unique_case_insensitively,
+            accounts::customer_lookup_by_identifier,
+            accounts::sessions_expire_and_revoke,
+        );
+    };
+    (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {
+        mod conformance {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let store = super::$setup().await;
+                    $crate::conformance::$group::$name(store).await;
+                }
+            )*
+        }
+    };
+}

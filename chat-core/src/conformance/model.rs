@@ -1,0 +1,1 @@
+//! Model-based testing: random operation sequences (placeholder, filled in below).

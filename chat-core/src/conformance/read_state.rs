@@ -1,0 +1,161 @@
+//! Scenarios for read state: monotonic cursors and unread counts.
+
+use std::sync::Arc;
+
+use crate::accounts::Permissions;
+use crate::conformance::fixtures::{admin, body, conversation, engine, send, visitor};
+use crate::engine::{ListRequest, SendMessage};
+use crate::ids::Seq;
+use crate::model::UserRef;
+use crate::store::DynChatStore;
+
+/// The cursor only moves forward, is clamped to the log's end, and the store itself keeps
+/// the maximum.
+pub async fn read_cursor_never_moves_back(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let visitor = visitor(&engine).await;
+    let conv = conversation(&engine, &visitor).await;
+    for n in 0..6 {
+        send(&engine, &visitor, conv.id, &format!("m{n}"), None)
+            .await
+            .expect("send");
+    }
+    assert_eq!(
+        engine
+            .mark_read(&visitor, conv.id, Seq(5))
+            .await
+            .expect("read"),
+        Seq(5)
+    );
+    assert_eq!(
+        engine
+            .mark_read(&visitor, conv.id, Seq(3))
+            .await
+            .expect("read"),
+        Seq(5),
+        "moved back"
+    );
+    let last = store
+        .get_conversation(conv.id)
+        .await
+        .expect("get")
+        .expect("exists")
+        .last_seq;
+    assert_eq!(
+        engine
+            .mark_read(&visitor, conv.id, Seq(10_000))
+            .await
+            .expect("read"),
+        last,
+        "not clamped"
+    );
+
+    let reader = visitor.user().expect("a person");
+    assert_eq!(
+        store
+            .advance_read_cursor(conv.id, reader, Seq(1))
+            .await
+            .expect("advance"),
+        last
+    );
+    assert_eq!(
+        store.read_cursor(conv.id, reader).await.expect("cursor"),
+        last
+    );
+    let stranger = UserRef::Admin(crate::ids::AdminId::new());
+    assert_eq!(
+        store.read_cursor(conv.id, stranger).await.expect("cursor"),
+        Seq::ZERO
+    );
+}
+
+/// Unread counts are per reader, count the other side's messages past the cursor (never
+/// private notes for the visitor), and the list's `unread_count` counts conversations.
+pub async fn unread_counts_follow_the_cursor(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let visitor = visitor(&engine).await;
+    let agent = admin(&engine, "unread", Permissions::default()).await;
+    let conv = conversation(&engine, &visitor).await;
+    let quiet = conversation(&engine, &visitor).await;
+    for n in 0..3 {
+        send(&engine, &visitor, conv.id, &format!("q{n}"), None)
+            .await
+            .expect("send");
+    }
+    assert_eq!(
+        engine.unread_count(&agent, conv.id).await.expect("unread"),
+        3
+    );
+    assert_eq!(
+        engine
+            .unread_count(&visitor, conv.id)
+            .await
+            .expect("unread"),
+        0,
+        "own messages are read"
+    );
+
+    let list = engine
+        .list_conversations(&agent, ListRequest::default())
+        .await
+        .expect("list");
+    assert_eq!((list.total_count, list.unread_count), (2, 1));
+    let summary = list
+        .items
+        .iter()
+        .find(|s| s.conversation.id == conv.id)
+        .expect("listed");
+    assert_eq!(summary.unread, 3);
+
+    let last = store
+        .get_conversation(conv.id)
+        .await
+        .expect("get")
+        .expect("exists")
+        .last_seq;
+    engine.mark_read(&agent, conv.id, last).await.expect("read");
+    assert_eq!(
+        engine.unread_count(&agent, conv.id).await.expect("unread"),
+        0
+    );
+    let list = engine
+        .list_conversations(&agent, ListRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(list.unread_count, 0);
+
+    send(&engine, &agent, conv.id, "a1", None)
+        .await
+        .expect("reply");
+    send(&engine, &agent, conv.id, "a2", None)
+        .await
+        .expect("reply");
+    let mut note = SendMessage::text(conv.id, body("note"));
+    note.private = true;
+    engine.send_message(&agent, note).await.expect("note");
+    assert_eq!(
+        engine
+            .unread_count(&visitor, conv.id)
+            .await
+            .expect("unread"),
+        2,
+        "notes are not unread"
+    );
+    assert_eq!(
+        engine.unread_count(&agent, conv.id).await.expect("unread"),
+        0,
+        "agents' own side"
+    );
+    let mine = engine
+        .list_conversations(&visitor, ListRequest::default())
+        .await
+        .expect("list");
+    assert_eq!((mine.total_count, mine.unread_count), (2, 1));
+    assert_eq!(
+        engine
+            .unread_count(&visitor, quiet.id)
+            .await
+            .expect("unread"),
+        0
+    );
+}

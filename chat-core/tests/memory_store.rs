@@ -1,0 +1,11 @@
+//! `MemoryStore` runs the shared conformance suite.
+
+use std::sync::Arc;
+
+use chat_core::{DynChatStore, MemoryStore};
+
+async fn fresh_store() -> Arc<DynChatStore> {
+    Arc::new(MemoryStore::new())
+}
+
+chat_core::conformance_tests!(fresh_store);
