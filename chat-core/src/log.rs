@@ -175,7 +175,7 @@ pub struct Commit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppendOutcome {
     /// The write was made durable.
-    Committed(Commit),
+    Committed(Box<Commit>),
     /// A retry: the message stored earlier under the same idempotency key.
     Duplicate(Message),
 }

@@ -3,9 +3,16 @@
 //!
 //! A backend stamps one named test per scenario with [`conformance_tests!`]:
 //!
-//! ```ignore
-//! async fn fresh_store() -> std::sync::Arc<chat_core::DynChatStore> { /* a new, empty store */ }
+//! ```
+//! use std::sync::Arc;
+//!
+//! /// A fresh, empty store for each test (a new temp dir or database for durable backends).
+//! async fn fresh_store() -> Arc<chat_core::DynChatStore> {
+//!     Arc::new(chat_core::MemoryStore::new())
+//! }
+//!
 //! chat_core::conformance_tests!(fresh_store);
+//! # fn main() {}
 //! ```
 //!
 //! The calling crate needs `tokio` (with `macros` and `rt-multi-thread`) as a dependency.

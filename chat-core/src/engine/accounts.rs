@@ -39,10 +39,10 @@ impl ChatEngine {
     /// same visitor again; otherwise a new visitor is created.
     pub async fn create_visitor(&self, principal: &Principal, new: NewVisitor) -> Result<Customer> {
         self.allowed(principal, Action::CreateVisitorSession)?;
-        if let Some(identifier) = &new.verified_identifier {
-            if let Some(known) = self.store.find_customer_by_identifier(identifier).await? {
-                return Ok(known);
-            }
+        if let Some(identifier) = &new.verified_identifier
+            && let Some(known) = self.store.find_customer_by_identifier(identifier).await?
+        {
+            return Ok(known);
         }
         let customer = Customer {
             id: CustomerId::new(),

@@ -109,7 +109,7 @@ impl ChatEngine {
     /// Appends a command that cannot be a duplicate and returns its commit.
     async fn commit(&self, conversation_id: ConversationId, command: Command) -> Result<Commit> {
         match self.append(conversation_id, command).await? {
-            AppendOutcome::Committed(commit) => Ok(commit),
+            AppendOutcome::Committed(commit) => Ok(*commit),
             AppendOutcome::Duplicate(_) => Err(Error::AlreadyExists("message")),
         }
     }

@@ -201,7 +201,7 @@ impl EventStore for MemoryStore {
             self.attachment_owners
                 .insert(attachment.id, attachment.conversation_id);
         }
-        Ok(AppendOutcome::Committed(commit))
+        Ok(AppendOutcome::Committed(Box::new(commit)))
     }
 
     async fn events_since(
