@@ -1,0 +1,342 @@
+//! Walks every row of the design's authorization table (design.md, "Authorization"),
+//! including each refusal, against the pure policy function. Rate limits in that table are
+//! enforced by chat-http and tested there.
+
+use chat_core::accounts::{ConversationScope, Permissions};
+use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, authorize};
+use chat_core::ids::{AdminId, CustomerId};
+use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
+
+const ALL_ACTIONS: [Action; 15] = [
+    Action::CreateVisitorSession,
+    Action::CreateConversation,
+    Action::ListConversations,
+    Action::ReadConversation,
+    Action::JoinRoom,
+    Action::SendMessage,
+    Action::UploadFile,
+    Action::MarkRead,
+    Action::SendTyping,
+    Action::SeePrivateNotes,
+    Action::WritePrivateNote,
+    Action::ChangeStatus,
+    Action::Assign,
+    Action::DeleteConversation,
+    Action::ManageAdmins,
+];
+const VISITOR_READS: [Action; 4] = [
+    Action::ReadConversation,
+    Action::JoinRoom,
+    Action::MarkRead,
+    Action::SendTyping,
+];
+const VISITOR_WRITES: [Action; 2] = [Action::SendMessage, Action::UploadFile];
+const STAFF_ONLY: [Action; 5] = [
+    Action::SeePrivateNotes,
+    Action::WritePrivateNote,
+    Action::ChangeStatus,
+    Action::Assign,
+    Action::DeleteConversation,
+];
+const AGENT_BASICS: [Action; 8] = [
+    Action::ReadConversation,
+    Action::JoinRoom,
+    Action::SendMessage,
+    Action::UploadFile,
+    Action::MarkRead,
+    Action::SendTyping,
+    Action::SeePrivateNotes,
+    Action::ListConversations,
+];
+const MANAGE: [Action; 4] = [
+    Action::ChangeStatus,
+    Action::Assign,
+    Action::WritePrivateNote,
+    Action::DeleteConversation,
+];
+
+fn facts(
+    customer_id: CustomerId,
+    status: ConversationStatus,
+    assignee: Option<AdminId>,
+) -> ConversationFacts {
+    ConversationFacts {
+        customer_id,
+        assignee,
+        status,
+    }
+}
+
+fn check(
+    principal: &Principal,
+    action: Action,
+    conv: Option<&ConversationFacts>,
+) -> Result<(), Denial> {
+    authorize(principal, action, conv, &Policy::default())
+}
+
+fn agent(permissions: Permissions) -> (AdminId, Principal) {
+    let id = AdminId::new();
+    (id, Principal::Admin { id, permissions })
+}
+
+#[test]
+fn anonymous_may_only_create_a_visitor_session() {
+    let conv = facts(CustomerId::new(), Active, None);
+    assert_eq!(
+        check(&Principal::Anonymous, Action::CreateVisitorSession, None),
+        Ok(())
+    );
+    for action in ALL_ACTIONS
+        .into_iter()
+        .filter(|a| *a != Action::CreateVisitorSession)
+    {
+        assert_eq!(
+            check(&Principal::Anonymous, action, Some(&conv)),
+            Err(Denial::Unauthenticated),
+            "{action:?}"
+        );
+        assert_eq!(
+            check(&Principal::Anonymous, action, None),
+            Err(Denial::Unauthenticated),
+            "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn visitor_may_create_and_list_conversations() {
+    let visitor = Principal::Visitor(CustomerId::new());
+    assert_eq!(check(&visitor, Action::CreateConversation, None), Ok(()));
+    assert_eq!(check(&visitor, Action::ListConversations, None), Ok(()));
+}
+
+#[test]
+fn visitor_reads_joins_marks_read_and_types_only_in_their_own_conversation() {
+    let me = CustomerId::new();
+    let visitor = Principal::Visitor(me);
+    for status in ConversationStatus::ALL {
+        let own = facts(me, status, None);
+        let foreign = facts(CustomerId::new(), status, None);
+        for action in VISITOR_READS {
+            assert_eq!(
+                check(&visitor, action, Some(&own)),
+                Ok(()),
+                "{action:?} own {status}"
+            );
+            assert_eq!(
+                check(&visitor, action, Some(&foreign)),
+                Err(Denial::NotFound),
+                "{action:?} foreign"
+            );
+            assert_eq!(
+                check(&visitor, action, None),
+                Err(Denial::NotFound),
+                "{action:?} missing"
+            );
+        }
+    }
+}
+
+#[test]
+fn visitor_sends_and_uploads_only_while_active_or_waiting() {
+    let me = CustomerId::new();
+    let visitor = Principal::Visitor(me);
+    for action in VISITOR_WRITES {
+        assert_eq!(
+            check(&visitor, action, Some(&facts(me, Waiting, None))),
+            Ok(())
+        );
+        assert_eq!(
+            check(&visitor, action, Some(&facts(me, Active, None))),
+            Ok(())
+        );
+        assert_eq!(
+            check(&visitor, action, Some(&facts(me, Closed, None))),
+            Err(Denial::Closed)
+        );
+        let reopen = Policy {
+            customer_may_reopen: true,
+        };
+        assert_eq!(
+            authorize(&visitor, action, Some(&facts(me, Closed, None)), &reopen),
+            Ok(())
+        );
+        let foreign = facts(CustomerId::new(), Active, None);
+        assert_eq!(
+            check(&visitor, action, Some(&foreign)),
+            Err(Denial::NotFound),
+            "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn visitor_never_sees_notes_nor_manages_anything() {
+    let me = CustomerId::new();
+    let visitor = Principal::Visitor(me);
+    let own = facts(me, Active, None);
+    for action in STAFF_ONLY {
+        assert!(
+            matches!(
+                check(&visitor, action, Some(&own)),
+                Err(Denial::Forbidden(_))
+            ),
+            "{action:?}"
+        );
+        let foreign = facts(CustomerId::new(), Active, None);
+        assert_eq!(
+            check(&visitor, action, Some(&foreign)),
+            Err(Denial::NotFound),
+            "{action:?}"
+        );
+    }
+    assert!(matches!(
+        check(&visitor, Action::ManageAdmins, None),
+        Err(Denial::Forbidden(_))
+    ));
+}
+
+#[test]
+fn agent_with_default_permissions_works_every_conversation() {
+    let (_, admin) = agent(Permissions::default());
+    for status in [Waiting, Active] {
+        let any = facts(CustomerId::new(), status, Some(AdminId::new()));
+        for action in AGENT_BASICS {
+            assert_eq!(
+                check(&admin, action, Some(&any)),
+                Ok(()),
+                "{action:?} {status}"
+            );
+        }
+    }
+    let closed = facts(CustomerId::new(), Closed, None);
+    for action in [Action::SendMessage, Action::UploadFile] {
+        assert_eq!(
+            check(&admin, action, Some(&closed)),
+            Err(Denial::Closed),
+            "reopen before replying"
+        );
+    }
+    assert_eq!(
+        check(&admin, Action::ReadConversation, Some(&closed)),
+        Ok(())
+    );
+    assert_eq!(
+        check(&admin, Action::ReadConversation, None),
+        Err(Denial::NotFound)
+    );
+}
+
+#[test]
+fn restricted_agent_sees_only_assigned_conversations() {
+    let restricted = Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    };
+    let (me, admin) = agent(restricted);
+    let mine = facts(CustomerId::new(), Active, Some(me));
+    let theirs = facts(CustomerId::new(), Active, Some(AdminId::new()));
+    let unassigned = facts(CustomerId::new(), Waiting, None);
+    for action in ALL_ACTIONS.into_iter().filter(|a| a.targets_conversation()) {
+        assert_eq!(
+            check(&admin, action, Some(&mine)),
+            Ok(()),
+            "{action:?} assigned"
+        );
+        assert_eq!(
+            check(&admin, action, Some(&theirs)),
+            Err(Denial::NotFound),
+            "{action:?} other's"
+        );
+        assert_eq!(
+            check(&admin, action, Some(&unassigned)),
+            Err(Denial::NotFound),
+            "{action:?} unassigned"
+        );
+    }
+}
+
+#[test]
+fn managing_conversations_needs_manage_conversations() {
+    let conv = facts(CustomerId::new(), Active, None);
+    let (_, manager) = agent(Permissions::default());
+    let (_, viewer) = agent(Permissions {
+        manage_conversations: false,
+        ..Permissions::default()
+    });
+    for action in MANAGE {
+        assert_eq!(check(&manager, action, Some(&conv)), Ok(()), "{action:?}");
+        assert!(
+            matches!(
+                check(&viewer, action, Some(&conv)),
+                Err(Denial::Forbidden(_))
+            ),
+            "{action:?}"
+        );
+    }
+    assert_eq!(
+        check(&viewer, Action::SendMessage, Some(&conv)),
+        Ok(()),
+        "replying needs no manage permission"
+    );
+}
+
+#[test]
+fn managing_agents_needs_manage_admins() {
+    let (_, owner) = agent(Permissions::OWNER);
+    let (_, agent) = agent(Permissions::default());
+    assert_eq!(check(&owner, Action::ManageAdmins, None), Ok(()));
+    assert!(matches!(
+        check(&agent, Action::ManageAdmins, None),
+        Err(Denial::Forbidden(_))
+    ));
+}
+
+#[test]
+fn agents_do_not_start_conversations() {
+    let (_, admin) = agent(Permissions::OWNER);
+    assert!(matches!(
+        check(&admin, Action::CreateConversation, None),
+        Err(Denial::Forbidden(_))
+    ));
+}
+
+#[test]
+fn missing_and_not_yours_are_the_same_answer() {
+    let restricted = Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    };
+    let principals = [Principal::Visitor(CustomerId::new()), agent(restricted).1];
+    let foreign = facts(CustomerId::new(), Active, Some(AdminId::new()));
+    for principal in principals {
+        for action in ALL_ACTIONS.into_iter().filter(|a| a.targets_conversation()) {
+            let missing = check(&principal, action, None);
+            assert_eq!(missing, Err(Denial::NotFound), "{principal:?} {action:?}");
+            assert_eq!(
+                check(&principal, action, Some(&foreign)),
+                missing,
+                "{principal:?} {action:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_system_may_do_anything_to_existing_conversations() {
+    let conv = facts(CustomerId::new(), Closed, None);
+    for action in ALL_ACTIONS {
+        assert_eq!(
+            check(&Principal::System, action, Some(&conv)),
+            Ok(()),
+            "{action:?}"
+        );
+        let missing = check(&Principal::System, action, None);
+        assert_eq!(
+            missing.is_err(),
+            action.targets_conversation(),
+            "{action:?}"
+        );
+    }
+}
