@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 fn presence(n: u32) -> Signal {
     Signal::Presence {
         admin_id: AdminId::new(),
-        online: n % 2 == 0,
+        online: n.is_multiple_of(2),
     }
 }
 
