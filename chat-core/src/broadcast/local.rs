@@ -25,7 +25,7 @@ pub struct LocalBroadcaster {
 }
 
 impl LocalBroadcaster {
-    /// A broadcaster whose subscribers lag after [`DEFAULT_CAPACITY`] undelivered signals.
+    /// A broadcaster whose subscribers lag after [`DEFAULT_CAPACITY`](super::DEFAULT_CAPACITY) undelivered signals.
     pub fn new() -> Self {
         Self::with_capacity(DEFAULT_CAPACITY)
     }

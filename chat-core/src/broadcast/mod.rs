@@ -12,7 +12,7 @@
 
 mod local;
 
-pub use local::LocalBroadcaster;
+pub use local::{DEFAULT_CAPACITY, LocalBroadcaster};
 
 use std::fmt::Debug;
 use std::pin::Pin;
