@@ -99,3 +99,15 @@ pub fn assert_gap_free(events: &[Event]) {
         "seqs must be 1..=n with no gap or duplicate"
     );
 }
+
+/// A visitor with a new conversation in which they already sent `messages` messages.
+pub async fn chatting(engine: &ChatEngine, messages: usize) -> (Principal, Conversation) {
+    let visitor = visitor(engine).await;
+    let conversation = conversation(engine, &visitor).await;
+    for n in 0..messages {
+        send(engine, &visitor, conversation.id, &format!("m{n}"), None)
+            .await
+            .expect("send");
+    }
+    (visitor, conversation)
+}

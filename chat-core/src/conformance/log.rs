@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::accounts::Permissions;
 use crate::authz::Principal;
 use crate::conformance::fixtures::{
-    admin, all_events, assert_gap_free, body, conversation, engine, send, visitor,
+    admin, all_events, assert_gap_free, body, chatting, conversation, engine, send, visitor,
 };
 use crate::engine::SendMessage;
 use crate::error::{Conflict, Error};
@@ -119,13 +119,7 @@ pub async fn idempotent_retry_returns_the_original(store: Arc<DynChatStore>) {
 /// walks the whole log once; a `since` past the end is refused.
 pub async fn events_since_returns_exactly_the_missing_events(store: Arc<DynChatStore>) {
     let engine = engine(store.clone());
-    let visitor = visitor(&engine).await;
-    let conv = conversation(&engine, &visitor).await;
-    for n in 0..10 {
-        send(&engine, &visitor, conv.id, &format!("m{n}"), None)
-            .await
-            .expect("send");
-    }
+    let (visitor, conv) = chatting(&engine, 10).await;
     let last = store
         .get_conversation(conv.id)
         .await
@@ -166,13 +160,7 @@ pub async fn events_since_returns_exactly_the_missing_events(store: Arc<DynChatS
 /// A feed joined at `since` while others send yields every later event once, in order.
 pub async fn feed_resumes_without_gap_or_duplicate(store: Arc<DynChatStore>) {
     let engine = engine(store.clone());
-    let visitor = visitor(&engine).await;
-    let conv = conversation(&engine, &visitor).await;
-    for n in 0..5 {
-        send(&engine, &visitor, conv.id, &format!("before {n}"), None)
-            .await
-            .expect("send");
-    }
+    let (visitor, conv) = chatting(&engine, 5).await;
     let since = Seq(4);
     let mut feed = engine
         .subscribe(&visitor, conv.id, since)

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Permissions;
-use crate::conformance::fixtures::{admin, body, conversation, engine, send, visitor};
+use crate::conformance::fixtures::{admin, body, chatting, conversation, engine, send, visitor};
 use crate::engine::{ListRequest, SendMessage};
 use crate::ids::Seq;
 use crate::model::UserRef;
@@ -13,13 +13,7 @@ use crate::store::DynChatStore;
 /// the maximum.
 pub async fn read_cursor_never_moves_back(store: Arc<DynChatStore>) {
     let engine = engine(store.clone());
-    let visitor = visitor(&engine).await;
-    let conv = conversation(&engine, &visitor).await;
-    for n in 0..6 {
-        send(&engine, &visitor, conv.id, &format!("m{n}"), None)
-            .await
-            .expect("send");
-    }
+    let (visitor, conv) = chatting(&engine, 6).await;
     assert_eq!(
         engine
             .mark_read(&visitor, conv.id, Seq(5))

@@ -116,9 +116,8 @@ impl ChatEngine {
         principal: &Principal,
         id: ConversationId,
     ) -> Result<Conversation> {
-        self.authorized(principal, Action::JoinRoom, id).await?;
-        let user = agent(principal)?;
-        Ok(self.commit(id, Command::Join { user }).await?.conversation)
+        self.membership(principal, id, |user| Command::Join { user })
+            .await
     }
 
     /// An agent stops taking part in a conversation.
@@ -127,9 +126,8 @@ impl ChatEngine {
         principal: &Principal,
         id: ConversationId,
     ) -> Result<Conversation> {
-        self.authorized(principal, Action::JoinRoom, id).await?;
-        let user = agent(principal)?;
-        Ok(self.commit(id, Command::Leave { user }).await?.conversation)
+        self.membership(principal, id, |user| Command::Leave { user })
+            .await
     }
 
     /// An agent closes or reopens a conversation.
@@ -180,10 +178,19 @@ impl ChatEngine {
     }
 }
 
-/// The agent behind a principal, for joins and leaves.
-fn agent(principal: &Principal) -> Result<UserRef> {
-    match principal {
-        Principal::Admin { id, .. } => Ok(UserRef::Admin(*id)),
-        _ => Err(Error::PermissionDenied("only agents join conversations")),
+impl ChatEngine {
+    /// An agent joins or leaves: `command` is built for the agent behind the principal.
+    async fn membership(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        command: impl FnOnce(UserRef) -> Command,
+    ) -> Result<Conversation> {
+        self.authorized(principal, Action::JoinRoom, id).await?;
+        let Principal::Admin { id: admin, .. } = *principal else {
+            return Err(Error::PermissionDenied("only agents join conversations"));
+        };
+        let commit = self.commit(id, command(UserRef::Admin(admin))).await?;
+        Ok(commit.conversation)
     }
 }
