@@ -10,9 +10,15 @@ use crate::model::{ActorKind, Conversation, Message, UserRef};
 
 /// Whether `message` counts towards `reader`'s unread count once it is past their cursor.
 pub fn counts_as_unread(reader: UserRef, message: &Message) -> bool {
+    kind_counts_as_unread(reader, message.sender.kind(), message.private)
+}
+
+/// [`counts_as_unread`] from just the sender's kind and the private flag, for stores that
+/// index those instead of whole messages.
+pub fn kind_counts_as_unread(reader: UserRef, sender: ActorKind, private: bool) -> bool {
     match reader {
-        UserRef::Customer(_) => !message.private && message.sender.kind() != ActorKind::Customer,
-        UserRef::Admin(_) => message.sender.kind() == ActorKind::Customer,
+        UserRef::Customer(_) => !private && sender != ActorKind::Customer,
+        UserRef::Admin(_) => sender == ActorKind::Customer,
     }
 }
 

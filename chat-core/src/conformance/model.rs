@@ -30,7 +30,8 @@ use crate::values::{ClientMessageId, MessageBody};
 pub trait ModelBackend: Send {
     /// The store as it is now.
     fn store(&self) -> Arc<DynChatStore>;
-    /// Closes the store and opens it again from its durable state.
+    /// Closes the store and opens it again from its durable state. The model drops every
+    /// handle it got from [`store`](Self::store) before calling this.
     async fn restart(&mut self);
 }
 
@@ -423,6 +424,8 @@ pub async fn check_ops<B: ModelBackend>(backend: &mut B, ops: &[Op]) {
     let mut oracle = Side::new(Arc::new(MemoryStore::new())).await;
     for (step, op) in ops.iter().enumerate() {
         if *op == Op::Restart {
+            // Let go of the store first: a durable backend can only reopen a closed store.
+            subject.engine = fixtures::engine(Arc::new(MemoryStore::new()));
             backend.restart().await;
             subject.engine = fixtures::engine(backend.store());
         }

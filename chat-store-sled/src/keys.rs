@@ -1,0 +1,228 @@
+//! The key layout: one sled tree, namespaces by a leading byte, fixed-width big-endian
+//! parts so that byte order is the order of the access paths.
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `v` | `schema` | schema version, u32 BE |
+//! | `c` | conversation | `Conversation` (JSON) |
+//! | `l` | updated_at ‖ conversation | `Conversation` (JSON): the inbox list, newest last |
+//! | `e` | conversation ‖ seq | `Event` (JSON): the log |
+//! | `m` | conversation ‖ seq | sender kind, private flag: the messages in the log |
+//! | `i` | conversation ‖ sender ‖ client id | seq: the idempotency index |
+//! | `p` | conversation ‖ participant id (v7, so join order) | `Participant` (JSON) |
+//! | `r` | conversation ‖ user | seq: read cursors |
+//! | `a` | attachment | `Attachment` (JSON) |
+//! | `A` | conversation ‖ attachment | empty: attachments by conversation |
+//! | `d` | admin | `Admin` (JSON) |
+//! | `D` | lower-cased email | admin id |
+//! | `k` | customer | `Customer` (JSON) |
+//! | `K` | identifier | customer id |
+//! | `s` | token hash | `Session` (JSON) |
+//! | `S` | admin ‖ token hash | empty: sessions by admin |
+
+use chat_core::accounts::TokenHash;
+use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
+use chat_core::model::{Actor, UserRef};
+use chat_core::store::ListCursor;
+use chrono::{DateTime, Utc};
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA: &[u8] = b"vschema";
+
+pub const CONVERSATION: u8 = b'c';
+pub const LIST: u8 = b'l';
+pub const EVENT: u8 = b'e';
+pub const MESSAGE: u8 = b'm';
+pub const IDEMPOTENCY: u8 = b'i';
+pub const PARTICIPANT: u8 = b'p';
+pub const CURSOR: u8 = b'r';
+pub const ATTACHMENT: u8 = b'a';
+pub const ATTACHMENT_OF: u8 = b'A';
+pub const ADMIN: u8 = b'd';
+pub const ADMIN_EMAIL: u8 = b'D';
+pub const CUSTOMER: u8 = b'k';
+pub const CUSTOMER_IDENTIFIER: u8 = b'K';
+pub const SESSION: u8 = b's';
+pub const ADMIN_SESSION: u8 = b'S';
+
+/// Every prefix whose keys start with a conversation id: what a cascade delete scans.
+pub const PER_CONVERSATION: [u8; 6] = [
+    EVENT,
+    MESSAGE,
+    IDEMPOTENCY,
+    PARTICIPANT,
+    CURSOR,
+    ATTACHMENT_OF,
+];
+
+/// A key built from parts.
+pub struct Key(Vec<u8>);
+
+impl Key {
+    pub fn new(prefix: u8) -> Self {
+        let mut bytes = Vec::with_capacity(64);
+        bytes.push(prefix);
+        Self(bytes)
+    }
+
+    pub fn bytes(mut self, part: &[u8]) -> Self {
+        self.0.extend_from_slice(part);
+        self
+    }
+
+    pub fn uuid(self, id: [u8; 16]) -> Self {
+        self.bytes(&id)
+    }
+
+    pub fn seq(self, seq: Seq) -> Self {
+        self.bytes(&seq.get().to_be_bytes())
+    }
+
+    pub fn build(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+pub fn conversation_id(id: ConversationId) -> [u8; 16] {
+    *id.as_uuid().as_bytes()
+}
+
+pub fn conversation(id: ConversationId) -> Vec<u8> {
+    Key::new(CONVERSATION).uuid(conversation_id(id)).build()
+}
+
+/// Everything under `prefix` for one conversation.
+pub fn of_conversation(prefix: u8, id: ConversationId) -> Vec<u8> {
+    Key::new(prefix).uuid(conversation_id(id)).build()
+}
+
+pub fn event(id: ConversationId, seq: Seq) -> Vec<u8> {
+    Key::new(EVENT).uuid(conversation_id(id)).seq(seq).build()
+}
+
+pub fn message(id: ConversationId, seq: Seq) -> Vec<u8> {
+    Key::new(MESSAGE).uuid(conversation_id(id)).seq(seq).build()
+}
+
+/// The seq at the end of an `e` or `m` key.
+pub fn seq_of(key: &[u8]) -> Seq {
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&key[key.len() - 8..]);
+    Seq(u64::from_be_bytes(tail))
+}
+
+pub fn idempotency(id: ConversationId, sender: Actor, client_id: &str) -> Vec<u8> {
+    Key::new(IDEMPOTENCY)
+        .uuid(conversation_id(id))
+        .bytes(&actor(sender))
+        .bytes(client_id.as_bytes())
+        .build()
+}
+
+pub fn participant(id: ConversationId, participant: chat_core::ids::ParticipantId) -> Vec<u8> {
+    Key::new(PARTICIPANT)
+        .uuid(conversation_id(id))
+        .uuid(*participant.as_uuid().as_bytes())
+        .build()
+}
+
+pub fn cursor(id: ConversationId, reader: UserRef) -> Vec<u8> {
+    Key::new(CURSOR)
+        .uuid(conversation_id(id))
+        .bytes(&actor(reader.into()))
+        .build()
+}
+
+pub fn attachment(id: AttachmentId) -> Vec<u8> {
+    Key::new(ATTACHMENT).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+pub fn attachment_of(conversation: ConversationId, id: AttachmentId) -> Vec<u8> {
+    Key::new(ATTACHMENT_OF)
+        .uuid(conversation_id(conversation))
+        .uuid(*id.as_uuid().as_bytes())
+        .build()
+}
+
+pub fn admin(id: AdminId) -> Vec<u8> {
+    Key::new(ADMIN).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+pub fn admin_email(email: &str) -> Vec<u8> {
+    Key::new(ADMIN_EMAIL).bytes(email.as_bytes()).build()
+}
+
+pub fn customer(id: CustomerId) -> Vec<u8> {
+    Key::new(CUSTOMER).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+pub fn customer_identifier(identifier: &str) -> Vec<u8> {
+    Key::new(CUSTOMER_IDENTIFIER)
+        .bytes(identifier.as_bytes())
+        .build()
+}
+
+pub fn session(hash: &TokenHash) -> Vec<u8> {
+    Key::new(SESSION).bytes(&hash.0).build()
+}
+
+pub fn admin_session(admin: AdminId, hash: &TokenHash) -> Vec<u8> {
+    Key::new(ADMIN_SESSION)
+        .uuid(*admin.as_uuid().as_bytes())
+        .bytes(&hash.0)
+        .build()
+}
+
+pub fn admin_sessions(admin: AdminId) -> Vec<u8> {
+    Key::new(ADMIN_SESSION)
+        .uuid(*admin.as_uuid().as_bytes())
+        .build()
+}
+
+/// The inbox-list key: ordered by `updated_at`, then id.
+pub fn list(updated_at: DateTime<Utc>, id: ConversationId) -> Vec<u8> {
+    Key::new(LIST)
+        .bytes(&time(updated_at))
+        .uuid(conversation_id(id))
+        .build()
+}
+
+pub fn list_cursor(cursor: &ListCursor) -> Vec<u8> {
+    list(cursor.updated_at, cursor.id)
+}
+
+/// Microseconds since the epoch with the sign bit flipped, so byte order is time order.
+fn time(at: DateTime<Utc>) -> [u8; 8] {
+    ((at.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// A fixed 17-byte encoding of an actor: kind, then the id (zeros for the system).
+fn actor(actor: Actor) -> [u8; 17] {
+    let (kind, id) = match actor {
+        Actor::Customer(id) => (b'c', *id.as_uuid().as_bytes()),
+        Actor::Admin(id) => (b'a', *id.as_uuid().as_bytes()),
+        Actor::System => (b's', [0; 16]),
+    };
+    let mut bytes = [0u8; 17];
+    bytes[0] = kind;
+    bytes[1..].copy_from_slice(&id);
+    bytes
+}
+
+/// The `m` value: sender kind and private flag, enough for unread counts without decoding.
+pub fn message_flags(sender: Actor, private: bool) -> [u8; 2] {
+    [actor(sender)[0], u8::from(private)]
+}
+
+/// Decodes [`message_flags`].
+pub fn decode_message_flags(value: &[u8]) -> Option<(chat_core::model::ActorKind, bool)> {
+    use chat_core::model::ActorKind;
+    let kind = match value.first()? {
+        b'c' => ActorKind::Customer,
+        b'a' => ActorKind::Admin,
+        b's' => ActorKind::System,
+        _ => return None,
+    };
+    Some((kind, *value.get(1)? == 1))
+}
