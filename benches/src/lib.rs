@@ -1,1 +1,1 @@
-//! Shared helpers for the benches and the load generator (filled in by later issues).
+//! Shared helpers for the benches and the load generator (the load generator arrives with its issue).

@@ -1,0 +1,106 @@
+//! Disk full: on a small tmpfs, writes start failing with a clear backend error (never a
+//! panic, never an acknowledgement of something not stored); after space is freed the store
+//! reopens with every acknowledged message and a gap-free log.
+//!
+//! Needs root to mount a tmpfs; elsewhere it reports itself skipped. Own `main`
+//! (`harness = false`) so it can say so.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use chat_core::Error;
+use chat_core::conformance::fixtures::{assert_gap_free, conversation, engine, send, visitor};
+use chat_core::ids::{ConversationId, Seq};
+use chat_core::store::EventStore;
+use chat_store_sled::SledStore;
+
+const NAME: &str = "disk_full_gives_clear_errors_and_the_store_reopens";
+
+fn main() {
+    let dir = tempfile::Builder::new()
+        .prefix("disk-full-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir");
+    if !mount(dir.path(), "mount", "size=4m") {
+        println!("{NAME}: SKIPPED: cannot mount a small tmpfs here (needs root)");
+        println!("0 passed, 0 failed, 1 skipped");
+        return;
+    }
+    let outcome = std::panic::catch_unwind(|| check(dir.path()));
+    mount(dir.path(), "umount", "");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    println!("test {NAME} ... ok");
+    println!("1 passed, 0 failed");
+}
+
+fn check(mount_point: &Path) {
+    let path = mount_point.join("store");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (conv, acked) = runtime.block_on(async {
+        let store = Arc::new(SledStore::open(&path).expect("open on the small disk"));
+        let engine = engine(store.clone());
+        let visitor = visitor(&engine).await;
+        let conv = conversation(&engine, &visitor).await;
+        let filler = "x".repeat(8 * 1024);
+        let mut acked = Vec::new();
+        let error = loop {
+            match send(&engine, &visitor, conv.id, &filler, None).await {
+                Ok(sent) => acked.push(sent.message.seq),
+                Err(error) => break error,
+            }
+            assert!(acked.len() < 100_000, "the disk never filled");
+        };
+        assert!(
+            matches!(error, Error::Backend { .. }),
+            "expected a backend error, got {error:?}"
+        );
+        println!(
+            "{NAME}: {} messages acknowledged, then: {error} ({:?})",
+            acked.len(),
+            std::error::Error::source(&error).map(ToString::to_string)
+        );
+        (conv.id, acked)
+    });
+    drop(runtime);
+    assert!(
+        mount(mount_point, "mount", "remount,size=64m"),
+        "grow the tmpfs"
+    );
+    verify(&path, conv, &acked);
+}
+
+fn verify(path: &Path, conv: ConversationId, acked: &[Seq]) {
+    let store = SledStore::open(path).expect("the store reopens after the disk was full");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let events = runtime
+        .block_on(store.events_since(conv, Seq::ZERO, usize::MAX))
+        .expect("events");
+    assert_gap_free(&events);
+    let stored: Vec<Seq> = events
+        .iter()
+        .filter(|e| e.message().is_some())
+        .map(|e| e.seq)
+        .collect();
+    for seq in acked {
+        assert!(
+            stored.contains(seq),
+            "acknowledged message at seq {seq} was lost"
+        );
+    }
+}
+
+fn mount(point: &Path, command: &str, options: &str) -> bool {
+    let mut cmd = Command::new(command);
+    if command == "mount" {
+        cmd.args(["-t", "tmpfs", "-o", options, "tmpfs"]);
+    }
+    cmd.arg(point).status().is_ok_and(|status| status.success())
+}
