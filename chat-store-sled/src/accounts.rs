@@ -8,15 +8,16 @@ use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore}
 use chat_core::values::{Email, VisitorIdentifier};
 use chat_core::{Error, Result};
 
-use crate::codec::{encode, exists, get, get_uuid, keys as scan_keys, scan};
-use crate::error::backend;
+use crate::codec::{encode, exists, get, get_uuid, scan};
+use crate::error::malformed;
 use crate::keys;
 use crate::store::SledStore;
+use crate::txn::Source;
 
 #[async_trait]
 impl AttachmentStore for SledStore {
     async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>> {
-        get(&self.db, &keys::attachment(id))
+        get(self.tree(), &keys::attachment(id))
     }
 }
 
@@ -25,32 +26,31 @@ impl AdminStore for SledStore {
     async fn create_admin(&self, admin: &Admin) -> Result<()> {
         let admin = admin.clone();
         self.writer
-            .run(move |db| {
+            .run(move |txn| {
                 let email = keys::admin_email(admin.email.as_str());
-                if exists(db, &keys::admin(admin.id))? || exists(db, &email)? {
+                if exists(txn, &keys::admin(admin.id))? || exists(txn, &email)? {
                     return Err(Error::AlreadyExists("admin"));
                 }
-                let mut batch = sled::Batch::default();
-                batch.insert(email, admin.id.as_uuid().as_bytes());
-                batch.insert(keys::admin(admin.id), encode(&admin)?);
-                db.apply_batch(batch).map_err(backend)
+                txn.insert(email, admin.id.as_uuid().as_bytes().to_vec());
+                txn.insert(keys::admin(admin.id), encode(&admin)?);
+                Ok(())
             })
             .await
     }
 
     async fn get_admin(&self, id: AdminId) -> Result<Option<Admin>> {
-        get(&self.db, &keys::admin(id))
+        get(self.tree(), &keys::admin(id))
     }
 
     async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>> {
-        match get_uuid(&self.db, &keys::admin_email(email.as_str()))? {
-            Some(id) => self.get_admin(AdminId::from_uuid(uuid_from(id))).await,
+        match get_uuid(self.tree(), &keys::admin_email(email.as_str()))? {
+            Some(id) => self.get_admin(AdminId::from_uuid(id)).await,
             None => Ok(None),
         }
     }
 
     async fn list_admins(&self) -> Result<Vec<Admin>> {
-        let mut admins: Vec<Admin> = scan(&self.db, &[keys::ADMIN])?;
+        let mut admins: Vec<Admin> = scan(self.tree(), &[keys::ADMIN])?;
         admins.sort_by_key(|a| (a.created_at, a.id));
         Ok(admins)
     }
@@ -58,20 +58,19 @@ impl AdminStore for SledStore {
     async fn update_admin(&self, admin: &Admin) -> Result<()> {
         let admin = admin.clone();
         self.writer
-            .run(move |db| {
+            .run(move |txn| {
                 let old: Admin =
-                    get(db, &keys::admin(admin.id))?.ok_or(Error::NotFound("admin"))?;
-                let mut batch = sled::Batch::default();
+                    get(txn, &keys::admin(admin.id))?.ok_or(Error::NotFound("admin"))?;
                 if old.email != admin.email {
                     let email = keys::admin_email(admin.email.as_str());
-                    if exists(db, &email)? {
+                    if exists(txn, &email)? {
                         return Err(Error::AlreadyExists("admin email"));
                     }
-                    batch.remove(keys::admin_email(old.email.as_str()));
-                    batch.insert(email, admin.id.as_uuid().as_bytes());
+                    txn.remove(keys::admin_email(old.email.as_str()));
+                    txn.insert(email, admin.id.as_uuid().as_bytes().to_vec());
                 }
-                batch.insert(keys::admin(admin.id), encode(&admin)?);
-                db.apply_batch(batch).map_err(backend)
+                txn.insert(keys::admin(admin.id), encode(&admin)?);
+                Ok(())
             })
             .await
     }
@@ -82,40 +81,36 @@ impl CustomerStore for SledStore {
     async fn create_customer(&self, customer: &Customer) -> Result<()> {
         let customer = customer.clone();
         self.writer
-            .run(move |db| {
+            .run(move |txn| {
                 let identifier = customer
                     .identifier
                     .as_ref()
                     .map(|i| keys::customer_identifier(i.as_str()));
-                if exists(db, &keys::customer(customer.id))? {
+                if exists(txn, &keys::customer(customer.id))? {
                     return Err(Error::AlreadyExists("customer"));
                 }
-                let mut batch = sled::Batch::default();
                 if let Some(identifier) = identifier {
-                    if exists(db, &identifier)? {
+                    if exists(txn, &identifier)? {
                         return Err(Error::AlreadyExists("customer identifier"));
                     }
-                    batch.insert(identifier, customer.id.as_uuid().as_bytes());
+                    txn.insert(identifier, customer.id.as_uuid().as_bytes().to_vec());
                 }
-                batch.insert(keys::customer(customer.id), encode(&customer)?);
-                db.apply_batch(batch).map_err(backend)
+                txn.insert(keys::customer(customer.id), encode(&customer)?);
+                Ok(())
             })
             .await
     }
 
     async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>> {
-        get(&self.db, &keys::customer(id))
+        get(self.tree(), &keys::customer(id))
     }
 
     async fn find_customer_by_identifier(
         &self,
         identifier: &VisitorIdentifier,
     ) -> Result<Option<Customer>> {
-        match get_uuid(&self.db, &keys::customer_identifier(identifier.as_str()))? {
-            Some(id) => {
-                self.get_customer(CustomerId::from_uuid(uuid_from(id)))
-                    .await
-            }
+        match get_uuid(self.tree(), &keys::customer_identifier(identifier.as_str()))? {
+            Some(id) => self.get_customer(CustomerId::from_uuid(id)).await,
             None => Ok(None),
         }
     }
@@ -126,41 +121,35 @@ impl SessionStore for SledStore {
     async fn create_session(&self, session: &Session) -> Result<()> {
         let session = session.clone();
         self.writer
-            .run(move |db| {
+            .run(move |txn| {
                 let key = keys::session(&session.token_hash);
-                if exists(db, &key)? {
+                if exists(txn, &key)? {
                     return Err(Error::AlreadyExists("session"));
                 }
-                let mut batch = sled::Batch::default();
                 if let SessionSubject::Admin(admin) = session.subject {
-                    batch.insert(
-                        keys::admin_session(admin, &session.token_hash),
-                        sled::IVec::default(),
-                    );
+                    txn.insert(keys::admin_session(admin, &session.token_hash), Vec::new());
                 }
-                batch.insert(key, encode(&session)?);
-                db.apply_batch(batch).map_err(backend)
+                txn.insert(key, encode(&session)?);
+                Ok(())
             })
             .await
     }
 
     async fn get_session(&self, token_hash: &TokenHash) -> Result<Option<Session>> {
-        get(&self.db, &keys::session(token_hash))
+        get(self.tree(), &keys::session(token_hash))
     }
 
     async fn delete_session(&self, token_hash: &TokenHash) -> Result<bool> {
         let token_hash = *token_hash;
         self.writer
-            .run(move |db| {
-                let Some(session) = get::<Session>(db, &keys::session(&token_hash))? else {
+            .run(move |txn| {
+                let Some(session) = get::<Session>(txn, &keys::session(&token_hash))? else {
                     return Ok(false);
                 };
-                let mut batch = sled::Batch::default();
                 if let SessionSubject::Admin(admin) = session.subject {
-                    batch.remove(keys::admin_session(admin, &token_hash));
+                    txn.remove(keys::admin_session(admin, &token_hash));
                 }
-                batch.remove(keys::session(&token_hash));
-                db.apply_batch(batch).map_err(backend)?;
+                txn.remove(keys::session(&token_hash));
                 Ok(true)
             })
             .await
@@ -168,23 +157,17 @@ impl SessionStore for SledStore {
 
     async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64> {
         self.writer
-            .run(move |db| {
-                let index = scan_keys(db, &keys::admin_sessions(admin))?;
-                let mut batch = sled::Batch::default();
-                for key in &index {
+            .run(move |txn| {
+                let index = txn.entries(&keys::admin_sessions(admin))?;
+                for (key, _) in &index {
                     let hash: [u8; 32] = key[key.len() - 32..]
                         .try_into()
-                        .map_err(|_| Error::NotSupported("malformed session index"))?;
-                    batch.remove(keys::session(&TokenHash(hash)));
-                    batch.remove(key.clone());
+                        .map_err(|_| malformed("session index"))?;
+                    txn.remove(keys::session(&TokenHash(hash)));
+                    txn.remove(key.clone());
                 }
-                db.apply_batch(batch).map_err(backend)?;
                 Ok(index.len() as u64)
             })
             .await
     }
-}
-
-fn uuid_from(bytes: [u8; 16]) -> chat_core::ids::Uuid {
-    chat_core::ids::Uuid::from_bytes(bytes)
 }

@@ -1,10 +1,11 @@
-//! Value encoding (JSON via serde) and typed reads over a sled tree.
+//! Value encoding (JSON via serde) and typed reads from a [`Source`].
 
 use chat_core::Result;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{backend, undecodable};
+use crate::error::{malformed, undecodable};
+use crate::txn::Source;
 
 /// Encodes a stored value.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -17,54 +18,40 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 }
 
 /// Reads and decodes one key.
-pub fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>> {
-    tree.get(key)
-        .map_err(backend)?
-        .map(|bytes| decode(&bytes))
-        .transpose()
+pub fn get<T: DeserializeOwned>(source: &impl Source, key: &[u8]) -> Result<Option<T>> {
+    source.value(key)?.map(|bytes| decode(&bytes)).transpose()
 }
 
 /// Whether a key exists.
-pub fn exists(tree: &sled::Tree, key: &[u8]) -> Result<bool> {
-    tree.contains_key(key).map_err(backend)
+pub fn exists(source: &impl Source, key: &[u8]) -> Result<bool> {
+    Ok(source.value(key)?.is_some())
 }
 
 /// Decodes every value under `prefix`, in key order.
-pub fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<T>> {
-    tree.scan_prefix(prefix)
-        .values()
-        .map(|value| decode(&value.map_err(backend)?))
+pub fn scan<T: DeserializeOwned>(source: &impl Source, prefix: &[u8]) -> Result<Vec<T>> {
+    source
+        .entries(prefix)?
+        .iter()
+        .map(|(_, value)| decode(value))
         .collect()
 }
 
-/// Every key under `prefix`.
-pub fn keys(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<sled::IVec>> {
-    tree.scan_prefix(prefix)
-        .keys()
-        .map(|key| key.map_err(backend))
-        .collect()
-}
-
-/// A u64 stored big-endian (seqs, versions).
-pub fn get_u64(tree: &sled::Tree, key: &[u8]) -> Result<Option<u64>> {
-    let Some(bytes) = tree.get(key).map_err(backend)? else {
-        return Ok(None);
-    };
-    let array: [u8; 8] = bytes
-        .as_ref()
-        .try_into()
-        .map_err(|_| chat_core::Error::NotSupported("malformed u64 value"))?;
-    Ok(Some(u64::from_be_bytes(array)))
+/// A u64 stored big-endian (seqs).
+pub fn get_u64(source: &impl Source, key: &[u8]) -> Result<Option<u64>> {
+    source
+        .value(key)?
+        .map(|bytes| fixed(&bytes).map(u64::from_be_bytes))
+        .transpose()
 }
 
 /// A 16-byte id stored as a value.
-pub fn get_uuid(tree: &sled::Tree, key: &[u8]) -> Result<Option<[u8; 16]>> {
-    let Some(bytes) = tree.get(key).map_err(backend)? else {
-        return Ok(None);
-    };
-    let array: [u8; 16] = bytes
-        .as_ref()
-        .try_into()
-        .map_err(|_| chat_core::Error::NotSupported("malformed id value"))?;
-    Ok(Some(array))
+pub fn get_uuid(source: &impl Source, key: &[u8]) -> Result<Option<chat_core::ids::Uuid>> {
+    source
+        .value(key)?
+        .map(|bytes| fixed(&bytes).map(chat_core::ids::Uuid::from_bytes))
+        .transpose()
+}
+
+fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N]> {
+    bytes.try_into().map_err(|_| malformed("fixed-size value"))
 }

@@ -1,46 +1,40 @@
-//! Turns a planned `Commit` into one sled batch: the conversation row and its list entry,
-//! events, the message index and idempotency key, participants and attachments.
+//! Turns a planned `Commit` into writes of a [`Txn`]: the events (each carrying the row
+//! after the write), the row itself, the idempotency key, participants and attachments.
 
 use chat_core::Result;
 use chat_core::log::Commit;
-use chat_core::model::{Conversation, Participant};
+use chat_core::model::Participant;
 
 use crate::codec::encode;
 use crate::keys;
+use crate::txn::Txn;
 
-/// Adds every row change of `commit` to `batch`. `previous` is the conversation row before
-/// the write (`None` when the commit creates it); `participants` are the rows it had.
+/// Adds every change of `commit` to `txn`. `participants` are the rows the conversation
+/// had before; `creates` says whether the commit starts the conversation.
 pub fn persist(
-    batch: &mut sled::Batch,
+    txn: &mut Txn<'_>,
     commit: &Commit,
-    previous: Option<&Conversation>,
     participants: &[Participant],
+    creates: bool,
 ) -> Result<()> {
     let conversation = &commit.conversation;
-    let encoded = encode(conversation)?;
-    if let Some(previous) = previous {
-        batch.remove(keys::list(previous.updated_at, previous.id));
+    if creates {
+        txn.insert(keys::conversation(conversation.id), Vec::new());
     }
-    batch.insert(
-        keys::list(conversation.updated_at, conversation.id),
-        encoded.clone(),
-    );
-    batch.insert(keys::conversation(conversation.id), encoded);
     for event in &commit.events {
-        batch.insert(keys::event(conversation.id, event.seq), encode(event)?);
-    }
-    if let Some(message) = &commit.message {
-        batch.insert(
-            keys::message(conversation.id, message.seq),
-            &keys::message_flags(message.sender, message.private),
+        txn.insert(
+            keys::event(conversation.id, event.seq),
+            encode(&(event, conversation))?,
         );
-        if let Some(client_id) = &message.client_message_id {
-            let key = keys::idempotency(conversation.id, message.sender, client_id.as_str());
-            batch.insert(key, &message.seq.get().to_be_bytes());
-        }
+    }
+    if let Some(message) = &commit.message
+        && let Some(client_id) = &message.client_message_id
+    {
+        let key = keys::idempotency(conversation.id, message.sender, client_id.as_str());
+        txn.insert(key, message.seq.get().to_be_bytes());
     }
     for participant in &commit.joined {
-        batch.insert(
+        txn.insert(
             keys::participant(conversation.id, participant.id),
             encode(participant)?,
         );
@@ -49,11 +43,15 @@ pub fn persist(
         .iter()
         .filter(|p| commit.left.contains(&p.user))
     {
-        batch.remove(keys::participant(conversation.id, left.id));
+        txn.remove(keys::participant(conversation.id, left.id));
     }
     for attachment in &commit.attachments {
-        batch.insert(keys::attachment(attachment.id), encode(attachment)?);
-        batch.insert(keys::attachment_of(conversation.id, attachment.id), &[]);
+        txn.insert(keys::attachment(attachment.id), encode(attachment)?);
+        txn.insert(
+            keys::attachment_of(conversation.id, attachment.id),
+            Vec::new(),
+        );
     }
+    txn.set_row(conversation.clone());
     Ok(())
 }

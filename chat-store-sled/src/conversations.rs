@@ -1,4 +1,7 @@
 //! The conversation-side traits: conversations, the event log and read state.
+//!
+//! Log reads stop at the conversation's durable `last_seq` from the row index, so a reader
+//! never sees an event that is applied but not yet flushed.
 
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
@@ -11,12 +14,14 @@ use chat_core::store::{
     ListCursor, ReadStateStore,
 };
 use chat_core::{Error, Result};
+use serde::de::IgnoredAny;
 
-use crate::codec::{decode, exists, get, get_u64, keys as scan_keys, scan};
+use crate::codec::{decode, get, get_u64, scan};
 use crate::commit::persist;
 use crate::error::backend;
 use crate::keys;
 use crate::store::SledStore;
+use crate::txn::{Source, Txn};
 
 fn missing() -> Error {
     Error::NotFound("conversation")
@@ -27,41 +32,39 @@ impl ConversationStore for SledStore {
     async fn create_conversation(&self, commit: &Commit) -> Result<()> {
         let commit = commit.clone();
         self.writer
-            .run(move |db| {
-                if exists(db, &keys::conversation(commit.conversation.id))? {
+            .run(move |txn| {
+                if txn.row(commit.conversation.id).is_some() {
                     return Err(Error::AlreadyExists("conversation"));
                 }
-                let mut batch = sled::Batch::default();
-                persist(&mut batch, &commit, None, &[])?;
-                db.apply_batch(batch).map_err(backend)
+                persist(txn, &commit, &[], true)
             })
             .await
     }
 
     async fn get_conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
-        get(&self.db, &keys::conversation(id))
+        Ok(self.rows().get(id).cloned())
     }
 
     async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>> {
-        self.require(id)?;
-        scan(&self.db, &keys::of_conversation(keys::PARTICIPANT, id))
+        self.durable_seq(id)?;
+        scan(self.tree(), &keys::of_conversation(keys::PARTICIPANT, id))
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
+        let matching: Vec<Conversation> = self
+            .rows()
+            .newest_first()
+            .filter(|c| query.matches(c))
+            .cloned()
+            .collect();
         let mut page = ConversationPage {
             items: Vec::new(),
-            total_count: 0,
+            total_count: matching.len() as u64,
             unread_count: 0,
             next: None,
         };
         let mut more = false;
-        for entry in self.db.scan_prefix([keys::LIST]).rev() {
-            let (key, value) = entry.map_err(backend)?;
-            let conversation: Conversation = decode(&value)?;
-            if !query.matches(&conversation) {
-                continue;
-            }
-            page.total_count += 1;
+        for conversation in matching {
             let cursor = match query.reader {
                 Some(reader) => self.cursor(conversation.id, reader)?,
                 None => Seq::ZERO,
@@ -70,22 +73,25 @@ impl ConversationStore for SledStore {
                 .reader
                 .is_some_and(|reader| read::has_unread(reader, &conversation, cursor));
             page.unread_count += u64::from(unread);
-            let after_cursor = query
+            if !query
                 .after
-                .is_none_or(|after| key.as_ref() < keys::list_cursor(&after).as_slice());
-            if after_cursor && page.items.len() < query.limit {
-                let unread = match query.reader {
-                    Some(reader) => self.count_unread(conversation.id, reader, cursor)?,
-                    None => 0,
-                };
-                page.items.push(ConversationSummary {
-                    conversation,
-                    last_read_seq: cursor,
-                    unread,
-                });
-            } else if after_cursor {
-                more = true;
+                .is_none_or(|after| after.precedes(&conversation))
+            {
+                continue;
             }
+            if page.items.len() == query.limit {
+                more = true;
+                continue;
+            }
+            let unread = match query.reader {
+                Some(reader) if unread => self.count_unread(&conversation, reader, cursor)?,
+                _ => 0,
+            };
+            page.items.push(ConversationSummary {
+                conversation,
+                last_read_seq: cursor,
+                unread,
+            });
         }
         page.next = more
             .then(|| {
@@ -99,22 +105,20 @@ impl ConversationStore for SledStore {
 
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         self.writer
-            .run(move |db| {
-                let conversation: Conversation =
-                    get(db, &keys::conversation(id))?.ok_or_else(missing)?;
-                let mut batch = sled::Batch::default();
+            .run(move |txn| {
+                txn.row(id).ok_or_else(missing)?;
                 for prefix in keys::PER_CONVERSATION {
-                    for key in scan_keys(db, &keys::of_conversation(prefix, id))? {
+                    for (key, _) in txn.entries(&keys::of_conversation(prefix, id))? {
                         if prefix == keys::ATTACHMENT_OF {
                             let attachment = &key[key.len() - 16..];
-                            batch.remove([&[keys::ATTACHMENT][..], attachment].concat());
+                            txn.remove([&[keys::ATTACHMENT][..], attachment].concat());
                         }
-                        batch.remove(key);
+                        txn.remove(key);
                     }
                 }
-                batch.remove(keys::list(conversation.updated_at, id));
-                batch.remove(keys::conversation(id));
-                db.apply_batch(batch).map_err(backend)
+                txn.remove(keys::conversation(id));
+                txn.drop_row(id);
+                Ok(())
             })
             .await
     }
@@ -124,7 +128,7 @@ impl ConversationStore for SledStore {
 impl EventStore for SledStore {
     async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
         let request = request.clone();
-        self.writer.run(move |db| append(db, &request)).await
+        self.writer.run(move |txn| append(txn, &request)).await
     }
 
     async fn events_since(
@@ -133,13 +137,16 @@ impl EventStore for SledStore {
         since: Seq,
         limit: usize,
     ) -> Result<Vec<Event>> {
-        self.require(id)?;
-        let range = keys::event(id, since.next())..=keys::event(id, Seq(u64::MAX));
-        self.db
+        let last = self.durable_seq(id)?;
+        if since >= last {
+            return Ok(Vec::new());
+        }
+        let range = keys::event(id, since.next())..=keys::event(id, last);
+        self.tree()
             .range(range)
             .values()
             .take(limit)
-            .map(|value| decode(&value.map_err(backend)?))
+            .map(|value| decode_event(&value.map_err(backend)?))
             .collect()
     }
 
@@ -150,21 +157,25 @@ impl EventStore for SledStore {
         limit: usize,
         audience: Audience,
     ) -> Result<Vec<Message>> {
-        self.require(id)?;
-        let end = keys::message(id, before.unwrap_or(Seq(u64::MAX)));
+        let last = self.durable_seq(id)?;
+        let end = before.map_or(last, |before| Seq(before.get().saturating_sub(1)).min(last));
         let mut messages = Vec::new();
-        for entry in self.db.range(keys::message(id, Seq::ZERO)..end).rev() {
+        for value in self
+            .tree()
+            .range(keys::event(id, Seq(1))..=keys::event(id, end))
+            .values()
+            .rev()
+        {
             if messages.len() == limit {
                 break;
             }
-            let (key, flags) = entry.map_err(backend)?;
-            let private = keys::decode_message_flags(&flags).is_some_and(|(_, private)| private);
-            if audience == Audience::Customer && private {
-                continue;
-            }
-            let event: Event = get(&self.db, &keys::event(id, keys::seq_of(&key)))?
-                .ok_or(Error::NotFound("event"))?;
-            messages.extend(event.message().cloned());
+            let event = decode_event(&value.map_err(backend)?)?;
+            messages.extend(
+                event
+                    .message()
+                    .filter(|_| event.visible_to(audience))
+                    .cloned(),
+            );
         }
         Ok(messages)
     }
@@ -179,14 +190,12 @@ impl ReadStateStore for SledStore {
         seq: Seq,
     ) -> Result<Seq> {
         self.writer
-            .run(move |db| {
-                if !exists(db, &keys::conversation(id))? {
-                    return Err(missing());
-                }
+            .run(move |txn| {
+                txn.row(id).ok_or_else(missing)?;
                 let key = keys::cursor(id, reader);
-                let current = Seq(get_u64(db, &key)?.unwrap_or(0));
+                let current = Seq(get_u64(txn, &key)?.unwrap_or(0));
                 if seq > current {
-                    db.insert(key, &seq.get().to_be_bytes()).map_err(backend)?;
+                    txn.insert(key, seq.get().to_be_bytes());
                 }
                 Ok(seq.max(current))
             })
@@ -194,55 +203,71 @@ impl ReadStateStore for SledStore {
     }
 
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
-        self.require(id)?;
+        self.durable_seq(id)?;
         self.cursor(id, reader)
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
-        self.require(id)?;
+        let conversation = self.rows().get(id).cloned().ok_or_else(missing)?;
         let cursor = self.cursor(id, reader)?;
-        self.count_unread(id, reader, cursor)
+        self.count_unread(&conversation, reader, cursor)
     }
 }
 
 impl SledStore {
-    fn require(&self, id: ConversationId) -> Result<()> {
-        if exists(&self.db, &keys::conversation(id))? {
-            Ok(())
-        } else {
-            Err(missing())
-        }
+    /// The conversation's durable `last_seq`, or `NotFound`.
+    fn durable_seq(&self, id: ConversationId) -> Result<Seq> {
+        self.rows().durable_seq(id).ok_or_else(missing)
     }
 
     fn cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
         Ok(Seq(
-            get_u64(&self.db, &keys::cursor(id, reader))?.unwrap_or(0)
+            get_u64(self.tree(), &keys::cursor(id, reader))?.unwrap_or(0)
         ))
     }
 
-    /// Counts the messages after `cursor` that are unread for `reader`, from the index flags.
-    fn count_unread(&self, id: ConversationId, reader: UserRef, cursor: Seq) -> Result<u64> {
-        let range = keys::message(id, cursor.next())..=keys::message(id, Seq(u64::MAX));
+    /// Counts the messages after `cursor` (up to the durable end) unread for `reader`.
+    fn count_unread(
+        &self,
+        conversation: &Conversation,
+        reader: UserRef,
+        cursor: Seq,
+    ) -> Result<u64> {
+        if cursor >= conversation.last_seq {
+            return Ok(0);
+        }
+        let range = keys::event(conversation.id, cursor.next())
+            ..=keys::event(conversation.id, conversation.last_seq);
         let mut count = 0;
-        for flags in self.db.range(range).values() {
-            let flags = flags.map_err(backend)?;
-            let (kind, private) = keys::decode_message_flags(&flags)
-                .ok_or(Error::NotSupported("malformed message index"))?;
-            count += u64::from(read::kind_counts_as_unread(reader, kind, private));
+        for value in self.tree().range(range).values() {
+            let event = decode_event(&value.map_err(backend)?)?;
+            count += u64::from(
+                event
+                    .message()
+                    .is_some_and(|m| read::counts_as_unread(reader, m)),
+            );
         }
         Ok(count)
     }
 }
 
+/// A stored event's value decoded as just the event.
+fn decode_event(value: &[u8]) -> Result<Event> {
+    let (event, _): (Event, IgnoredAny) = decode(value)?;
+    Ok(event)
+}
+
 /// The append procedure of the storage contract, on the writer thread.
-fn append(db: &sled::Db, request: &AppendRequest) -> Result<AppendOutcome> {
+fn append(txn: &mut Txn<'_>, request: &AppendRequest) -> Result<AppendOutcome> {
     let id = request.conversation_id;
-    let conversation: Conversation = get(db, &keys::conversation(id))?.ok_or_else(missing)?;
+    let conversation = txn.row(id).ok_or_else(missing)?;
     if let Some(key) = request.idempotency_key() {
         let index = keys::idempotency(id, key.sender, key.client_message_id.as_str());
-        if let Some(seq) = get_u64(db, &index)? {
-            let event: Event =
-                get(db, &keys::event(id, Seq(seq)))?.ok_or(Error::NotFound("event"))?;
+        if let Some(seq) = get_u64(txn, &index)? {
+            let stored = txn
+                .value(&keys::event(id, Seq(seq)))?
+                .ok_or(Error::NotFound("event"))?;
+            let event = decode_event(&stored)?;
             return event
                 .message()
                 .cloned()
@@ -250,10 +275,10 @@ fn append(db: &sled::Db, request: &AppendRequest) -> Result<AppendOutcome> {
                 .ok_or(Error::NotFound("message"));
         }
     }
-    let participants: Vec<Participant> = scan(db, &keys::of_conversation(keys::PARTICIPANT, id))?;
+    let participants: Vec<Participant> = scan(txn, &keys::of_conversation(keys::PARTICIPANT, id))?;
     let mut attachments = Vec::new();
     for attachment_id in request.attachment_ids() {
-        attachments.extend(get(db, &keys::attachment(*attachment_id))?);
+        attachments.extend(get(txn, &keys::attachment(*attachment_id))?);
     }
     let state = LogState {
         conversation,
@@ -261,13 +286,6 @@ fn append(db: &sled::Db, request: &AppendRequest) -> Result<AppendOutcome> {
         attachments,
     };
     let commit = log::plan(&state, request)?;
-    let mut batch = sled::Batch::default();
-    persist(
-        &mut batch,
-        &commit,
-        Some(&state.conversation),
-        &state.participants,
-    )?;
-    db.apply_batch(batch).map_err(backend)?;
+    persist(txn, &commit, &state.participants, false)?;
     Ok(AppendOutcome::Committed(Box::new(commit)))
 }

@@ -77,3 +77,13 @@ pub(crate) fn backend(error: sled::Error) -> chat_core::Error {
 pub(crate) fn undecodable(error: serde_json::Error) -> chat_core::Error {
     chat_core::Error::backend(error)
 }
+
+/// A stored value that is not in the layout this build writes.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed stored value: {0}")]
+pub(crate) struct Malformed(pub &'static str);
+
+/// Maps a malformed stored value.
+pub(crate) fn malformed(what: &'static str) -> chat_core::Error {
+    chat_core::Error::backend(Malformed(what))
+}

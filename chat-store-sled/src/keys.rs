@@ -4,10 +4,8 @@
 //! | prefix | key | value |
 //! |---|---|---|
 //! | `v` | `schema` | schema version, u32 BE |
-//! | `c` | conversation | `Conversation` (JSON) |
-//! | `l` | updated_at ‖ conversation | `Conversation` (JSON): the inbox list, newest last |
-//! | `e` | conversation ‖ seq | `Event` (JSON): the log |
-//! | `m` | conversation ‖ seq | sender kind, private flag: the messages in the log |
+//! | `c` | conversation | empty: the conversation exists |
+//! | `e` | conversation ‖ seq | JSON `[Event, Conversation]`: the log, each event with the row after its write |
 //! | `i` | conversation ‖ sender ‖ client id | seq: the idempotency index |
 //! | `p` | conversation ‖ participant id (v7, so join order) | `Participant` (JSON) |
 //! | `r` | conversation ‖ user | seq: read cursors |
@@ -19,21 +17,20 @@
 //! | `K` | identifier | customer id |
 //! | `s` | token hash | `Session` (JSON) |
 //! | `S` | admin ‖ token hash | empty: sessions by admin |
+//!
+//! Conversation rows and the inbox order are not keys: they are derived from the newest
+//! event of each conversation and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
 
 use chat_core::accounts::TokenHash;
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
 use chat_core::model::{Actor, UserRef};
-use chat_core::store::ListCursor;
-use chrono::{DateTime, Utc};
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 pub const SCHEMA: &[u8] = b"vschema";
 
 pub const CONVERSATION: u8 = b'c';
-pub const LIST: u8 = b'l';
 pub const EVENT: u8 = b'e';
-pub const MESSAGE: u8 = b'm';
 pub const IDEMPOTENCY: u8 = b'i';
 pub const PARTICIPANT: u8 = b'p';
 pub const CURSOR: u8 = b'r';
@@ -47,14 +44,7 @@ pub const SESSION: u8 = b's';
 pub const ADMIN_SESSION: u8 = b'S';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
-pub const PER_CONVERSATION: [u8; 6] = [
-    EVENT,
-    MESSAGE,
-    IDEMPOTENCY,
-    PARTICIPANT,
-    CURSOR,
-    ATTACHMENT_OF,
-];
+pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
 
 /// A key built from parts.
 pub struct Key(Vec<u8>);
@@ -99,17 +89,6 @@ pub fn of_conversation(prefix: u8, id: ConversationId) -> Vec<u8> {
 
 pub fn event(id: ConversationId, seq: Seq) -> Vec<u8> {
     Key::new(EVENT).uuid(conversation_id(id)).seq(seq).build()
-}
-
-pub fn message(id: ConversationId, seq: Seq) -> Vec<u8> {
-    Key::new(MESSAGE).uuid(conversation_id(id)).seq(seq).build()
-}
-
-/// The seq at the end of an `e` or `m` key.
-pub fn seq_of(key: &[u8]) -> Seq {
-    let mut tail = [0u8; 8];
-    tail.copy_from_slice(&key[key.len() - 8..]);
-    Seq(u64::from_be_bytes(tail))
 }
 
 pub fn idempotency(id: ConversationId, sender: Actor, client_id: &str) -> Vec<u8> {
@@ -180,23 +159,6 @@ pub fn admin_sessions(admin: AdminId) -> Vec<u8> {
         .build()
 }
 
-/// The inbox-list key: ordered by `updated_at`, then id.
-pub fn list(updated_at: DateTime<Utc>, id: ConversationId) -> Vec<u8> {
-    Key::new(LIST)
-        .bytes(&time(updated_at))
-        .uuid(conversation_id(id))
-        .build()
-}
-
-pub fn list_cursor(cursor: &ListCursor) -> Vec<u8> {
-    list(cursor.updated_at, cursor.id)
-}
-
-/// Microseconds since the epoch with the sign bit flipped, so byte order is time order.
-fn time(at: DateTime<Utc>) -> [u8; 8] {
-    ((at.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
-}
-
 /// A fixed 17-byte encoding of an actor: kind, then the id (zeros for the system).
 fn actor(actor: Actor) -> [u8; 17] {
     let (kind, id) = match actor {
@@ -208,21 +170,4 @@ fn actor(actor: Actor) -> [u8; 17] {
     bytes[0] = kind;
     bytes[1..].copy_from_slice(&id);
     bytes
-}
-
-/// The `m` value: sender kind and private flag, enough for unread counts without decoding.
-pub fn message_flags(sender: Actor, private: bool) -> [u8; 2] {
-    [actor(sender)[0], u8::from(private)]
-}
-
-/// Decodes [`message_flags`].
-pub fn decode_message_flags(value: &[u8]) -> Option<(chat_core::model::ActorKind, bool)> {
-    use chat_core::model::ActorKind;
-    let kind = match value.first()? {
-        b'c' => ActorKind::Customer,
-        b'a' => ActorKind::Admin,
-        b's' => ActorKind::System,
-        _ => return None,
-    };
-    Some((kind, *value.get(1)? == 1))
 }

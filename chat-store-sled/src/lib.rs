@@ -1,11 +1,14 @@
 //! chat-store-sled: [`SledStore`], the durable embedded backend and the zero-config default.
 //!
-//! - **Atomic writes.** One sled tree; every write is a single `apply_batch` planned by
-//!   `chat_core::log::plan`, run on one writer thread, so `seq` stays gap-free under any
-//!   number of concurrent writers.
+//! - **Atomic writes.** One sled tree; every write is planned by `chat_core::log::plan` on
+//!   one writer thread, so `seq` stays gap-free under any number of concurrent writers.
+//!   The writes queued while the thread was busy go out as one sled batch.
 //! - **Acknowledged means durable.** With [`Durability::Flush`] (the default) a write method
-//!   returns only after the data is flushed; concurrent writers share flushes (group
-//!   commit).
+//!   returns only after the data is flushed; concurrent writers share one batch and one
+//!   flush (group commit). Readers see a write only once it is durable.
+//! - **Rows in memory.** Conversation rows are derived from the log (each event carries the
+//!   row after its write) and kept in memory for lookups and the inbox list: about half a
+//!   kilobyte per conversation, rebuilt at open.
 //! - **Safe to open.** A foreign directory, a locked one, a store of another schema
 //!   version or a damaged one is refused with a clear [`OpenError`].
 //!
@@ -19,7 +22,10 @@ mod config;
 mod conversations;
 mod error;
 mod keys;
+mod rows;
 mod store;
+mod txn;
+mod watermark;
 mod writer;
 
 pub use config::{Durability, SledConfig};

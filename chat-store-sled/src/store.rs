@@ -4,10 +4,13 @@ use std::any::Any;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use crate::config::{Durability, SledConfig};
 use crate::error::OpenError;
 use crate::keys::{SCHEMA, SCHEMA_VERSION};
+use crate::rows::RowIndex;
+use crate::watermark::{self, GROUP_KEY, Watermark};
 use crate::writer::Writer;
 
 /// Marker file that says "this directory is a chat store", so a foreign directory is
@@ -19,7 +22,8 @@ const MARKER: &str = "CHAT_STORE";
 pub struct SledStore {
     // Field order is drop order: the writer finishes and joins before the last db handle goes.
     pub(crate) writer: Writer,
-    pub(crate) db: sled::Db,
+    db: sled::Db,
+    rows: Arc<RwLock<RowIndex>>,
     path: PathBuf,
 }
 
@@ -63,17 +67,42 @@ impl SledStore {
             })?
             .map_err(|error| OpenError::from_sled(path.clone(), error))?;
         check_schema(&db, &path)?;
+        let rows = RowIndex::load(&db).map_err(|error| OpenError::Corrupted {
+            path: path.clone(),
+            detail: error.to_string(),
+        })?;
+        let rows = Arc::new(RwLock::new(rows));
         let io = |source| OpenError::Io {
             path: path.clone(),
             source,
         };
-        let writer = Writer::start(db.clone(), config.durability).map_err(io)?;
-        Ok(Self { writer, db, path })
+        let group = check_watermark(&db, &path)?;
+        let watermark = Watermark::new(&path, group);
+        let writer =
+            Writer::start(db.clone(), rows.clone(), config.durability, watermark).map_err(io)?;
+        Ok(Self {
+            writer,
+            db,
+            rows,
+            path,
+        })
     }
 
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The tree, for reads outside the writer.
+    pub(crate) fn tree(&self) -> &sled::Tree {
+        &self.db
+    }
+
+    /// The durable conversation rows.
+    pub(crate) fn rows(&self) -> RwLockReadGuard<'_, RowIndex> {
+        self.rows
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -128,6 +157,25 @@ fn check_schema(db: &sled::Db, path: &Path) -> Result<(), OpenError> {
             path: path.to_owned(),
             detail: "the schema version is missing".into(),
         }),
+    }
+}
+
+/// Refuses a tree that is behind its recorded watermark; returns its group number.
+fn check_watermark(db: &sled::Db, path: &Path) -> Result<u64, OpenError> {
+    let group = match db.get(GROUP_KEY) {
+        Ok(value) => value
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes),
+        Err(error) => return Err(OpenError::from_sled(path.to_owned(), error)),
+    };
+    match watermark::recorded(path) {
+        Some(recorded) if group < recorded => Err(OpenError::Corrupted {
+            path: path.to_owned(),
+            detail: format!(
+                "the log ends at write group {group} but group {recorded} was acknowledged: damaged data was dropped"
+            ),
+        }),
+        _ => Ok(group),
     }
 }
 

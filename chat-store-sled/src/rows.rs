@@ -1,0 +1,95 @@
+//! The conversation rows, kept in memory: point lookups, the inbox order, and the
+//! durability fence for log reads.
+//!
+//! Rows are not written per message. Each stored event carries the row as it was after
+//! that event, so a conversation's row is its newest event's; [`RowIndex::load`] rebuilds
+//! the index from those at open. The writer publishes a group's rows only after the group
+//! is durable, so readers never see a row, nor (through [`RowIndex::durable_seq`]) an
+//! event, that a crash could take back.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chat_core::Result;
+use chat_core::ids::{ConversationId, Seq};
+use chat_core::model::Conversation;
+use chrono::{DateTime, Utc};
+
+use crate::codec::decode;
+use crate::error::backend;
+use crate::keys;
+use crate::txn::RowChanges;
+
+/// Every conversation's current row, by id and by newest activity.
+#[derive(Debug, Default)]
+pub struct RowIndex {
+    rows: HashMap<ConversationId, Conversation>,
+    order: BTreeSet<(DateTime<Utc>, ConversationId)>,
+}
+
+impl RowIndex {
+    /// Rebuilds the index from the newest event of every conversation.
+    pub fn load(tree: &sled::Tree) -> Result<Self> {
+        let mut index = Self::default();
+        for key in tree.scan_prefix([keys::CONVERSATION]).keys() {
+            let key = key.map_err(backend)?;
+            let last = tree
+                .scan_prefix([&[keys::EVENT][..], &key[1..]].concat())
+                .next_back();
+            let (_, value) = last
+                .ok_or(chat_core::Error::NotFound("conversation log"))?
+                .map_err(backend)?;
+            index.upsert(decode_row(&value)?);
+        }
+        Ok(index)
+    }
+
+    /// The row, if the conversation exists.
+    pub fn get(&self, id: ConversationId) -> Option<&Conversation> {
+        self.rows.get(&id)
+    }
+
+    /// The newest durable seq of a conversation (`None`: no such conversation).
+    pub fn durable_seq(&self, id: ConversationId) -> Option<Seq> {
+        self.rows.get(&id).map(|row| row.last_seq)
+    }
+
+    /// Rows in list order: newest activity first, then id descending.
+    pub fn newest_first(&self) -> impl Iterator<Item = &Conversation> {
+        self.order
+            .iter()
+            .rev()
+            .filter_map(|(_, id)| self.rows.get(id))
+    }
+
+    /// Inserts or replaces a row.
+    pub fn upsert(&mut self, row: Conversation) {
+        if let Some(old) = self.rows.get(&row.id) {
+            self.order.remove(&(old.updated_at, old.id));
+        }
+        self.order.insert((row.updated_at, row.id));
+        self.rows.insert(row.id, row);
+    }
+
+    /// Removes a row.
+    pub fn remove(&mut self, id: ConversationId) {
+        if let Some(old) = self.rows.remove(&id) {
+            self.order.remove(&(old.updated_at, old.id));
+        }
+    }
+
+    /// Publishes a durable group's row changes.
+    pub fn apply(&mut self, changes: RowChanges) {
+        for (id, row) in changes {
+            match row {
+                Some(row) => self.upsert(row),
+                None => self.remove(id),
+            }
+        }
+    }
+}
+
+/// A stored event's value decoded as just its row.
+pub fn decode_row(value: &[u8]) -> Result<Conversation> {
+    let (_, row): (serde::de::IgnoredAny, Conversation) = decode(value)?;
+    Ok(row)
+}

@@ -1,0 +1,169 @@
+//! A write group's view of the tree: reads see the tree plus the writes of earlier jobs in
+//! the group plus the current job's own writes; a job's writes join the group only if the
+//! job succeeds. The whole group is then applied as one sled batch.
+//!
+//! One batch per group (instead of one per write) matters: sled's `apply_batch` has a large
+//! fixed cost, while the inserts inside a batch cost about as much as plain inserts.
+//!
+//! Conversation rows live in the [`RowIndex`]; a group's row changes are kept here the same
+//! way and published to the index once the group is durable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::RwLock;
+
+use chat_core::Result;
+use chat_core::ids::ConversationId;
+use chat_core::model::Conversation;
+
+use crate::error::backend;
+use crate::rows::RowIndex;
+
+type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+/// Row changes: `None` deletes the conversation.
+pub type RowChanges = HashMap<ConversationId, Option<Conversation>>;
+
+/// Something keys can be read from: the tree itself, or a write group in progress.
+pub trait Source {
+    /// The value at `key`.
+    fn value(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every entry under `prefix`, in key order.
+    fn entries(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+}
+
+impl Source for sled::Tree {
+    fn value(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.get(key).map_err(backend)?.map(|v| v.to_vec()))
+    }
+
+    fn entries(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.scan_prefix(prefix)
+            .map(|entry| {
+                entry
+                    .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(backend)
+            })
+            .collect()
+    }
+}
+
+/// The writes of one group, and of the job being run in it.
+pub struct Txn<'a> {
+    tree: &'a sled::Tree,
+    index: &'a RwLock<RowIndex>,
+    group: Overlay,
+    job: Overlay,
+    group_rows: RowChanges,
+    job_rows: RowChanges,
+}
+
+impl<'a> Txn<'a> {
+    /// An empty group over `tree` and the durable rows in `index`.
+    pub fn new(tree: &'a sled::Tree, index: &'a RwLock<RowIndex>) -> Self {
+        Self {
+            tree,
+            index,
+            group: Overlay::new(),
+            job: Overlay::new(),
+            group_rows: RowChanges::new(),
+            job_rows: RowChanges::new(),
+        }
+    }
+
+    /// The conversation's row as this job sees it.
+    pub fn row(&self, id: ConversationId) -> Option<Conversation> {
+        match self.job_rows.get(&id).or_else(|| self.group_rows.get(&id)) {
+            Some(pending) => pending.clone(),
+            None => self
+                .index
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get(id)
+                .cloned(),
+        }
+    }
+
+    /// Sets a conversation's row.
+    pub fn set_row(&mut self, row: Conversation) {
+        self.job_rows.insert(row.id, Some(row));
+    }
+
+    /// Deletes a conversation's row.
+    pub fn drop_row(&mut self, id: ConversationId) {
+        self.job_rows.insert(id, None);
+    }
+
+    /// Sets `key` to `value` (visible to this job's reads at once).
+    pub fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.job.insert(key.into(), Some(value.into()));
+    }
+
+    /// Deletes `key`.
+    pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        self.job.insert(key.into(), None);
+    }
+
+    /// Keeps the current job's writes in the group.
+    pub fn commit_job(&mut self) {
+        self.group.append(&mut self.job);
+        self.group_rows.extend(self.job_rows.drain());
+    }
+
+    /// Drops the current job's writes.
+    pub fn abort_job(&mut self) {
+        self.job.clear();
+        self.job_rows.clear();
+    }
+
+    /// Whether the group wrote anything.
+    pub fn is_empty(&self) -> bool {
+        self.group.is_empty()
+    }
+
+    /// The group's writes as one batch, and its row changes.
+    pub fn into_parts(self) -> (sled::Batch, RowChanges) {
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.group {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        (batch, self.group_rows)
+    }
+
+    fn pending(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.job.get(key).or_else(|| self.group.get(key))
+    }
+}
+
+impl Source for Txn<'_> {
+    fn value(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.pending(key) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.tree.value(key),
+        }
+    }
+
+    fn entries(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = self
+            .tree
+            .entries(prefix)?
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect();
+        for overlay in [&self.group, &self.job] {
+            let range = (Bound::Included(prefix.to_vec()), Bound::Unbounded);
+            for (key, value) in overlay
+                .range::<Vec<u8>, _>(range)
+                .take_while(|(k, _)| k.starts_with(prefix))
+            {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+        Ok(merged
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
+    }
+}
