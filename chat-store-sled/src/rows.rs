@@ -8,6 +8,7 @@
 //! event, that a crash could take back.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use chat_core::Result;
 use chat_core::ids::{ConversationId, Seq};
@@ -92,4 +93,61 @@ impl RowIndex {
 pub fn decode_row(value: &[u8]) -> Result<Conversation> {
     let (_, row): (serde::de::IgnoredAny, Conversation) = decode(value)?;
     Ok(row)
+}
+
+/// The rows as readers see them (durable) and as the writer sees them (durable plus the
+/// groups applied but not yet flushed).
+#[derive(Debug, Default)]
+pub struct SharedRows {
+    durable: RwLock<RowIndex>,
+    pending: Mutex<HashMap<ConversationId, (u64, Option<Conversation>)>>,
+}
+
+impl SharedRows {
+    /// Starts from a loaded index.
+    pub fn new(index: RowIndex) -> Self {
+        Self {
+            durable: RwLock::new(index),
+            pending: Mutex::default(),
+        }
+    }
+
+    /// The durable rows.
+    pub fn durable(&self) -> RwLockReadGuard<'_, RowIndex> {
+        self.durable
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The newest row, durable or not: what the writer plans against. `None` inside means
+    /// deleted.
+    pub fn newest(&self, id: ConversationId) -> Option<Option<Conversation>> {
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.get(&id).map(|(_, row)| row.clone())
+    }
+
+    /// Group `group` was applied (not yet flushed): the writer plans against its rows.
+    pub fn stage(&self, group: u64, changes: &RowChanges) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.extend(changes.iter().map(|(id, row)| (*id, (group, row.clone()))));
+    }
+
+    /// Group `group` is durable: readers see its rows.
+    pub fn publish(&self, group: u64, changes: RowChanges) {
+        self.durable
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .apply(changes);
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.retain(|_, (staged, _)| *staged > group);
+    }
 }

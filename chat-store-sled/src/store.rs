@@ -4,12 +4,12 @@ use std::any::Any;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLockReadGuard};
 
 use crate::config::{Durability, SledConfig};
 use crate::error::OpenError;
 use crate::keys::{SCHEMA, SCHEMA_VERSION};
-use crate::rows::RowIndex;
+use crate::rows::{RowIndex, SharedRows};
 use crate::watermark::{self, GROUP_KEY, Watermark};
 use crate::writer::Writer;
 
@@ -23,7 +23,7 @@ pub struct SledStore {
     // Field order is drop order: the writer finishes and joins before the last db handle goes.
     pub(crate) writer: Writer,
     db: sled::Db,
-    rows: Arc<RwLock<RowIndex>>,
+    rows: Arc<SharedRows>,
     path: PathBuf,
 }
 
@@ -71,7 +71,7 @@ impl SledStore {
             path: path.clone(),
             detail: error.to_string(),
         })?;
-        let rows = Arc::new(RwLock::new(rows));
+        let rows = Arc::new(SharedRows::new(rows));
         let io = |source| OpenError::Io {
             path: path.clone(),
             source,
@@ -100,9 +100,7 @@ impl SledStore {
 
     /// The durable conversation rows.
     pub(crate) fn rows(&self) -> RwLockReadGuard<'_, RowIndex> {
-        self.rows
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.rows.durable()
     }
 }
 

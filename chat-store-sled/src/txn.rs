@@ -5,19 +5,18 @@
 //! One batch per group (instead of one per write) matters: sled's `apply_batch` has a large
 //! fixed cost, while the inserts inside a batch cost about as much as plain inserts.
 //!
-//! Conversation rows live in the [`RowIndex`]; a group's row changes are kept here the same
-//! way and published to the index once the group is durable.
+//! Conversation rows live in [`SharedRows`]; a group's row changes are kept here the same
+//! way, staged once the group is applied and published to readers once it is durable.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use std::sync::RwLock;
 
 use chat_core::Result;
 use chat_core::ids::ConversationId;
 use chat_core::model::Conversation;
 
 use crate::error::backend;
-use crate::rows::RowIndex;
+use crate::rows::SharedRows;
 
 type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// Row changes: `None` deletes the conversation.
@@ -50,7 +49,7 @@ impl Source for sled::Tree {
 /// The writes of one group, and of the job being run in it.
 pub struct Txn<'a> {
     tree: &'a sled::Tree,
-    index: &'a RwLock<RowIndex>,
+    rows: &'a SharedRows,
     group: Overlay,
     job: Overlay,
     group_rows: RowChanges,
@@ -58,11 +57,11 @@ pub struct Txn<'a> {
 }
 
 impl<'a> Txn<'a> {
-    /// An empty group over `tree` and the durable rows in `index`.
-    pub fn new(tree: &'a sled::Tree, index: &'a RwLock<RowIndex>) -> Self {
+    /// An empty group over `tree` and `rows`.
+    pub fn new(tree: &'a sled::Tree, rows: &'a SharedRows) -> Self {
         Self {
             tree,
-            index,
+            rows,
             group: Overlay::new(),
             job: Overlay::new(),
             group_rows: RowChanges::new(),
@@ -75,11 +74,9 @@ impl<'a> Txn<'a> {
         match self.job_rows.get(&id).or_else(|| self.group_rows.get(&id)) {
             Some(pending) => pending.clone(),
             None => self
-                .index
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .get(id)
-                .cloned(),
+                .rows
+                .newest(id)
+                .unwrap_or_else(|| self.rows.durable().get(id).cloned()),
         }
     }
 

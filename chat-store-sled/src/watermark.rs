@@ -34,7 +34,7 @@ impl Watermark {
     }
 
     /// The number for the next group.
-    pub fn next_group(&mut self) -> u64 {
+    pub fn next_group(&self) -> u64 {
         self.group + 1
     }
 

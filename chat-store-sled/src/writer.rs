@@ -1,22 +1,29 @@
-//! The single writer with group commit.
+//! The single writer with pipelined group commit.
 //!
 //! Every write is a job run on one dedicated thread, so writes are serialized (a
-//! conversation's seqs stay gap-free). The thread takes every job that queued while it was
-//! busy, runs them against one [`Txn`] (each job sees the writes of the jobs before it, and
-//! a failed job leaves nothing), applies the whole group as **one** sled batch, flushes
-//! **once**, and only then completes them: concurrent writers share one batch and one
-//! fsync, and nobody is acknowledged before their data is on disk.
+//! conversation's seqs stay gap-free). That thread takes every job that queued while it was
+//! busy, runs them against one [`Txn`] (each job sees the writes of the jobs before it; a
+//! failed job leaves nothing) and applies the whole group as **one** sled batch. A second
+//! thread flushes: it takes every group applied since its last flush, flushes **once**, and
+//! only then publishes their rows to readers and completes their jobs. The writer plans the
+//! next group while the flusher waits on the disk, and nobody is acknowledged before their
+//! data is on disk.
+//!
+//! If applying or flushing ever fails, the store stops taking writes (reopen it): what is
+//! on disk is then uncertain, and planning more writes on top of it could acknowledge
+//! something inconsistent.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
 use chat_core::{Error, Result};
 use tokio::sync::oneshot;
 
 use crate::config::Durability;
-use crate::rows::RowIndex;
-use crate::txn::Txn;
+use crate::rows::SharedRows;
+use crate::txn::{RowChanges, Txn};
 use crate::watermark::{GROUP_KEY, Watermark};
 
 /// What a job hands back: called with the outcome of the apply-and-flush that covers it.
@@ -26,27 +33,50 @@ type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
 /// Most jobs that share one batch, to bound the latency of the first one.
 const MAX_GROUP: usize = 1024;
 
-/// Handle to the writer thread; dropping it finishes queued jobs and joins the thread.
+/// A group the writer applied, on its way to the flusher.
+struct Applied {
+    group: u64,
+    completions: Vec<Completion>,
+    rows: RowChanges,
+    outcome: Result<(), Arc<sled::Error>>,
+}
+
+/// Handle to the writer and flusher threads; dropping it finishes queued jobs, flushes and
+/// joins both.
 pub struct Writer {
     jobs: Option<mpsc::Sender<Job>>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
+    failed: Arc<AtomicBool>,
 }
 
 impl Writer {
-    /// Starts the writer thread over `db`, publishing durable rows to `index`.
+    /// Starts the threads over `db`; `watermark` knows the newest group number on disk.
     pub fn start(
         db: sled::Db,
-        index: Arc<RwLock<RowIndex>>,
+        rows: Arc<SharedRows>,
         durability: Durability,
         watermark: Watermark,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("chat-sled-writer".into())
-            .spawn(move || write_loop(&db, &index, &queue, durability, watermark))?;
+        let (applied, flushable) = mpsc::channel::<Applied>();
+        let failed = Arc::new(AtomicBool::new(false));
+        let first_group = watermark.next_group();
+        let writer = {
+            let (db, rows, failed) = (db.clone(), rows.clone(), failed.clone());
+            std::thread::Builder::new()
+                .name("chat-sled-writer".into())
+                .spawn(move || apply_loop(&db, &rows, &queue, &applied, &failed, first_group))?
+        };
+        let flusher = {
+            let failed = failed.clone();
+            std::thread::Builder::new()
+                .name("chat-sled-flusher".into())
+                .spawn(move || flush_loop(&db, &rows, &flushable, durability, watermark, &failed))?
+        };
         Ok(Self {
             jobs: Some(jobs),
-            thread: Some(thread),
+            threads: vec![writer, flusher],
+            failed,
         })
     }
 
@@ -57,6 +87,11 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut Txn<'_>) -> Result<T> + Send + 'static,
     {
+        if self.failed.load(Ordering::Acquire) {
+            return Err(Error::NotSupported(
+                "the store failed to write and must be reopened",
+            ));
+        }
         let (done, outcome) = oneshot::channel();
         let job: Job = Box::new(move |txn| {
             let result = job(txn);
@@ -84,23 +119,24 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         drop(self.jobs.take());
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the sled writer thread panicked");
+        for thread in self.threads.drain(..) {
+            if thread.join().is_err() {
+                tracing::error!("a sled store thread panicked");
+            }
         }
     }
 }
 
-fn write_loop(
+fn apply_loop(
     db: &sled::Db,
-    index: &RwLock<RowIndex>,
+    rows: &SharedRows,
     queue: &mpsc::Receiver<Job>,
-    durability: Durability,
-    mut watermark: Watermark,
+    flusher: &mpsc::Sender<Applied>,
+    failed: &AtomicBool,
+    mut group: u64,
 ) {
     while let Ok(first) = queue.recv() {
-        let mut txn = Txn::new(db, index);
+        let mut txn = Txn::new(db, rows);
         let mut completions = vec![first(&mut txn)];
         while completions.len() < MAX_GROUP {
             match queue.try_recv() {
@@ -108,45 +144,80 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        let stored = store(db, index, txn, durability, &mut watermark);
-        if let Err(error) = &stored {
-            tracing::error!(%error, jobs = completions.len(), "write group failed; nothing in it is acknowledged");
+        let (outcome, changes) = apply(db, txn, group, failed);
+        if outcome.is_ok() {
+            rows.stage(group, &changes);
         }
-        for complete in completions {
-            complete(stored.clone());
+        let applied = Applied {
+            group,
+            completions,
+            rows: changes,
+            outcome,
+        };
+        if flusher.send(applied).is_err() {
+            return;
+        }
+        group += 1;
+    }
+}
+
+/// Applies a group's writes, and its group number, as one batch.
+fn apply(
+    db: &sled::Db,
+    mut txn: Txn<'_>,
+    group: u64,
+    failed: &AtomicBool,
+) -> (Result<(), Arc<sled::Error>>, RowChanges) {
+    if txn.is_empty() {
+        return (Ok(()), RowChanges::new());
+    }
+    txn.insert(GROUP_KEY, group.to_be_bytes());
+    txn.commit_job();
+    let (batch, changes) = txn.into_parts();
+    let outcome = db.apply_batch(batch).map_err(Arc::new);
+    if let Err(error) = &outcome {
+        failed.store(true, Ordering::Release);
+        tracing::error!(%error, "applying a write group failed; the store stops taking writes");
+    }
+    (outcome, changes)
+}
+
+fn flush_loop(
+    db: &sled::Db,
+    rows: &SharedRows,
+    applied: &mpsc::Receiver<Applied>,
+    durability: Durability,
+    mut watermark: Watermark,
+    failed: &AtomicBool,
+) {
+    while let Ok(first) = applied.recv() {
+        let mut groups = vec![first];
+        groups.extend(applied.try_iter());
+        let flushed = match durability {
+            Durability::Flush => db.flush().map(drop).map_err(Arc::new),
+            Durability::Periodic(_) => Ok(()),
+        };
+        if let Err(error) = &flushed {
+            failed.store(true, Ordering::Release);
+            tracing::error!(%error, "flush failed; nothing in it is acknowledged and the store stops taking writes");
+        }
+        for group in groups {
+            let outcome = group.outcome.and(flushed.clone());
+            if outcome.is_ok() {
+                rows.publish(group.group, group.rows);
+                if durability == Durability::Flush {
+                    watermark.durable(group.group);
+                }
+            }
+            for complete in group.completions {
+                complete(outcome.clone());
+            }
         }
     }
     // Closing: everything applied is flushed, so the watermark may cover all of it.
     match db.flush() {
-        Ok(_) => watermark.record(),
+        Ok(_) if !failed.load(Ordering::Acquire) => watermark.record(),
+        Ok(_) => {}
         Err(error) => tracing::error!(%error, "final flush failed"),
     }
-}
-
-/// Applies a group's writes (and its group number) atomically, flushes them with
-/// [`Durability::Flush`], then publishes its rows.
-fn store(
-    db: &sled::Db,
-    index: &RwLock<RowIndex>,
-    mut txn: Txn<'_>,
-    durability: Durability,
-    watermark: &mut Watermark,
-) -> Result<(), Arc<sled::Error>> {
-    if txn.is_empty() {
-        return Ok(());
-    }
-    let group = watermark.next_group();
-    txn.insert(GROUP_KEY, group.to_be_bytes());
-    txn.commit_job();
-    let (batch, rows) = txn.into_parts();
-    db.apply_batch(batch).map_err(Arc::new)?;
-    if durability == Durability::Flush {
-        db.flush().map_err(Arc::new)?;
-        watermark.durable(group);
-    }
-    index
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .apply(rows);
-    Ok(())
 }
