@@ -64,6 +64,7 @@ pub struct Admin {
     /// What the agent may do.
     pub permissions: Permissions,
     /// Creation time.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub created_at: DateTime<Utc>,
     /// A disabled agent cannot log in and has no sessions.
     pub disabled: bool,
@@ -83,6 +84,7 @@ pub struct Customer {
     /// Coarse location, as the embedder supplies it.
     pub location_data: Metadata,
     /// First visit.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub first_seen: DateTime<Utc>,
 }
 
@@ -115,7 +117,9 @@ pub struct Session {
     /// Owner.
     pub subject: SessionSubject,
     /// Creation time.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub created_at: DateTime<Utc>,
     /// After this instant the token is refused.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub expires_at: DateTime<Utc>,
 }

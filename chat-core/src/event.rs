@@ -16,6 +16,7 @@ pub struct Event {
     /// Position in the log: 1, 2, 3 … with no gaps.
     pub seq: Seq,
     /// Server time of the write.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub timestamp: DateTime<Utc>,
     /// What happened.
     pub kind: EventKind,

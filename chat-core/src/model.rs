@@ -97,10 +97,13 @@ pub struct Conversation {
     /// The agent it is assigned to, if any.
     pub assignee: Option<AdminId>,
     /// When it was started (server clock).
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub created_at: DateTime<Utc>,
     /// Time of the newest event.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub updated_at: DateTime<Utc>,
     /// When it was last closed; cleared on reopen.
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
     pub closed_at: Option<DateTime<Utc>>,
     /// The visitor's address as seen by the HTTP layer.
     pub customer_ip: Option<IpAddr>,
@@ -127,6 +130,7 @@ pub struct Participant {
     /// The person.
     pub user: UserRef,
     /// When they joined (server clock).
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub joined_at: DateTime<Utc>,
 }
 
@@ -144,8 +148,10 @@ pub struct Message {
     /// The text.
     pub body: MessageBody,
     /// Server time of the durable write; the only time used for ordering displays.
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub timestamp: DateTime<Utc>,
     /// The client's claimed send time, kept as metadata only.
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
     pub client_timestamp: Option<DateTime<Utc>>,
     /// The client's idempotency key.
     pub client_message_id: Option<ClientMessageId>,
@@ -196,6 +202,7 @@ pub struct Attachment {
     /// Whether it is part of a private note (visitors never see those).
     pub private: bool,
     /// Upload time (server clock).
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub uploaded_at: DateTime<Utc>,
 }
 

@@ -7,6 +7,7 @@ use chat_core::model::Participant;
 
 use crate::codec::encode;
 use crate::keys;
+use crate::rows::ConversationState;
 use crate::txn::Txn;
 
 /// Adds every change of `commit` to `txn`. `participants` are the rows the conversation
@@ -52,6 +53,15 @@ pub fn persist(
             Vec::new(),
         );
     }
-    txn.set_row(conversation.clone());
+    let mut members: Vec<Participant> = participants
+        .iter()
+        .filter(|p| !commit.left.contains(&p.user))
+        .cloned()
+        .collect();
+    members.extend(commit.joined.iter().cloned());
+    txn.set_state(ConversationState {
+        row: conversation.clone(),
+        participants: members,
+    });
     Ok(())
 }

@@ -16,10 +16,11 @@ use chat_core::store::{
 use chat_core::{Error, Result};
 use serde::de::IgnoredAny;
 
-use crate::codec::{decode, get, get_u64, scan};
+use crate::codec::{decode, get, get_u64};
 use crate::commit::persist;
 use crate::error::backend;
 use crate::keys;
+use crate::rows::ConversationState;
 use crate::store::SledStore;
 use crate::txn::{Source, Txn};
 
@@ -33,7 +34,7 @@ impl ConversationStore for SledStore {
         let commit = commit.clone();
         self.writer
             .run(move |txn| {
-                if txn.row(commit.conversation.id).is_some() {
+                if txn.state(commit.conversation.id).is_some() {
                     return Err(Error::AlreadyExists("conversation"));
                 }
                 persist(txn, &commit, &[], true)
@@ -46,8 +47,10 @@ impl ConversationStore for SledStore {
     }
 
     async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>> {
-        self.durable_seq(id)?;
-        scan(self.tree(), &keys::of_conversation(keys::PARTICIPANT, id))
+        self.rows()
+            .participants(id)
+            .map(<[Participant]>::to_vec)
+            .ok_or_else(missing)
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
@@ -106,7 +109,7 @@ impl ConversationStore for SledStore {
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         self.writer
             .run(move |txn| {
-                txn.row(id).ok_or_else(missing)?;
+                txn.state(id).ok_or_else(missing)?;
                 for prefix in keys::PER_CONVERSATION {
                     for (key, _) in txn.entries(&keys::of_conversation(prefix, id))? {
                         if prefix == keys::ATTACHMENT_OF {
@@ -117,7 +120,7 @@ impl ConversationStore for SledStore {
                     }
                 }
                 txn.remove(keys::conversation(id));
-                txn.drop_row(id);
+                txn.drop_state(id);
                 Ok(())
             })
             .await
@@ -191,7 +194,7 @@ impl ReadStateStore for SledStore {
     ) -> Result<Seq> {
         self.writer
             .run(move |txn| {
-                txn.row(id).ok_or_else(missing)?;
+                txn.state(id).ok_or_else(missing)?;
                 let key = keys::cursor(id, reader);
                 let current = Seq(get_u64(txn, &key)?.unwrap_or(0));
                 if seq > current {
@@ -260,7 +263,10 @@ fn decode_event(value: &[u8]) -> Result<Event> {
 /// The append procedure of the storage contract, on the writer thread.
 fn append(txn: &mut Txn<'_>, request: &AppendRequest) -> Result<AppendOutcome> {
     let id = request.conversation_id;
-    let conversation = txn.row(id).ok_or_else(missing)?;
+    let ConversationState {
+        row: conversation,
+        participants,
+    } = txn.state(id).ok_or_else(missing)?;
     if let Some(key) = request.idempotency_key() {
         let index = keys::idempotency(id, key.sender, key.client_message_id.as_str());
         if let Some(seq) = get_u64(txn, &index)? {
@@ -275,7 +281,6 @@ fn append(txn: &mut Txn<'_>, request: &AppendRequest) -> Result<AppendOutcome> {
                 .ok_or(Error::NotFound("message"));
         }
     }
-    let participants: Vec<Participant> = scan(txn, &keys::of_conversation(keys::PARTICIPANT, id))?;
     let mut attachments = Vec::new();
     for attachment_id in request.attachment_ids() {
         attachments.extend(get(txn, &keys::attachment(*attachment_id))?);

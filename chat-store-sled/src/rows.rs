@@ -12,18 +12,28 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use chat_core::Result;
 use chat_core::ids::{ConversationId, Seq};
-use chat_core::model::Conversation;
+use chat_core::model::{Conversation, Participant};
 use chrono::{DateTime, Utc};
 
-use crate::codec::decode;
+use crate::codec::{decode, scan};
 use crate::error::backend;
 use crate::keys;
 use crate::txn::RowChanges;
 
-/// Every conversation's current row, by id and by newest activity.
+/// What the writer plans against and readers look up: a conversation's row and its
+/// participants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    /// The conversation row.
+    pub row: Conversation,
+    /// Its participants, in join order.
+    pub participants: Vec<Participant>,
+}
+
+/// Every conversation's current state, by id and by newest activity.
 #[derive(Debug, Default)]
 pub struct RowIndex {
-    rows: HashMap<ConversationId, Conversation>,
+    rows: HashMap<ConversationId, ConversationState>,
     order: BTreeSet<(DateTime<Utc>, ConversationId)>,
 }
 
@@ -39,42 +49,54 @@ impl RowIndex {
             let (_, value) = last
                 .ok_or(chat_core::Error::NotFound("conversation log"))?
                 .map_err(backend)?;
-            index.upsert(decode_row(&value)?);
+            let row = decode_row(&value)?;
+            let participants = scan(tree, &keys::of_conversation(keys::PARTICIPANT, row.id))?;
+            index.upsert(ConversationState { row, participants });
         }
         Ok(index)
     }
 
     /// The row, if the conversation exists.
     pub fn get(&self, id: ConversationId) -> Option<&Conversation> {
+        self.rows.get(&id).map(|state| &state.row)
+    }
+
+    /// The whole state, if the conversation exists.
+    pub fn state(&self, id: ConversationId) -> Option<&ConversationState> {
         self.rows.get(&id)
+    }
+
+    /// The participants, if the conversation exists.
+    pub fn participants(&self, id: ConversationId) -> Option<&[Participant]> {
+        self.rows
+            .get(&id)
+            .map(|state| state.participants.as_slice())
     }
 
     /// The newest durable seq of a conversation (`None`: no such conversation).
     pub fn durable_seq(&self, id: ConversationId) -> Option<Seq> {
-        self.rows.get(&id).map(|row| row.last_seq)
+        self.rows.get(&id).map(|state| state.row.last_seq)
     }
 
     /// Rows in list order: newest activity first, then id descending.
     pub fn newest_first(&self) -> impl Iterator<Item = &Conversation> {
-        self.order
-            .iter()
-            .rev()
-            .filter_map(|(_, id)| self.rows.get(id))
+        self.order.iter().rev().filter_map(|(_, id)| self.get(*id))
     }
 
     /// Inserts or replaces a row.
-    pub fn upsert(&mut self, row: Conversation) {
+    pub fn upsert(&mut self, state: ConversationState) {
+        let row = &state.row;
         if let Some(old) = self.rows.get(&row.id) {
-            self.order.remove(&(old.updated_at, old.id));
+            self.order.remove(&(old.row.updated_at, old.row.id));
         }
         self.order.insert((row.updated_at, row.id));
-        self.rows.insert(row.id, row);
+        self.rows.insert(row.id, state);
     }
 
     /// Removes a row.
     pub fn remove(&mut self, id: ConversationId) {
         if let Some(old) = self.rows.remove(&id) {
-            self.order.remove(&(old.updated_at, old.id));
+            self.order.remove(&(old.row.updated_at, old.row.id));
         }
     }
 
@@ -82,7 +104,7 @@ impl RowIndex {
     pub fn apply(&mut self, changes: RowChanges) {
         for (id, row) in changes {
             match row {
-                Some(row) => self.upsert(row),
+                Some(state) => self.upsert(state),
                 None => self.remove(id),
             }
         }
@@ -100,7 +122,7 @@ pub fn decode_row(value: &[u8]) -> Result<Conversation> {
 #[derive(Debug, Default)]
 pub struct SharedRows {
     durable: RwLock<RowIndex>,
-    pending: Mutex<HashMap<ConversationId, (u64, Option<Conversation>)>>,
+    pending: Mutex<HashMap<ConversationId, (u64, Option<ConversationState>)>>,
 }
 
 impl SharedRows {
@@ -121,7 +143,7 @@ impl SharedRows {
 
     /// The newest row, durable or not: what the writer plans against. `None` inside means
     /// deleted.
-    pub fn newest(&self, id: ConversationId) -> Option<Option<Conversation>> {
+    pub fn newest(&self, id: ConversationId) -> Option<Option<ConversationState>> {
         let pending = self
             .pending
             .lock()

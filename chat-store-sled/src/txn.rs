@@ -13,14 +13,13 @@ use std::ops::Bound;
 
 use chat_core::Result;
 use chat_core::ids::ConversationId;
-use chat_core::model::Conversation;
 
 use crate::error::backend;
-use crate::rows::SharedRows;
+use crate::rows::{ConversationState, SharedRows};
 
 type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// Row changes: `None` deletes the conversation.
-pub type RowChanges = HashMap<ConversationId, Option<Conversation>>;
+pub type RowChanges = HashMap<ConversationId, Option<ConversationState>>;
 
 /// Something keys can be read from: the tree itself, or a write group in progress.
 pub trait Source {
@@ -69,24 +68,24 @@ impl<'a> Txn<'a> {
         }
     }
 
-    /// The conversation's row as this job sees it.
-    pub fn row(&self, id: ConversationId) -> Option<Conversation> {
+    /// The conversation's state as this job sees it.
+    pub fn state(&self, id: ConversationId) -> Option<ConversationState> {
         match self.job_rows.get(&id).or_else(|| self.group_rows.get(&id)) {
             Some(pending) => pending.clone(),
             None => self
                 .rows
                 .newest(id)
-                .unwrap_or_else(|| self.rows.durable().get(id).cloned()),
+                .unwrap_or_else(|| self.rows.durable().state(id).cloned()),
         }
     }
 
-    /// Sets a conversation's row.
-    pub fn set_row(&mut self, row: Conversation) {
-        self.job_rows.insert(row.id, Some(row));
+    /// Sets a conversation's state.
+    pub fn set_state(&mut self, state: ConversationState) {
+        self.job_rows.insert(state.row.id, Some(state));
     }
 
-    /// Deletes a conversation's row.
-    pub fn drop_row(&mut self, id: ConversationId) {
+    /// Deletes a conversation's state.
+    pub fn drop_state(&mut self, id: ConversationId) {
         self.job_rows.insert(id, None);
     }
 
@@ -102,7 +101,9 @@ impl<'a> Txn<'a> {
 
     /// Keeps the current job's writes in the group.
     pub fn commit_job(&mut self) {
-        self.group.append(&mut self.job);
+        // `extend`, not `append`: append merges whole trees, quadratic over a group.
+        let job = std::mem::take(&mut self.job);
+        self.group.extend(job);
         self.group_rows.extend(self.job_rows.drain());
     }
 

@@ -35,7 +35,8 @@ const MAX_GROUP: usize = 1024;
 
 /// A group the writer applied, on its way to the flusher.
 struct Applied {
-    group: u64,
+    /// Its group number; `None` when no job in it wrote anything.
+    group: Option<u64>,
     completions: Vec<Completion>,
     rows: RowChanges,
     outcome: Result<(), Arc<sled::Error>>,
@@ -133,7 +134,7 @@ fn apply_loop(
     queue: &mpsc::Receiver<Job>,
     flusher: &mpsc::Sender<Applied>,
     failed: &AtomicBool,
-    mut group: u64,
+    mut next_group: u64,
 ) {
     while let Ok(first) = queue.recv() {
         let mut txn = Txn::new(db, rows);
@@ -144,20 +145,28 @@ fn apply_loop(
                 Err(_) => break,
             }
         }
-        let (outcome, changes) = apply(db, txn, group, failed);
-        if outcome.is_ok() {
+        let group = (!txn.is_empty()).then(|| {
+            next_group += 1;
+            next_group - 1
+        });
+        let (outcome, changes) = match group {
+            Some(group) => apply(db, txn, group, failed),
+            None => (Ok(()), RowChanges::new()),
+        };
+        if let (Some(group), Ok(())) = (group, &outcome) {
             rows.stage(group, &changes);
         }
-        let applied = Applied {
-            group,
-            completions,
-            rows: changes,
-            outcome,
-        };
-        if flusher.send(applied).is_err() {
+        if flusher
+            .send(Applied {
+                group,
+                completions,
+                rows: changes,
+                outcome,
+            })
+            .is_err()
+        {
             return;
         }
-        group += 1;
     }
 }
 
@@ -168,9 +177,6 @@ fn apply(
     group: u64,
     failed: &AtomicBool,
 ) -> (Result<(), Arc<sled::Error>>, RowChanges) {
-    if txn.is_empty() {
-        return (Ok(()), RowChanges::new());
-    }
     txn.insert(GROUP_KEY, group.to_be_bytes());
     txn.commit_job();
     let (batch, changes) = txn.into_parts();
@@ -203,10 +209,10 @@ fn flush_loop(
         }
         for group in groups {
             let outcome = group.outcome.and(flushed.clone());
-            if outcome.is_ok() {
-                rows.publish(group.group, group.rows);
+            if let (Some(number), Ok(())) = (group.group, &outcome) {
+                rows.publish(number, group.rows);
                 if durability == Durability::Flush {
-                    watermark.durable(group.group);
+                    watermark.durable(number);
                 }
             }
             for complete in group.completions {

@@ -44,7 +44,7 @@ impl ModelBackend for SledBackend {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn sled_matches_the_oracle_across_restarts(ops in ops(30)) {
