@@ -1,13 +1,14 @@
-//! Turns a planned `Commit` into writes of a [`Txn`]: the events (each carrying the row
-//! after the write), the row itself, the idempotency key, participants and attachments.
+//! Turns a planned `Commit` into writes of a [`Txn`]: the events (with a row checkpoint
+//! where due), the row itself, the idempotency key, participants and attachments.
 
 use chat_core::Result;
+use chat_core::ids::Seq;
 use chat_core::log::Commit;
 use chat_core::model::Participant;
 
 use crate::codec::encode;
 use crate::keys;
-use crate::rows::ConversationState;
+use crate::rows::{CHECKPOINT_EVERY, ConversationState};
 use crate::txn::Txn;
 
 /// Adds every change of `commit` to `txn`. `participants` are the rows the conversation
@@ -22,10 +23,12 @@ pub fn persist(
     if creates {
         txn.insert(keys::conversation(conversation.id), Vec::new());
     }
+    let checkpoint_at = checkpoint(commit);
     for event in &commit.events {
+        let row = (Some(event.seq) == checkpoint_at).then_some(conversation);
         txn.insert(
             keys::event(conversation.id, event.seq),
-            encode(&(event, conversation))?,
+            encode(&(event, row))?,
         );
     }
     if let Some(message) = &commit.message
@@ -64,4 +67,12 @@ pub fn persist(
         participants: members,
     });
     Ok(())
+}
+
+/// Which event of `commit` carries the row: its last, when the write is more than one
+/// message or lands on a checkpoint seq.
+fn checkpoint(commit: &Commit) -> Option<Seq> {
+    let last = commit.events.last()?.seq;
+    let only_a_message = commit.events.len() == 1 && commit.message.is_some();
+    (!only_a_message || last.get().is_multiple_of(CHECKPOINT_EVERY)).then_some(last)
 }

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `v` | `schema` | schema version, u32 BE |
 //! | `c` | conversation | empty: the conversation exists |
-//! | `e` | conversation ‖ seq | JSON `[Event, Conversation]`: the log, each event with the row after its write |
+//! | `e` | conversation ‖ seq | JSON `[Event, Conversation or null]`: the log, with row checkpoints |
 //! | `i` | conversation ‖ sender ‖ client id | seq: the idempotency index |
 //! | `p` | conversation ‖ participant id (v7, so join order) | `Participant` (JSON) |
 //! | `r` | conversation ‖ user | seq: read cursors |
@@ -18,8 +18,8 @@
 //! | `s` | token hash | `Session` (JSON) |
 //! | `S` | admin ‖ token hash | empty: sessions by admin |
 //!
-//! Conversation rows and the inbox order are not keys: they are derived from the newest
-//! event of each conversation and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
+//! Conversation rows and the inbox order are not keys: they are derived from each
+//! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
 
 use chat_core::accounts::TokenHash;
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};

@@ -1,9 +1,10 @@
 //! The conversation rows, kept in memory: point lookups, the inbox order, and the
 //! durability fence for log reads.
 //!
-//! Rows are not written per message. Each stored event carries the row as it was after
-//! that event, so a conversation's row is its newest event's; [`RowIndex::load`] rebuilds
-//! the index from those at open. The writer publishes a group's rows only after the group
+//! Rows are not written as keys of their own. A stored event may carry the row as it was
+//! after its write (a checkpoint): every write that is more than a message does, and so
+//! does every [`CHECKPOINT_EVERY`]th seq. [`RowIndex::load`] takes each conversation's
+//! newest checkpoint and replays the few events after it with `chat_core::log::apply`. The writer publishes a group's rows only after the group
 //! is durable, so readers never see a row, nor (through [`RowIndex::durable_seq`]) an
 //! event, that a crash could take back.
 
@@ -11,7 +12,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use chat_core::Result;
+use chat_core::event::Event;
 use chat_core::ids::{ConversationId, Seq};
+use chat_core::log;
 use chat_core::model::{Conversation, Participant};
 use chrono::{DateTime, Utc};
 
@@ -38,18 +41,13 @@ pub struct RowIndex {
 }
 
 impl RowIndex {
-    /// Rebuilds the index from the newest event of every conversation.
+    /// Rebuilds the index: every conversation's newest checkpoint, brought up to date.
     pub fn load(tree: &sled::Tree) -> Result<Self> {
         let mut index = Self::default();
         for key in tree.scan_prefix([keys::CONVERSATION]).keys() {
             let key = key.map_err(backend)?;
-            let last = tree
-                .scan_prefix([&[keys::EVENT][..], &key[1..]].concat())
-                .next_back();
-            let (_, value) = last
-                .ok_or(chat_core::Error::NotFound("conversation log"))?
-                .map_err(backend)?;
-            let row = decode_row(&value)?;
+            let log = [&[keys::EVENT][..], &key[1..]].concat();
+            let row = replay(tree.scan_prefix(log).values().rev())?;
             let participants = scan(tree, &keys::of_conversation(keys::PARTICIPANT, row.id))?;
             index.upsert(ConversationState { row, participants });
         }
@@ -111,10 +109,23 @@ impl RowIndex {
     }
 }
 
-/// A stored event's value decoded as just its row.
-pub fn decode_row(value: &[u8]) -> Result<Conversation> {
-    let (_, row): (serde::de::IgnoredAny, Conversation) = decode(value)?;
-    Ok(row)
+/// Seqs divisible by this carry a checkpoint even when their write is only a message.
+pub const CHECKPOINT_EVERY: u64 = 32;
+
+/// Folds a conversation's log, read newest first, from its newest checkpoint.
+fn replay(newest_first: impl Iterator<Item = sled::Result<sled::IVec>>) -> Result<Conversation> {
+    let mut after = Vec::new();
+    for value in newest_first {
+        let (event, checkpoint): (Event, Option<Conversation>) = decode(&value.map_err(backend)?)?;
+        if let Some(mut row) = checkpoint {
+            for event in after.iter().rev() {
+                log::apply(&mut row, event);
+            }
+            return Ok(row);
+        }
+        after.push(event);
+    }
+    Err(chat_core::Error::NotFound("conversation checkpoint"))
 }
 
 /// The rows as readers see them (durable) and as the writer sees them (durable plus the
