@@ -1,8 +1,12 @@
 //! Durable appends per second on `SledStore` from 1, 8 and 64 concurrent writers, against
 //! raw sled loops with the same durability measured in the same run:
 //!
-//! - `raw_flush_each`: insert one value, flush, repeat (what a naive durable store does);
-//! - `raw_batched/W`: insert W values, flush once, repeat (the ceiling for group commit).
+//! - `raw_flush_each`: insert one 1 KiB value, flush, repeat (what a naive durable store
+//!   does);
+//! - `raw_batched/W`: insert W sequential-key 1 KiB values, flush once, repeat;
+//! - `raw_same_records/W`: insert, W per flush, exactly the records the engine writes for a
+//!   message (log keys of W conversations, values the size of an encoded event), so the
+//!   ratio to `engine/W` is the engine's own overhead.
 //!
 //! Run with: `cargo bench -p benches --bench sled_appends`
 
@@ -51,6 +55,15 @@ fn bench(c: &mut Criterion) {
             },
         );
         group.bench_with_input(
+            BenchmarkId::new("raw_same_records", writers),
+            &writers,
+            |b, &writers| {
+                let (_dir, db) = raw_db();
+                let record = runtime.block_on(engine_record());
+                b.iter_custom(|iters| raw_records(&db, iters, &record, writers));
+            },
+        );
+        group.bench_with_input(
             BenchmarkId::new("engine", writers),
             &writers,
             |b, &writers| {
@@ -82,6 +95,37 @@ fn raw_rounds(db: &sled::Db, iters: u64, count: usize, per_flush: usize) -> Dura
         }
     }
     started.elapsed()
+}
+
+/// `iters` rounds in which each of `writers` conversations gets `PER_WRITER` log records,
+/// one record per conversation per flush.
+fn raw_records(db: &sled::Db, iters: u64, record: &[u8], writers: usize) -> Duration {
+    let conversations: Vec<[u8; 16]> = (0..writers)
+        .map(|_| *ConversationId::new().as_uuid().as_bytes())
+        .collect();
+    let started = Instant::now();
+    for round in 0..iters * PER_WRITER as u64 {
+        for conversation in &conversations {
+            let key = [&b"e"[..], conversation, &(round + 1).to_be_bytes()].concat();
+            db.insert(key, record).expect("insert");
+        }
+        db.flush().expect("flush");
+    }
+    started.elapsed()
+}
+
+/// The bytes the engine stores for one message: its event, encoded as the sled store does.
+async fn engine_record() -> Vec<u8> {
+    let engine = engine(Arc::new(chat_core::MemoryStore::new()));
+    let (visitor, conversation) = chatting(&engine, 0).await;
+    send(&engine, &visitor, conversation.id, &"x".repeat(150), None)
+        .await
+        .expect("send");
+    let events = engine
+        .events_since(&visitor, conversation.id, chat_core::ids::Seq(2), None)
+        .await
+        .expect("events");
+    serde_json::to_vec(&(&events.events[0], None::<()>)).expect("encode")
 }
 
 /// One visitor and one conversation per writer.
