@@ -52,6 +52,20 @@ impl Error {
         }
     }
 
+    /// The error's kind, for adapters that map kinds to their own status codes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::PermissionDenied(_) => ErrorKind::PermissionDenied,
+            Self::Unauthenticated => ErrorKind::Unauthenticated,
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::NotSupported(_) => ErrorKind::NotSupported,
+            Self::Backend { .. } => ErrorKind::Backend,
+        }
+    }
+
     /// A stable machine-readable code for the JSON error shape.
     pub fn code(&self) -> &'static str {
         match self {
@@ -65,6 +79,28 @@ impl Error {
             Self::Backend { .. } => "internal",
         }
     }
+}
+
+/// The kinds of [`Error`]. Deliberately exhaustive (unlike `Error`): adding a kind is a
+/// breaking change, so every adapter's mapping of kinds to status codes must be revisited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::AlreadyExists`].
+    AlreadyExists,
+    /// See [`Error::Conflict`].
+    Conflict,
+    /// See [`Error::PermissionDenied`].
+    PermissionDenied,
+    /// See [`Error::Unauthenticated`].
+    Unauthenticated,
+    /// See [`Error::InvalidInput`].
+    InvalidInput,
+    /// See [`Error::NotSupported`].
+    NotSupported,
+    /// See [`Error::Backend`].
+    Backend,
 }
 
 /// A request that conflicts with the conversation's current state.
@@ -88,9 +124,6 @@ pub enum Conflict {
     /// The assignment already holds the requested value.
     #[error("the conversation is already assigned that way")]
     AlreadyAssigned,
-    /// A retry reused a client message id with different content.
-    #[error("client message id was already used for a different message")]
-    ClientMessageIdReused,
 }
 
 impl Conflict {
@@ -101,7 +134,6 @@ impl Conflict {
             Self::IllegalTransition { .. } => "illegal_transition",
             Self::AttachmentUnavailable => "attachment_unavailable",
             Self::AlreadyAssigned => "already_assigned",
-            Self::ClientMessageIdReused => "client_message_id_reused",
         }
     }
 }

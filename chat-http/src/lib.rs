@@ -1,1 +1,60 @@
-//! chat-http: the axum router, real time and the chat-server binary. Not written yet: issues "chat-http".
+//! chat-http: the chat engine over HTTP.
+//!
+//! [`router`] returns an axum `Router` with the REST API (the seed's routes and the design's
+//! wire contract), authorized file downloads and the OpenAPI document at
+//! `/api/openapi.json`. Nest it in your own app:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use chat_core::{ChatEngine, LocalBroadcaster, MemoryStore};
+//! use chat_http::{AppState, ChatConfig, ObjectStoreBlobs, router};
+//!
+//! let config = ChatConfig::default();
+//! let engine = ChatEngine::new(Arc::new(MemoryStore::new()), Arc::new(LocalBroadcaster::new()), config.engine);
+//! let blobs = Arc::new(ObjectStoreBlobs::local("./data/blobs")?);
+//! let app = axum::Router::new().merge(router(AppState::new(engine, blobs, config)));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every handler authenticates from the bearer token and asks `chat-core` to authorize;
+//! nothing here decides who may do what. Errors are `{"error": {"code", "message"}}`,
+//! mapped to status codes in one place ([`error`]).
+
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod filetype;
+mod layers;
+pub mod ratelimit;
+mod routes;
+pub mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use blobs::{BlobStore, DynBlobStore, ObjectStoreBlobs};
+pub use config::{ChatConfig, IdentityConfig, RateLimits};
+pub use state::AppState;
+
+/// The chat API as an axum router, ready to serve or to nest in another app.
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so per-address rate
+/// limits see client addresses.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = routes::api(state.config().max_upload_bytes).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let document = get(move || {
+        let openapi = openapi.clone();
+        async move { axum::Json(openapi.as_ref().clone()) }
+    });
+    let api = api.route("/api/openapi.json", document);
+    layers::apply(api, state.config()).with_state(state)
+}

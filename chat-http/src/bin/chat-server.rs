@@ -1,0 +1,153 @@
+//! `chat-server`: the chat engine as a ready HTTP server, on the embedded sled store.
+//!
+//! Run with: `cargo run --release -p chat-http --bin chat-server` (then open
+//! <http://127.0.0.1:8080/api/openapi.json>). Every option is also an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chat_core::accounts::Permissions;
+use chat_core::engine::NewAdmin;
+use chat_core::values::{DisplayName, Email};
+use chat_core::{ChatEngine, LocalBroadcaster, Principal};
+use chat_http::{AppState, ChatConfig, IdentityConfig, ObjectStoreBlobs, router};
+use chat_store_sled::SledStore;
+use clap::Parser;
+
+/// Options; each has an environment variable of the same meaning.
+#[derive(Debug, Parser)]
+#[command(name = "chat-server", version, about = "Customer-support chat server")]
+struct Options {
+    /// Address to listen on.
+    #[arg(long, env = "CHAT_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Directory for the sled store and uploaded files.
+    #[arg(long, env = "CHAT_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// A postgres:// URL selects the PostgreSQL store (not available in this build yet).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Comma-separated origins of the sites allowed to embed the widget.
+    #[arg(long, env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// Secret for visitor identity verification (HMAC-SHA256 of the identifier).
+    #[arg(long, env = "CHAT_IDENTITY_SECRET", hide_env_values = true)]
+    identity_secret: Option<String>,
+    /// Refuse visitors without a verified identity.
+    #[arg(long, env = "CHAT_IDENTITY_ENFORCE")]
+    identity_enforce: bool,
+    /// Largest upload in bytes.
+    #[arg(long, env = "CHAT_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_upload_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run(Options::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("chat-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    if options.database_url.is_some() {
+        return Err(
+            "DATABASE_URL is set, but this build has no PostgreSQL store yet; unset it to use sled"
+                .into(),
+        );
+    }
+    let config = ChatConfig {
+        allowed_origins: options
+            .allowed_origins
+            .into_iter()
+            .filter(|o| !o.is_empty())
+            .collect(),
+        identity: IdentityConfig {
+            secret: options.identity_secret.map(String::into_bytes),
+            enforce: options.identity_enforce,
+        },
+        max_upload_bytes: options.max_upload_bytes,
+        ..ChatConfig::default()
+    };
+    let store = SledStore::open(options.data_dir.join("store"))?;
+    let blobs = ObjectStoreBlobs::local(options.data_dir.join("blobs"))?;
+    let engine = ChatEngine::new(
+        Arc::new(store),
+        Arc::new(LocalBroadcaster::new()),
+        config.engine,
+    );
+    ensure_admin(&engine).await?;
+    let app = router(AppState::new(engine, Arc::new(blobs), config));
+    let listener = tokio::net::TcpListener::bind(options.bind).await?;
+    tracing::info!("listening on {}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("stopped; the store is flushed as it closes");
+    Ok(())
+}
+
+/// Creates the first agent if there is none: from `CHAT_ADMIN_EMAIL` / `CHAT_ADMIN_PASSWORD`,
+/// or with a generated password printed once.
+async fn ensure_admin(engine: &ChatEngine) -> Result<(), Box<dyn std::error::Error>> {
+    if !engine.list_admins(&Principal::System).await?.is_empty() {
+        return Ok(());
+    }
+    let email = std::env::var("CHAT_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
+    let (password, generated) = match std::env::var("CHAT_ADMIN_PASSWORD") {
+        Ok(password) => (password, false),
+        Err(_) => (chat_http::auth::new_token().0[..20].to_owned(), true),
+    };
+    let new = NewAdmin {
+        email: Email::parse(&email)?,
+        name: DisplayName::parse("Admin")?,
+        password_hash: chat_http::auth::hash_password(&password).map_err(|e| e.to_string())?,
+        permissions: Permissions::OWNER,
+    };
+    engine.create_admin(&Principal::System, new).await?;
+    if generated {
+        println!(
+            "created the first admin: {email} / {password} (shown once; set CHAT_ADMIN_PASSWORD to choose)"
+        );
+    } else {
+        tracing::info!(%email, "created the first admin");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => tracing::error!(%error, "cannot listen for SIGTERM"),
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

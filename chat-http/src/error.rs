@@ -1,0 +1,170 @@
+//! The one JSON error shape, `{"error": {"code", "message"}}`, and the one place where
+//! errors become status codes.
+
+use std::time::Duration;
+
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chat_core::error::ErrorKind;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Everything a handler can answer instead of its result.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// An engine or store error.
+    #[error(transparent)]
+    Core(#[from] chat_core::Error),
+    /// The request could not be read (malformed JSON, bad query, broken multipart).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is larger than allowed.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// The body has the wrong content type, or an upload's content is not allowed.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Too many requests; try again after the given time.
+    #[error("too many requests")]
+    RateLimited(Duration),
+    /// A failure of the HTTP layer itself (blob storage, hashing); logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Code and human-readable message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `invalid_input`.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// Wraps an internal failure.
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(error))
+    }
+
+    /// Status, code and message. The only mapping of errors to status codes.
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            Self::Core(error) => core_parts(error),
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message.clone()),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                self.to_string(),
+            ),
+            Self::UnsupportedMediaType(message) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message.clone(),
+            ),
+            Self::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                self.to_string(),
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+            ),
+        }
+    }
+}
+
+fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
+    let status = match error.kind() {
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::AlreadyExists | ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotSupported => StatusCode::NOT_IMPLEMENTED,
+        ErrorKind::Backend => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let message = if status.is_server_error() {
+        "internal error".to_owned()
+    } else {
+        error.to_string()
+    };
+    (status, error.code(), message)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, source = ?std::error::Error::source(&self), "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message,
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Self::RateLimited(wait) = self {
+            let seconds = wait.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Self::UnsupportedMediaType("expected Content-Type: application/json".into())
+            }
+            _ => Self::BadRequest(rejection.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    fn from(error: MultipartError) -> Self {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else {
+            Self::BadRequest(error.body_text())
+        }
+    }
+}
+
+impl From<chat_core::error::InvalidInput> for ApiError {
+    fn from(error: chat_core::error::InvalidInput) -> Self {
+        Self::Core(error.into())
+    }
+}
+
+/// Handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

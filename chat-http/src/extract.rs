@@ -1,0 +1,93 @@
+//! Extractors that answer in the JSON error shape: JSON bodies, query strings, path ids,
+//! the caller's session and address.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chat_core::Principal;
+use chat_core::accounts::TokenHash;
+
+use crate::auth::hash_token;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body; rejections become [`ApiError`]s.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// A query string; rejections become [`ApiError`]s.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// A path; rejections become [`ApiError`]s.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// The caller, from `Authorization: Bearer <token>`: a missing, unknown, expired or revoked
+/// token is 401.
+#[derive(Debug, Clone, Copy)]
+pub struct Auth {
+    /// Who is calling.
+    pub principal: Principal,
+    /// The token's hash (for logout and rate limits).
+    pub token: TokenHash,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(chat_core::Error::Unauthenticated)?;
+        let principal = state.engine().authenticate(&token).await?;
+        Ok(Self { principal, token })
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match bearer(parts) {
+            None => Ok(None),
+            Some(_) => <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map(Some),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<TokenHash> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?
+        .trim();
+    (!token.is_empty()).then(|| hash_token(token))
+}
+
+/// The client's address as the socket saw it (no proxy headers are trusted).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(Self(address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
+}

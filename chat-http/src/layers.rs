@@ -1,0 +1,69 @@
+//! What wraps every route: body limit, CORS for the widget's sites, request logs, security
+//! headers, a JSON 404 for unknown routes, and a JSON 500 instead of a dropped connection
+//! if a handler panics.
+
+use std::any::Any;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::ChatConfig;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Adds the layers to `router`.
+pub fn apply(router: Router<AppState>, config: &ChatConfig) -> Router<AppState> {
+    let headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let router = headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    });
+    router
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(config.max_json_bytes))
+        .layer(cors(&config.allowed_origins))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panicked))
+}
+
+/// Browsers on the configured sites may call the API with a bearer token (no cookies).
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-requested-with"),
+        ])
+}
+
+async fn not_found() -> ApiError {
+    ApiError::Core(chat_core::Error::NotFound("route"))
+}
+
+fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    tracing::error!(panic = detail.unwrap_or("unknown"), "a handler panicked");
+    ApiError::Internal("handler panicked".into()).into_response()
+}

@@ -1,0 +1,78 @@
+//! The REST routes, collected with their OpenAPI descriptions (one registration serves
+//! both, so the document cannot miss a route).
+
+mod admins;
+mod conversations;
+mod files;
+mod health;
+mod messages;
+mod sessions;
+
+use std::str::FromStr;
+
+use axum::extract::DefaultBodyLimit;
+use chat_core::error::InvalidInput;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The document's frame; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "chat-engine", description = "Customer-support chat: the REST API."),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme =
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", scheme);
+    }
+}
+
+/// Every REST route, with its OpenAPI description. `max_upload_bytes` bounds the upload
+/// route's body; the others get the router's JSON limit.
+pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(files::upload))
+        .layer(DefaultBodyLimit::max(
+            max_upload_bytes.saturating_add(64 * 1024),
+        ));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(sessions::create_visitor))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(conversations::create))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::get_one))
+        .routes(routes!(conversations::events))
+        .routes(routes!(conversations::messages))
+        .routes(routes!(conversations::read))
+        .routes(routes!(conversations::set_status))
+        .routes(routes!(conversations::assign))
+        .routes(routes!(messages::send))
+        .routes(routes!(files::download))
+        .routes(routes!(admins::list, admins::create))
+        .routes(routes!(admins::update))
+        .merge(uploads)
+}
+
+/// Parses an id or enum from a request field.
+pub(crate) fn parse<T: FromStr<Err = InvalidInput>>(text: &str) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|error: InvalidInput| ApiError::Core(error.into()))
+}

@@ -1,0 +1,133 @@
+//! Visitor sessions, agent login and logout.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chat_core::Principal;
+use chat_core::accounts::SessionSubject;
+use chat_core::engine::NewVisitor;
+use chat_core::values::{Email, UserAgent, VisitorIdentifier};
+
+use crate::auth::{dummy_password_hash, identity_matches, new_token, verify_password};
+use crate::dto::{LoginRequest, LoginResponse, VisitorSessionRequest, VisitorSessionResponse};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Auth, ClientIp};
+use crate::state::AppState;
+
+/// Starts a visitor session (the widget calls this once and keeps the token).
+#[utoipa::path(post, path = "/api/sessions/visitor", tag = "sessions",
+    request_body = VisitorSessionRequest,
+    responses(
+        (status = 201, body = VisitorSessionResponse),
+        (status = 403, description = "identity verification failed or required", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ))]
+pub async fn create_visitor(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<VisitorSessionRequest>,
+) -> ApiResult<(StatusCode, Json<VisitorSessionResponse>)> {
+    state.limiters().session(ip)?;
+    let verified_identifier = verified_identity(&state, &request)?;
+    let user_agent = request
+        .user_agent
+        .as_deref()
+        .map(UserAgent::parse)
+        .transpose()?;
+    let new = NewVisitor {
+        verified_identifier,
+        user_agent,
+        ..NewVisitor::default()
+    };
+    let customer = state
+        .engine()
+        .create_visitor(&Principal::Anonymous, new)
+        .await?;
+    let (token, hash) = new_token();
+    let ttl = chrono::Duration::from_std(state.config().visitor_session_ttl)
+        .unwrap_or(chrono::Duration::days(30));
+    state
+        .engine()
+        .open_session(SessionSubject::Visitor(customer.id), hash, ttl)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(VisitorSessionResponse {
+            token,
+            customer_id: customer.id,
+        }),
+    ))
+}
+
+/// The identifier, when it comes with a valid HMAC; refuses a wrong HMAC, and a missing one
+/// in enforce mode.
+fn verified_identity(
+    state: &AppState,
+    request: &VisitorSessionRequest,
+) -> ApiResult<Option<VisitorIdentifier>> {
+    let identity = &state.config().identity;
+    let Some(secret) = &identity.secret else {
+        return Ok(None);
+    };
+    match (&request.identifier, &request.identifier_hash) {
+        (Some(identifier), Some(hash)) if identity_matches(secret, identifier, hash) => {
+            Ok(Some(VisitorIdentifier::parse(identifier)?))
+        }
+        (None, None) if !identity.enforce => Ok(None),
+        (None, None) => {
+            Err(chat_core::Error::PermissionDenied("identity verification is required").into())
+        }
+        _ => Err(chat_core::Error::PermissionDenied("identity verification failed").into()),
+    }
+}
+
+/// Logs an agent in.
+#[utoipa::path(post, path = "/api/auth/login", tag = "sessions",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    state.limiters().session(ip)?;
+    let admin = match Email::parse(&request.email) {
+        Ok(email) => state.engine().find_admin_for_login(&email).await?,
+        Err(_) => None,
+    };
+    let stored = admin.as_ref().map_or_else(
+        || dummy_password_hash().to_owned(),
+        |a| a.password_hash.clone(),
+    );
+    let password = request.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(ApiError::internal)?;
+    let admin = admin
+        .filter(|_| matches)
+        .ok_or(chat_core::Error::Unauthenticated)?;
+    let (token, hash) = new_token();
+    let ttl = chrono::Duration::from_std(state.config().admin_session_ttl)
+        .unwrap_or(chrono::Duration::hours(12));
+    state
+        .engine()
+        .open_session(SessionSubject::Admin(admin.id), hash, ttl)
+        .await?;
+    Ok(Json(LoginResponse {
+        token,
+        admin: admin.into(),
+    }))
+}
+
+/// Ends the caller's session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "sessions",
+    responses((status = 204), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+    state.engine().revoke_session(&auth.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

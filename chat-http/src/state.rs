@@ -1,0 +1,60 @@
+//! The router's shared state: the engine, the configuration, blob storage and the rate
+//! limiters.
+
+use std::sync::Arc;
+
+use chat_core::ChatEngine;
+
+use crate::blobs::DynBlobStore;
+use crate::config::ChatConfig;
+use crate::ratelimit::Limiters;
+
+/// Everything handlers share; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    engine: ChatEngine,
+    config: ChatConfig,
+    blobs: Arc<DynBlobStore>,
+    limiters: Limiters,
+}
+
+impl AppState {
+    /// State over an engine (whose config is replaced by `config.engine`'s), blob storage
+    /// and a configuration.
+    pub fn new(engine: ChatEngine, blobs: Arc<DynBlobStore>, config: ChatConfig) -> Self {
+        let limiters = Limiters::new(&config.rate_limits);
+        Self {
+            inner: Arc::new(Inner {
+                engine,
+                config,
+                blobs,
+                limiters,
+            }),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &ChatEngine {
+        &self.inner.engine
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ChatConfig {
+        &self.inner.config
+    }
+
+    /// Blob storage for uploads.
+    pub fn blobs(&self) -> &DynBlobStore {
+        self.inner.blobs.as_ref()
+    }
+
+    /// The rate limiters.
+    pub fn limiters(&self) -> &Limiters {
+        &self.inner.limiters
+    }
+}
