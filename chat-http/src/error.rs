@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The request could not be read (malformed JSON, bad query, broken multipart).
     #[error("{0}")]
     BadRequest(String),
+    /// The body is well-formed JSON of the wrong shape (wrong types, missing fields).
+    #[error("{0}")]
+    WrongShape(String),
     /// The body is larger than allowed.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -61,6 +64,11 @@ impl ApiError {
         match self {
             Self::Core(error) => core_parts(error),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message.clone()),
+            Self::WrongShape(message) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                message.clone(),
+            ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -133,6 +141,7 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 Self::UnsupportedMediaType("expected Content-Type: application/json".into())
             }
+            StatusCode::UNPROCESSABLE_ENTITY => Self::WrongShape(rejection.body_text()),
             _ => Self::BadRequest(rejection.body_text()),
         }
     }

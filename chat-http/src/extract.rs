@@ -3,7 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Multipart, OptionalFromRequestParts, Request,
+};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chat_core::Principal;
@@ -22,6 +24,19 @@ pub struct ApiJson<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+/// A multipart form; rejections become [`ApiError`]s.
+pub struct ApiMultipart(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form = Multipart::from_request(request, state).await;
+        form.map(Self)
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+    }
+}
 
 /// A path; rejections become [`ApiError`]s.
 #[derive(Debug, FromRequestParts)]

@@ -14,7 +14,7 @@ use chat_core::values::FileName;
 use crate::blobs::BlobError;
 use crate::dto::{UploadResponse, file_type_name, file_url};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, Auth};
+use crate::extract::{ApiMultipart, ApiPath, Auth};
 use crate::filetype::{self, Refused};
 use crate::routes::parse;
 use crate::state::AppState;
@@ -39,7 +39,7 @@ struct UploadForm {
 pub async fn upload(
     State(state): State<AppState>,
     auth: Auth,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<UploadResponse>)> {
     state.limiters().upload(auth.token)?;
     let form = read_form(multipart).await?;

@@ -1,0 +1,255 @@
+//! Uploads and downloads: the content decides the type, hostile files are refused and leave
+//! nothing behind, and only those who may read the conversation get the file.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Reply, TestApp, assert_error, text};
+use serde_json::json;
+
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
+];
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A multipart upload request.
+fn upload_request(
+    token: &str,
+    conversation: &str,
+    file_type: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Request<Body> {
+    let boundary = "XBOUNDARYX";
+    let mut body = Vec::new();
+    for (field, value) in [("conversationId", conversation), ("fileType", file_type)] {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri("/api/files/upload")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request")
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    conversation: &str,
+    file_type: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Reply {
+    app.send(upload_request(token, conversation, file_type, name, bytes))
+        .await
+}
+
+#[tokio::test]
+async fn an_image_is_uploaded_sent_and_downloaded_by_the_conversation_only() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let (stranger, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let reply = upload(&app, &visitor, &conversation, "image", "photo.png", PNG).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    assert_eq!(
+        (
+            reply.json["uploadStatus"].as_str(),
+            reply.json["fileSize"].as_u64()
+        ),
+        (Some("success"), Some(PNG.len() as u64))
+    );
+    assert_eq!(reply.json["contentType"], "image/png");
+    let (url, id) = (
+        text(&reply.json["fileUrl"]),
+        text(&reply.json["attachmentId"]),
+    );
+
+    let send = json!({"conversationId": conversation, "senderType": "customer", "message": "see photo", "attachmentIds": [id]});
+    let sent = app.post("/api/messages/send", &visitor, send).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.json);
+    let history = app
+        .get(
+            &format!("/api/conversations/{conversation}/messages"),
+            &visitor,
+        )
+        .await;
+    assert_eq!(history.json["messages"][0]["attachments"][0]["id"], id);
+
+    let download = app.get(&url, &visitor).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.bytes.as_ref(), PNG);
+    assert_eq!(download.headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(download.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_error(
+        &app.get(&url, &stranger).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let missing = format!("/api/files/{}", chat_core::ids::AttachmentId::new());
+    assert_error(
+        &app.get(&missing, &visitor).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &app.call(Method::GET, &url, None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+}
+
+#[tokio::test]
+async fn documents_are_downloaded_as_attachments_with_a_safe_name() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let reply = upload(
+        &app,
+        &visitor,
+        &conversation,
+        "document",
+        "rapport d'été.pdf",
+        PDF,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    let download = app.get(&text(&reply.json["fileUrl"]), &visitor).await;
+    assert_eq!(download.headers[header::CONTENT_TYPE], "application/pdf");
+    let disposition = download.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("ascii");
+    assert_eq!(disposition, "attachment; filename=\"rapport_d__t_.pdf\"");
+    let text_file = upload(
+        &app,
+        &visitor,
+        &conversation,
+        "document",
+        "notes.csv",
+        b"a,b\n1,2\n",
+    )
+    .await;
+    assert_eq!(text_file.json["contentType"], "text/plain; charset=utf-8");
+}
+
+#[tokio::test]
+async fn hostile_uploads_are_refused_and_leave_nothing_behind() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>";
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>";
+    let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0";
+    let big = vec![0u8; 64 * 1024 + 1];
+    let cases: [(&str, &str, &[u8], StatusCode); 8] = [
+        ("image", "cat.png", html, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("image", "logo.svg", svg, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            "document",
+            "logo.txt",
+            svg,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "document",
+            "tool.pdf",
+            elf,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "document",
+            "photo.pdf",
+            PNG,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        ("image", "big.png", &big, StatusCode::PAYLOAD_TOO_LARGE),
+        ("image", "empty.png", b"", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "image",
+            "../../etc/passwd.png",
+            PNG,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (file_type, name, bytes, status) in cases {
+        let reply = upload(&app, &visitor, &conversation, file_type, name, bytes).await;
+        assert_eq!(reply.status, status, "{name}: {}", reply.json);
+        assert!(
+            reply.json["error"]["code"].is_string(),
+            "{name}: no JSON error"
+        );
+    }
+    assert_eq!(app.blob_count(), 0, "a refused upload left a blob");
+    let events = app
+        .get(
+            &format!("/api/conversations/{conversation}/events"),
+            &visitor,
+        )
+        .await;
+    assert_eq!(events.json["lastSeq"], 2, "a refused upload left an event");
+}
+
+#[tokio::test]
+async fn uploading_into_another_visitors_conversation_is_404_and_stores_nothing() {
+    let app = TestApp::new();
+    let (owner, _) = app.visitor().await;
+    let (stranger, _) = app.visitor().await;
+    let conversation = app.conversation(&owner).await;
+    let reply = upload(&app, &stranger, &conversation, "image", "x.png", PNG).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.blob_count(), 0);
+    let missing = chat_core::ids::ConversationId::new().to_string();
+    assert_error(
+        &upload(&app, &owner, &missing, "image", "x.png", PNG).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn a_file_cannot_be_sent_by_someone_else_or_twice() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let (agent, _) = app
+        .admin(
+            "files@example.com",
+            chat_core::accounts::Permissions::default(),
+        )
+        .await;
+    let conversation = app.conversation(&visitor).await;
+    let id = text(
+        &upload(&app, &visitor, &conversation, "image", "a.png", PNG)
+            .await
+            .json["attachmentId"],
+    );
+    let as_agent = json!({"conversationId": conversation, "senderType": "admin", "message": "mine now", "attachmentIds": [id]});
+    assert_error(
+        &app.post("/api/messages/send", &agent, as_agent).await,
+        StatusCode::CONFLICT,
+        "attachment_unavailable",
+    );
+    let send = json!({"conversationId": conversation, "senderType": "customer", "message": "photo", "attachmentIds": [id]});
+    assert_eq!(
+        app.post("/api/messages/send", &visitor, send.clone())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let again = json!({"conversationId": conversation, "senderType": "customer", "message": "again", "attachmentIds": [id]});
+    assert_error(
+        &app.post("/api/messages/send", &visitor, again).await,
+        StatusCode::CONFLICT,
+        "attachment_unavailable",
+    );
+}
