@@ -23,6 +23,8 @@ pub struct ChatConfig {
     pub max_upload_bytes: usize,
     /// Largest JSON request body in bytes (default 64 KiB).
     pub max_json_bytes: usize,
+    /// Uploads never sent with a message are removed after this long (default 24 h).
+    pub unattached_upload_ttl: Duration,
     /// Request rate limits.
     pub rate_limits: RateLimits,
 }
@@ -37,6 +39,7 @@ impl Default for ChatConfig {
             visitor_session_ttl: Duration::from_secs(30 * 24 * 3600),
             max_upload_bytes: 10 * 1024 * 1024,
             max_json_bytes: 64 * 1024,
+            unattached_upload_ttl: Duration::from_secs(24 * 3600),
             rate_limits: RateLimits::default(),
         }
     }

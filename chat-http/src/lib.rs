@@ -34,6 +34,7 @@ mod layers;
 pub mod ratelimit;
 mod routes;
 pub mod state;
+mod sweeper;
 
 use std::sync::Arc;
 
@@ -43,6 +44,7 @@ use axum::routing::get;
 pub use blobs::{BlobStore, DynBlobStore, ObjectStoreBlobs};
 pub use config::{ChatConfig, IdentityConfig, RateLimits};
 pub use state::AppState;
+pub use sweeper::{spawn_upload_sweeper, sweep_unattached_uploads};
 
 /// The chat API as an axum router, ready to serve or to nest in another app.
 ///

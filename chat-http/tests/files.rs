@@ -253,3 +253,41 @@ async fn a_file_cannot_be_sent_by_someone_else_or_twice() {
         "attachment_unavailable",
     );
 }
+
+#[tokio::test]
+async fn uploads_never_sent_are_swept_with_their_bytes() {
+    let app = TestApp::with_config(chat_http::ChatConfig {
+        unattached_upload_ttl: std::time::Duration::ZERO,
+        ..chat_http::ChatConfig::default()
+    });
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let orphan = upload(&app, &visitor, &conversation, "image", "orphan.png", PNG).await;
+    let kept = upload(&app, &visitor, &conversation, "image", "kept.png", PNG).await;
+    let send = json!({"conversationId": conversation, "senderType": "customer", "message": "photo",
+        "attachmentIds": [text(&kept.json["attachmentId"])]});
+    assert_eq!(
+        app.post("/api/messages/send", &visitor, send).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.blob_count(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let removed = chat_http::sweep_unattached_uploads(&app.state)
+        .await
+        .expect("sweep");
+    assert_eq!(removed, 1);
+    assert_eq!(
+        app.blob_count(),
+        1,
+        "the orphan's bytes are gone, the sent file's stay"
+    );
+    assert_error(
+        &app.get(&text(&orphan.json["fileUrl"]), &visitor).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_eq!(
+        app.get(&text(&kept.json["fileUrl"]), &visitor).await.status,
+        StatusCode::OK
+    );
+}

@@ -7,6 +7,7 @@ use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
 use chat_core::values::{Email, VisitorIdentifier};
 use chat_core::{Error, Result};
+use chrono::{DateTime, Utc};
 
 use crate::codec::{encode, exists, get, get_uuid, scan};
 use crate::error::malformed;
@@ -18,6 +19,34 @@ use crate::txn::Source;
 impl AttachmentStore for SledStore {
     async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>> {
         get(self.tree(), &keys::attachment(id))
+    }
+
+    async fn unlinked_attachments(
+        &self,
+        uploaded_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        let all: Vec<Attachment> = scan(self.tree(), &[keys::ATTACHMENT])?;
+        let stale = all
+            .into_iter()
+            .filter(|a| a.message_id.is_none() && a.uploaded_at < uploaded_before);
+        Ok(stale.take(limit).collect())
+    }
+
+    async fn remove_unlinked_attachment(&self, id: AttachmentId) -> Result<bool> {
+        self.writer
+            .run(move |txn| {
+                let Some(attachment) = get::<Attachment>(txn, &keys::attachment(id))? else {
+                    return Ok(false);
+                };
+                if attachment.message_id.is_some() {
+                    return Ok(false);
+                }
+                txn.remove(keys::attachment(id));
+                txn.remove(keys::attachment_of(attachment.conversation_id, id));
+                Ok(true)
+            })
+            .await
     }
 }
 

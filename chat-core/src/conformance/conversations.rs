@@ -357,6 +357,78 @@ pub async fn attachments_link_to_one_message(store: Arc<DynChatStore>) {
     );
 }
 
+/// Uploads never sent with a message are swept after a cutoff; sent ones and newer ones stay.
+pub async fn unattached_uploads_are_swept(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let visitor = visitor(&engine).await;
+    let conv = conversation(&engine, &visitor).await;
+    let orphan = engine
+        .add_attachment(&visitor, upload(conv.id, "orphan.png"))
+        .await
+        .expect("upload");
+    let sent = engine
+        .add_attachment(&visitor, upload(conv.id, "sent.png"))
+        .await
+        .expect("upload");
+    let mut message = SendMessage::text(conv.id, body("with file"));
+    message.attachment_ids = vec![sent.id];
+    engine.send_message(&visitor, message).await.expect("send");
+
+    let before_uploads = orphan.uploaded_at - chrono::Duration::seconds(1);
+    assert!(
+        engine
+            .remove_unattached_uploads(&Principal::System, before_uploads)
+            .await
+            .expect("sweep")
+            .is_empty()
+    );
+    let denied = engine
+        .remove_unattached_uploads(&visitor, crate::engine::now())
+        .await;
+    assert!(
+        matches!(denied, Err(Error::PermissionDenied(_))),
+        "got {denied:?}"
+    );
+
+    let cutoff = crate::engine::now() + chrono::Duration::seconds(1);
+    let removed = engine
+        .remove_unattached_uploads(&Principal::System, cutoff)
+        .await
+        .expect("sweep");
+    assert_eq!(
+        removed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![orphan.id]
+    );
+    assert!(
+        store
+            .get_attachment(orphan.id)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(
+        store.get_attachment(sent.id).await.expect("get").is_some(),
+        "a sent file was swept"
+    );
+    assert!(
+        !store
+            .remove_unlinked_attachment(sent.id)
+            .await
+            .expect("remove"),
+        "a sent file is never removed"
+    );
+    let mut late = SendMessage::text(conv.id, body("too late"));
+    late.attachment_ids = vec![orphan.id];
+    let refused = engine.send_message(&visitor, late).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Conflict(Conflict::AttachmentUnavailable))
+        ),
+        "got {refused:?}"
+    );
+}
+
 /// Deleting a conversation removes its log, messages, participants, attachments and read
 /// cursors, and nothing of any other conversation.
 pub async fn delete_cascades_to_everything(store: Arc<DynChatStore>) {

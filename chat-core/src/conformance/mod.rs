@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             conversations::status_transitions_follow_the_workflow,
             conversations::participants_join_once,
             conversations::attachments_link_to_one_message,
+            conversations::unattached_uploads_are_swept,
             conversations::delete_cascades_to_everything,
             accounts::admin_email_is_unique_case_insensitively,
             accounts::customer_lookup_by_identifier,

@@ -18,6 +18,8 @@ const HISTORY_DEFAULT: usize = 50;
 const HISTORY_MAX: usize = 100;
 const EVENTS_DEFAULT: usize = 100;
 const EVENTS_MAX: usize = 500;
+/// Most unattached uploads removed by one sweep.
+const SWEEP_BATCH: usize = 1000;
 /// Most files one message may carry.
 const MAX_ATTACHMENTS: usize = 10;
 
@@ -195,6 +197,29 @@ impl ChatEngine {
         read.await.map_err(|_| hidden())?;
         let visible = audience(principal) == Audience::Staff || attachment.visible_to_customer();
         visible.then_some(attachment).ok_or_else(hidden)
+    }
+
+    /// Deletes the records of files uploaded before `uploaded_before` and never sent with a
+    /// message (the system only), and returns them so the caller can delete their bytes.
+    pub async fn remove_unattached_uploads(
+        &self,
+        principal: &Principal,
+        uploaded_before: DateTime<Utc>,
+    ) -> Result<Vec<Attachment>> {
+        if *principal != Principal::System {
+            return Err(Error::PermissionDenied("only the system sweeps uploads"));
+        }
+        let mut removed = Vec::new();
+        for attachment in self
+            .store
+            .unlinked_attachments(uploaded_before, SWEEP_BATCH)
+            .await?
+        {
+            if self.store.remove_unlinked_attachment(attachment.id).await? {
+                removed.push(attachment);
+            }
+        }
+        Ok(removed)
     }
 
     /// History, newest first, before `before` (from the end when `None`).

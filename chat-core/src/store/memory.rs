@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
@@ -272,6 +273,43 @@ impl AttachmentStore for MemoryStore {
             .conversations
             .get(&owner)
             .and_then(|r| r.attachments.get(&id).cloned()))
+    }
+
+    async fn unlinked_attachments(
+        &self,
+        uploaded_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        let mut stale = Vec::new();
+        for record in self.conversations.iter() {
+            let unlinked = record
+                .attachments
+                .values()
+                .filter(|a| a.message_id.is_none() && a.uploaded_at < uploaded_before);
+            stale.extend(unlinked.cloned());
+        }
+        stale.truncate(limit);
+        Ok(stale)
+    }
+
+    async fn remove_unlinked_attachment(&self, id: AttachmentId) -> Result<bool> {
+        let Some(owner) = self.attachment_owners.get(&id).map(|o| *o) else {
+            return Ok(false);
+        };
+        let Some(mut record) = self.conversations.get_mut(&owner) else {
+            return Ok(false);
+        };
+        if record
+            .attachments
+            .get(&id)
+            .is_none_or(|a| a.message_id.is_some())
+        {
+            return Ok(false);
+        }
+        record.attachments.remove(&id);
+        drop(record);
+        self.attachment_owners.remove(&id);
+        Ok(true)
     }
 }
 

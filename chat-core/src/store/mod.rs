@@ -104,6 +104,19 @@ pub trait ReadStateStore: Debug + Send + Sync + 'static {
 pub trait AttachmentStore: Debug + Send + Sync + 'static {
     /// The attachment, if it exists.
     async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>>;
+
+    /// Attachments never sent with a message and uploaded before `uploaded_before`, at most
+    /// `limit`, in no particular order.
+    async fn unlinked_attachments(
+        &self,
+        uploaded_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>>;
+
+    /// Deletes an attachment record if it is still not part of a message (atomically with
+    /// respect to sends). Returns whether it was deleted. Its `AttachmentAdded` event stays
+    /// in the log: the log is never rewritten.
+    async fn remove_unlinked_attachment(&self, id: AttachmentId) -> Result<bool>;
 }
 
 /// Agent accounts. Emails are unique (they are stored lower-cased).

@@ -87,7 +87,10 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         config.engine,
     );
     ensure_admin(&engine).await?;
-    let app = router(AppState::new(engine, Arc::new(blobs), config));
+    let state = AppState::new(engine, Arc::new(blobs), config);
+    let sweeper =
+        chat_http::spawn_upload_sweeper(state.clone(), std::time::Duration::from_secs(600));
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
     axum::serve(
@@ -96,6 +99,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    sweeper.abort();
     tracing::info!("stopped; the store is flushed as it closes");
     Ok(())
 }

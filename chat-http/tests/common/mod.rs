@@ -28,6 +28,7 @@ pub const PASSWORD: &str = "correct horse battery";
 /// A router with its engine and blob directory.
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub engine: ChatEngine,
     pub blobs: TempDir,
 }
@@ -68,9 +69,11 @@ impl TestApp {
         );
         let blobs = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(ObjectStoreBlobs::local(blobs.path()).expect("blob dir"));
-        let router = router(AppState::new(engine.clone(), store, config));
+        let state = AppState::new(engine.clone(), store, config);
+        let router = router(state.clone());
         Self {
             router,
+            state,
             engine,
             blobs,
         }
