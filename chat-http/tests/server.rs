@@ -1,0 +1,101 @@
+//! The `chat-server` binary as a process: it starts on the embedded store, answers, refuses
+//! a second server on the same data directory with a clear message, and stops cleanly on
+//! SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn start(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
+    command
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("CHAT_ADMIN_EMAIL", "owner@example.com")
+        .env("CHAT_ADMIN_PASSWORD", "correct horse battery")
+        .env("RUST_LOG", "info")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Reads the server's output until it says where it listens.
+fn listening_address(child: &mut Child) -> SocketAddr {
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("output");
+        if let Some((_, address)) = line.split_once("listening on ") {
+            return address.trim().parse().expect("an address");
+        }
+    }
+    panic!("the server exited without listening");
+}
+
+fn get(address: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+#[test]
+fn the_server_starts_answers_refuses_a_twin_and_stops_on_sigterm() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut server = start(data.path()).spawn().expect("spawn chat-server");
+    let address = listening_address(&mut server);
+    let health = get(address, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(get(address, "/readyz").starts_with("HTTP/1.1 200"));
+    assert!(get(address, "/api/openapi.json").contains("/api/messages/send"));
+
+    let twin = start(data.path()).output().expect("run a second server");
+    assert!(
+        !twin.status.success(),
+        "a second server on the same directory must fail"
+    );
+    let message = String::from_utf8_lossy(&twin.stderr);
+    assert!(
+        message.contains("already opened by another process"),
+        "unclear message: {message}"
+    );
+    assert!(
+        !message.contains("panicked"),
+        "a configuration mistake must not panic: {message}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = server.wait().expect("wait");
+    assert!(
+        exit.success(),
+        "SIGTERM must stop the server cleanly, got {exit}"
+    );
+}
+
+#[test]
+fn a_postgres_url_is_refused_clearly_until_the_store_exists() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let output = start(data.path())
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("DATABASE_URL") && !message.contains("panicked"),
+        "{message}"
+    );
+}
