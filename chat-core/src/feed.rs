@@ -165,7 +165,7 @@ impl ConversationFeed {
                 reader: *reader,
                 last_read_seq: *last_read_seq,
             }),
-            Signal::Presence { .. } | Signal::Inbox { .. } => None,
+            Signal::Presence { .. } | Signal::Inbox { .. } | Signal::Revoked { .. } => None,
         }
     }
 

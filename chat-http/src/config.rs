@@ -27,6 +27,9 @@ pub struct ChatConfig {
     pub unattached_upload_ttl: Duration,
     /// Request rate limits.
     pub rate_limits: RateLimits,
+    /// How long a real-time client may leave its bounded outgoing queue full before it is
+    /// disconnected (default 10 s). Until then its forwarders wait and resync from the store.
+    pub stall_limit: Duration,
 }
 
 impl Default for ChatConfig {
@@ -41,6 +44,7 @@ impl Default for ChatConfig {
             max_json_bytes: 64 * 1024,
             unattached_upload_ttl: Duration::from_secs(24 * 3600),
             rate_limits: RateLimits::default(),
+            stall_limit: Duration::from_secs(10),
         }
     }
 }

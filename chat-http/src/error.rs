@@ -111,18 +111,29 @@ fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
     (status, error.code(), message)
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The error shape, for answers that are not HTTP responses (socket acks). Server
+    /// errors are logged here, and shown only as `internal`.
+    pub fn body(&self) -> (StatusCode, ErrorBody) {
         let (status, code, message) = self.parts();
         if status.is_server_error() {
-            tracing::error!(error = ?self, source = ?std::error::Error::source(&self), "request failed");
+            tracing::error!(error = ?self, source = ?std::error::Error::source(self), "request failed");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: code.into(),
-                message,
+        (
+            status,
+            ErrorBody {
+                error: ErrorDetail {
+                    code: code.into(),
+                    message,
+                },
             },
-        };
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.body();
         let mut response = (status, axum::Json(body)).into_response();
         if let Self::RateLimited(wait) = self {
             let seconds = wait.as_secs().max(1).to_string();

@@ -32,6 +32,7 @@ pub mod extract;
 pub mod filetype;
 mod layers;
 pub mod ratelimit;
+pub mod realtime;
 mod routes;
 pub mod state;
 mod sweeper;
@@ -57,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         let openapi = openapi.clone();
         async move { axum::Json(openapi.as_ref().clone()) }
     });
-    let api = api.route("/api/openapi.json", document);
-    layers::apply(api, state.config()).with_state(state)
+    let api = api
+        .route("/api/openapi.json", document)
+        .route("/api/ws", get(realtime::websocket::upgrade));
+    layers::apply(api, state.config())
+        .layer(realtime::socketio::layer(state.clone()))
+        .with_state(state)
 }

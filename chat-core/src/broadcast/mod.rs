@@ -37,6 +37,8 @@ pub enum Topic {
     Inbox,
     /// Agent presence.
     Presence,
+    /// Ended sessions, so live connections that use them can close.
+    Sessions,
 }
 
 /// What travels over the broadcaster.
@@ -78,6 +80,21 @@ pub enum Signal {
         /// The update.
         update: InboxUpdate,
     },
+    /// Sessions ended: connections authenticated by them must close.
+    Revoked {
+        /// Which sessions.
+        sessions: Revoked,
+    },
+}
+
+/// Which sessions a [`Signal::Revoked`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "camelCase")]
+pub enum Revoked {
+    /// The session of one token (logout).
+    Token(crate::accounts::TokenHash),
+    /// Every session of an agent (disabled, or password changed).
+    Admin(AdminId),
 }
 
 /// An inbox notification for agents.

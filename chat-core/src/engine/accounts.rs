@@ -4,6 +4,7 @@ use chrono::{Duration, Utc};
 
 use crate::accounts::{Admin, Customer, Permissions, Session, SessionSubject, TokenHash};
 use crate::authz::{Action, Principal};
+use crate::broadcast::{Revoked, Signal, Subscription, Topic};
 use crate::engine::{ChatEngine, now};
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, CustomerId};
@@ -142,7 +143,7 @@ impl ChatEngine {
             .update_admin(principal, id, |admin| admin.disabled = disabled)
             .await?;
         if disabled {
-            self.store.delete_admin_sessions(id).await?;
+            self.end_admin_sessions(id).await?;
         }
         Ok(admin)
     }
@@ -199,9 +200,32 @@ impl ChatEngine {
         }
     }
 
-    /// Ends a session (logout). Returns whether it existed.
+    /// Ends a session (logout) and tells live connections using it. Returns whether it
+    /// existed.
     pub async fn revoke_session(&self, token_hash: &TokenHash) -> Result<bool> {
-        self.store.delete_session(token_hash).await
+        let existed = self.store.delete_session(token_hash).await?;
+        let sessions = Revoked::Token(*token_hash);
+        self.publish(Topic::Sessions, Signal::Revoked { sessions })
+            .await;
+        Ok(existed)
+    }
+
+    /// Ended sessions, for live connections that must close with them.
+    pub async fn subscribe_revocations(&self) -> Result<Subscription> {
+        self.broadcaster.subscribe(Topic::Sessions).await
+    }
+
+    /// Deletes an agent's sessions and tells live connections using them.
+    async fn end_admin_sessions(&self, id: AdminId) -> Result<()> {
+        self.store.delete_admin_sessions(id).await?;
+        self.publish(
+            Topic::Sessions,
+            Signal::Revoked {
+                sessions: Revoked::Admin(id),
+            },
+        )
+        .await;
+        Ok(())
     }
 
     async fn update_admin(

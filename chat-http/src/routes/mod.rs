@@ -5,7 +5,7 @@ mod admins;
 mod conversations;
 mod files;
 mod health;
-mod messages;
+pub(crate) mod messages;
 mod sessions;
 
 use std::str::FromStr;

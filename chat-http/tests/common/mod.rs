@@ -42,15 +42,16 @@ pub struct Reply {
 }
 
 impl TestApp {
-    /// Generous rate limits, identity verification available but not enforced.
-    pub fn new() -> Self {
+    /// The test configuration: generous rate limits, identity verification available but
+    /// not enforced, 64 KiB uploads.
+    pub fn config() -> ChatConfig {
         let limits = RateLimits {
-            sessions_per_ip: 10_000,
-            conversations_per_session: 10_000,
-            messages_per_session: 10_000,
-            uploads_per_session: 10_000,
+            sessions_per_ip: 100_000,
+            conversations_per_session: 100_000,
+            messages_per_session: 100_000,
+            uploads_per_session: 100_000,
         };
-        Self::with_config(ChatConfig {
+        ChatConfig {
             rate_limits: limits,
             identity: IdentityConfig {
                 secret: Some(SECRET.to_vec()),
@@ -58,7 +59,11 @@ impl TestApp {
             },
             max_upload_bytes: 64 * 1024,
             ..ChatConfig::default()
-        })
+        }
+    }
+
+    pub fn new() -> Self {
+        Self::with_config(Self::config())
     }
 
     pub fn with_config(config: ChatConfig) -> Self {

@@ -1,0 +1,8 @@
+//! Real time: Socket.IO at `/socket.io/` and a plain WebSocket at `/api/ws`, both thin
+//! adapters over one [`Connection`](connection::Connection) with the same events.
+
+pub mod connection;
+mod origin;
+pub mod protocol;
+pub mod socketio;
+pub mod websocket;

@@ -1,0 +1,133 @@
+//! The real-time wire contract shared by Socket.IO and the plain WebSocket: client event
+//! payloads, server events and how log events become them.
+
+use chat_core::ChatEngine;
+use chat_core::event::{Event, EventKind};
+use chat_core::feed::FeedItem;
+use chat_core::ids::ConversationId;
+use chat_core::model::{Actor, UserRef};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::dto::{EventDto, MessageDto};
+
+/// `conversation:join`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Join {
+    /// The conversation.
+    pub conversation_id: String,
+    /// The last seq the client has (default 0: everything).
+    pub since: Option<u64>,
+}
+
+/// `conversation:leave`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Leave {
+    /// The conversation.
+    pub conversation_id: String,
+}
+
+/// `message:send`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Send {
+    /// The conversation.
+    pub conversation_id: String,
+    /// The text.
+    pub message: String,
+    /// Makes retries idempotent.
+    pub client_message_id: Option<String>,
+    /// Files uploaded earlier.
+    pub attachment_ids: Option<Vec<String>>,
+    /// A private note (agents only).
+    pub private: Option<bool>,
+}
+
+/// `read`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Read {
+    /// The conversation.
+    pub conversation_id: String,
+    /// Everything up to this seq is read.
+    pub seq: u64,
+}
+
+/// `typing`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Typing {
+    /// The conversation.
+    pub conversation_id: String,
+    /// Started or stopped.
+    pub is_typing: bool,
+}
+
+/// An event for a client: its name and JSON object payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerEvent {
+    /// `message:new`, `conversation:updated`, `typing`, `read`, `presence` or `inbox`.
+    pub name: &'static str,
+    /// The payload (a JSON object).
+    pub payload: Value,
+}
+
+/// The client event for a feed item, if the client gets one (its own typing is not echoed).
+pub async fn from_feed(
+    engine: &ChatEngine,
+    id: ConversationId,
+    item: FeedItem,
+    me: Option<Actor>,
+) -> Option<ServerEvent> {
+    match item {
+        FeedItem::Event(event) => Some(from_event(engine, event).await),
+        FeedItem::Typing { actor, .. } if Some(actor) == me => None,
+        FeedItem::Typing { actor, is_typing } => Some(ServerEvent {
+            name: "typing",
+            payload: json!({"conversationId": id, "senderType": actor.kind().as_str(), "isTyping": is_typing}),
+        }),
+        FeedItem::Read {
+            reader,
+            last_read_seq,
+        } => Some(ServerEvent {
+            name: "read",
+            payload: json!({"conversationId": id, "readerType": reader_type(reader), "lastReadSeq": last_read_seq}),
+        }),
+    }
+}
+
+/// A log event as `message:new`, or as `conversation:updated` for every other kind, so that
+/// every seq the client may see reaches it.
+async fn from_event(engine: &ChatEngine, event: Event) -> ServerEvent {
+    let (id, seq) = (event.conversation_id, event.seq);
+    if let EventKind::MessageCreated { message } = event.kind {
+        let payload =
+            json!({"conversationId": id, "seq": seq, "message": MessageDto::from(message)});
+        return ServerEvent {
+            name: "message:new",
+            payload,
+        };
+    }
+    let row = engine.store().get_conversation(id).await.ok().flatten();
+    let mut payload = json!({
+        "conversationId": id,
+        "seq": seq,
+        "status": row.as_ref().map(|r| r.status.as_str()),
+        "assigneeId": row.as_ref().and_then(|r| r.assignee),
+        "updatedAt": event.timestamp,
+    });
+    payload["event"] = serde_json::to_value(EventDto::from(event)).unwrap_or(Value::Null);
+    ServerEvent {
+        name: "conversation:updated",
+        payload,
+    }
+}
+
+fn reader_type(reader: UserRef) -> &'static str {
+    match reader {
+        UserRef::Customer(_) => "customer",
+        UserRef::Admin(_) => "admin",
+    }
+}

@@ -1,0 +1,149 @@
+//! The Socket.IO transport (socketioxide) at `/socket.io/`, namespace `/`, token in the
+//! handshake's `auth: {token}`. Each client event is answered through its ack; server
+//! events are emitted by name.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Data, Extension, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+
+use crate::auth::hash_token;
+use crate::extract::Auth;
+use crate::realtime::connection::{Connection, Outbox};
+use crate::realtime::origin;
+use crate::realtime::protocol::ServerEvent;
+use crate::state::AppState;
+
+/// Packets a client may fall behind by before it is disconnected.
+const MAX_BUFFER: usize = 256;
+/// The client events, all handled by [`Connection::handle`].
+const EVENTS: [&str; 5] = [
+    "conversation:join",
+    "conversation:leave",
+    "message:send",
+    "read",
+    "typing",
+];
+
+/// The handshake's `auth` payload.
+#[derive(Debug, Deserialize)]
+struct Handshake {
+    token: String,
+}
+
+/// Why a handshake was refused (sent to the client as `connect_error`).
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    #[error("this origin may not open a socket")]
+    Origin,
+    #[error("authentication required")]
+    Unauthenticated,
+}
+
+/// The Socket.IO layer for the router.
+pub fn layer(state: AppState) -> SocketIoLayer {
+    let (layer, io) = SocketIo::builder()
+        .max_buffer_size(MAX_BUFFER)
+        .ws_read_buffer_size(4 * 1024)
+        .max_payload(64 * 1024)
+        .ping_interval(Duration::from_secs(20))
+        .ping_timeout(Duration::from_secs(20))
+        .build_layer();
+    let authenticate = {
+        let state = state.clone();
+        move |socket: SocketRef, auth: TryData<Handshake>| authenticate(state.clone(), socket, auth)
+    };
+    io.ns(
+        "/",
+        (move |socket: SocketRef, Extension(auth): Extension<Auth>| {
+            connected(state.clone(), socket, auth)
+        })
+        .with(authenticate),
+    );
+    layer
+}
+
+async fn authenticate(
+    state: AppState,
+    socket: SocketRef,
+    TryData(handshake): TryData<Handshake>,
+) -> Result<(), Refused> {
+    if !origin::allowed(&socket.req_parts().headers, &state.config().allowed_origins) {
+        return Err(Refused::Origin);
+    }
+    let token = hash_token(&handshake.map_err(|_| Refused::Unauthenticated)?.token);
+    let principal = state
+        .engine()
+        .authenticate(&token)
+        .await
+        .map_err(|_| Refused::Unauthenticated)?;
+    socket.extensions.insert(Auth { principal, token });
+    Ok(())
+}
+
+async fn connected(state: AppState, socket: SocketRef, auth: Auth) {
+    let outbox = Arc::new(SocketOutbox {
+        socket: socket.clone(),
+        stall_limit: state.config().stall_limit,
+    });
+    let connection = match Connection::open(state, auth, outbox).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            tracing::warn!(%error, "could not open a Socket.IO connection");
+            let _ = socket.disconnect();
+            return;
+        }
+    };
+    for event in EVENTS {
+        let connection = connection.clone();
+        socket.on(event, move |Data(payload): Data<Value>, ack: AckSender| {
+            let connection = connection.clone();
+            async move {
+                connection
+                    .handle(event, payload, |reply| {
+                        let _ = ack.send(&reply);
+                    })
+                    .await;
+            }
+        });
+    }
+    socket.on_disconnect(move || {
+        let connection = connection.clone();
+        async move { connection.close().await }
+    });
+}
+
+/// Emits on the socket; socketioxide's bounded buffer refuses while the client lags, so
+/// the push retries until the stall limit.
+struct SocketOutbox {
+    socket: SocketRef,
+    stall_limit: Duration,
+}
+
+/// Pause between attempts to emit into a full socket buffer.
+const RETRY_EMIT: Duration = Duration::from_millis(20);
+
+#[async_trait::async_trait]
+impl Outbox for SocketOutbox {
+    async fn push(&self, event: ServerEvent) -> bool {
+        let deadline = tokio::time::Instant::now() + self.stall_limit;
+        loop {
+            match self.socket.emit(event.name, &event.payload) {
+                Ok(()) => return true,
+                Err(_) if self.socket.connected() && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(RETRY_EMIT).await;
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn close(&self) {
+        let _ = self.socket.clone().disconnect();
+    }
+}

@@ -1,0 +1,465 @@
+//! Real time over the plain WebSocket at `/api/ws`, with a real client on an ephemeral port:
+//! exchange with acks, resumable sync with no gap or duplicate at the seam, refusals,
+//! foreign origins, revocation, and a client that never reads.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chat_core::accounts::Permissions;
+use chat_core::engine::SendMessage;
+use chat_core::values::{Limits, MessageBody};
+use common::TestApp;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Not a performance bound: turns a hang into a failure.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.expect("serve") });
+    address
+}
+
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+    events: VecDeque<Value>,
+}
+
+impl Client {
+    async fn connect(address: SocketAddr, token: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
+            .await
+            .expect("connect");
+        let mut client = Self {
+            ws,
+            next_id: 1,
+            events: VecDeque::new(),
+        };
+        let ack = client.request("auth", json!({"token": token})).await;
+        assert_eq!(ack["ok"], true, "auth refused: {ack}");
+        client
+    }
+
+    /// Sends an event with an id and returns its ack; other frames are kept for `event`.
+    async fn request(&mut self, kind: &str, mut payload: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        payload["type"] = kind.into();
+        payload["id"] = id.into();
+        self.ws
+            .send(Message::text(payload.to_string()))
+            .await
+            .expect("send");
+        loop {
+            let frame = self
+                .frame()
+                .await
+                .expect("connection closed while waiting for an ack");
+            if frame["type"] == "ack" && frame["id"] == id {
+                return frame;
+            }
+            self.events.push_back(frame);
+        }
+    }
+
+    /// The next server event.
+    async fn event(&mut self) -> Option<Value> {
+        if let Some(event) = self.events.pop_front() {
+            return Some(event);
+        }
+        self.frame().await
+    }
+
+    async fn frame(&mut self) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(HANG_GUARD, self.ws.next())
+                .await
+                .expect("no frame arrived")?;
+            match message.ok()? {
+                Message::Text(text) => {
+                    return Some(serde_json::from_str(&text).expect("JSON frame"));
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Events until one satisfies `done`, keeping those that are `message:new` or
+    /// `conversation:updated` (the log), with their seqs.
+    async fn log_until(&mut self, last: u64) -> Vec<u64> {
+        let mut seqs = Vec::new();
+        while seqs.last().copied().unwrap_or(0) < last {
+            let event = self.event().await.expect("closed before the log caught up");
+            if event["type"] == "message:new" || event["type"] == "conversation:updated" {
+                seqs.push(event["seq"].as_u64().expect("seq"));
+            }
+        }
+        seqs
+    }
+}
+
+fn ack_seqs(ack: &Value) -> Vec<u64> {
+    ack["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect()
+}
+
+#[tokio::test]
+async fn visitor_and_agent_exchange_messages_typing_and_read_receipts() {
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (visitor_token, _) = app.visitor().await;
+    let (agent_token, _) = app.admin("live@example.com", Permissions::default()).await;
+    let conversation = app.conversation(&visitor_token).await;
+    let mut visitor = Client::connect(address, &visitor_token).await;
+    let mut agent = Client::connect(address, &agent_token).await;
+
+    let joined = visitor
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 0}),
+        )
+        .await;
+    assert_eq!(
+        (ack_seqs(&joined), joined["lastSeq"].as_u64()),
+        (vec![1, 2], Some(2))
+    );
+    let joined = agent
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 2}),
+        )
+        .await;
+    assert!(ack_seqs(&joined).is_empty());
+
+    let sent = visitor
+        .request(
+            "message:send",
+            json!({"conversationId": conversation, "message": "Hi!", "clientMessageId": "w1"}),
+        )
+        .await;
+    assert_eq!(
+        (sent["status"].as_str(), sent["seq"].as_u64()),
+        (Some("sent"), Some(3)),
+        "{sent}"
+    );
+    let retry = visitor
+        .request(
+            "message:send",
+            json!({"conversationId": conversation, "message": "Hi!", "clientMessageId": "w1"}),
+        )
+        .await;
+    assert_eq!(
+        retry["messageId"], sent["messageId"],
+        "idempotent over the socket too"
+    );
+    let mut inbox = None;
+    let mut new = None;
+    while inbox.is_none() || new.is_none() {
+        let event = agent.event().await.expect("event");
+        match event["type"].as_str() {
+            Some("inbox") if event["kind"] == "message" => inbox = Some(event),
+            Some("message:new") => new = Some(event),
+            _ => {}
+        }
+    }
+    let (inbox, new) = (inbox.expect("inbox"), new.expect("message"));
+    assert_eq!(
+        (
+            inbox["conversationId"].as_str(),
+            inbox["unreadCount"].as_u64()
+        ),
+        (Some(conversation.as_str()), Some(1))
+    );
+    assert_eq!(
+        (new["seq"].as_u64(), new["message"]["content"].as_str()),
+        (Some(3), Some("Hi!"))
+    );
+    assert_eq!(new["message"]["senderType"], "customer");
+
+    agent
+        .request(
+            "typing",
+            json!({"conversationId": conversation, "isTyping": true}),
+        )
+        .await;
+    let read = agent
+        .request("read", json!({"conversationId": conversation, "seq": 3}))
+        .await;
+    assert_eq!(read["lastReadSeq"], 3);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let event = visitor.event().await.expect("event");
+        if event["type"] == "typing" || event["type"] == "read" {
+            seen.push(event);
+        }
+    }
+    assert_eq!(
+        (
+            seen[0]["type"].as_str(),
+            seen[0]["senderType"].as_str(),
+            seen[0]["isTyping"].as_bool()
+        ),
+        (Some("typing"), Some("admin"), Some(true))
+    );
+    assert_eq!(
+        (
+            seen[1]["readerType"].as_str(),
+            seen[1]["lastReadSeq"].as_u64()
+        ),
+        (Some("admin"), Some(3))
+    );
+}
+
+#[tokio::test]
+async fn a_rejoin_with_since_gets_exactly_the_missed_events_then_live_ones() {
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (token, _) = app.visitor().await;
+    let conversation = app.conversation(&token).await;
+    let mut first = Client::connect(address, &token).await;
+    let joined = first
+        .request("conversation:join", json!({"conversationId": conversation}))
+        .await;
+    let since = joined["lastSeq"].as_u64().expect("lastSeq");
+    drop(first);
+
+    for n in 0..200 {
+        assert_eq!(
+            app.send_as_visitor(&token, &conversation, &format!("while away {n}"))
+                .await
+                .status,
+            200
+        );
+    }
+    let writer = {
+        let (engine, visitor) = (
+            app.engine.clone(),
+            app.engine
+                .authenticate(&chat_http::auth::hash_token(&token))
+                .await
+                .expect("principal"),
+        );
+        let id = conversation.parse().expect("id");
+        tokio::spawn(async move {
+            for n in 0..50 {
+                let body = MessageBody::parse(format!("during rejoin {n}"), &Limits::default())
+                    .expect("body");
+                engine
+                    .send_message(&visitor, SendMessage::text(id, body))
+                    .await
+                    .expect("send");
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut again = Client::connect(address, &token).await;
+    let joined = again
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": since}),
+        )
+        .await;
+    let mut seqs = ack_seqs(&joined);
+    writer.await.expect("writer");
+    let last = since + 250;
+    seqs.extend(again.log_until(last).await);
+    assert_eq!(
+        seqs,
+        (since + 1..=last).collect::<Vec<_>>(),
+        "missed events once each, in order, then live ones"
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_conversation_cannot_be_joined_and_errors_keep_the_socket_open() {
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (owner, _) = app.visitor().await;
+    let (stranger, _) = app.visitor().await;
+    let conversation = app.conversation(&owner).await;
+    let mut client = Client::connect(address, &stranger).await;
+    let foreign = client
+        .request("conversation:join", json!({"conversationId": conversation}))
+        .await;
+    let missing = client
+        .request(
+            "conversation:join",
+            json!({"conversationId": chat_core::ids::ConversationId::new()}),
+        )
+        .await;
+    assert_eq!(foreign["error"]["code"], "not_found");
+    assert_eq!(
+        foreign["error"], missing["error"],
+        "the same answer as for a missing conversation"
+    );
+    let send = client
+        .request(
+            "message:send",
+            json!({"conversationId": conversation, "message": "hi"}),
+        )
+        .await;
+    assert_eq!(send["error"]["code"], "not_found");
+    let nonsense = client.request("no:such:event", json!({})).await;
+    assert_eq!(nonsense["error"]["code"], "bad_request");
+    let mine = app.conversation(&stranger).await;
+    let joined = client
+        .request("conversation:join", json!({"conversationId": mine}))
+        .await;
+    assert_eq!(
+        joined["lastSeq"], 2,
+        "the socket still works after refusals"
+    );
+}
+
+#[tokio::test]
+async fn bad_tokens_and_foreign_origins_are_refused() {
+    let app = TestApp::with_config(chat_http::ChatConfig {
+        allowed_origins: vec!["https://shop.example".into()],
+        ..Default::default()
+    });
+    let address = serve(&app).await;
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
+        .await
+        .expect("connect");
+    let mut client = Client {
+        ws,
+        next_id: 1,
+        events: VecDeque::new(),
+    };
+    client
+        .ws
+        .send(Message::text(
+            json!({"type": "auth", "token": "f".repeat(64)}).to_string(),
+        ))
+        .await
+        .expect("send");
+    let refusal = client.frame().await.expect("an error frame");
+    assert_eq!(refusal["error"]["code"], "unauthenticated");
+    assert!(
+        client.frame().await.is_none(),
+        "the socket closes after a failed auth"
+    );
+
+    for (origin, allowed) in [
+        ("https://evil.example", false),
+        ("https://shop.example", true),
+        (&format!("http://{address}") as &str, true),
+    ] {
+        let mut request = format!("ws://{address}/api/ws")
+            .into_client_request()
+            .expect("request");
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("header"));
+        let result = tokio_tungstenite::connect_async(request).await;
+        assert_eq!(result.is_ok(), allowed, "origin {origin}");
+    }
+}
+
+#[tokio::test]
+async fn logging_out_closes_the_sessions_sockets() {
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (token, _) = app.admin("bye@example.com", Permissions::default()).await;
+    let mut client = Client::connect(address, &token).await;
+    let logout = app
+        .call(
+            axum::http::Method::POST,
+            "/api/auth/logout",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(logout.status, 204);
+    while let Some(event) = client.event().await {
+        assert_ne!(
+            event["type"], "message:new",
+            "unexpected traffic after logout: {event}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_without_slowing_the_others() {
+    let app = TestApp::with_config(chat_http::ChatConfig {
+        stall_limit: Duration::from_millis(500),
+        ..TestApp::config()
+    });
+    let address = serve(&app).await;
+    let (visitor_token, _) = app.visitor().await;
+    let (agent_token, _) = app.admin("fast@example.com", Permissions::default()).await;
+    let conversation = app.conversation(&visitor_token).await;
+    let mut stalled = Client::connect(address, &visitor_token).await;
+    stalled
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 2}),
+        )
+        .await;
+    let mut healthy = Client::connect(address, &agent_token).await;
+    healthy
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 2}),
+        )
+        .await;
+
+    const MESSAGES: u64 = 10_000;
+    let writer = {
+        let engine = app.engine.clone();
+        let visitor = engine
+            .authenticate(&chat_http::auth::hash_token(&visitor_token))
+            .await
+            .expect("principal");
+        let id = conversation.parse().expect("id");
+        tokio::spawn(async move {
+            let text = "x".repeat(2048);
+            for _ in 0..MESSAGES {
+                let body = MessageBody::parse(text.clone(), &Limits::default()).expect("body");
+                engine
+                    .send_message(&visitor, SendMessage::text(id, body))
+                    .await
+                    .expect("send");
+            }
+        })
+    };
+    let seqs = healthy.log_until(2 + MESSAGES).await;
+    writer.await.expect("writer");
+    assert_eq!(
+        seqs,
+        (3..=2 + MESSAGES).collect::<Vec<_>>(),
+        "the healthy client got everything, in order"
+    );
+    // The stalled client keeps not reading past the stall limit.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let mut received = 0u64;
+    while let Some(event) = stalled.event().await {
+        received += u64::from(event["type"] == "message:new");
+    }
+    assert!(
+        received < MESSAGES,
+        "the stalled client was never cut off ({received} delivered)"
+    );
+}
