@@ -12,7 +12,7 @@ use chat_core::accounts::Permissions;
 use chat_core::engine::NewAdmin;
 use chat_core::values::{DisplayName, Email};
 use chat_core::{ChatEngine, LocalBroadcaster, Principal};
-use chat_http::{AppState, ChatConfig, IdentityConfig, ObjectStoreBlobs, router};
+use chat_http::{AppState, ChatConfig, IdentityConfig, ObjectStoreBlobs, RateLimits, router};
 use chat_store_sled::SledStore;
 use clap::Parser;
 
@@ -41,6 +41,18 @@ struct Options {
     /// Largest upload in bytes.
     #[arg(long, env = "CHAT_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
     max_upload_bytes: usize,
+    /// Visitor sessions and logins per minute per client address (0: unlimited).
+    #[arg(long, env = "CHAT_RATE_SESSIONS", default_value_t = RateLimits::default().sessions_per_ip)]
+    rate_sessions: u32,
+    /// Conversations started per minute per session (0: unlimited).
+    #[arg(long, env = "CHAT_RATE_CONVERSATIONS", default_value_t = RateLimits::default().conversations_per_session)]
+    rate_conversations: u32,
+    /// Messages per minute per session (0: unlimited).
+    #[arg(long, env = "CHAT_RATE_MESSAGES", default_value_t = RateLimits::default().messages_per_session)]
+    rate_messages: u32,
+    /// Uploads per minute per session (0: unlimited).
+    #[arg(long, env = "CHAT_RATE_UPLOADS", default_value_t = RateLimits::default().uploads_per_session)]
+    rate_uploads: u32,
 }
 
 #[tokio::main]
@@ -77,6 +89,12 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             enforce: options.identity_enforce,
         },
         max_upload_bytes: options.max_upload_bytes,
+        rate_limits: RateLimits {
+            sessions_per_ip: options.rate_sessions,
+            conversations_per_session: options.rate_conversations,
+            messages_per_session: options.rate_messages,
+            uploads_per_session: options.rate_uploads,
+        },
         ..ChatConfig::default()
     };
     let store = SledStore::open(options.data_dir.join("store"))?;

@@ -1,0 +1,160 @@
+// Drives a running chat-server with the stock socket.io-client, over the websocket and the
+// polling transports: a visitor and an agent exchange messages with acks, typing and read
+// receipts; a client that rejoins with `since` gets exactly what it missed; foreign origins
+// and bad tokens are refused. Prints "N passed, M failed" and exits non-zero on failure.
+//
+// Run with: CHAT_URL=http://127.0.0.1:8080 CHAT_ADMIN_EMAIL=… CHAT_ADMIN_PASSWORD=… node realtime.mjs
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+
+const BASE = process.env.CHAT_URL ?? "http://127.0.0.1:8080";
+const ADMIN = { email: process.env.CHAT_ADMIN_EMAIL, password: process.env.CHAT_ADMIN_PASSWORD };
+const GUARD_MS = 30_000;
+
+async function rest(method, path, token, body) {
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${BASE}${path}`, { method, headers, body: body && JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+function connect(token, transports, extraHeaders) {
+  const socket = io(BASE, { auth: { token }, transports, extraHeaders, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("connect timed out")), GUARD_MS);
+    socket.on("connect", () => { clearTimeout(timer); resolve(socket); });
+    socket.on("connect_error", (error) => { clearTimeout(timer); socket.close(); reject(error); });
+  });
+}
+
+function ask(socket, event, payload) {
+  return socket.timeout(GUARD_MS).emitWithAck(event, payload);
+}
+
+/// Resolves with the first `event` whose payload satisfies `match`.
+function next(socket, event, match = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} arrived`)), GUARD_MS);
+    const listener = (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      socket.off(event, listener);
+      resolve(payload);
+    };
+    socket.on(event, listener);
+  });
+}
+
+async function visitorWithConversation() {
+  const session = await rest("POST", "/api/sessions/visitor", null, {});
+  assert.equal(session.status, 201);
+  const created = await rest("POST", "/api/conversations", session.json.token, {});
+  assert.equal(created.status, 201);
+  return { token: session.json.token, conversationId: created.json.conversation.id };
+}
+
+async function agentToken() {
+  const login = await rest("POST", "/api/auth/login", null, ADMIN);
+  assert.equal(login.status, 200, JSON.stringify(login.json));
+  return login.json.token;
+}
+
+async function exchange(transports) {
+  const { token, conversationId } = await visitorWithConversation();
+  const visitor = await connect(token, transports);
+  const agent = await connect(await agentToken(), transports);
+  try {
+    const joined = await ask(visitor, "conversation:join", { conversationId, since: 0 });
+    assert.deepEqual(joined.events.map((e) => e.seq), [1, 2]);
+    await ask(agent, "conversation:join", { conversationId, since: joined.lastSeq });
+
+    const arriving = next(agent, "message:new");
+    const sent = await ask(visitor, "message:send", { conversationId, message: "Hello from the widget", clientMessageId: "js-1" });
+    assert.equal(sent.status, "sent");
+    assert.equal(sent.seq, 3);
+    const retry = await ask(visitor, "message:send", { conversationId, message: "Hello from the widget", clientMessageId: "js-1" });
+    assert.equal(retry.messageId, sent.messageId, "a retry returns the original");
+    const received = await arriving;
+    assert.equal(received.message.content, "Hello from the widget");
+    assert.equal(received.message.senderType, "customer");
+
+    const typing = next(visitor, "typing");
+    await ask(agent, "typing", { conversationId, isTyping: true });
+    assert.deepEqual(await typing, { conversationId, senderType: "admin", isTyping: true });
+    const receipt = next(visitor, "read");
+    assert.equal((await ask(agent, "read", { conversationId, seq: 3 })).lastReadSeq, 3);
+    assert.equal((await receipt).lastReadSeq, 3);
+
+    const reply = next(visitor, "message:new");
+    const answered = await ask(agent, "message:send", { conversationId, message: "How can I help?" });
+    assert.equal(answered.status, "sent");
+    assert.equal((await reply).message.senderType, "admin");
+  } finally {
+    visitor.close();
+    agent.close();
+  }
+}
+
+async function resync(transports) {
+  const { token, conversationId } = await visitorWithConversation();
+  const first = await connect(token, transports);
+  const since = (await ask(first, "conversation:join", { conversationId })).lastSeq;
+  first.close();
+  for (let n = 0; n < 200; n++) {
+    const sent = await rest("POST", "/api/messages/send", token, { conversationId, senderType: "customer", message: `away ${n}` });
+    assert.equal(sent.status, 200);
+  }
+  const again = await connect(token, transports);
+  try {
+    const seqs = [];
+    const live = [];
+    again.on("message:new", (event) => live.push(event.seq));
+    const joined = await ask(again, "conversation:join", { conversationId, since });
+    seqs.push(...joined.events.map((e) => e.seq));
+    const more = rest("POST", "/api/messages/send", token, { conversationId, senderType: "customer", message: "live" });
+    assert.equal((await more).status, 200);
+    await next(again, "message:new", (event) => event.seq === since + 201).catch(() => {});
+    seqs.push(...live.filter((seq) => seq > (seqs.at(-1) ?? since)));
+    const expected = Array.from({ length: 201 }, (_, i) => since + 1 + i);
+    assert.deepEqual(seqs, expected);
+  } finally {
+    again.close();
+  }
+}
+
+async function refusals(transports) {
+  const { token, conversationId } = await visitorWithConversation();
+  await assert.rejects(connect("f".repeat(64), transports), /authentication required/);
+  await assert.rejects(connect(token, transports, { Origin: "https://evil.example" }), /origin/);
+  const stranger = await connect((await visitorWithConversation()).token, transports);
+  try {
+    const refused = await ask(stranger, "conversation:join", { conversationId });
+    assert.equal(refused.error.code, "not_found");
+  } finally {
+    stranger.close();
+  }
+}
+
+const tests = [];
+for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]]) {
+  const name = transports.join("+");
+  tests.push([`exchange over ${name}`, () => exchange(transports)]);
+  tests.push([`resync over ${name}`, () => resync(transports)]);
+  tests.push([`refusals over ${name}`, () => refusals(transports)]);
+}
+
+let passed = 0;
+let failed = 0;
+for (const [name, test] of tests) {
+  try {
+    await test();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (error) {
+    failed++;
+    console.log(`not ok - ${name}: ${error.stack ?? error}`);
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
