@@ -147,7 +147,7 @@ impl ConversationFeed {
                     .visible_to(self.audience)
                     .then(|| FeedItem::Event(event.clone()))
             }
-            Signal::Event { .. } => {
+            Signal::Event { .. } | Signal::Resync => {
                 self.catching_up = true;
                 None
             }

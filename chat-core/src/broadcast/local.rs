@@ -38,6 +38,21 @@ impl LocalBroadcaster {
         }
     }
 
+    /// Sends `signal` to the subscribers of every topic (e.g. [`Signal::Resync`] after a
+    /// cross-node transport lost messages).
+    pub fn publish_everywhere(&self, signal: &Signal) {
+        for sender in self.topics.iter() {
+            let _ = sender.send(Arc::new(signal.clone()));
+        }
+    }
+
+    /// Whether anyone here listens to `topic`.
+    pub fn is_subscribed(&self, topic: Topic) -> bool {
+        self.topics
+            .get(&topic)
+            .is_some_and(|sender| sender.receiver_count() > 0)
+    }
+
     /// How many topics currently have a channel (for tests and metrics).
     pub fn topic_count(&self) -> usize {
         self.topics.len()

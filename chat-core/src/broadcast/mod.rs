@@ -80,6 +80,9 @@ pub enum Signal {
         /// The update.
         update: InboxUpdate,
     },
+    /// Signals may have been lost (a cross-node transport reconnected): resync from the
+    /// store, exactly as after [`Delivery::Lagged`].
+    Resync,
     /// Sessions ended: connections authenticated by them must close.
     Revoked {
         /// Which sessions.

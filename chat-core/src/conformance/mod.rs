@@ -7,8 +7,8 @@
 //! use std::sync::Arc;
 //!
 //! /// A fresh, empty store for each test (a new temp dir or database for durable backends).
-//! async fn fresh_store() -> Arc<chat_core::DynChatStore> {
-//!     Arc::new(chat_core::MemoryStore::new())
+//! async fn fresh_store() -> Option<Arc<chat_core::DynChatStore>> {
+//!     Some(Arc::new(chat_core::MemoryStore::new()))
 //! }
 //!
 //! chat_core::conformance_tests!(fresh_store);
@@ -28,8 +28,9 @@ pub mod read_state;
 
 /// Stamps one `#[tokio::test]` per conformance scenario, in a module named `conformance`.
 ///
-/// `$setup` names an `async fn() -> Arc<DynChatStore>` in the calling module that returns a
-/// fresh, empty store for each test.
+/// `$setup` names an `async fn() -> Option<Arc<DynChatStore>>` in the calling module that
+/// returns a fresh, empty store for each test, or `None` when the backend is not reachable
+/// here (the test then prints that it was skipped).
 #[macro_export]
 macro_rules! conformance_tests {
     ($setup:ident) => {
@@ -59,8 +60,10 @@ macro_rules! conformance_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let store = super::$setup().await;
-                    $crate::conformance::$group::$name(store).await;
+                    match super::$setup().await {
+                        Some(store) => $crate::conformance::$group::$name(store).await,
+                        None => eprintln!("SKIPPED conformance::{}: the backend is not reachable here", stringify!($name)),
+                    }
                 }
             )*
         }

@@ -1,0 +1,241 @@
+//! The account-side traits: attachments, agents, visitors and sessions.
+
+use async_trait::async_trait;
+use chat_core::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
+use chat_core::ids::{AdminId, AttachmentId, CustomerId};
+use chat_core::model::Attachment;
+use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
+use chat_core::values::{Email, VisitorIdentifier};
+use chat_core::{Error, Result};
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+use sqlx::types::{Json, Uuid};
+
+use crate::error::map;
+use crate::rows::{ATTACHMENT_COLUMNS, AdminRow, AttachmentRow, CustomerRow, SessionRow};
+use crate::store::PostgresStore;
+
+const ADMIN_COLUMNS: &str = "id, email, password_hash, name, permissions, created_at, disabled";
+const CUSTOMER_COLUMNS: &str = "id, identifier, verified, user_agent, location_data, first_seen";
+const SESSION_COLUMNS: &str = "token_hash, subject_type, subject_id, created_at, expires_at";
+
+#[async_trait]
+impl AttachmentStore for PostgresStore {
+    async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>> {
+        let query = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1");
+        let row: Option<AttachmentRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Attachment::try_from).transpose()
+    }
+
+    async fn unlinked_attachments(
+        &self,
+        uploaded_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        let query = format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE message_id IS NULL AND uploaded_at < $1 LIMIT $2"
+        );
+        let rows: Vec<AttachmentRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(uploaded_before)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        rows.into_iter().map(Attachment::try_from).collect()
+    }
+
+    async fn remove_unlinked_attachment(&self, id: AttachmentId) -> Result<bool> {
+        // Lock the conversation first, as sends do, so a concurrent send either links the
+        // file before this sees it or finds it gone.
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        let conversation: Option<Uuid> =
+            sqlx::query_scalar("SELECT conversation_id FROM attachments WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map)?;
+        let Some(conversation) = conversation else {
+            return Ok(false);
+        };
+        sqlx::query("SELECT id FROM conversations WHERE id = $1 FOR UPDATE")
+            .bind(conversation)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1 AND message_id IS NULL")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(deleted.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl AdminStore for PostgresStore {
+    async fn create_admin(&self, admin: &Admin) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO admins (id, email, password_hash, name, permissions, created_at, disabled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(admin.id.as_uuid())
+        .bind(admin.email.as_str())
+        .bind(&admin.password_hash)
+        .bind(admin.name.as_str())
+        .bind(Json(admin.permissions))
+        .bind(admin.created_at)
+        .bind(admin.disabled)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
+    async fn get_admin(&self, id: AdminId) -> Result<Option<Admin>> {
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM admins WHERE id = $1");
+        let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Admin::try_from).transpose()
+    }
+
+    async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>> {
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM admins WHERE email = $1");
+        let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Admin::try_from).transpose()
+    }
+
+    async fn list_admins(&self) -> Result<Vec<Admin>> {
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM admins ORDER BY created_at, id");
+        let rows: Vec<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        rows.into_iter().map(Admin::try_from).collect()
+    }
+
+    async fn update_admin(&self, admin: &Admin) -> Result<()> {
+        let updated = sqlx::query(
+            "UPDATE admins SET email = $2, password_hash = $3, name = $4, permissions = $5, disabled = $6 WHERE id = $1",
+        )
+        .bind(admin.id.as_uuid())
+        .bind(admin.email.as_str())
+        .bind(&admin.password_hash)
+        .bind(admin.name.as_str())
+        .bind(Json(admin.permissions))
+        .bind(admin.disabled)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        if updated.rows_affected() == 0 {
+            Err(Error::NotFound("admin"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl CustomerStore for PostgresStore {
+    async fn create_customer(&self, customer: &Customer) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO customers (id, identifier, verified, user_agent, location_data, first_seen) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(customer.id.as_uuid())
+        .bind(customer.identifier.as_ref().map(|i| i.as_str()))
+        .bind(customer.verified)
+        .bind(customer.user_agent.as_ref().map(|u| u.as_str()))
+        .bind(Json(serde_json::Value::from(customer.location_data.clone())))
+        .bind(customer.first_seen)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
+    async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        let query = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1");
+        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Customer::try_from).transpose()
+    }
+
+    async fn find_customer_by_identifier(
+        &self,
+        identifier: &VisitorIdentifier,
+    ) -> Result<Option<Customer>> {
+        let query = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE identifier = $1");
+        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(identifier.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Customer::try_from).transpose()
+    }
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        let (kind, id) = match session.subject {
+            SessionSubject::Admin(id) => ("admin", id.as_uuid()),
+            SessionSubject::Visitor(id) => ("visitor", id.as_uuid()),
+        };
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, subject_type, subject_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(session.token_hash.0.as_slice())
+        .bind(kind)
+        .bind(id)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
+    async fn get_session(&self, token_hash: &TokenHash) -> Result<Option<Session>> {
+        let query = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+        let row: Option<SessionRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(token_hash.0.as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Session::try_from).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &TokenHash) -> Result<bool> {
+        let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.0.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64> {
+        let deleted =
+            sqlx::query("DELETE FROM sessions WHERE subject_type = 'admin' AND subject_id = $1")
+                .bind(admin.as_uuid())
+                .execute(&self.pool)
+                .await
+                .map_err(map)?;
+        Ok(deleted.rows_affected())
+    }
+}

@@ -1,0 +1,496 @@
+//! Group commit: concurrent appends are planned and written in one transaction, with one
+//! multi-row statement per table (UNNEST arrays) and one commit (one fsync with
+//! `synchronous_commit = on`). Each caller gets its own result: a request that fails to plan
+//! (closed conversation, missing attachment, …) fails alone and writes nothing.
+//!
+//! The transaction locks every conversation of the batch (`FOR UPDATE`, in id order, so
+//! two nodes never deadlock) before reading anything, which keeps seqs gap-free across
+//! nodes. The NOTIFY that announces the new events is sent inside the same transaction, so
+//! nothing is announced that was not committed.
+
+use std::collections::HashMap;
+
+use chat_core::event::Event;
+use chat_core::ids::{AttachmentId, ConversationId};
+use chat_core::log::{self, AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState};
+use chat_core::model::{Attachment, Conversation, Message, Participant};
+use chat_core::{Error, Result};
+use sqlx::AssertSqlSafe;
+use sqlx::types::{Json, Uuid};
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::is_transient;
+use crate::notify;
+use crate::rows::{
+    self, ATTACHMENT_COLUMNS, AttachmentRow, CONVERSATION_COLUMNS, ConversationRow, ParticipantRow,
+};
+
+/// Most appends in one transaction.
+const MAX_BATCH: usize = 256;
+/// Attempts for a batch that hit a serialization failure or deadlock.
+const ATTEMPTS: usize = 3;
+
+/// One queued append and where its answer goes.
+pub struct Job {
+    pub request: AppendRequest,
+    pub reply: oneshot::Sender<Result<AppendOutcome>>,
+}
+
+/// Runs batches until every sender is gone.
+pub async fn run(pool: PgPool, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let requests: Vec<&AppendRequest> = jobs.iter().map(|job| &job.request).collect();
+        let outcomes = write_with_retries(&pool, &requests).await;
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            // The caller may have gone away; its write stands.
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+async fn write_with_retries(
+    pool: &PgPool,
+    requests: &[&AppendRequest],
+) -> Vec<Result<AppendOutcome>> {
+    let mut attempt = 1;
+    loop {
+        match write(pool, requests).await {
+            Ok(outcomes) => return outcomes,
+            Err(error) if attempt < ATTEMPTS && is_transient(&error) => attempt += 1,
+            Err(error) => {
+                tracing::warn!(%error, appends = requests.len(), "a write batch failed; none of it is acknowledged");
+                let shared = std::sync::Arc::new(error);
+                return requests
+                    .iter()
+                    .map(|_| Err(Error::backend(SharedError(shared.clone()))))
+                    .collect();
+            }
+        }
+    }
+}
+
+/// One batch failure reported to every caller in the batch.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct SharedError(std::sync::Arc<sqlx::Error>);
+
+/// What the batch read about one conversation, updated as requests are planned.
+struct State {
+    conversation: Conversation,
+    participants: Vec<Participant>,
+}
+
+async fn write(
+    pool: &PgPool,
+    requests: &[&AppendRequest],
+) -> sqlx::Result<Vec<Result<AppendOutcome>>> {
+    let mut tx = pool.begin().await?;
+    let mut states = lock_conversations(&mut tx, requests).await?;
+    let mut duplicates = load_duplicates(&mut tx, requests).await?;
+    let mut attachments = load_attachments(&mut tx, requests).await?;
+    let mut commits = Vec::new();
+    let outcomes: Vec<Result<AppendOutcome>> = requests
+        .iter()
+        .map(|request| {
+            let key = request.idempotency_key();
+            if let Some(original) = key.as_ref().and_then(|key| duplicates.get(key)) {
+                return Ok(AppendOutcome::Duplicate(original.clone()));
+            }
+            let state = states
+                .get_mut(&request.conversation_id)
+                .ok_or(Error::NotFound("conversation"))?;
+            let linked = request
+                .attachment_ids()
+                .iter()
+                .filter_map(|id| attachments.get(id).cloned())
+                .collect();
+            let log_state = LogState {
+                conversation: state.conversation.clone(),
+                participants: state.participants.clone(),
+                attachments: linked,
+            };
+            let commit = log::plan(&log_state, request)?;
+            state.conversation = commit.conversation.clone();
+            state
+                .participants
+                .retain(|p| !commit.left.contains(&p.user));
+            state.participants.extend(commit.joined.iter().cloned());
+            for attachment in &commit.attachments {
+                attachments.insert(attachment.id, attachment.clone());
+            }
+            if let (Some(key), Some(message)) = (key, &commit.message) {
+                duplicates.insert(key, message.clone());
+            }
+            commits.push(commit.clone());
+            Ok(AppendOutcome::Committed(Box::new(commit)))
+        })
+        .collect();
+    if !commits.is_empty() {
+        persist(&mut tx, &commits).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Locks the batch's conversations in id order and reads them with their participants.
+async fn lock_conversations(
+    tx: &mut Transaction<'_, Postgres>,
+    requests: &[&AppendRequest],
+) -> sqlx::Result<HashMap<ConversationId, State>> {
+    let mut ids: Vec<Uuid> = requests
+        .iter()
+        .map(|r| r.conversation_id.as_uuid())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let query = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ANY($1) ORDER BY c.id FOR UPDATE"
+    );
+    let rows: Vec<ConversationRow> = sqlx::query_as(AssertSqlSafe(query))
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+    let participants: Vec<ParticipantRow> = sqlx::query_as(
+        "SELECT id, conversation_id, user_id, user_type, joined_at FROM participants \
+         WHERE conversation_id = ANY($1) ORDER BY joined_at, id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut states = HashMap::new();
+    for row in rows {
+        let conversation = Conversation::try_from(row).map_err(decode_error)?;
+        states.insert(
+            conversation.id,
+            State {
+                conversation,
+                participants: Vec::new(),
+            },
+        );
+    }
+    for row in participants {
+        let participant = Participant::try_from(row).map_err(decode_error)?;
+        if let Some(state) = states.get_mut(&participant.conversation_id) {
+            state.participants.push(participant);
+        }
+    }
+    Ok(states)
+}
+
+/// The stored messages that the batch's idempotency keys name.
+async fn load_duplicates(
+    tx: &mut Transaction<'_, Postgres>,
+    requests: &[&AppendRequest],
+) -> sqlx::Result<HashMap<IdempotencyKey, Message>> {
+    let keys: Vec<IdempotencyKey> = requests
+        .iter()
+        .filter_map(|r| r.idempotency_key())
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (mut conversations, mut types, mut senders, mut client_ids) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for key in &keys {
+        let (kind, id) = rows::actor_columns(key.sender);
+        conversations.push(key.conversation_id.as_uuid());
+        types.push(kind);
+        senders.push(id);
+        client_ids.push(key.client_message_id.as_str().to_owned());
+    }
+    let found: Vec<(Json<chat_core::event::EventKind>,)> = sqlx::query_as(
+        "SELECT e.kind FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
+         WHERE (m.conversation_id, m.sender_type, m.sender_id, m.client_message_id) IN \
+         (SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]))",
+    )
+    .bind(&conversations)
+    .bind(&types)
+    .bind(&senders)
+    .bind(&client_ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut duplicates = HashMap::new();
+    for (kind,) in found {
+        if let chat_core::event::EventKind::MessageCreated { message } = kind.0
+            && let Some(client_message_id) = message.client_message_id.clone()
+        {
+            let key = IdempotencyKey {
+                conversation_id: message.conversation_id,
+                sender: message.sender,
+                client_message_id,
+            };
+            duplicates.insert(key, message);
+        }
+    }
+    Ok(duplicates)
+}
+
+/// The existing attachments that the batch's messages name.
+async fn load_attachments(
+    tx: &mut Transaction<'_, Postgres>,
+    requests: &[&AppendRequest],
+) -> sqlx::Result<HashMap<AttachmentId, Attachment>> {
+    let ids: Vec<Uuid> = requests
+        .iter()
+        .flat_map(|r| r.attachment_ids())
+        .map(|id| id.as_uuid())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let query = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = ANY($1)");
+    let rows: Vec<AttachmentRow> = sqlx::query_as(AssertSqlSafe(query))
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Attachment::try_from(row)
+                .map(|a| (a.id, a))
+                .map_err(decode_error)
+        })
+        .collect()
+}
+
+/// Writes every commit of the batch: one statement per table.
+async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx::Result<()> {
+    let events: Vec<&Event> = commits.iter().flat_map(|c| &c.events).collect();
+    insert_events(tx, &events).await?;
+    let messages: Vec<&Message> = commits.iter().filter_map(|c| c.message.as_ref()).collect();
+    insert_messages(tx, &messages).await?;
+    for commit in commits {
+        write_participants(tx, commit).await?;
+    }
+    let attachments: Vec<&Attachment> = commits.iter().flat_map(|c| &c.attachments).collect();
+    write_attachments(tx, &attachments).await?;
+    let mut latest: HashMap<ConversationId, &Conversation> = HashMap::new();
+    for commit in commits {
+        latest.insert(commit.conversation.id, &commit.conversation);
+    }
+    update_conversations(tx, latest.values().copied()).await?;
+    notify::events(tx, &events).await
+}
+
+pub(crate) async fn insert_events(
+    tx: &mut Transaction<'_, Postgres>,
+    events: &[&Event],
+) -> sqlx::Result<()> {
+    let conversations: Vec<Uuid> = events.iter().map(|e| e.conversation_id.as_uuid()).collect();
+    let seqs: Vec<i64> = events.iter().map(|e| rows::db_seq(e.seq)).collect();
+    let times: Vec<chrono::DateTime<chrono::Utc>> = events.iter().map(|e| e.timestamp).collect();
+    let kinds: Vec<Json<&chat_core::event::EventKind>> =
+        events.iter().map(|e| Json(&e.kind)).collect();
+    sqlx::query(
+        "INSERT INTO events (conversation_id, seq, timestamp, kind) \
+         SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[], $4::jsonb[])",
+    )
+    .bind(&conversations)
+    .bind(&seqs)
+    .bind(&times)
+    .bind(&kinds)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_messages(
+    tx: &mut Transaction<'_, Postgres>,
+    messages: &[&Message],
+) -> sqlx::Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut columns = MessageColumns::default();
+    for message in messages {
+        columns.push(message);
+    }
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, sender_id, sender_type, content, timestamp, metadata, \
+         client_message_id, client_timestamp, private) \
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], \
+         $7::timestamptz[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::bool[])",
+    )
+    .bind(&columns.ids)
+    .bind(&columns.conversations)
+    .bind(&columns.seqs)
+    .bind(&columns.senders)
+    .bind(&columns.sender_types)
+    .bind(&columns.contents)
+    .bind(&columns.timestamps)
+    .bind(&columns.metadata)
+    .bind(&columns.client_ids)
+    .bind(&columns.client_timestamps)
+    .bind(&columns.private)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct MessageColumns {
+    ids: Vec<Uuid>,
+    conversations: Vec<Uuid>,
+    seqs: Vec<i64>,
+    senders: Vec<Uuid>,
+    sender_types: Vec<&'static str>,
+    contents: Vec<String>,
+    timestamps: Vec<chrono::DateTime<chrono::Utc>>,
+    metadata: Vec<Json<serde_json::Value>>,
+    client_ids: Vec<Option<String>>,
+    client_timestamps: Vec<Option<chrono::DateTime<chrono::Utc>>>,
+    private: Vec<bool>,
+}
+
+impl MessageColumns {
+    fn push(&mut self, message: &Message) {
+        let (kind, sender) = rows::actor_columns(message.sender);
+        self.ids.push(message.id.as_uuid());
+        self.conversations.push(message.conversation_id.as_uuid());
+        self.seqs.push(rows::db_seq(message.seq));
+        self.senders.push(sender);
+        self.sender_types.push(kind);
+        self.contents.push(message.body.as_str().to_owned());
+        self.timestamps.push(message.timestamp);
+        self.metadata.push(Json(message.metadata.clone().into()));
+        self.client_ids.push(
+            message
+                .client_message_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+        );
+        self.client_timestamps.push(message.client_timestamp);
+        self.private.push(message.private);
+    }
+}
+
+pub(crate) async fn write_participants(
+    tx: &mut Transaction<'_, Postgres>,
+    commit: &Commit,
+) -> sqlx::Result<()> {
+    for participant in &commit.joined {
+        let (kind, id) = rows::user_columns(participant.user);
+        sqlx::query("INSERT INTO participants (id, conversation_id, user_id, user_type, joined_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(participant.id.as_uuid())
+            .bind(participant.conversation_id.as_uuid())
+            .bind(id)
+            .bind(kind)
+            .bind(participant.joined_at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for user in &commit.left {
+        let (kind, id) = rows::user_columns(*user);
+        sqlx::query("DELETE FROM participants WHERE conversation_id = $1 AND user_type = $2 AND user_id = $3")
+            .bind(commit.conversation.id.as_uuid())
+            .bind(kind)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// New uploads are inserted; files sent with a message are linked.
+async fn write_attachments(
+    tx: &mut Transaction<'_, Postgres>,
+    attachments: &[&Attachment],
+) -> sqlx::Result<()> {
+    for attachment in attachments {
+        match attachment.message_id {
+            Some(message) => {
+                sqlx::query("UPDATE attachments SET message_id = $2, private = $3 WHERE id = $1")
+                    .bind(attachment.id.as_uuid())
+                    .bind(message.as_uuid())
+                    .bind(attachment.private)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            None => {
+                let (kind, uploader) = rows::actor_columns(attachment.uploader);
+                sqlx::query(
+                    "INSERT INTO attachments (id, conversation_id, message_id, file_url, file_type, content_type, \
+                     file_size, file_name, uploader_type, uploader_id, private, uploaded_at) \
+                     VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(attachment.id.as_uuid())
+                .bind(attachment.conversation_id.as_uuid())
+                .bind(format!("/api/files/{}", attachment.id))
+                .bind(match attachment.file_type {
+                    chat_core::model::FileType::Image => "image",
+                    chat_core::model::FileType::Document => "document",
+                })
+                .bind(&attachment.content_type)
+                .bind(i64::try_from(attachment.file_size).unwrap_or(i64::MAX))
+                .bind(attachment.file_name.as_str())
+                .bind(kind)
+                .bind(uploader)
+                .bind(attachment.private)
+                .bind(attachment.uploaded_at)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn update_conversations<'a>(
+    tx: &mut Transaction<'_, Postgres>,
+    conversations: impl Iterator<Item = &'a Conversation>,
+) -> sqlx::Result<()> {
+    let conversations: Vec<&Conversation> = conversations.collect();
+    let ids: Vec<Uuid> = conversations.iter().map(|c| c.id.as_uuid()).collect();
+    let statuses: Vec<&str> = conversations.iter().map(|c| c.status.as_str()).collect();
+    let updated: Vec<chrono::DateTime<chrono::Utc>> =
+        conversations.iter().map(|c| c.updated_at).collect();
+    let closed: Vec<Option<chrono::DateTime<chrono::Utc>>> =
+        conversations.iter().map(|c| c.closed_at).collect();
+    let assignees: Vec<Option<Uuid>> = conversations
+        .iter()
+        .map(|c| c.assignee.map(|a| a.as_uuid()))
+        .collect();
+    let last: Vec<i64> = conversations
+        .iter()
+        .map(|c| rows::db_seq(c.last_seq))
+        .collect();
+    let customer: Vec<i64> = conversations
+        .iter()
+        .map(|c| rows::db_seq(c.last_customer_message_seq))
+        .collect();
+    let reply: Vec<i64> = conversations
+        .iter()
+        .map(|c| rows::db_seq(c.last_reply_seq))
+        .collect();
+    sqlx::query(
+        "UPDATE conversations c SET status = u.status, updated_at = u.updated_at, closed_at = u.closed_at, \
+         assignee_id = u.assignee_id, last_seq = u.last_seq, last_customer_message_seq = u.lcms, \
+         last_reply_seq = u.lrs \
+         FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::uuid[], $6::bigint[], \
+         $7::bigint[], $8::bigint[]) AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs) \
+         WHERE c.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&statuses)
+    .bind(&updated)
+    .bind(&closed)
+    .bind(&assignees)
+    .bind(&last)
+    .bind(&customer)
+    .bind(&reply)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A row this build cannot read, surfaced as a database error so the batch fails whole.
+fn decode_error(error: Error) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
+}

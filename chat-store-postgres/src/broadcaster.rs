@@ -1,0 +1,144 @@
+//! `PgBroadcaster`: chat-core's broadcaster across server nodes, over LISTEN/NOTIFY on the
+//! store's own database.
+//!
+//! New events are announced by `PostgresStore` inside the transaction that writes them (so
+//! `publish` of an event is a no-op here); every node reads the announced seq range back
+//! and hands the events to its local subscribers. Ephemeral signals are sent whole. When
+//! the listening connection drops (database restart), it reconnects and tells every local
+//! subscriber to resync from the store by seq, since notifications sent meanwhile are lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chat_core::broadcast::{Broadcaster, Signal, Subscription, Topic};
+use chat_core::ids::Seq;
+use chat_core::{LocalBroadcaster, Result};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::task::JoinHandle;
+
+use crate::conversations::load_events;
+use crate::error::{ConnectError, map};
+use crate::notify::{CHANNEL, Notice};
+
+/// Pause before listening again after an error.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// Fan-out across nodes sharing one PostgreSQL database (pair it with `PostgresStore`).
+#[derive(Debug)]
+pub struct PgBroadcaster {
+    pool: PgPool,
+    local: Arc<LocalBroadcaster>,
+    listener: JoinHandle<()>,
+}
+
+impl PgBroadcaster {
+    /// Starts listening on `pool`'s database.
+    pub async fn start(pool: PgPool) -> Result<Self, ConnectError> {
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(ConnectError::Connect)?;
+        listener
+            .listen(CHANNEL)
+            .await
+            .map_err(ConnectError::Connect)?;
+        let local = Arc::new(LocalBroadcaster::new());
+        let listener = tokio::spawn(listen(pool.clone(), listener, local.clone()));
+        Ok(Self {
+            pool,
+            local,
+            listener,
+        })
+    }
+}
+
+impl Drop for PgBroadcaster {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+#[async_trait]
+impl Broadcaster for PgBroadcaster {
+    async fn publish(&self, topic: Topic, signal: Signal) -> Result<()> {
+        if let Signal::Event { .. } = signal {
+            // Announced by the store inside the transaction that wrote it.
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Notice::Signal {
+            topic,
+            signal: Box::new(signal),
+        })
+        .map_err(chat_core::Error::backend)?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, topic: Topic) -> Result<Subscription> {
+        self.local.subscribe(topic).await
+    }
+}
+
+async fn listen(pool: PgPool, mut listener: PgListener, local: Arc<LocalBroadcaster>) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => deliver(&pool, &local, notification.payload()).await,
+            Ok(None) => {
+                tracing::warn!(
+                    "lost the LISTEN connection; reconnecting, subscribers resync from the store"
+                );
+                local.publish_everywhere(&Signal::Resync);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "listening for notifications failed; retrying");
+                local.publish_everywhere(&Signal::Resync);
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    }
+}
+
+async fn deliver(pool: &PgPool, local: &LocalBroadcaster, payload: &str) {
+    match serde_json::from_str::<Notice>(payload) {
+        Ok(Notice::Events {
+            conversation_id,
+            from,
+            to,
+        }) => {
+            let topic = Topic::Conversation(conversation_id);
+            if !local.is_subscribed(topic) {
+                return;
+            }
+            let count =
+                usize::try_from(to.get().saturating_sub(from.get()) + 1).unwrap_or(usize::MAX);
+            match load_events(
+                pool,
+                conversation_id,
+                Seq(from.get().saturating_sub(1)),
+                count,
+            )
+            .await
+            {
+                Ok(events) => {
+                    for event in events {
+                        let _ = local.publish(topic, Signal::Event { event }).await;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not read announced events; subscribers resync");
+                    let _ = local.publish(topic, Signal::Resync).await;
+                }
+            }
+        }
+        Ok(Notice::Signal { topic, signal }) => {
+            let _ = local.publish(topic, *signal).await;
+        }
+        Err(error) => tracing::warn!(%error, "ignoring a malformed notification"),
+    }
+}

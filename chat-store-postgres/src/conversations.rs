@@ -1,0 +1,378 @@
+//! The conversation-side traits: conversations, the event log and read state.
+
+use async_trait::async_trait;
+use chat_core::event::{Audience, Event};
+use chat_core::ids::{ConversationId, Seq};
+use chat_core::log::{AppendOutcome, AppendRequest, Commit};
+use chat_core::model::{Conversation, Message, Participant, UserRef};
+use chat_core::store::{
+    ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
+    ListCursor, ListScope, ReadStateStore,
+};
+use chat_core::{Error, Result};
+use sqlx::AssertSqlSafe;
+use sqlx::types::Uuid;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use crate::batch;
+use crate::error::map;
+use crate::notify;
+use crate::rows::{self, CONVERSATION_COLUMNS, ConversationRow, EventRow, ParticipantRow};
+use crate::store::PostgresStore;
+
+fn missing() -> Error {
+    Error::NotFound("conversation")
+}
+
+#[async_trait]
+impl ConversationStore for PostgresStore {
+    async fn create_conversation(&self, commit: &Commit) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        let c = &commit.conversation;
+        sqlx::query(
+            "INSERT INTO conversations (id, status, created_at, updated_at, closed_at, customer_ip, metadata, \
+             customer_id, assignee_id, last_seq, last_customer_message_seq, last_reply_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(c.id.as_uuid())
+        .bind(c.status.as_str())
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .bind(c.closed_at)
+        .bind(c.customer_ip.map(|ip| ip.to_string()))
+        .bind(sqlx::types::Json(serde_json::Value::from(c.metadata.clone())))
+        .bind(c.customer_id.as_uuid())
+        .bind(c.assignee.map(|a| a.as_uuid()))
+        .bind(rows::db_seq(c.last_seq))
+        .bind(rows::db_seq(c.last_customer_message_seq))
+        .bind(rows::db_seq(c.last_reply_seq))
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        let events: Vec<&Event> = commit.events.iter().collect();
+        batch::insert_events(&mut tx, &events).await.map_err(map)?;
+        batch::write_participants(&mut tx, commit)
+            .await
+            .map_err(map)?;
+        notify::events(&mut tx, &events).await.map_err(map)?;
+        tx.commit().await.map_err(map)
+    }
+
+    async fn get_conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
+        let query = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = $1");
+        let row: Option<ConversationRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Conversation::try_from).transpose()
+    }
+
+    async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>> {
+        require(&self.pool, id).await?;
+        let rows: Vec<ParticipantRow> = sqlx::query_as(
+            "SELECT id, conversation_id, user_id, user_type, joined_at FROM participants \
+             WHERE conversation_id = $1 ORDER BY joined_at, id",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        rows.into_iter().map(Participant::try_from).collect()
+    }
+
+    async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
+        let total: i64 = filtered(query, "SELECT count(*) FROM conversations c")
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map)?;
+        let unread_total: i64 = match query.reader {
+            None => 0,
+            Some(reader) => {
+                let mut count = filtered(
+                    query,
+                    &format!(
+                        "SELECT count(*) FROM conversations c {}",
+                        cursor_join(reader)
+                    ),
+                );
+                count.push(format!(" AND {}", has_unread(reader)));
+                count
+                    .build_query_scalar()
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map)?
+            }
+        };
+        let mut page_query = filtered(
+            query,
+            &format!(
+                "SELECT {CONVERSATION_COLUMNS}, {} FROM conversations c {}",
+                read_state(query.reader),
+                query.reader.map(cursor_join).unwrap_or_default()
+            ),
+        );
+        if let Some(after) = &query.after {
+            page_query
+                .push(" AND (c.updated_at, c.id) < (")
+                .push_bind(after.updated_at)
+                .push(", ")
+                .push_bind(after.id.as_uuid())
+                .push(")");
+        }
+        page_query
+            .push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+            .push_bind(i64::try_from(query.limit + 1).unwrap_or(i64::MAX));
+        let rows: Vec<PageRow> = page_query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let mut items = rows
+            .into_iter()
+            .map(PageRow::into_summary)
+            .collect::<Result<Vec<_>>>()?;
+        let next = (items.len() > query.limit).then(|| {
+            items.truncate(query.limit);
+            items.last().map(|s| ListCursor::after(&s.conversation))
+        });
+        Ok(ConversationPage {
+            items,
+            total_count: u64::try_from(total).unwrap_or_default(),
+            unread_count: u64::try_from(unread_total).unwrap_or_default(),
+            next: next.flatten(),
+        })
+    }
+
+    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+        let deleted = sqlx::query("DELETE FROM conversations WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        if deleted.rows_affected() == 0 {
+            Err(missing())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A list row: the conversation plus the reader's cursor and unread count.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
+    last_read_seq: i64,
+    unread: i64,
+}
+
+impl PageRow {
+    fn into_summary(self) -> Result<ConversationSummary> {
+        Ok(ConversationSummary {
+            conversation: self.conversation.try_into()?,
+            last_read_seq: rows::seq(self.last_read_seq),
+            unread: u64::try_from(self.unread).unwrap_or_default(),
+        })
+    }
+}
+
+/// `select` followed by the scope and status filter.
+fn filtered(query: &ConversationQuery, select: &str) -> QueryBuilder<Postgres> {
+    let mut builder = QueryBuilder::new(select);
+    builder.push(" WHERE true");
+    match query.scope {
+        ListScope::All => {}
+        ListScope::AssignedTo(admin) => {
+            builder
+                .push(" AND c.assignee_id = ")
+                .push_bind(admin.as_uuid());
+        }
+        ListScope::Customer(customer) => {
+            builder
+                .push(" AND c.customer_id = ")
+                .push_bind(customer.as_uuid());
+        }
+    }
+    if let Some(status) = query.status {
+        builder.push(" AND c.status = ").push_bind(status.as_str());
+    }
+    builder
+}
+
+/// Joins the reader's cursor as `r` (user ids are UUIDs, so they are inlined safely).
+fn cursor_join(reader: UserRef) -> String {
+    let (kind, id) = rows::user_columns(reader);
+    format!(
+        "LEFT JOIN read_cursors r ON r.conversation_id = c.id AND r.user_type = '{kind}' AND r.user_id = '{id}'"
+    )
+}
+
+/// The unread rule of `chat_core::read::has_unread`, in SQL.
+fn has_unread(reader: UserRef) -> &'static str {
+    match reader {
+        UserRef::Customer(_) => "c.last_reply_seq > coalesce(r.last_read_seq, 0)",
+        UserRef::Admin(_) => "c.last_customer_message_seq > coalesce(r.last_read_seq, 0)",
+    }
+}
+
+/// The unread rule of `chat_core::read::counts_as_unread`, in SQL, over `messages m`.
+fn counts_as_unread(reader: UserRef) -> &'static str {
+    match reader {
+        UserRef::Customer(_) => "NOT m.private AND m.sender_type <> 'customer'",
+        UserRef::Admin(_) => "m.sender_type = 'customer'",
+    }
+}
+
+/// The `last_read_seq` and `unread` columns of a list row.
+fn read_state(reader: Option<UserRef>) -> String {
+    match reader {
+        None => "0::bigint AS last_read_seq, 0::bigint AS unread".into(),
+        Some(reader) => format!(
+            "coalesce(r.last_read_seq, 0) AS last_read_seq, (SELECT count(*) FROM messages m \
+             WHERE m.conversation_id = c.id AND m.seq > coalesce(r.last_read_seq, 0) AND {}) AS unread",
+            counts_as_unread(reader)
+        ),
+    }
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
+        self.queue_append(request.clone()).await
+    }
+
+    async fn events_since(
+        &self,
+        id: ConversationId,
+        since: Seq,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
+        let events = load_events(&self.pool, id, since, limit).await?;
+        if events.is_empty() {
+            require(&self.pool, id).await?;
+        }
+        Ok(events)
+    }
+
+    async fn messages_before(
+        &self,
+        id: ConversationId,
+        before: Option<Seq>,
+        limit: usize,
+        audience: Audience,
+    ) -> Result<Vec<Message>> {
+        require(&self.pool, id).await?;
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT e.conversation_id, e.seq, e.timestamp, e.kind FROM messages m \
+             JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
+             WHERE m.conversation_id = $1 AND m.seq < $2 AND ($3 OR NOT m.private) \
+             ORDER BY m.seq DESC LIMIT $4",
+        )
+        .bind(id.as_uuid())
+        .bind(before.map_or(i64::MAX, rows::db_seq))
+        .bind(audience == Audience::Staff)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| Event::from(row).message().cloned())
+            .collect())
+    }
+}
+
+/// Events with `seq > since`, ascending, at most `limit` (shared with the broadcaster).
+pub(crate) async fn load_events(
+    pool: &PgPool,
+    id: ConversationId,
+    since: Seq,
+    limit: usize,
+) -> Result<Vec<Event>> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT conversation_id, seq, timestamp, kind FROM events WHERE conversation_id = $1 AND seq > $2 \
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(id.as_uuid())
+    .bind(rows::db_seq(since))
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .map_err(map)?;
+    Ok(rows.into_iter().map(Event::from).collect())
+}
+
+#[async_trait]
+impl ReadStateStore for PostgresStore {
+    async fn advance_read_cursor(
+        &self,
+        id: ConversationId,
+        reader: UserRef,
+        seq: Seq,
+    ) -> Result<Seq> {
+        let (kind, user) = rows::user_columns(reader);
+        let stored: i64 = sqlx::query_scalar(
+            "INSERT INTO read_cursors (conversation_id, user_type, user_id, last_read_seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (conversation_id, user_type, user_id) \
+             DO UPDATE SET last_read_seq = GREATEST(read_cursors.last_read_seq, EXCLUDED.last_read_seq) \
+             RETURNING last_read_seq",
+        )
+        .bind(id.as_uuid())
+        .bind(kind)
+        .bind(user)
+        .bind(rows::db_seq(seq))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(rows::seq(stored))
+    }
+
+    async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
+        require(&self.pool, id).await?;
+        cursor(&self.pool, id, reader).await
+    }
+
+    async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
+        require(&self.pool, id).await?;
+        let (kind, user) = rows::user_columns(reader);
+        let query = format!(
+            "SELECT count(*) FROM messages m WHERE m.conversation_id = $1 AND m.seq > coalesce((SELECT last_read_seq \
+             FROM read_cursors WHERE conversation_id = $1 AND user_type = $2 AND user_id = $3), 0) AND {}",
+            counts_as_unread(reader)
+        );
+        let count: i64 = sqlx::query_scalar(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .bind(kind)
+            .bind(user)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+}
+
+async fn cursor(pool: &PgPool, id: ConversationId, reader: UserRef) -> Result<Seq> {
+    let (kind, user) = rows::user_columns(reader);
+    let stored: Option<i64> = sqlx::query_scalar(
+        "SELECT last_read_seq FROM read_cursors WHERE conversation_id = $1 AND user_type = $2 AND user_id = $3",
+    )
+    .bind(id.as_uuid())
+    .bind(kind)
+    .bind(user)
+    .fetch_optional(pool)
+    .await
+    .map_err(map)?;
+    Ok(stored.map_or(Seq::ZERO, rows::seq))
+}
+
+/// `NotFound` unless the conversation exists.
+async fn require(pool: &PgPool, id: ConversationId) -> Result<()> {
+    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM conversations WHERE id = $1")
+        .bind(id.as_uuid())
+        .fetch_optional(pool)
+        .await
+        .map_err(map)?;
+    found.map(drop).ok_or_else(missing)
+}

@@ -1,0 +1,51 @@
+//! The crate's public error (connecting) and the one mapping of sqlx errors into
+//! chat-core's kinds.
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The database did not answer or refused the connection.
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(#[source] sqlx::Error),
+    /// The schema migrations failed.
+    #[error("cannot migrate the PostgreSQL schema: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// Maps a sqlx failure during operation: unique violations are `AlreadyExists`, foreign-key
+/// violations (a missing conversation) `NotFound`, anything else `Backend`.
+pub(crate) fn map(error: sqlx::Error) -> chat_core::Error {
+    let code = error
+        .as_database_error()
+        .and_then(|db| db.code().map(|code| code.into_owned()));
+    match code.as_deref() {
+        Some("23505") => chat_core::Error::AlreadyExists(constraint_subject(&error)),
+        Some("23503") => chat_core::Error::NotFound("conversation"),
+        _ => chat_core::Error::backend(error),
+    }
+}
+
+/// Whether a failure is worth retrying the whole transaction for.
+pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
+    let code = error
+        .as_database_error()
+        .and_then(|db| db.code().map(|code| code.into_owned()));
+    matches!(code.as_deref(), Some("40001" | "40P01"))
+}
+
+fn constraint_subject(error: &sqlx::Error) -> &'static str {
+    let constraint = error
+        .as_database_error()
+        .and_then(|db| db.constraint())
+        .unwrap_or_default();
+    match constraint {
+        c if c.contains("email") => "admin email",
+        c if c.contains("identifier") => "customer identifier",
+        c if c.starts_with("sessions") => "session",
+        c if c.starts_with("admins") => "admin",
+        c if c.starts_with("customers") => "customer",
+        c if c.starts_with("conversations") => "conversation",
+        _ => "row",
+    }
+}

@@ -1,0 +1,87 @@
+//! `PostgresStore`: the pool, the schema migrations and the group-commit writer.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chat_core::log::{AppendOutcome, AppendRequest};
+use chat_core::{Error, Result};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::batch::{self, Job};
+use crate::error::ConnectError;
+
+/// Appends waiting for the writer before callers wait for room.
+const QUEUE: usize = 4096;
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most connections (default 10).
+    pub max_connections: u32,
+    /// How long a query waits for a free connection before failing (default 5 s).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The PostgreSQL backend. Cheap to share behind an `Arc`; several nodes may use one
+/// database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pub(crate) pool: PgPool,
+    appends: mpsc::Sender<Job>,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`), applies the migrations and starts the writer.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        let options = PgConnectOptions::from_str(url).map_err(ConnectError::Connect)?;
+        Self::connect_with(options, PoolConfig::default()).await
+    }
+
+    /// Connects with explicit options.
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        config: PoolConfig,
+    ) -> Result<Self, ConnectError> {
+        let options = options.options([("synchronous_commit", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(ConnectError::Connect)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(ConnectError::Migrate)?;
+        let (appends, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(batch::run(pool.clone(), queue));
+        Ok(Self { pool, appends })
+    }
+
+    /// The pool, for the broadcaster and for embedders' own queries.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Queues an append for the next group commit and waits for its outcome.
+    pub(crate) async fn queue_append(&self, request: AppendRequest) -> Result<AppendOutcome> {
+        let (reply, outcome) = oneshot::channel();
+        let stopped = || Error::NotSupported("the store's writer stopped");
+        self.appends
+            .send(Job { request, reply })
+            .await
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}

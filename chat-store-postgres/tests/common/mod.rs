@@ -1,0 +1,82 @@
+//! A fresh database per test on the server of `DATABASE_URL`; `None` (the test says it is
+//! skipped) when `DATABASE_URL` is not set.
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chat_store_postgres::{PoolConfig, PostgresStore};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+const PREFIX: &str = "chat_test_";
+
+/// Connect options for a new, empty, migrated database, or `None` without `DATABASE_URL`.
+pub async fn fresh_database() -> Option<PgConnectOptions> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("SKIPPED: DATABASE_URL is not set, so the PostgreSQL tests cannot run here");
+        return None;
+    };
+    let server = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a postgres:// URL");
+    let mut admin = PgConnection::connect_with(&server)
+        .await
+        .expect("connect to DATABASE_URL");
+    drop_abandoned(&mut admin).await;
+    let name = format!(
+        "{PREFIX}{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    Some(server.database(&name))
+}
+
+/// A store on a fresh database.
+pub async fn fresh_store() -> Option<PostgresStore> {
+    let options = fresh_database().await?;
+    Some(
+        PostgresStore::connect_with(options, PoolConfig::default())
+            .await
+            .expect("connect store"),
+    )
+}
+
+/// Drops test databases left by processes that no longer run.
+async fn drop_abandoned(admin: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'chat\\_test\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name
+            .trim_start_matches(PREFIX)
+            .split('_')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = sqlx::query(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut *admin)
+            .await;
+        }
+    }
+}
+
+/// A small pool for tests that need one directly.
+pub async fn pool(options: PgConnectOptions) -> sqlx::PgPool {
+    PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .expect("pool")
+}
