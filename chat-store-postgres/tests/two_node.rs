@@ -1,0 +1,137 @@
+//! Two server nodes on one database, each with its own `PostgresStore` and `PgBroadcaster`:
+//! messages sent through node A reach a subscriber on node B, in order, exactly once; and a
+//! dropped LISTEN connection makes subscribers resync instead of missing events.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chat_core::conformance::fixtures::{chatting, send};
+use chat_core::feed::FeedItem;
+use chat_core::{ChatEngine, EngineConfig};
+use chat_store_postgres::{PgBroadcaster, PoolConfig, PostgresStore};
+
+/// Not a performance bound: turns a hang into a failure.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+async fn node(options: &sqlx::postgres::PgConnectOptions) -> ChatEngine {
+    let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
+        .await
+        .expect("store");
+    let broadcaster = PgBroadcaster::start(store.pool().clone())
+        .await
+        .expect("broadcaster");
+    ChatEngine::new(
+        Arc::new(store),
+        Arc::new(broadcaster),
+        EngineConfig::default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_node_delivery_is_in_order_and_exactly_once() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let (a, b) = (node(&options).await, node(&options).await);
+    let (visitor, conversation) = chatting(&a, 0).await;
+    let mut feed = b
+        .subscribe(&visitor, conversation.id, conversation.last_seq)
+        .await
+        .expect("subscribe on B");
+    let senders: Vec<_> = (0..4)
+        .map(|task| {
+            let a = a.clone();
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    send(&a, &visitor, conversation.id, &format!("{task}/{n}"), None)
+                        .await
+                        .expect("send on A");
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.await.expect("sender");
+    }
+    let last = conversation.last_seq.get() + 100;
+    let mut seqs = Vec::new();
+    tokio::time::timeout(HANG_GUARD, async {
+        while seqs.last().copied().unwrap_or(conversation.last_seq.get()) < last {
+            if let FeedItem::Event(event) = feed.next().await.expect("feed").expect("event") {
+                seqs.push(event.seq.get());
+            }
+        }
+    })
+    .await
+    .expect("B did not receive every message");
+    assert_eq!(
+        seqs,
+        (conversation.last_seq.get() + 1..=last).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_node_typing_crosses_nodes_and_a_lost_listener_resyncs() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let (a, b) = (node(&options).await, node(&options).await);
+    let (visitor, conversation) = chatting(&a, 0).await;
+    let mut feed = b
+        .subscribe(&visitor, conversation.id, conversation.last_seq)
+        .await
+        .expect("subscribe");
+    a.typing(&visitor, conversation.id, true)
+        .await
+        .expect("typing");
+    let item = tokio::time::timeout(HANG_GUARD, feed.next())
+        .await
+        .expect("typing arrives")
+        .expect("item")
+        .expect("ok");
+    assert!(
+        matches!(
+            item,
+            FeedItem::Typing {
+                is_typing: true,
+                ..
+            }
+        ),
+        "got {item:?}"
+    );
+
+    // Kill every LISTEN connection, as a database restart would, then write meanwhile.
+    let admin = common::pool(options.clone()).await;
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+        .execute(&admin)
+        .await
+        .expect("terminate listeners");
+    for n in 0..10 {
+        send(
+            &a,
+            &visitor,
+            conversation.id,
+            &format!("during the outage {n}"),
+            None,
+        )
+        .await
+        .expect("send");
+    }
+    let last = conversation.last_seq.get() + 10;
+    let mut seqs = Vec::new();
+    tokio::time::timeout(HANG_GUARD, async {
+        while seqs.last().copied().unwrap_or(conversation.last_seq.get()) < last {
+            if let Some(Ok(FeedItem::Event(event))) = feed.next().await {
+                seqs.push(event.seq.get());
+            }
+        }
+    })
+    .await
+    .expect("B never caught up after the listener reconnected");
+    assert_eq!(
+        seqs,
+        (conversation.last_seq.get() + 1..=last).collect::<Vec<_>>()
+    );
+}
