@@ -18,7 +18,9 @@ use chat_core::{Error, Result};
 use sqlx::AssertSqlSafe;
 use sqlx::types::{Json, Uuid};
 use sqlx::{PgPool, Postgres, Transaction};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::is_transient;
 use crate::notify;
@@ -37,16 +39,24 @@ pub struct Job {
     pub reply: oneshot::Sender<Result<AppendOutcome>>,
 }
 
-/// Runs batches until every sender is gone.
-pub async fn run(pool: PgPool, mut queue: mpsc::Receiver<Job>) {
-    while let Some(first) = queue.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+/// Runs batches until every sender is gone. Several writers share the queue, so one
+/// batch's round trips overlap another's commit; each takes whatever queued meanwhile.
+pub async fn run(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let jobs = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            jobs
+        };
         let requests: Vec<&AppendRequest> = jobs.iter().map(|job| &job.request).collect();
         let outcomes = write_with_retries(&pool, &requests).await;
         for (job, outcome) in jobs.into_iter().zip(outcomes) {

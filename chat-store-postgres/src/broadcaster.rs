@@ -16,10 +16,11 @@ use chat_core::ids::Seq;
 use chat_core::{LocalBroadcaster, Result};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::conversations::load_events;
-use crate::error::{ConnectError, map};
+use crate::error::ConnectError;
 use crate::notify::{CHANNEL, Notice};
 
 /// Pause before listening again after an error.
@@ -28,10 +29,13 @@ const RETRY: Duration = Duration::from_millis(500);
 /// Fan-out across nodes sharing one PostgreSQL database (pair it with `PostgresStore`).
 #[derive(Debug)]
 pub struct PgBroadcaster {
-    pool: PgPool,
+    outgoing: mpsc::Sender<String>,
     local: Arc<LocalBroadcaster>,
-    listener: JoinHandle<()>,
+    tasks: [JoinHandle<()>; 2],
 }
+
+/// Ephemeral signals waiting to be sent; beyond this they are dropped (they are hints).
+const OUTGOING: usize = 8192;
 
 impl PgBroadcaster {
     /// Starts listening on `pool`'s database.
@@ -44,18 +48,22 @@ impl PgBroadcaster {
             .await
             .map_err(ConnectError::Connect)?;
         let local = Arc::new(LocalBroadcaster::new());
-        let listener = tokio::spawn(listen(pool.clone(), listener, local.clone()));
+        let (outgoing, queue) = mpsc::channel(OUTGOING);
+        let listen = tokio::spawn(listen(pool.clone(), listener, local.clone()));
+        let tasks = [listen, tokio::spawn(send(pool, queue))];
         Ok(Self {
-            pool,
+            outgoing,
             local,
-            listener,
+            tasks,
         })
     }
 }
 
 impl Drop for PgBroadcaster {
     fn drop(&mut self) {
-        self.listener.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -71,17 +79,32 @@ impl Broadcaster for PgBroadcaster {
             signal: Box::new(signal),
         })
         .map_err(chat_core::Error::backend)?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(payload)
-            .execute(&self.pool)
-            .await
-            .map_err(map)?;
+        if self.outgoing.try_send(payload).is_err() {
+            tracing::warn!("dropping an ephemeral signal: the notification queue is full");
+        }
         Ok(())
     }
 
     async fn subscribe(&self, topic: Topic) -> Result<Subscription> {
         self.local.subscribe(topic).await
+    }
+}
+
+/// Sends queued ephemeral signals, everything queued at once in one statement.
+async fn send(pool: PgPool, mut queue: mpsc::Receiver<String>) {
+    while let Some(first) = queue.recv().await {
+        let mut payloads = vec![first];
+        while let Ok(payload) = queue.try_recv() {
+            payloads.push(payload);
+        }
+        let sent = sqlx::query("SELECT pg_notify($1, payload) FROM UNNEST($2::text[]) AS payload")
+            .bind(CHANNEL)
+            .bind(&payloads)
+            .execute(&pool)
+            .await;
+        if let Err(error) = sent {
+            tracing::warn!(%error, dropped = payloads.len(), "could not send ephemeral signals");
+        }
     }
 }
 

@@ -12,8 +12,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::batch::{self, Job};
 use crate::error::ConnectError;
 
-/// Appends waiting for the writer before callers wait for room.
+/// Appends waiting for the writers before callers wait for room.
 const QUEUE: usize = 4096;
+/// Concurrent write batches.
+const WRITERS: usize = 4;
 
 /// Pool settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +67,10 @@ impl PostgresStore {
             .await
             .map_err(ConnectError::Migrate)?;
         let (appends, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(batch::run(pool.clone(), queue));
+        let queue = std::sync::Arc::new(tokio::sync::Mutex::new(queue));
+        for _ in 0..WRITERS {
+            tokio::spawn(batch::run(pool.clone(), queue.clone()));
+        }
         Ok(Self { pool, appends })
     }
 
