@@ -1,0 +1,72 @@
+//! Every hot query can be served by an index: with sequential scans disabled, the plans of
+//! history, events-since, unread counts, idempotency lookups and the inbox list contain no
+//! sequential scan. (On tiny test tables the planner would pick one anyway, so this checks
+//! that an index exists for each, not what a large table would choose.)
+
+mod common;
+
+use chat_core::conformance::fixtures::{chatting, engine};
+use chat_store_postgres::{PoolConfig, PostgresStore};
+use sqlx::Row;
+
+const QUERIES: [(&str, &str); 6] = [
+    (
+        "history",
+        "SELECT e.kind FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
+        WHERE m.conversation_id = $1 AND m.seq < 1000 ORDER BY m.seq DESC LIMIT 50",
+    ),
+    (
+        "events since",
+        "SELECT kind FROM events WHERE conversation_id = $1 AND seq > 3 ORDER BY seq LIMIT 100",
+    ),
+    (
+        "unread",
+        "SELECT count(*) FROM messages m WHERE m.conversation_id = $1 AND m.seq > 2 AND m.sender_type = 'customer'",
+    ),
+    (
+        "idempotency",
+        "SELECT id FROM messages WHERE conversation_id = $1 AND sender_type = 'customer' \
+        AND sender_id = '00000000-0000-0000-0000-000000000000' AND client_message_id = 'x'",
+    ),
+    (
+        "inbox list",
+        "SELECT id FROM conversations c WHERE $1::uuid IS NOT NULL ORDER BY c.updated_at DESC, c.id DESC LIMIT 20",
+    ),
+    (
+        "participants",
+        "SELECT id FROM participants WHERE conversation_id = $1",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_queries_have_indexes() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let store = std::sync::Arc::new(
+        PostgresStore::connect_with(options, PoolConfig::default())
+            .await
+            .expect("store"),
+    );
+    let (_, conversation) = chatting(&engine(store.clone()), 5).await;
+    let mut connection = store.pool().acquire().await.expect("connection");
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *connection)
+        .await
+        .expect("set");
+    for (name, query) in QUERIES {
+        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {query}")))
+            .bind(conversation.id.as_uuid())
+            .fetch_all(&mut *connection)
+            .await
+            .expect("explain")
+            .into_iter()
+            .map(|row| row.get::<String, _>(0))
+            .collect();
+        assert!(
+            !plan.iter().any(|line| line.contains("Seq Scan")),
+            "{name} needs a sequential scan:\n{}",
+            plan.join("\n")
+        );
+    }
+}
