@@ -86,16 +86,24 @@ fn the_server_starts_answers_refuses_a_twin_and_stops_on_sigterm() {
 }
 
 #[test]
-fn a_postgres_url_is_refused_clearly_until_the_store_exists() {
+fn a_wrong_database_url_fails_with_a_clear_message() {
     let data = tempfile::tempdir().expect("temp dir");
-    let output = start(data.path())
-        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let message = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        message.contains("DATABASE_URL") && !message.contains("panicked"),
-        "{message}"
-    );
+    for (url, expected) in [
+        (
+            "postgres://nobody@127.0.0.1:1/none",
+            "cannot connect to PostgreSQL",
+        ),
+        ("mysql://localhost/chat", "must be a postgres:// URL"),
+    ] {
+        let output = start(data.path())
+            .env("DATABASE_URL", url)
+            .output()
+            .expect("run");
+        assert!(!output.status.success(), "{url} was accepted");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            message.contains(expected) && !message.contains("panicked"),
+            "{url}: {message}"
+        );
+    }
 }

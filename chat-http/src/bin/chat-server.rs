@@ -11,8 +11,9 @@ use std::sync::Arc;
 use chat_core::accounts::Permissions;
 use chat_core::engine::NewAdmin;
 use chat_core::values::{DisplayName, Email};
-use chat_core::{ChatEngine, LocalBroadcaster, Principal};
+use chat_core::{ChatEngine, DynBroadcaster, DynChatStore, LocalBroadcaster, Principal};
 use chat_http::{AppState, ChatConfig, IdentityConfig, ObjectStoreBlobs, RateLimits, router};
+use chat_store_postgres::{PgBroadcaster, PostgresStore};
 use chat_store_sled::SledStore;
 use clap::Parser;
 
@@ -26,7 +27,7 @@ struct Options {
     /// Directory for the sled store and uploaded files.
     #[arg(long, env = "CHAT_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
-    /// A postgres:// URL selects the PostgreSQL store (not available in this build yet).
+    /// A postgres:// URL selects the PostgreSQL store (several nodes may share it).
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
     /// Comma-separated origins of the sites allowed to embed the widget.
@@ -72,12 +73,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
-    if options.database_url.is_some() {
-        return Err(
-            "DATABASE_URL is set, but this build has no PostgreSQL store yet; unset it to use sled"
-                .into(),
-        );
-    }
+    let (store, broadcaster) = open_store(&options).await?;
     let config = ChatConfig {
         allowed_origins: options
             .allowed_origins
@@ -97,13 +93,8 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         },
         ..ChatConfig::default()
     };
-    let store = SledStore::open(options.data_dir.join("store"))?;
     let blobs = ObjectStoreBlobs::local(options.data_dir.join("blobs"))?;
-    let engine = ChatEngine::new(
-        Arc::new(store),
-        Arc::new(LocalBroadcaster::new()),
-        config.engine,
-    );
+    let engine = ChatEngine::new(store, broadcaster, config.engine);
     ensure_admin(&engine).await?;
     let state = AppState::new(engine, Arc::new(blobs), config);
     let sweeper =
@@ -120,6 +111,33 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     sweeper.abort();
     tracing::info!("stopped; the store is flushed as it closes");
     Ok(())
+}
+
+/// Sled in the data directory with in-process fan-out, or, for a `postgres://` URL,
+/// PostgreSQL with fan-out across every node on that database.
+async fn open_store(
+    options: &Options,
+) -> Result<(Arc<DynChatStore>, Arc<DynBroadcaster>), Box<dyn std::error::Error>> {
+    match options
+        .database_url
+        .as_deref()
+        .filter(|url| !url.is_empty())
+    {
+        None => {
+            let store = SledStore::open(options.data_dir.join("store"))?;
+            tracing::info!(path = %options.data_dir.display(), "using the embedded sled store");
+            Ok((Arc::new(store), Arc::new(LocalBroadcaster::new())))
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::connect(url).await?;
+            let broadcaster = PgBroadcaster::start(store.pool().clone()).await?;
+            tracing::info!("using PostgreSQL");
+            Ok((Arc::new(store), Arc::new(broadcaster)))
+        }
+        Some(_) => Err(
+            "DATABASE_URL must be a postgres:// URL (unset it to use the embedded store)".into(),
+        ),
+    }
 }
 
 /// Creates the first agent if there is none: from `CHAT_ADMIN_EMAIL` / `CHAT_ADMIN_PASSWORD`,
