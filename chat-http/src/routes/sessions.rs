@@ -43,13 +43,8 @@ pub async fn create_visitor(
         .engine()
         .create_visitor(&Principal::Anonymous, new)
         .await?;
-    let (token, hash) = new_token();
-    let ttl = chrono::Duration::from_std(state.config().visitor_session_ttl)
-        .unwrap_or(chrono::Duration::days(30));
-    state
-        .engine()
-        .open_session(SessionSubject::Visitor(customer.id), hash, ttl)
-        .await?;
+    let ttl = state.config().visitor_session_ttl;
+    let token = open_session(&state, SessionSubject::Visitor(customer.id), ttl).await?;
     Ok((
         StatusCode::CREATED,
         Json(VisitorSessionResponse {
@@ -110,13 +105,8 @@ pub async fn login(
     let admin = admin
         .filter(|_| matches)
         .ok_or(chat_core::Error::Unauthenticated)?;
-    let (token, hash) = new_token();
-    let ttl = chrono::Duration::from_std(state.config().admin_session_ttl)
-        .unwrap_or(chrono::Duration::hours(12));
-    state
-        .engine()
-        .open_session(SessionSubject::Admin(admin.id), hash, ttl)
-        .await?;
+    let ttl = state.config().admin_session_ttl;
+    let token = open_session(&state, SessionSubject::Admin(admin.id), ttl).await?;
     Ok(Json(LoginResponse {
         token,
         admin: admin.into(),
@@ -130,4 +120,16 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
     state.engine().revoke_session(&auth.token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issues a new bearer token for `subject`, valid for `ttl`; only its hash is stored.
+async fn open_session(
+    state: &AppState,
+    subject: SessionSubject,
+    ttl: std::time::Duration,
+) -> ApiResult<String> {
+    let (token, hash) = new_token();
+    let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+    state.engine().open_session(subject, hash, ttl).await?;
+    Ok(token)
 }
