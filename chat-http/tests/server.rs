@@ -107,3 +107,49 @@ fn a_wrong_database_url_fails_with_a_clear_message() {
         );
     }
 }
+
+#[test]
+fn agents_are_managed_from_the_command_line() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let admin = |args: &[&str]| {
+        let mut command = start(data.path());
+        command
+            .args(["admin"])
+            .args(args)
+            .env("CHAT_NEW_ADMIN_PASSWORD", "a long password");
+        command.output().expect("run")
+    };
+    let created = admin(&[
+        "create",
+        "--email",
+        "Ann@Example.com",
+        "--name",
+        "Ann",
+        "--owner",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let twice = admin(&["create", "--email", "ann@example.com"]);
+    assert!(
+        !twice.status.success(),
+        "a second agent with the same email was created"
+    );
+    let listed = String::from_utf8_lossy(&admin(&["list"]).stdout).into_owned();
+    assert!(listed.contains("ann@example.com\tAnn\tenabled"), "{listed}");
+    assert!(
+        admin(&["disable", "--email", "ann@example.com"])
+            .status
+            .success()
+    );
+    let listed = String::from_utf8_lossy(&admin(&["list"]).stdout).into_owned();
+    assert!(
+        listed.contains("ann@example.com\tAnn\tdisabled"),
+        "{listed}"
+    );
+    let missing = admin(&["reset-password", "--email", "nobody@example.com"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no agent has the email"));
+}

@@ -287,7 +287,9 @@ async fn forward_inbox(connection: Arc<Connection>, mut inbox: Subscription) {
     while let Some(delivery) = inbox.next().await {
         let payload = match delivery {
             Delivery::Lagged => json!({"kind": "resync"}),
-            Delivery::Signal(signal) if matches!(*signal, Signal::Resync) => json!({"kind": "resync"}),
+            Delivery::Signal(signal) if matches!(*signal, Signal::Resync) => {
+                json!({"kind": "resync"})
+            }
             Delivery::Signal(signal) => {
                 let Signal::Inbox { update } = &*signal else {
                     continue;

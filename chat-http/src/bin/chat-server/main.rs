@@ -1,7 +1,10 @@
-//! `chat-server`: the chat engine as a ready HTTP server, on the embedded sled store.
+//! `chat-server`: the chat engine as a ready HTTP server, on the embedded sled store or
+//! PostgreSQL, plus agent management (`chat-server admin …`).
 //!
 //! Run with: `cargo run --release -p chat-http --bin chat-server` (then open
 //! <http://127.0.0.1:8080/api/openapi.json>). Every option is also an environment variable.
+
+mod admin;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +24,12 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "chat-server", version, about = "Customer-support chat server")]
 struct Options {
+    /// Without a command: run the server.
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Log lines as `text` or `json`.
+    #[arg(long, env = "CHAT_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     /// Address to listen on.
     #[arg(long, env = "CHAT_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
@@ -56,14 +65,36 @@ struct Options {
     rate_uploads: u32,
 }
 
+/// What to do instead of serving.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Manage agents.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    match run(Options::parse()).await {
+    let options = Options::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match options.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    match run(options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("chat-server: {error}");
@@ -72,8 +103,12 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let (store, broadcaster) = open_store(&options).await?;
+    if let Some(Command::Admin { command }) = options.command.take() {
+        let engine = ChatEngine::new(store, broadcaster, chat_core::EngineConfig::default());
+        return admin::run(&engine, command).await;
+    }
     let config = ChatConfig {
         allowed_origins: options
             .allowed_origins
