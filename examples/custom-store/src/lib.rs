@@ -1,0 +1,190 @@
+//! `CountingStore<S>`: every storage trait of chat-core implemented by delegating to another
+//! store and counting the writes — the shape of any decorator (metrics, caching, tracing)
+//! and a starting point for a backend of your own. `tests/conformance.rs` runs the shared
+//! suite against it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use chat_core::Result;
+use chat_core::accounts::{Admin, Customer, Session, TokenHash};
+use chat_core::event::{Audience, Event};
+use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
+use chat_core::log::{AppendOutcome, AppendRequest, Commit};
+use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
+use chat_core::store::{
+    AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
+    CustomerStore, EventStore, ReadStateStore, SessionStore,
+};
+use chat_core::values::{Email, VisitorIdentifier};
+use chrono::{DateTime, Utc};
+
+/// A store that forwards to `S` and counts the writes that reached it.
+#[derive(Debug, Default)]
+pub struct CountingStore<S> {
+    inner: S,
+    writes: AtomicU64,
+}
+
+impl<S> CountingStore<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            writes: AtomicU64::new(0),
+        }
+    }
+
+    /// How many write calls were made so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[async_trait]
+impl<S: ConversationStore> ConversationStore for CountingStore<S> {
+    async fn create_conversation(&self, commit: &Commit) -> Result<()> {
+        self.count();
+        self.inner.create_conversation(commit).await
+    }
+    async fn get_conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
+        self.inner.get_conversation(id).await
+    }
+    async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>> {
+        self.inner.participants(id).await
+    }
+    async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
+        self.inner.list_conversations(query).await
+    }
+    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+        self.count();
+        self.inner.delete_conversation(id).await
+    }
+}
+
+#[async_trait]
+impl<S: EventStore> EventStore for CountingStore<S> {
+    async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
+        self.count();
+        self.inner.append(request).await
+    }
+    async fn events_since(
+        &self,
+        id: ConversationId,
+        since: Seq,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
+        self.inner.events_since(id, since, limit).await
+    }
+    async fn messages_before(
+        &self,
+        id: ConversationId,
+        before: Option<Seq>,
+        limit: usize,
+        audience: Audience,
+    ) -> Result<Vec<Message>> {
+        self.inner
+            .messages_before(id, before, limit, audience)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: ReadStateStore> ReadStateStore for CountingStore<S> {
+    async fn advance_read_cursor(
+        &self,
+        id: ConversationId,
+        reader: UserRef,
+        seq: Seq,
+    ) -> Result<Seq> {
+        self.count();
+        self.inner.advance_read_cursor(id, reader, seq).await
+    }
+    async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
+        self.inner.read_cursor(id, reader).await
+    }
+    async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
+        self.inner.unread_count(id, reader).await
+    }
+}
+
+#[async_trait]
+impl<S: AttachmentStore> AttachmentStore for CountingStore<S> {
+    async fn get_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>> {
+        self.inner.get_attachment(id).await
+    }
+    async fn unlinked_attachments(
+        &self,
+        uploaded_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        self.inner
+            .unlinked_attachments(uploaded_before, limit)
+            .await
+    }
+    async fn remove_unlinked_attachment(&self, id: AttachmentId) -> Result<bool> {
+        self.count();
+        self.inner.remove_unlinked_attachment(id).await
+    }
+}
+
+#[async_trait]
+impl<S: AdminStore> AdminStore for CountingStore<S> {
+    async fn create_admin(&self, admin: &Admin) -> Result<()> {
+        self.count();
+        self.inner.create_admin(admin).await
+    }
+    async fn get_admin(&self, id: AdminId) -> Result<Option<Admin>> {
+        self.inner.get_admin(id).await
+    }
+    async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>> {
+        self.inner.find_admin_by_email(email).await
+    }
+    async fn list_admins(&self) -> Result<Vec<Admin>> {
+        self.inner.list_admins().await
+    }
+    async fn update_admin(&self, admin: &Admin) -> Result<()> {
+        self.count();
+        self.inner.update_admin(admin).await
+    }
+}
+
+#[async_trait]
+impl<S: CustomerStore> CustomerStore for CountingStore<S> {
+    async fn create_customer(&self, customer: &Customer) -> Result<()> {
+        self.count();
+        self.inner.create_customer(customer).await
+    }
+    async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        self.inner.get_customer(id).await
+    }
+    async fn find_customer_by_identifier(
+        &self,
+        identifier: &VisitorIdentifier,
+    ) -> Result<Option<Customer>> {
+        self.inner.find_customer_by_identifier(identifier).await
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for CountingStore<S> {
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        self.count();
+        self.inner.create_session(session).await
+    }
+    async fn get_session(&self, token_hash: &TokenHash) -> Result<Option<Session>> {
+        self.inner.get_session(token_hash).await
+    }
+    async fn delete_session(&self, token_hash: &TokenHash) -> Result<bool> {
+        self.count();
+        self.inner.delete_session(token_hash).await
+    }
+    async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64> {
+        self.count();
+        self.inner.delete_admin_sessions(admin).await
+    }
+}
