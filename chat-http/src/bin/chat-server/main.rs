@@ -63,6 +63,10 @@ struct Options {
     /// Uploads per minute per session (0: unlimited).
     #[arg(long, env = "CHAT_RATE_UPLOADS", default_value_t = RateLimits::default().uploads_per_session)]
     rate_uploads: u32,
+    /// Where uploads go: unset for `<data-dir>/blobs`, or `s3://bucket` (needs a build with
+    /// `--features s3`; endpoint and credentials from the standard `AWS_*` variables).
+    #[arg(long, env = "CHAT_BLOB_STORE")]
+    blob_store: Option<String>,
 }
 
 /// What to do instead of serving.
@@ -105,6 +109,7 @@ async fn main() -> ExitCode {
 
 async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let (store, broadcaster) = open_store(&options).await?;
+    let blobs = open_blobs(&options)?;
     if let Some(Command::Admin { command }) = options.command.take() {
         let engine = ChatEngine::new(store, broadcaster, chat_core::EngineConfig::default());
         return admin::run(&engine, command).await;
@@ -128,7 +133,6 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
         },
         ..ChatConfig::default()
     };
-    let blobs = ObjectStoreBlobs::local(options.data_dir.join("blobs"))?;
     let engine = ChatEngine::new(store, broadcaster, config.engine);
     ensure_admin(&engine).await?;
     let state = AppState::new(engine, Arc::new(blobs), config);
@@ -172,6 +176,29 @@ async fn open_store(
         Some(_) => Err(
             "DATABASE_URL must be a postgres:// URL (unset it to use the embedded store)".into(),
         ),
+    }
+}
+
+/// The local blob directory, or S3-compatible storage for `s3://bucket`.
+fn open_blobs(options: &Options) -> Result<ObjectStoreBlobs, Box<dyn std::error::Error>> {
+    match options
+        .blob_store
+        .as_deref()
+        .filter(|store| !store.is_empty())
+    {
+        None => Ok(ObjectStoreBlobs::local(options.data_dir.join("blobs"))?),
+        #[cfg(feature = "s3")]
+        Some(store) if store.starts_with("s3://") => {
+            Ok(ObjectStoreBlobs::s3_from_env(&store["s3://".len()..])?)
+        }
+        #[cfg(not(feature = "s3"))]
+        Some(store) if store.starts_with("s3://") => {
+            Err(format!("{store}: this build has no S3 support; rebuild with --features s3").into())
+        }
+        Some(store) => Err(format!(
+            "{store}: CHAT_BLOB_STORE must be s3://bucket (or unset for the data directory)"
+        )
+        .into()),
     }
 }
 
