@@ -24,8 +24,9 @@ struct Inner {
 }
 
 impl AppState {
-    /// State over an engine (whose config is replaced by `config.engine`'s), blob storage
-    /// and a configuration.
+    /// State over an engine, blob storage and a configuration. Build the engine with
+    /// `config.engine` so that the HTTP layer's early checks and the engine's final ones use
+    /// the same limits.
     pub fn new(engine: ChatEngine, blobs: Arc<DynBlobStore>, config: ChatConfig) -> Self {
         let limiters = Limiters::new(&config.rate_limits);
         Self {
