@@ -1,0 +1,136 @@
+//! The request role sees only what its principal may read, whatever query it runs.
+
+mod common;
+
+use chat_core::Principal;
+use chat_core::accounts::{ConversationScope, Permissions};
+use chat_core::conformance::fixtures::{admin, body, chatting, engine, send};
+use chat_core::engine::SendMessage;
+use chat_store_postgres::{PoolConfig, PostgresStore};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Postgres};
+
+/// Counts rows of `table` as the request role acting for `principal`.
+async fn visible(connection: &mut PoolConnection<Postgres>, principal: &str, table: &str) -> i64 {
+    sqlx::query("SELECT set_config('chat.principal', $1, false)")
+        .bind(principal)
+        .execute(&mut **connection)
+        .await
+        .expect("set");
+    sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(&mut **connection)
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_role_cannot_read_another_visitors_conversation() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let store = std::sync::Arc::new(
+        PostgresStore::connect_with(options, PoolConfig::default())
+            .await
+            .expect("store"),
+    );
+    let engine = engine(store.clone());
+    let (ann, ann_conversation) = chatting(&engine, 2).await;
+    let (bob, _) = chatting(&engine, 3).await;
+    let agent = admin(&engine, "rls", Permissions::default()).await;
+    let mut note = SendMessage::text(ann_conversation.id, body("private: refund approved"));
+    note.private = true;
+    engine.send_message(&agent, note).await.expect("note");
+    send(&engine, &agent, ann_conversation.id, "public reply", None)
+        .await
+        .expect("reply");
+    let narrow = admin(
+        &engine,
+        "narrow-rls",
+        Permissions {
+            scope: ConversationScope::Assigned,
+            ..Permissions::default()
+        },
+    )
+    .await;
+
+    let mut connection = store.pool().acquire().await.expect("connection");
+    sqlx::query("SET ROLE chat_request")
+        .execute(&mut *connection)
+        .await
+        .expect("set role");
+    let id = |principal: &Principal| match principal {
+        Principal::Visitor(id) => format!("visitor:{id}"),
+        Principal::Admin { id, .. } => format!("admin:{id}"),
+        _ => String::new(),
+    };
+    assert_eq!(
+        visible(&mut connection, &id(&ann), "conversations").await,
+        1
+    );
+    assert_eq!(
+        visible(&mut connection, &id(&bob), "conversations").await,
+        1
+    );
+    assert_eq!(
+        visible(&mut connection, &id(&ann), "messages").await,
+        3,
+        "Ann's two messages and the public reply, not the note"
+    );
+    assert_eq!(
+        visible(&mut connection, &id(&bob), "messages").await,
+        3,
+        "only Bob's own"
+    );
+    let ann_events = visible(&mut connection, &id(&ann), "events").await;
+    let all_ann_events =
+        i64::try_from(store_last_seq(&store, ann_conversation.id).await).expect("seq");
+    assert_eq!(
+        ann_events,
+        all_ann_events - 1,
+        "exactly the private note is hidden"
+    );
+    assert_eq!(
+        visible(&mut connection, &id(&agent), "conversations").await,
+        2,
+        "agents see everything"
+    );
+    assert_eq!(
+        visible(&mut connection, &id(&agent), "messages").await,
+        7,
+        "including notes"
+    );
+    assert_eq!(
+        visible(&mut connection, &id(&narrow), "conversations").await,
+        0,
+        "restricted agents see only assigned ones"
+    );
+    assert_eq!(
+        visible(&mut connection, "", "conversations").await,
+        0,
+        "no principal, nothing"
+    );
+    assert_eq!(
+        visible(&mut connection, "visitor:not-a-uuid-at-all", "participants").await,
+        0
+    );
+    let write = sqlx::query("DELETE FROM conversations")
+        .execute(&mut *connection)
+        .await;
+    assert!(write.is_err(), "the request role may not write");
+    let admins = sqlx::query("SELECT password_hash FROM admins")
+        .execute(&mut *connection)
+        .await;
+    assert!(
+        admins.is_err(),
+        "the request role may not read password hashes"
+    );
+}
+
+async fn store_last_seq(store: &PostgresStore, id: chat_core::ids::ConversationId) -> u64 {
+    chat_core::store::ConversationStore::get_conversation(store, id)
+        .await
+        .expect("get")
+        .expect("exists")
+        .last_seq
+        .get()
+}
