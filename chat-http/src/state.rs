@@ -21,6 +21,42 @@ struct Inner {
     config: ChatConfig,
     blobs: Arc<DynBlobStore>,
     limiters: Limiters,
+    presence: Presence,
+}
+
+/// How many live connections each agent has on this node, so an agent with two tabs goes
+/// offline only when the last one closes.
+#[derive(Debug, Default)]
+pub struct Presence(std::sync::Mutex<std::collections::HashMap<chat_core::ids::AdminId, usize>>);
+
+impl Presence {
+    /// Counts a new connection; `true` if it is the agent's first.
+    pub fn connected(&self, id: chat_core::ids::AdminId) -> bool {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(id).or_default();
+        *count += 1;
+        *count == 1
+    }
+
+    /// Counts a closed connection; `true` if it was the agent's last.
+    pub fn disconnected(&self, id: chat_core::ids::AdminId) -> bool {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(count) = counts.get_mut(&id) else {
+            return false;
+        };
+        *count -= 1;
+        let last = *count == 0;
+        if last {
+            counts.remove(&id);
+        }
+        last
+    }
 }
 
 impl AppState {
@@ -35,6 +71,7 @@ impl AppState {
                 config,
                 blobs,
                 limiters,
+                presence: Presence::default(),
             }),
         }
     }
@@ -52,6 +89,11 @@ impl AppState {
     /// Blob storage for uploads.
     pub fn blobs(&self) -> &DynBlobStore {
         self.inner.blobs.as_ref()
+    }
+
+    /// Agents' live connections on this node.
+    pub fn presence(&self) -> &Presence {
+        &self.inner.presence
     }
 
     /// The rate limiters.

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use chat_core::Principal;
 use chat_core::accounts::Permissions;
 use chat_core::engine::SendMessage;
 use chat_core::values::{Limits, MessageBody};
@@ -461,5 +462,88 @@ async fn a_client_that_never_reads_is_dropped_without_slowing_the_others() {
     assert!(
         received < MESSAGES,
         "the stalled client was never cut off ({received} delivered)"
+    );
+}
+
+#[tokio::test]
+async fn an_agent_goes_offline_only_when_the_last_socket_closes() {
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (visitor_token, _) = app.visitor().await;
+    let (agent_token, _) = app.admin("tabs@example.com", Permissions::default()).await;
+    let conversation = app.conversation(&visitor_token).await;
+    let mut visitor = Client::connect(address, &visitor_token).await;
+    visitor
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 2}),
+        )
+        .await;
+    let first_tab = Client::connect(address, &agent_token).await;
+    let mut second_tab = Client::connect(address, &agent_token).await;
+    let online = visitor.event().await.expect("presence");
+    assert_eq!(
+        (online["type"].as_str(), online["online"].as_bool()),
+        (Some("presence"), Some(true))
+    );
+    assert!(
+        online.get("adminId").is_none(),
+        "visitors do not learn agents' ids"
+    );
+
+    drop(first_tab);
+    // A marker from the remaining tab: no offline notice may come before it.
+    second_tab
+        .request(
+            "typing",
+            json!({"conversationId": conversation, "isTyping": true}),
+        )
+        .await;
+    loop {
+        let event = visitor.event().await.expect("event");
+        assert_ne!(
+            event["type"], "presence",
+            "went offline with a tab still open: {event}"
+        );
+        if event["type"] == "typing" {
+            break;
+        }
+    }
+    drop(second_tab);
+    let offline = loop {
+        let event = visitor.event().await.expect("event");
+        if event["type"] == "presence" {
+            break event;
+        }
+    };
+    assert_eq!(offline["online"], false);
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_session_expires() {
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (token, _) = app.visitor().await;
+    let principal = app
+        .engine
+        .authenticate(&chat_http::auth::hash_token(&token))
+        .await
+        .expect("principal");
+    let Principal::Visitor(customer) = principal else {
+        panic!("a visitor")
+    };
+    let short = "s".repeat(64);
+    let subject = chat_core::accounts::SessionSubject::Visitor(customer);
+    let ttl = chrono::Duration::milliseconds(1500);
+    app.engine
+        .open_session(subject, chat_http::auth::hash_token(&short), ttl)
+        .await
+        .expect("session");
+    let mut client = Client::connect(address, &short).await;
+    let started = std::time::Instant::now();
+    while client.event().await.is_some() {}
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "closed before the session expired"
     );
 }

@@ -200,6 +200,20 @@ impl ChatEngine {
         }
     }
 
+    /// When the session of a token hash expires (`Unauthenticated` if there is none), so
+    /// live connections can end with it.
+    pub async fn session_expires_at(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<chrono::DateTime<Utc>> {
+        let session = self
+            .store
+            .get_session(token_hash)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        Ok(session.expires_at)
+    }
+
     /// Ends a session (logout) and tells live connections using it. Returns whether it
     /// existed.
     pub async fn revoke_session(&self, token_hash: &TokenHash) -> Result<bool> {

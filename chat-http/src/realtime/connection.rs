@@ -52,6 +52,8 @@ pub struct Connection {
     outbox: Arc<dyn Outbox>,
     rooms: Mutex<HashMap<ConversationId, AbortHandle>>,
     background: Mutex<Vec<AbortHandle>>,
+    /// Whether this connection was counted in the agent's presence.
+    counted: std::sync::atomic::AtomicBool,
 }
 
 impl Connection {
@@ -68,18 +70,35 @@ impl Connection {
             outbox,
             rooms: Mutex::default(),
             background: Mutex::default(),
+            counted: std::sync::atomic::AtomicBool::new(false),
         });
-        let engine = connection.state.engine();
-        let revocations = engine.subscribe_revocations().await?;
-        connection.spawn_background(watch_revocations(connection.clone(), revocations));
-        let presence = engine.subscribe_presence(&auth.principal).await?;
-        connection.spawn_background(forward_presence(connection.clone(), presence));
-        if let Principal::Admin { .. } = auth.principal {
-            let inbox = engine.subscribe_inbox(&auth.principal).await?;
-            connection.spawn_background(forward_inbox(connection.clone(), inbox));
-            engine.set_presence(&auth.principal, true).await?;
+        if let Err(error) = connection.start().await {
+            connection.close().await;
+            return Err(error);
         }
         Ok(connection)
+    }
+
+    /// Starts the background tasks; agents are announced online with their first connection.
+    async fn start(self: &Arc<Self>) -> ApiResult<()> {
+        let engine = self.state.engine();
+        let auth = self.auth;
+        let revocations = engine.subscribe_revocations().await?;
+        self.spawn_background(watch_revocations(self.clone(), revocations));
+        let presence = engine.subscribe_presence(&auth.principal).await?;
+        self.spawn_background(forward_presence(self.clone(), presence));
+        let expires_at = engine.session_expires_at(&auth.token).await?;
+        self.spawn_background(close_at_expiry(self.clone(), expires_at));
+        if let Principal::Admin { id, .. } = auth.principal {
+            let inbox = engine.subscribe_inbox(&auth.principal).await?;
+            self.spawn_background(forward_inbox(self.clone(), inbox));
+            self.counted
+                .store(true, std::sync::atomic::Ordering::Release);
+            if self.state.presence().connected(id) {
+                engine.set_presence(&auth.principal, true).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Handles one client event; `reply` receives the acknowledgement (or `{"error": …}`)
@@ -110,7 +129,11 @@ impl Connection {
         for task in rooms.into_iter().chain(lock(&self.background).drain(..)) {
             task.abort();
         }
-        if let Principal::Admin { .. } = self.auth.principal
+        if let Principal::Admin { id, .. } = self.auth.principal
+            && self
+                .counted
+                .swap(false, std::sync::atomic::Ordering::AcqRel)
+            && self.state.presence().disconnected(id)
             && let Err(error) = self
                 .state
                 .engine()
@@ -232,6 +255,16 @@ enum Reply {
     Ack(Value),
     /// The join ack, then the feed to forward once the ack is sent.
     Joined(Value, chat_core::feed::ConversationFeed),
+}
+
+/// Closes the connection when its session expires.
+async fn close_at_expiry(connection: Arc<Connection>, expires_at: chrono::DateTime<chrono::Utc>) {
+    let left = (expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(left).await;
+    tracing::info!("closing a connection whose session expired");
+    connection.outbox.close();
 }
 
 async fn watch_revocations(connection: Arc<Connection>, mut revocations: Subscription) {
