@@ -109,13 +109,11 @@ async fn sender_type_must_match_the_session() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    let events = app
-        .get(
-            &format!("/api/conversations/{conversation}/events"),
-            &visitor,
-        )
-        .await;
-    assert_eq!(events.json["lastSeq"], 2, "nothing was stored");
+    assert_eq!(
+        app.last_seq(&visitor, &conversation).await,
+        2,
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -140,13 +138,7 @@ async fn bad_messages_are_refused_and_store_nothing() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     );
-    let events = app
-        .get(
-            &format!("/api/conversations/{conversation}/events"),
-            &visitor,
-        )
-        .await;
-    assert_eq!(events.json["lastSeq"], 2);
+    assert_eq!(app.last_seq(&visitor, &conversation).await, 2);
 }
 
 #[tokio::test]

@@ -191,13 +191,11 @@ async fn hostile_uploads_are_refused_and_leave_nothing_behind() {
         );
     }
     assert_eq!(app.blob_count(), 0, "a refused upload left a blob");
-    let events = app
-        .get(
-            &format!("/api/conversations/{conversation}/events"),
-            &visitor,
-        )
-        .await;
-    assert_eq!(events.json["lastSeq"], 2, "a refused upload left an event");
+    assert_eq!(
+        app.last_seq(&visitor, &conversation).await,
+        2,
+        "a refused upload left an event"
+    );
 }
 
 #[tokio::test]

@@ -129,13 +129,11 @@ async fn broken_bodies_are_client_errors_in_the_error_shape() {
             reply.json
         );
     }
-    let events = app
-        .get(
-            &format!("/api/conversations/{conversation}/events"),
-            &visitor,
-        )
-        .await;
-    assert_eq!(events.json["lastSeq"], 2, "nothing was stored");
+    assert_eq!(
+        app.last_seq(&visitor, &conversation).await,
+        2,
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]

@@ -162,6 +162,16 @@ impl TestApp {
         self.post("/api/messages/send", token, body).await
     }
 
+    /// The conversation's newest seq, read through the events route as `token`.
+    pub async fn last_seq(&self, token: &str, conversation: &str) -> u64 {
+        let events = self
+            .get(&format!("/api/conversations/{conversation}/events"), token)
+            .await;
+        events.json["lastSeq"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no lastSeq: {}", events.json))
+    }
+
     /// Creates an agent directly in the engine and logs in over HTTP: (token, adminId).
     pub async fn admin(&self, email: &str, permissions: Permissions) -> (String, String) {
         let new = NewAdmin {
