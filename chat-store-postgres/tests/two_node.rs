@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_core::conformance::fixtures::{chatting, send};
-use chat_core::feed::FeedItem;
+use chat_core::feed::{ConversationFeed, FeedItem};
 use chat_core::{ChatEngine, EngineConfig};
 use chat_store_postgres::{PgBroadcaster, PoolConfig, PostgresStore};
 
@@ -56,20 +56,7 @@ async fn two_node_delivery_is_in_order_and_exactly_once() {
         sender.await.expect("sender");
     }
     let last = conversation.last_seq.get() + 100;
-    let mut seqs = Vec::new();
-    tokio::time::timeout(HANG_GUARD, async {
-        while seqs.last().copied().unwrap_or(conversation.last_seq.get()) < last {
-            if let FeedItem::Event(event) = feed.next().await.expect("feed").expect("event") {
-                seqs.push(event.seq.get());
-            }
-        }
-    })
-    .await
-    .expect("B did not receive every message");
-    assert_eq!(
-        seqs,
-        (conversation.last_seq.get() + 1..=last).collect::<Vec<_>>()
-    );
+    assert_receives_exactly(&mut feed, conversation.last_seq.get(), last).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,18 +107,22 @@ async fn two_node_typing_crosses_nodes_and_a_lost_listener_resyncs() {
         .expect("send");
     }
     let last = conversation.last_seq.get() + 10;
+    assert_receives_exactly(&mut feed, conversation.last_seq.get(), last).await;
+}
+
+/// Reads `feed` until seq `last` and checks it yielded `after + 1 ..= last`, once each, in
+/// order.
+async fn assert_receives_exactly(feed: &mut ConversationFeed, after: u64, last: u64) {
     let mut seqs = Vec::new();
-    tokio::time::timeout(HANG_GUARD, async {
-        while seqs.last().copied().unwrap_or(conversation.last_seq.get()) < last {
+    let collect = async {
+        while seqs.last().copied().unwrap_or(after) < last {
             if let Some(Ok(FeedItem::Event(event))) = feed.next().await {
                 seqs.push(event.seq.get());
             }
         }
-    })
-    .await
-    .expect("B never caught up after the listener reconnected");
-    assert_eq!(
-        seqs,
-        (conversation.last_seq.get() + 1..=last).collect::<Vec<_>>()
-    );
+    };
+    tokio::time::timeout(HANG_GUARD, collect)
+        .await
+        .expect("node B did not receive every event");
+    assert_eq!(seqs, (after + 1..=last).collect::<Vec<_>>());
 }
