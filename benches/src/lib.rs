@@ -1,1 +1,0 @@
-//! Shared helpers for the benches and the load generator (the load generator arrives with its issue).
