@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
-use tokio::time::{Instant, interval, sleep_until, timeout};
+use tokio::time::{Instant, interval_at, sleep_until, timeout};
 
 use crate::auth::hash_token;
 use crate::error::ApiError;
@@ -201,7 +201,7 @@ async fn write_frames(
     mut queue: mpsc::Receiver<Message>,
     mut closed: watch::Receiver<bool>,
 ) {
-    let mut pings = interval(PING_EVERY);
+    let mut pings = interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         let frame = tokio::select! {
             frame = queue.recv() => match frame {
