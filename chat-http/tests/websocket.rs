@@ -547,3 +547,52 @@ async fn a_socket_closes_when_its_session_expires() {
         "closed before the session expired"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_storm_of_2000_clients_is_served() {
+    const CLIENTS: usize = 2000;
+    let app = TestApp::new();
+    let address = serve(&app).await;
+    let (token, _) = app.visitor().await;
+    let conversation = app.conversation(&token).await;
+    for n in 0..5 {
+        app.send_as_visitor(&token, &conversation, &format!("before the storm {n}"))
+            .await;
+    }
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (token, conversation) = (token.clone(), conversation.clone());
+            tokio::spawn(async move {
+                let mut client = Client::connect(address, &token).await;
+                let joined = client
+                    .request(
+                        "conversation:join",
+                        json!({"conversationId": conversation, "since": 0}),
+                    )
+                    .await;
+                (client, ack_seqs(&joined))
+            })
+        })
+        .collect();
+    let mut connected = Vec::new();
+    for client in clients {
+        let (client, seqs) = client.await.expect("client");
+        assert_eq!(
+            seqs,
+            (1..=7).collect::<Vec<_>>(),
+            "every client gets the whole log"
+        );
+        connected.push(client);
+    }
+    // After the storm the server still serves: a new message reaches a stormed client.
+    app.send_as_visitor(&token, &conversation, "after the storm")
+        .await;
+    let last = connected.last_mut().expect("a client");
+    assert_eq!(last.log_until(8).await, vec![8]);
+    assert_eq!(
+        app.call(axum::http::Method::GET, "/healthz", None, None)
+            .await
+            .status,
+        200
+    );
+}
