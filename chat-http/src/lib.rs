@@ -52,7 +52,8 @@ pub use sweeper::{spawn_upload_sweeper, sweep_unattached_uploads};
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so per-address rate
 /// limits see client addresses.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = routes::api(state.config().max_upload_bytes).split_for_parts();
+    let (api, mut openapi) = routes::api(state.config().max_upload_bytes).split_for_parts();
+    routes::document_client_errors(&mut openapi);
     let openapi = Arc::new(openapi);
     let document = get(move || {
         let openapi = openapi.clone();
