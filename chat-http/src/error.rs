@@ -84,6 +84,7 @@ impl ApiError {
                 "rate_limited",
                 self.to_string(),
             ),
+            Self::Internal(error) if storage_full(error.as_ref()) => storage_full_parts(),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -93,7 +94,34 @@ impl ApiError {
     }
 }
 
+/// Whether a failure comes from a full disk, anywhere in its source chain.
+fn storage_full(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::StorageFull
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
+/// A full disk is the server's problem, but a clear one: 507, nothing stored.
+fn storage_full_parts() -> (StatusCode, &'static str, String) {
+    let message = "the server is out of storage; nothing was stored, try again later";
+    (
+        StatusCode::INSUFFICIENT_STORAGE,
+        "storage_full",
+        message.into(),
+    )
+}
+
 fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
+    if error.kind() == ErrorKind::Backend && storage_full(error) {
+        return storage_full_parts();
+    }
     let status = match error.kind() {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::AlreadyExists | ErrorKind::Conflict => StatusCode::CONFLICT,

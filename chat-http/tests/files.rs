@@ -289,3 +289,72 @@ async fn uploads_never_sent_are_swept_with_their_bytes() {
         StatusCode::OK
     );
 }
+
+/// Mounts a tmpfs of `size` at `point` (root only); `false` if this machine does not allow it.
+fn mount_tmpfs(point: &std::path::Path, options: &str) -> bool {
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+        .arg(point)
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+#[tokio::test]
+async fn a_full_upload_disk_is_a_clear_507_and_leaves_nothing_half_written() {
+    let blobs = tempfile::tempdir().expect("temp dir");
+    if !mount_tmpfs(blobs.path(), "size=256k") {
+        eprintln!(
+            "SKIPPED a_full_upload_disk_is_a_clear_507: cannot mount a small tmpfs here (needs root)"
+        );
+        return;
+    }
+    let config = chat_http::ChatConfig {
+        max_upload_bytes: 100 * 1024,
+        ..TestApp::config()
+    };
+    let engine = chat_core::ChatEngine::new(
+        std::sync::Arc::new(chat_core::MemoryStore::new()),
+        std::sync::Arc::new(chat_core::LocalBroadcaster::new()),
+        config.engine,
+    );
+    let store =
+        std::sync::Arc::new(chat_http::ObjectStoreBlobs::local(blobs.path()).expect("blob dir"));
+    let state = chat_http::AppState::new(engine.clone(), store, config);
+    let app = TestApp {
+        router: chat_http::router(state.clone()),
+        state,
+        engine,
+        blobs: tempfile::tempdir().expect("unused"),
+    };
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let mut document = b"a,b\n".repeat(24 * 1024);
+    document.truncate(90 * 1024);
+    let mut stored = 0;
+    let full = loop {
+        let reply = upload(
+            &app,
+            &visitor,
+            &conversation,
+            "document",
+            "big.csv",
+            &document,
+        )
+        .await;
+        if reply.status != StatusCode::CREATED {
+            break reply;
+        }
+        stored += 1;
+        assert!(stored < 10, "the small disk never filled");
+    };
+    let _ = std::process::Command::new("umount")
+        .arg(blobs.path())
+        .status();
+    assert_error(&full, StatusCode::INSUFFICIENT_STORAGE, "storage_full");
+    let events = app.last_seq(&visitor, &conversation).await;
+    assert_eq!(
+        events,
+        2 + stored,
+        "a failed upload must not leave an event"
+    );
+}
