@@ -256,3 +256,43 @@ async fn responses_carry_security_headers_and_cors_answers_configured_origins_on
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn rotating_sessions_from_one_address_does_not_lift_the_limits() {
+    let app = TestApp::with_config(ChatConfig {
+        rate_limits: RateLimits {
+            sessions_per_ip: 3,
+            conversations_per_session: 1,
+            messages_per_session: 2,
+            uploads_per_session: 1,
+        },
+        ..ChatConfig::default()
+    });
+    let mut sent = 0;
+    let mut sessions = 0;
+    for _ in 0..10 {
+        let session = app
+            .call(Method::POST, "/api/sessions/visitor", None, Some(json!({})))
+            .await;
+        if session.status == StatusCode::TOO_MANY_REQUESTS {
+            continue;
+        }
+        sessions += 1;
+        let token = session.json["token"].as_str().expect("token").to_owned();
+        let conversation = app.conversation(&token).await;
+        for _ in 0..5 {
+            sent += u32::from(
+                app.send_as_visitor(&token, &conversation, "spam")
+                    .await
+                    .status
+                    == StatusCode::OK,
+            );
+        }
+    }
+    assert_eq!(sessions, 3, "new sessions from one address are limited");
+    assert_eq!(
+        sent,
+        3 * 2,
+        "so rotating sessions sends at most sessions × messages per session"
+    );
+}
