@@ -6,7 +6,6 @@
 mod common;
 
 use chat_core::conformance::fixtures::{chatting, engine};
-use chat_store_postgres::{PoolConfig, PostgresStore};
 use sqlx::Row;
 
 const QUERIES: [(&str, &str); 6] = [
@@ -40,14 +39,10 @@ const QUERIES: [(&str, &str); 6] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_queries_have_indexes() {
-    let Some(options) = common::fresh_database().await else {
+    let Some(store) = common::fresh_store().await else {
         return;
     };
-    let store = std::sync::Arc::new(
-        PostgresStore::connect_with(options, PoolConfig::default())
-            .await
-            .expect("store"),
-    );
+    let store = std::sync::Arc::new(store);
     let (_, conversation) = chatting(&engine(store.clone()), 5).await;
     let mut connection = store.pool().acquire().await.expect("connection");
     sqlx::query("SET enable_seqscan = off")

@@ -6,7 +6,7 @@ use chat_core::Principal;
 use chat_core::accounts::{ConversationScope, Permissions};
 use chat_core::conformance::fixtures::{admin, body, chatting, engine, send};
 use chat_core::engine::SendMessage;
-use chat_store_postgres::{PoolConfig, PostgresStore};
+use chat_store_postgres::PostgresStore;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Postgres};
 
@@ -25,14 +25,10 @@ async fn visible(connection: &mut PoolConnection<Postgres>, principal: &str, tab
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_role_cannot_read_another_visitors_conversation() {
-    let Some(options) = common::fresh_database().await else {
+    let Some(store) = common::fresh_store().await else {
         return;
     };
-    let store = std::sync::Arc::new(
-        PostgresStore::connect_with(options, PoolConfig::default())
-            .await
-            .expect("store"),
-    );
+    let store = std::sync::Arc::new(store);
     let engine = engine(store.clone());
     let (ann, ann_conversation) = chatting(&engine, 2).await;
     let (bob, _) = chatting(&engine, 3).await;
