@@ -1,5 +1,5 @@
-//! What wraps every route: body limit, CORS for the widget's sites, request logs, security
-//! headers, a JSON 404 for unknown routes, and a JSON 500 instead of a dropped connection
+//! What wraps every route: body limit, CORS for the widget's sites, request logs, the API's
+//! security headers, a JSON 404 for unknown routes, and a JSON 500 instead of a dropped connection
 //! if a handler panics.
 
 use std::any::Any;
@@ -17,20 +17,24 @@ use crate::config::ChatConfig;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Adds the layers to `router`.
-pub fn apply(router: Router<AppState>, config: &ChatConfig) -> Router<AppState> {
+/// Adds the API's security headers (the UI's pages set their own).
+pub fn api_headers(router: Router<AppState>) -> Router<AppState> {
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    let router = headers.into_iter().fold(router, |router, (name, value)| {
+    headers.into_iter().fold(router, |router, (name, value)| {
         router.layer(SetResponseHeaderLayer::if_not_present(
             name,
             HeaderValue::from_static(value),
         ))
-    });
+    })
+}
+
+/// Adds what wraps every route, API and UI.
+pub fn apply(router: Router<AppState>, config: &ChatConfig) -> Router<AppState> {
     router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_json_bytes))

@@ -1,8 +1,10 @@
 //! chat-http: the chat engine over HTTP.
 //!
 //! [`router`] returns an axum `Router` with the REST API (the seed's routes and the design's
-//! wire contract), authorized file downloads and the OpenAPI document at
-//! `/api/openapi.json`. Nest it in your own app:
+//! wire contract), authorized file downloads, the OpenAPI document at `/api/openapi.json`,
+//! real time (Socket.IO and `/api/ws`) and the web UI (the widget at `/widget` with its
+//! embed loader `/widget.js`, the dashboard at `/admin`, a demo page at `/`). Nest it in
+//! your own app:
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -36,6 +38,7 @@ pub mod realtime;
 mod routes;
 pub mod state;
 mod sweeper;
+mod ui;
 
 use std::sync::Arc;
 
@@ -62,7 +65,8 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .route("/api/openapi.json", document)
         .route("/api/ws", get(realtime::websocket::upgrade));
-    layers::apply(api, state.config())
+    let app = layers::api_headers(api).merge(ui::router(&state.config().allowed_origins));
+    layers::apply(app, state.config())
         .layer(realtime::socketio::layer(state.clone()))
         .with_state(state)
 }

@@ -1,0 +1,2 @@
+// Tailwind runs as a PostCSS plugin inside Vite.
+export default { plugins: { tailwindcss: {} } };

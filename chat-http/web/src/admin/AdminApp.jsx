@@ -1,0 +1,100 @@
+// The agents' dashboard: /admin/login, /admin (the inbox) and /admin/chat/:conversationId
+// (the inbox beside one conversation), over one Socket.IO connection.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
+import { navigate, usePath } from '../shared/router.js';
+import { connect } from '../shared/socket.js';
+import { forget, logout, storedLogin } from './auth.js';
+import { ChatView } from './ChatView.jsx';
+import { Inbox } from './Inbox.jsx';
+import { Login } from './Login.jsx';
+
+function Dashboard({ login, selectedId, onSignedOut }) {
+  const { token, admin } = login;
+  const socket = useMemo(() => connect(token), [token]);
+  const connection = useConnection(socket);
+  const [refreshKey, setRefreshKey] = useState(0);
+  const refresh = useCallback(() => setRefreshKey((k) => k + 1), []);
+  const expired = useCallback(() => {
+    forget();
+    onSignedOut();
+  }, [onSignedOut]);
+
+  useEffect(() => {
+    const refused = (err) => err.message === 'authentication required' && expired();
+    socket.on('connect_error', refused);
+    return () => {
+      socket.off('connect_error', refused);
+      socket.close();
+    };
+  }, [socket, expired]);
+
+  return (
+    <div className="flex h-screen flex-col bg-white text-slate-900" style={{ '--accent': '#2563eb' }}>
+      <header className="flex items-center justify-between bg-slate-900 px-4 py-2 text-white">
+        <a
+          href="/admin"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/admin');
+          }}
+          className="font-semibold"
+        >
+          Support inbox
+        </a>
+        <div className="flex items-center gap-3 text-sm">
+          <span className="hidden sm:inline">{admin.name}</span>
+          <button
+            type="button"
+            onClick={async () => {
+              await logout(token);
+              onSignedOut();
+            }}
+            className="rounded border border-white/40 px-2 py-1 text-xs focus:outline-none focus:ring-2 focus:ring-white"
+          >
+            Log out
+          </button>
+        </div>
+      </header>
+      <ConnectionBanner status={connection} />
+      <div className="flex min-h-0 flex-1">
+        <div className={`w-full border-r md:block md:w-80 ${selectedId ? 'hidden' : ''}`}>
+          <Inbox token={token} socket={socket} me={admin.id} selectedId={selectedId} refreshKey={refreshKey} onUnauthorized={expired} />
+        </div>
+        <main className={`min-w-0 flex-1 ${selectedId ? '' : 'hidden md:block'}`}>
+          {selectedId ? (
+            <ChatView
+              key={selectedId}
+              token={token}
+              socket={socket}
+              me={admin.id}
+              conversationId={selectedId}
+              onRead={refresh}
+              onUnauthorized={expired}
+            />
+          ) : (
+            <p className="p-6 text-sm text-slate-500">Choose a conversation on the left.</p>
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+export function AdminApp() {
+  const path = usePath();
+  const [login, setLogin] = useState(storedLogin);
+  const onLoginPage = path === '/admin/login';
+  const signedOut = useCallback(() => setLogin(null), []);
+
+  useEffect(() => {
+    if (!login && !onLoginPage) navigate('/admin/login', { replace: true });
+    if (login && onLoginPage) navigate('/admin', { replace: true });
+  }, [login, onLoginPage]);
+
+  if (!login || onLoginPage) {
+    return <Login onLoggedIn={setLogin} />;
+  }
+  const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
+  return <Dashboard login={login} selectedId={selectedId} onSignedOut={signedOut} />;
+}

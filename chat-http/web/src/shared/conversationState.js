@@ -1,0 +1,84 @@
+// The state of one conversation as one session sees it, and the pure reducer that merges
+// history pages, join catch-ups and live events into it (deduplicated by message id, ordered
+// by seq, so replays after a reconnect change nothing).
+
+export const initialState = {
+  loaded: false,
+  error: null,
+  conversation: null,
+  messages: [],
+  hasMore: false,
+  lastSeq: 0,
+  myReadSeq: 0,
+  peerReadSeq: 0,
+  peerTyping: false,
+  outbox: [],
+};
+
+function merge(existing, incoming) {
+  if (incoming.length === 0) return existing;
+  const byId = new Map(existing.map((message) => [message.id, message]));
+  for (const message of incoming) byId.set(message.id, message);
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function withConversation(state, changes) {
+  return state.conversation ? { ...state, conversation: { ...state.conversation, ...changes } } : state;
+}
+
+function applyEvent(state, event) {
+  const next = { ...state, lastSeq: Math.max(state.lastSeq, event.seq) };
+  switch (event.type) {
+    case 'message':
+      return { ...next, messages: merge(next.messages, [event.message]) };
+    case 'statusChanged':
+      return withConversation(next, { status: event.status });
+    case 'assigned':
+      return withConversation(next, { assigneeId: event.assigneeId ?? null });
+    default:
+      return next;
+  }
+}
+
+export function reducer(state, action) {
+  switch (action.type) {
+    case 'loaded': {
+      const { conversation, messages, hasMore } = action;
+      return {
+        ...state,
+        loaded: true,
+        error: null,
+        conversation,
+        messages: merge(state.messages, messages),
+        hasMore,
+        lastSeq: Math.max(state.lastSeq, conversation.lastSeq),
+        myReadSeq: Math.max(state.myReadSeq, conversation.lastReadSeq),
+      };
+    }
+    case 'older':
+      return { ...state, messages: merge(state.messages, action.messages), hasMore: action.hasMore };
+    case 'failed':
+      return { ...state, error: action.error };
+    case 'events':
+      return action.events.reduce(applyEvent, state);
+    case 'message': {
+      const next = { ...state, lastSeq: Math.max(state.lastSeq, action.seq) };
+      return { ...next, messages: merge(next.messages, [action.message]), peerTyping: false };
+    }
+    case 'updated':
+      return withConversation(
+        { ...state, lastSeq: Math.max(state.lastSeq, action.seq) },
+        { status: action.status, assigneeId: action.assigneeId ?? null },
+      );
+    case 'read':
+      return action.mine
+        ? { ...state, myReadSeq: Math.max(state.myReadSeq, action.seq) }
+        : { ...state, peerReadSeq: Math.max(state.peerReadSeq, action.seq) };
+    case 'typing':
+      return { ...state, peerTyping: action.isTyping };
+    case 'outbox':
+      return { ...state, outbox: action.outbox };
+    default:
+      return state;
+  }
+}

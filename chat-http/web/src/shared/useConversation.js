@@ -1,0 +1,201 @@
+// One conversation for one session: loads the newest history page over REST, joins over
+// Socket.IO with `since` (again after every reconnect, so nothing is lost or repeated),
+// sends through a persistent outbox retried with the same client id, and tracks read state
+// and typing both ways.
+import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { request } from './api.js';
+import { initialState, reducer } from './conversationState.js';
+import { loadOutbox, newEntry, saveOutbox } from './outbox.js';
+import { call } from './socket.js';
+
+const PAGE = 30;
+const TYPING_IDLE_MS = 3000;
+const PEER_TYPING_TIMEOUT_MS = 6000;
+
+/** `viewer` is `customer` or `admin`: whose messages are "mine". */
+export function useConversation({ token, socket, conversationId, viewer }) {
+  const [state, dispatch] = useReducer(reducer, initialState);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const inFlight = useRef(new Set());
+  const typing = useRef({ active: false, timer: null });
+
+  const setOutbox = useCallback(
+    (update) => {
+      const outbox = update(stateRef.current.outbox);
+      stateRef.current = { ...stateRef.current, outbox };
+      saveOutbox(conversationId, outbox);
+      dispatch({ type: 'outbox', outbox });
+    },
+    [conversationId],
+  );
+
+  const deliver = useCallback(
+    async (entry) => {
+      if (!socket?.connected || inFlight.current.has(entry.clientMessageId)) return;
+      inFlight.current.add(entry.clientMessageId);
+      try {
+        const ack = await call(socket, 'message:send', {
+          conversationId,
+          message: entry.message,
+          clientMessageId: entry.clientMessageId,
+          attachmentIds: entry.attachments.map((a) => a.id),
+          private: entry.private,
+        });
+        const message = {
+          id: ack.messageId,
+          seq: ack.seq,
+          senderType: viewer,
+          content: entry.message,
+          timestamp: ack.deliveredAt,
+          clientMessageId: entry.clientMessageId,
+          private: entry.private,
+          attachments: entry.attachments,
+        };
+        dispatch({ type: 'message', seq: ack.seq, message });
+        setOutbox((outbox) => outbox.filter((e) => e.clientMessageId !== entry.clientMessageId));
+      } catch (error) {
+        // No answer: the message stays pending and goes again, same id, on the next connect.
+        if (error.code !== 'timeout') {
+          setOutbox((outbox) =>
+            outbox.map((e) =>
+              e.clientMessageId === entry.clientMessageId ? { ...e, failed: error.message } : e,
+            ),
+          );
+        }
+      } finally {
+        inFlight.current.delete(entry.clientMessageId);
+      }
+    },
+    [socket, conversationId, viewer, setOutbox],
+  );
+
+  const flush = useCallback(() => {
+    for (const entry of stateRef.current.outbox) if (!entry.failed) deliver(entry);
+  }, [deliver]);
+
+  // History: the conversation and its newest page.
+  useEffect(() => {
+    let cancelled = false;
+    const outbox = loadOutbox(conversationId);
+    stateRef.current = { ...initialState, outbox };
+    dispatch({ type: 'outbox', outbox });
+    (async () => {
+      try {
+        const [{ conversation }, page] = await Promise.all([
+          request(`/api/conversations/${conversationId}`, { token }),
+          request(`/api/conversations/${conversationId}/messages?limit=${PAGE}`, { token }),
+        ]);
+        if (!cancelled) dispatch({ type: 'loaded', conversation, messages: page.messages, hasMore: page.hasMore });
+      } catch (error) {
+        if (!cancelled) dispatch({ type: 'failed', error });
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [token, conversationId]);
+
+  // Live: join with `since` on every connect, then listen.
+  useEffect(() => {
+    if (!socket || !state.loaded) return undefined;
+    const mine = (payload) => payload.conversationId === conversationId;
+    let peerTypingTimer = null;
+    const join = async () => {
+      try {
+        const ack = await call(socket, 'conversation:join', {
+          conversationId,
+          since: stateRef.current.lastSeq,
+        });
+        dispatch({ type: 'events', events: ack.events });
+        flush();
+      } catch (error) {
+        if (error.code !== 'timeout') dispatch({ type: 'failed', error });
+      }
+    };
+    const handlers = {
+      connect: join,
+      'message:new': (p) => mine(p) && dispatch({ type: 'message', seq: p.seq, message: p.message }),
+      'conversation:updated': (p) =>
+        mine(p) && dispatch({ type: 'updated', seq: p.seq, status: p.status, assigneeId: p.assigneeId }),
+      read: (p) =>
+        mine(p) && dispatch({ type: 'read', mine: p.readerType === viewer, seq: p.lastReadSeq }),
+      typing: (p) => {
+        if (!mine(p) || p.senderType === viewer) return;
+        dispatch({ type: 'typing', isTyping: p.isTyping });
+        clearTimeout(peerTypingTimer);
+        if (p.isTyping) {
+          peerTypingTimer = setTimeout(() => dispatch({ type: 'typing', isTyping: false }), PEER_TYPING_TIMEOUT_MS);
+        }
+      },
+    };
+    for (const [event, handler] of Object.entries(handlers)) socket.on(event, handler);
+    if (socket.connected) join();
+    return () => {
+      clearTimeout(peerTypingTimer);
+      for (const [event, handler] of Object.entries(handlers)) socket.off(event, handler);
+      if (socket.connected) socket.emit('conversation:leave', { conversationId }, () => {});
+    };
+  }, [socket, state.loaded, conversationId, viewer, flush]);
+
+  const stopTyping = useCallback(() => {
+    clearTimeout(typing.current.timer);
+    if (typing.current.active && socket?.connected) {
+      socket.emit('typing', { conversationId, isTyping: false });
+    }
+    typing.current.active = false;
+  }, [socket, conversationId]);
+
+  /** Call on every keystroke: announces typing once, and its end after a pause. */
+  const noteTyping = useCallback(() => {
+    if (!typing.current.active && socket?.connected) {
+      socket.emit('typing', { conversationId, isTyping: true });
+    }
+    typing.current.active = true;
+    clearTimeout(typing.current.timer);
+    typing.current.timer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }, [socket, conversationId, stopTyping]);
+
+  const send = useCallback(
+    (text, attachments = [], isPrivate = false) => {
+      const entry = newEntry(text, attachments, isPrivate);
+      setOutbox((outbox) => [...outbox, entry]);
+      stopTyping();
+      deliver(entry);
+    },
+    [deliver, setOutbox, stopTyping],
+  );
+
+  const discard = useCallback(
+    (clientMessageId) => setOutbox((outbox) => outbox.filter((e) => e.clientMessageId !== clientMessageId)),
+    [setOutbox],
+  );
+
+  const loadOlder = useCallback(async () => {
+    const oldest = stateRef.current.messages[0];
+    if (!oldest) return;
+    try {
+      const page = await request(
+        `/api/conversations/${conversationId}/messages?before=${oldest.seq}&limit=${PAGE}`,
+        { token },
+      );
+      dispatch({ type: 'older', messages: page.messages, hasMore: page.hasMore });
+    } catch (error) {
+      dispatch({ type: 'failed', error });
+    }
+  }, [token, conversationId]);
+
+  /** Marks everything seen so far as read (when the conversation is on screen). */
+  const markRead = useCallback(async () => {
+    const { lastSeq, myReadSeq, loaded } = stateRef.current;
+    if (!loaded || lastSeq <= myReadSeq || !socket?.connected) return;
+    try {
+      const ack = await call(socket, 'read', { conversationId, seq: lastSeq });
+      dispatch({ type: 'read', mine: true, seq: ack.lastReadSeq });
+    } catch {
+      // Marked again on the next change.
+    }
+  }, [socket, conversationId]);
+
+  return { state, send, discard, loadOlder, markRead, noteTyping };
+}

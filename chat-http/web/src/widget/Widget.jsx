@@ -1,0 +1,137 @@
+// The customer widget (inside the embed loader's iframe, or standalone at /widget): a
+// session made on first open and kept in localStorage, the visitor's conversation, and what
+// the launcher needs (unread count, close).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
+import { Composer } from '../shared/Composer.jsx';
+import { newEntry, saveOutbox } from '../shared/outbox.js';
+import { connect } from '../shared/socket.js';
+import { uploadAttachment } from '../shared/upload.js';
+import { ConversationPane } from './ConversationPane.jsx';
+import { Greeting } from './Greeting.jsx';
+import { listenToHost, postToHost } from './host.js';
+import { readOptions } from './options.js';
+import { saveSession, startConversation, startSession, storedSession } from './session.js';
+
+function Header({ title, embedded }) {
+  return (
+    <header className="flex items-center justify-between bg-[var(--accent)] px-4 py-3 text-white">
+      <div>
+        <h1 className="text-base font-semibold">{title}</h1>
+        <p className="text-xs opacity-90">We usually reply within a few minutes.</p>
+      </div>
+      {embedded && (
+        <button
+          type="button"
+          onClick={() => postToHost({ type: 'close' })}
+          className="rounded p-1 text-xl leading-none focus:outline-none focus:ring-2 focus:ring-white"
+          aria-label="Close chat"
+        >
+          ×
+        </button>
+      )}
+    </header>
+  );
+}
+
+/** Before the first message: the greeting and a composer; the conversation starts on send. */
+function StartPane({ session, greeting, onStarted }) {
+  const pending = useRef(null);
+  const conversation = () => (pending.current ??= startConversation(session.token));
+  async function send(text, attachments) {
+    const id = await conversation();
+    saveOutbox(id, [newEntry(text, attachments)]);
+    onStarted(id);
+  }
+  async function attach(file, onProgress) {
+    const conversationId = await conversation();
+    return uploadAttachment({ token: session.token, conversationId, file, onProgress });
+  }
+  return (
+    <>
+      <div className="flex-1">
+        <Greeting text={greeting} />
+      </div>
+      <Composer onSend={send} onTyping={() => {}} onUpload={attach} placeholder="Write a message…" />
+    </>
+  );
+}
+
+export function Widget() {
+  const options = useMemo(() => readOptions(), []);
+  const [session, setSession] = useState(() => storedSession(options.identifier));
+  const [open, setOpen] = useState(!options.embedded);
+  const [error, setError] = useState(null);
+
+  const updateSession = useCallback((next) => {
+    saveSession(next);
+    setSession(next);
+  }, []);
+
+  useEffect(() => {
+    const stop = listenToHost(setOpen);
+    const escape = (event) => event.key === 'Escape' && postToHost({ type: 'close' });
+    window.addEventListener('keydown', escape);
+    postToHost({ type: 'ready' });
+    return () => {
+      stop();
+      window.removeEventListener('keydown', escape);
+    };
+  }, []);
+
+  // A visitor gets a session when they first open the widget, not on every page view.
+  useEffect(() => {
+    if (session || !open) return;
+    startSession(options).then(updateSession, (e) => setError(e.message));
+  }, [session, open, options, updateSession]);
+
+  const socket = useMemo(() => (session ? connect(session.token) : null), [session?.token]);
+  useEffect(() => {
+    if (!socket) return undefined;
+    const refused = (err) => {
+      if (err.message === 'authentication required') updateSession(null);
+    };
+    socket.on('connect_error', refused);
+    return () => {
+      socket.off('connect_error', refused);
+      socket.close();
+    };
+  }, [socket, updateSession]);
+  const connection = useConnection(socket);
+
+  const onGone = useCallback(
+    (status) => updateSession(status === 401 ? null : { ...session, conversationId: null }),
+    [session, updateSession],
+  );
+
+  return (
+    <div className="flex h-screen flex-col bg-white text-slate-900" style={{ '--accent': options.color }}>
+      <Header title={options.title} embedded={options.embedded} />
+      <ConnectionBanner status={connection} />
+      {error && (
+        <p role="alert" className="p-3 text-sm text-red-700">
+          The chat could not start: {error}
+        </p>
+      )}
+      {session && !session.conversationId && (
+        <StartPane
+          key={session.token}
+          session={session}
+          greeting={options.greeting}
+          onStarted={(conversationId) => updateSession({ ...session, conversationId })}
+        />
+      )}
+      {session?.conversationId && socket && (
+        <ConversationPane
+          key={session.conversationId}
+          session={session}
+          socket={socket}
+          open={open}
+          greeting={options.greeting}
+          onGone={onGone}
+          onNewConversation={() => updateSession({ ...session, conversationId: null })}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,16 @@
+// The widget's options, passed by the embed loader (public/widget.js) in the iframe's URL.
+
+const DEFAULT_COLOR = '#2563eb';
+
+export function readOptions(search = window.location.search) {
+  const params = new URLSearchParams(search);
+  const color = params.get('color');
+  return {
+    color: /^#[0-9a-fA-F]{3,8}$/.test(color ?? '') ? color : DEFAULT_COLOR,
+    title: params.get('title') || 'Chat with us',
+    greeting: params.get('greeting') || 'Hi! How can we help you today?',
+    identifier: params.get('identifier') || null,
+    identifierHash: params.get('identifierHash') || null,
+    embedded: window.parent !== window,
+  };
+}
