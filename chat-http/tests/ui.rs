@@ -29,7 +29,10 @@ async fn every_page_is_served_and_nobody_frames_the_dashboard() {
         assert!(String::from_utf8_lossy(&reply.bytes).contains("<!doctype html>"));
         let policy = header(&reply, header::CONTENT_SECURITY_POLICY);
         assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
-        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
         assert_eq!(header(&reply, header::X_FRAME_OPTIONS), "DENY", "{path}");
     }
 }
