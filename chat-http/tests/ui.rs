@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode, header};
 use chat_http::ChatConfig;
 use common::{TestApp, assert_error};
 
-fn header<'a>(reply: &'a common::Reply, name: header::HeaderName) -> &'a str {
+fn header(reply: &common::Reply, name: header::HeaderName) -> &str {
     reply
         .headers
         .get(&name)

@@ -1,0 +1,124 @@
+//! One real-time connection: a reader task that answers heartbeats, resolves acks and hands
+//! events to a callback, and a writer task fed by a channel, so requests never wait on each
+//! other.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::wire::{Incoming, Wire};
+
+/// Called on the reader task for every server event: its name and payload.
+pub type OnEvent = Arc<dyn Fn(&str, &Value) + Send + Sync>;
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
+
+/// An authenticated connection.
+pub struct Conn {
+    wire: Wire,
+    out: mpsc::UnboundedSender<Message>,
+    pending: Pending,
+    next_id: AtomicU64,
+}
+
+impl Conn {
+    /// Connects to `base` (`http://host:port`) and authenticates with `token`.
+    pub async fn open(
+        base: &str,
+        wire: Wire,
+        token: &str,
+        on_event: OnEvent,
+    ) -> anyhow::Result<Self> {
+        // Small buffers: thousands of connections must not make the client the bottleneck.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0);
+        let (stream, _) =
+            tokio_tungstenite::connect_async_with_config(wire.url(base), Some(config), true)
+                .await
+                .with_context(|| format!("connecting to {base}"))?;
+        let (mut sink, mut source) = stream.split();
+        sink.send(Message::text(wire.auth(token))).await?;
+        loop {
+            let Some(message) = source.next().await else {
+                bail!("closed during the handshake");
+            };
+            let Message::Text(text) = message? else {
+                continue;
+            };
+            match wire.decode(&text) {
+                Incoming::Connected => break,
+                Incoming::Refused(why) => bail!("refused: {why}"),
+                Incoming::Ping(pong) => sink.send(Message::text(pong)).await?,
+                _ => {}
+            }
+        }
+        let (out, mut queue) = mpsc::unbounded_channel::<Message>();
+        tokio::spawn(async move {
+            while let Some(message) = queue.recv().await {
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let pending: Pending = Arc::default();
+        let reader_pending = pending.clone();
+        let pong = out.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = source.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                match wire.decode(&text) {
+                    Incoming::Ack(id, answer) => {
+                        let waiter = reader_pending.lock().expect("pending").remove(&id);
+                        if let Some(waiter) = waiter {
+                            let _ = waiter.send(answer);
+                        }
+                    }
+                    Incoming::Event(name, payload) => on_event(&name, &payload),
+                    Incoming::Ping(frame) => {
+                        let _ = pong.send(Message::text(frame));
+                    }
+                    Incoming::Refused(_) => break,
+                    Incoming::Connected | Incoming::Other => {}
+                }
+            }
+            // Waiters see their sender dropped: the connection is gone.
+            reader_pending.lock().expect("pending").clear();
+        });
+        Ok(Self {
+            wire,
+            out,
+            pending,
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// Sends `event` and waits for its ack; an `{error}` ack is an error.
+    pub async fn request(&self, event: &str, payload: &Value) -> anyhow::Result<Value> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("pending").insert(id, tx);
+        self.out
+            .send(Message::text(self.wire.request(id, event, payload)))
+            .context("connection closed")?;
+        let answer = rx.await.context("connection closed before the ack")?;
+        if let Some(error) = answer.get("error") {
+            bail!("{event} refused: {error}");
+        }
+        Ok(answer)
+    }
+
+    /// Closes the connection (the writer stops once the queue is dropped).
+    pub fn close(self) {
+        let _ = self.out.send(Message::Close(None));
+    }
+}

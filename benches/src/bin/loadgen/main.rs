@@ -1,0 +1,153 @@
+//! `loadgen`: the load generator for side-by-side runs against chat-server and the Node
+//! baseline. It speaks Socket.IO (engine.io v4 over WebSocket) and the plain WebSocket
+//! protocol, one tokio task per connection on a multi-threaded runtime, and prints a
+//! human summary on stderr and one `RESULT {json}` line on stdout.
+
+mod conn;
+mod idle;
+mod report;
+mod rest;
+mod steady;
+mod storm;
+mod wire;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use wire::Wire;
+
+/// Drives a chat server with real clients and measures it.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// The server, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "LOADGEN_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The real-time protocol.
+    #[arg(long, value_enum, default_value = "socketio")]
+    wire: Wire,
+    /// The server's process id, for its CPU time and resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// An agent account.
+    #[arg(long, env = "LOADGEN_ADMIN_EMAIL", default_value = "admin@example.com")]
+    admin_email: String,
+    /// Its password.
+    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", default_value = "admin-password")]
+    admin_password: String,
+    /// A name for the target in the result.
+    #[arg(long, default_value = "")]
+    label: String,
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// K conversations (visitor + agent each, an inbox watcher per 50) at a fixed rate.
+    Steady {
+        #[arg(long, default_value_t = 490)]
+        conversations: usize,
+        /// Messages per second, in total.
+        #[arg(long, default_value_t = 500.0)]
+        rate: f64,
+        /// Seconds.
+        #[arg(long, default_value_t = 20)]
+        duration: u64,
+    },
+    /// Raise the rate step by step until p99 delivery passes the limit or anything is lost.
+    Saturation {
+        #[arg(long, default_value_t = 100)]
+        conversations: usize,
+        #[arg(long, default_value_t = 500.0)]
+        start_rate: f64,
+        #[arg(long, default_value_t = 1.5)]
+        factor: f64,
+        /// Seconds per step.
+        #[arg(long, default_value_t = 5)]
+        step: u64,
+        #[arg(long, default_value_t = 50.0)]
+        p99_limit_ms: f64,
+    },
+    /// N idle connections with heartbeats; resident memory per connection.
+    Idle {
+        #[arg(long, default_value_t = 5000)]
+        connections: usize,
+        /// Seconds to hold them open before measuring.
+        #[arg(long, default_value_t = 10)]
+        hold: u64,
+    },
+    /// Sessions, conversations, connects and joins as fast as possible.
+    Storm {
+        #[arg(long, default_value_t = 1000)]
+        visitors: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
+}
+
+/// The server under test.
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) wire: Wire,
+    pub(crate) pid: Option<u32>,
+    pub(crate) admin_email: String,
+    pub(crate) admin_password: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let target = Target {
+        url: cli.url.trim_end_matches('/').to_owned(),
+        wire: cli.wire,
+        pid: cli.server_pid,
+        admin_email: cli.admin_email,
+        admin_password: cli.admin_password,
+    };
+    let (name, result) = match cli.workload {
+        Workload::Steady {
+            conversations,
+            rate,
+            duration,
+        } => (
+            "steady",
+            steady::steady(&target, conversations, rate, Duration::from_secs(duration)).await?,
+        ),
+        Workload::Saturation {
+            conversations,
+            start_rate,
+            factor,
+            step,
+            p99_limit_ms,
+        } => (
+            "saturation",
+            steady::saturation(
+                &target,
+                conversations,
+                start_rate,
+                factor,
+                Duration::from_secs(step),
+                p99_limit_ms,
+            )
+            .await?,
+        ),
+        Workload::Idle { connections, hold } => (
+            "idle",
+            idle::idle(&target, connections, Duration::from_secs(hold)).await?,
+        ),
+        Workload::Storm {
+            visitors,
+            concurrency,
+        } => ("storm", storm::storm(&target, visitors, concurrency).await?),
+    };
+    let wire = match target.wire {
+        Wire::Socketio => "socketio",
+        Wire::Ws => "ws",
+    };
+    let line = json!({"workload": name, "label": cli.label, "wire": wire, "result": result});
+    println!("RESULT {line}");
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! What a run measures: counters, HDR latency histograms, and the server process's CPU time
+//! and resident memory read from `/proc/<pid>`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+
+/// Counters and latencies of one measured window.
+pub struct Window {
+    pub sent: AtomicU64,
+    pub acked: AtomicU64,
+    pub failed: AtomicU64,
+    pub delivered: AtomicU64,
+    pub duplicated: AtomicU64,
+    pub reordered: AtomicU64,
+    pub lost: AtomicU64,
+    pub inbox: AtomicU64,
+    ack: Mutex<Histogram<u64>>,
+    delivery: Mutex<Histogram<u64>>,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        // Microseconds, up to 10 minutes, 3 significant digits.
+        let histogram = || Histogram::new_with_bounds(1, 600_000_000, 3).expect("bounds");
+        Self {
+            sent: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            duplicated: AtomicU64::new(0),
+            reordered: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+            inbox: AtomicU64::new(0),
+            ack: Mutex::new(histogram()),
+            delivery: Mutex::new(histogram()),
+        }
+    }
+}
+
+fn micros(latency: Duration) -> u64 {
+    u64::try_from(latency.as_micros())
+        .unwrap_or(u64::MAX)
+        .clamp(1, 600_000_000)
+}
+
+impl Window {
+    pub fn record_ack(&self, latency: Duration) {
+        self.acked.fetch_add(1, Ordering::Relaxed);
+        let _ = self.ack.lock().expect("histogram").record(micros(latency));
+    }
+
+    pub fn record_delivery(&self, latency: Duration) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        let _ = self
+            .delivery
+            .lock()
+            .expect("histogram")
+            .record(micros(latency));
+    }
+
+    /// p99 delivery latency in milliseconds.
+    pub fn delivery_p99_ms(&self) -> f64 {
+        self.delivery
+            .lock()
+            .expect("histogram")
+            .value_at_quantile(0.99) as f64
+            / 1000.0
+    }
+
+    /// Whether anything went wrong (lost, duplicated, reordered or refused).
+    pub fn faults(&self) -> u64 {
+        [&self.lost, &self.duplicated, &self.reordered, &self.failed]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    fn percentiles(histogram: &Mutex<Histogram<u64>>) -> Value {
+        let h = histogram.lock().expect("histogram");
+        let ms = |q: f64| (h.value_at_quantile(q) as f64 / 1000.0 * 100.0).round() / 100.0;
+        json!({"p50": ms(0.5), "p99": ms(0.99), "p999": ms(0.999), "max": ms(1.0)})
+    }
+
+    /// The window as JSON, with the server's usage over it.
+    pub fn to_json(&self, elapsed: Duration, usage: Usage) -> Value {
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let delivered = count(&self.delivered);
+        json!({
+            "sent": count(&self.sent),
+            "acked": count(&self.acked),
+            "failed": count(&self.failed),
+            "delivered": delivered,
+            "lost": count(&self.lost),
+            "duplicated": count(&self.duplicated),
+            "reordered": count(&self.reordered),
+            "inboxEvents": count(&self.inbox),
+            "seconds": elapsed.as_secs_f64(),
+            "deliveredPerSecond": delivered as f64 / elapsed.as_secs_f64(),
+            "ackMs": Self::percentiles(&self.ack),
+            "deliveryMs": Self::percentiles(&self.delivery),
+            "serverCpuSeconds": usage.cpu_seconds,
+            "serverCpuMicrosPerDelivered": if delivered == 0 { 0.0 } else { usage.cpu_seconds * 1e6 / delivered as f64 },
+            "serverRssBytes": usage.rss_bytes,
+        })
+    }
+}
+
+/// A server process's CPU seconds (user + system) and resident memory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub cpu_seconds: f64,
+    pub rss_bytes: u64,
+}
+
+impl Usage {
+    /// Reads `/proc/<pid>`; zeros when there is no pid or it cannot be read.
+    pub fn of(pid: Option<u32>) -> Self {
+        let Some(pid) = pid else {
+            return Self::default();
+        };
+        Self {
+            cpu_seconds: cpu_seconds(pid).unwrap_or(0.0),
+            rss_bytes: rss_bytes(pid).unwrap_or(0),
+        }
+    }
+
+    /// CPU used since `earlier`, with the current RSS.
+    pub fn since(self, earlier: Usage) -> Usage {
+        Usage {
+            cpu_seconds: self.cpu_seconds - earlier.cpu_seconds,
+            rss_bytes: self.rss_bytes,
+        }
+    }
+}
+
+/// Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every mainstream platform.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / TICKS_PER_SECOND)
+}
+
+fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_its_own_process() {
+        let me = Usage::of(Some(std::process::id()));
+        assert!(me.rss_bytes > 0);
+        assert!(me.cpu_seconds >= 0.0);
+    }
+}
