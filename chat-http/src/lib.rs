@@ -3,8 +3,8 @@
 //! [`router`] returns an axum `Router` with the REST API (the seed's routes and the design's
 //! wire contract), authorized file downloads, the OpenAPI document at `/api/openapi.json`,
 //! real time (Socket.IO and `/api/ws`) and the web UI (the widget at `/widget` with its
-//! embed loader `/widget.js`, the dashboard at `/admin`, a demo page at `/`). Nest it in
-//! your own app:
+//! embed loader `/widget.js`, the dashboard at `/admin`; [`demo_page`] adds a demo shop page
+//! at `/` for servers that do not have their own). Nest it in your own app:
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -49,6 +49,7 @@ pub use blobs::{BlobStore, DynBlobStore, ObjectStoreBlobs};
 pub use config::{ChatConfig, IdentityConfig, RateLimits};
 pub use state::AppState;
 pub use sweeper::{spawn_upload_sweeper, sweep_unattached_uploads};
+pub use ui::demo_page;
 
 /// The chat API as an axum router, ready to serve or to nest in another app.
 ///

@@ -1,6 +1,7 @@
-//! The web UI: the demo host page at `/`, the embed loader at `/widget.js`, the customer
-//! widget at `/widget` and the agents' dashboard at `/admin`, `/admin/login` and
-//! `/admin/chat/{id}`, served from the bundle built in `web/` and embedded in the binary.
+//! The web UI: the embed loader at `/widget.js`, the customer widget at `/widget`, the
+//! agents' dashboard at `/admin`, `/admin/login` and `/admin/chat/{id}`, and (for the
+//! ready server, not for apps that embed the router and own their `/`) a demo host page,
+//! all served from the bundle built in `web/` and embedded in the binary.
 //!
 //! Every page gets a strict Content-Security-Policy. Only `/widget` may be framed, by this
 //! server's own pages and the configured widget origins.
@@ -33,7 +34,6 @@ pub fn router(allowed_origins: &[String]) -> Router<AppState> {
         async move { page("app.html", policy, None) }
     });
     Router::new()
-        .route("/", get(|| async { unframed("index.html") }))
         .route("/widget", widget)
         .route(
             "/widget.js",
@@ -43,6 +43,11 @@ pub fn router(allowed_origins: &[String]) -> Router<AppState> {
         .route("/admin/login", get(dashboard))
         .route("/admin/chat/{id}", get(dashboard))
         .route("/assets/{*path}", get(asset))
+}
+
+/// The demo host page at `/`: a shop page with the widget embedded by its `<script>` tag.
+pub fn demo_page() -> Router {
+    Router::new().route("/", get(|| async { unframed("index.html") }))
 }
 
 /// [`POLICY`] with the pages that may frame this one.

@@ -19,8 +19,13 @@ fn header(reply: &common::Reply, name: header::HeaderName) -> &str {
 #[tokio::test]
 async fn every_page_is_served_and_nobody_frames_the_dashboard() {
     let app = TestApp::new();
-    for path in ["/", "/admin", "/admin/login", "/admin/chat/anything"] {
-        let reply = app.call(Method::GET, path, None, None).await;
+    let pages = ["/", "/admin", "/admin/login", "/admin/chat/anything"];
+    for path in pages {
+        let reply = if path == "/" {
+            demo(path).await
+        } else {
+            app.call(Method::GET, path, None, None).await
+        };
         assert_eq!(reply.status, StatusCode::OK, "{path}");
         assert_eq!(
             header(&reply, header::CONTENT_TYPE),
@@ -35,6 +40,33 @@ async fn every_page_is_served_and_nobody_frames_the_dashboard() {
         );
         assert_eq!(header(&reply, header::X_FRAME_OPTIONS), "DENY", "{path}");
     }
+}
+
+/// The demo page is a router of its own (an app that embeds the chat owns its `/`).
+async fn demo(path: &str) -> common::Reply {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(path)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = chat_http::demo_page()
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    common::Reply {
+        status: parts.status,
+        headers: parts.headers,
+        json: serde_json::Value::Null,
+        bytes,
+    }
+}
+
+#[tokio::test]
+async fn the_router_leaves_the_root_to_the_embedding_app() {
+    let reply = TestApp::new().call(Method::GET, "/", None, None).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]

@@ -39,7 +39,7 @@ struct Conversation {
 
 /// The connections of a run, and the window their callbacks count into.
 pub struct Chat {
-    conversations: Vec<Conversation>,
+    conversations: Vec<Arc<Conversation>>,
     _watchers: Vec<Conn>,
     window: Arc<Mutex<Arc<Window>>>,
     epoch: Instant,
@@ -68,7 +68,10 @@ impl Chat {
             .buffered(32)
             .collect::<Vec<_>>()
             .await;
-        let conversations = made.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let conversations = made
+            .into_iter()
+            .map(|made| made.map(Arc::new))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut watchers = Vec::new();
         for _ in 0..conversations.len().div_ceil(50) {
             let window = window.clone();
@@ -149,8 +152,9 @@ impl Chat {
             .map(|(index, conversation)| {
                 let window = window.clone();
                 let offset = interval.mul_f64(index as f64 / k as f64);
+                let epoch = self.epoch;
                 async move {
-                    let sends = futures_util::stream::FuturesUnordered::new();
+                    let mut sends = Vec::new();
                     let mut n = 0u64;
                     loop {
                         let at = start + offset + interval.mul_f64(n as f64);
@@ -158,18 +162,19 @@ impl Chat {
                             break;
                         }
                         sleep_until(at).await;
-                        let scheduled = u64::try_from((at - self.epoch).as_micros()).unwrap_or(0);
-                        sends.push(self.send(
-                            conversation,
-                            index,
-                            n,
-                            scheduled,
+                        let scheduled = u64::try_from((at - epoch).as_micros()).unwrap_or(0);
+                        // Its own task: the schedule never waits for an ack.
+                        sends.push(tokio::spawn(send(
+                            conversation.clone(),
+                            client_id(index, n, scheduled),
                             at,
                             window.clone(),
-                        ));
+                        )));
                         n += 1;
                     }
-                    sends.collect::<Vec<()>>().await;
+                    for sent in sends {
+                        let _ = sent.await;
+                    }
                 }
             });
         // Every conversation's schedule runs concurrently in this task.
@@ -191,33 +196,31 @@ impl Chat {
         window.lost.store(lost as u64, Ordering::Relaxed);
         window
     }
+}
 
-    async fn send(
-        &self,
-        conversation: &Conversation,
-        index: usize,
-        n: u64,
-        scheduled_us: u64,
-        at: Instant,
-        window: Arc<Window>,
-    ) {
-        window.sent.fetch_add(1, Ordering::Relaxed);
-        let payload = json!({
-            "conversationId": conversation.id,
-            "message": BODY,
-            "clientMessageId": client_id(index, n, scheduled_us),
-        });
-        match conversation.visitor.request("message:send", &payload).await {
-            Ok(ack) => {
-                window.record_ack(at.elapsed());
-                if let Some(seq) = ack["seq"].as_u64() {
-                    conversation.track.lock().expect("track").acked.insert(seq);
-                }
+/// Sends one message and records its ack.
+async fn send(
+    conversation: Arc<Conversation>,
+    client_id: String,
+    at: Instant,
+    window: Arc<Window>,
+) {
+    window.sent.fetch_add(1, Ordering::Relaxed);
+    let payload = json!({
+        "conversationId": conversation.id,
+        "message": BODY,
+        "clientMessageId": client_id,
+    });
+    match conversation.visitor.request("message:send", &payload).await {
+        Ok(ack) => {
+            window.record_ack(at.elapsed());
+            if let Some(seq) = ack["seq"].as_u64() {
+                conversation.track.lock().expect("track").acked.insert(seq);
             }
-            Err(error) => {
-                window.failed.fetch_add(1, Ordering::Relaxed);
-                eprintln!("send failed: {error:#}");
-            }
+        }
+        Err(error) => {
+            window.failed.fetch_add(1, Ordering::Relaxed);
+            eprintln!("send failed: {error:#}");
         }
     }
 }

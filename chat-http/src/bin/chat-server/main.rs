@@ -138,7 +138,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(engine, Arc::new(blobs), config);
     let sweeper =
         chat_http::spawn_upload_sweeper(state.clone(), std::time::Duration::from_secs(600));
-    let app = router(state);
+    let app = router(state).merge(chat_http::demo_page());
     let listener = tokio::net::TcpListener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
     axum::serve(
