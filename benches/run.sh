@@ -75,16 +75,18 @@ start() {
   return 1
 }
 
+# Each target execs into its server, so the pid `start` records is the server's.
 ours() {
-  env CHAT_ADMIN_EMAIL=$ADMIN_EMAIL CHAT_ADMIN_PASSWORD=$ADMIN_PASSWORD CHAT_RATE_MESSAGES=0 \
+  exec env CHAT_ADMIN_EMAIL=$ADMIN_EMAIL CHAT_ADMIN_PASSWORD=$ADMIN_PASSWORD CHAT_RATE_MESSAGES=0 \
     CHAT_RATE_SESSIONS=0 CHAT_RATE_CONVERSATIONS=0 CHAT_RATE_UPLOADS=0 RUST_LOG=warn "$@"
 }
 log "starting the four targets"
 start ours-pg 8301 ours env DATABASE_URL=$PG/chat_bench ./target/release/chat-server --bind 127.0.0.1:8301 --data-dir "$WORK/ours-pg"
 start ours-sled 8302 ours env -u DATABASE_URL ./target/release/chat-server --bind 127.0.0.1:8302 --data-dir "$WORK/ours-sled"
 baseline() {
-  (cd "$WORK/baseline" && exec env PORT=$1 DATABASE_URL=$PG/$2 BASELINE_ADMIN_EMAIL=$ADMIN_EMAIL \
-    BASELINE_ADMIN_PASSWORD=$ADMIN_PASSWORD ${3:+BASELINE_BATCH=1} node server.js --reset)
+  cd "$WORK/baseline"
+  exec env PORT=$1 DATABASE_URL=$PG/$2 BASELINE_ADMIN_EMAIL=$ADMIN_EMAIL \
+    BASELINE_ADMIN_PASSWORD=$ADMIN_PASSWORD ${3:+BASELINE_BATCH=1} node server.js --reset
 }
 start node-naive 3901 baseline 3901 baseline_naive
 start node-tuned 3902 baseline 3902 baseline_tuned 1

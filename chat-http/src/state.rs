@@ -1,5 +1,5 @@
-//! The router's shared state: the engine, the configuration, blob storage and the rate
-//! limiters.
+//! The router's shared state: the engine, the configuration, blob storage, the rate
+//! limiters, agents' presence and the inbox's shared unread counts.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use chat_core::ChatEngine;
 use crate::blobs::DynBlobStore;
 use crate::config::ChatConfig;
 use crate::ratelimit::Limiters;
+use crate::realtime::inbox_counts::InboxCounts;
 
 /// Everything handlers share; cheap to clone.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ struct Inner {
     blobs: Arc<DynBlobStore>,
     limiters: Limiters,
     presence: Presence,
+    inbox_counts: InboxCounts,
 }
 
 /// How many live connections each agent has on this node, so an agent with two tabs goes
@@ -72,6 +74,7 @@ impl AppState {
                 blobs,
                 limiters,
                 presence: Presence::default(),
+                inbox_counts: InboxCounts::default(),
             }),
         }
     }
@@ -94,6 +97,11 @@ impl AppState {
     /// Agents' live connections on this node.
     pub fn presence(&self) -> &Presence {
         &self.inner.presence
+    }
+
+    /// Unread counts shared by an agent's connections.
+    pub fn inbox_counts(&self) -> &InboxCounts {
+        &self.inner.inbox_counts
     }
 
     /// The rate limiters.

@@ -327,8 +327,9 @@ async fn forward_inbox(connection: Arc<Connection>, mut inbox: Subscription) {
                 let Signal::Inbox { update } = &*signal else {
                     continue;
                 };
-                let Ok(unread) = engine
-                    .unread_count(&connection.auth.principal, update.conversation_id)
+                let counts = connection.state.inbox_counts();
+                let Some(unread) = counts
+                    .unread(engine, &connection.auth.principal, update)
                     .await
                 else {
                     continue;

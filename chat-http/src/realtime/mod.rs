@@ -2,6 +2,7 @@
 //! adapters over one [`Connection`](connection::Connection) with the same events.
 
 pub mod connection;
+pub mod inbox_counts;
 mod origin;
 pub mod protocol;
 pub mod socketio;

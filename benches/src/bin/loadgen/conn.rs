@@ -5,15 +5,21 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::wire::{Incoming, Wire};
+
+/// How long a connect with its handshake, or a request's ack, may take before it counts as
+/// failed (a stuck server must show up as failures, not as a hung run).
+const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Called on the reader task for every server event: its name and payload.
 pub type OnEvent = Arc<dyn Fn(&str, &Value) + Send + Sync>;
@@ -31,6 +37,17 @@ pub struct Conn {
 impl Conn {
     /// Connects to `base` (`http://host:port`) and authenticates with `token`.
     pub async fn open(
+        base: &str,
+        wire: Wire,
+        token: &str,
+        on_event: OnEvent,
+    ) -> anyhow::Result<Self> {
+        timeout(DEADLINE, Self::connect(base, wire, token, on_event))
+            .await
+            .context("no handshake in time")?
+    }
+
+    async fn connect(
         base: &str,
         wire: Wire,
         token: &str,
@@ -110,7 +127,10 @@ impl Conn {
         self.out
             .send(Message::text(self.wire.request(id, event, payload)))
             .context("connection closed")?;
-        let answer = rx.await.context("connection closed before the ack")?;
+        let answer = timeout(DEADLINE, rx)
+            .await
+            .context("no ack in time")?
+            .context("connection closed before the ack")?;
         if let Some(error) = answer.get("error") {
             bail!("{event} refused: {error}");
         }
