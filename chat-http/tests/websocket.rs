@@ -23,19 +23,6 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// Not a performance bound: turns a hang into a failure.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
-async fn serve(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let service = app
-        .router
-        .clone()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await.expect("serve") });
-    address
-}
-
 struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
@@ -128,7 +115,7 @@ fn ack_seqs(ack: &Value) -> Vec<u64> {
 #[tokio::test]
 async fn visitor_and_agent_exchange_messages_typing_and_read_receipts() {
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (visitor_token, _) = app.visitor().await;
     let (agent_token, _) = app.admin("live@example.com", Permissions::default()).await;
     let conversation = app.conversation(&visitor_token).await;
@@ -235,7 +222,7 @@ async fn visitor_and_agent_exchange_messages_typing_and_read_receipts() {
 #[tokio::test]
 async fn a_rejoin_with_since_gets_exactly_the_missed_events_then_live_ones() {
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (token, _) = app.visitor().await;
     let conversation = app.conversation(&token).await;
     let mut first = Client::connect(address, &token).await;
@@ -295,7 +282,7 @@ async fn a_rejoin_with_since_gets_exactly_the_missed_events_then_live_ones() {
 #[tokio::test]
 async fn a_foreign_conversation_cannot_be_joined_and_errors_keep_the_socket_open() {
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (owner, _) = app.visitor().await;
     let (stranger, _) = app.visitor().await;
     let conversation = app.conversation(&owner).await;
@@ -339,7 +326,7 @@ async fn bad_tokens_and_foreign_origins_are_refused() {
         allowed_origins: vec!["https://shop.example".into()],
         ..Default::default()
     });
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
         .await
         .expect("connect");
@@ -381,7 +368,7 @@ async fn bad_tokens_and_foreign_origins_are_refused() {
 #[tokio::test]
 async fn logging_out_closes_the_sessions_sockets() {
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (token, _) = app.admin("bye@example.com", Permissions::default()).await;
     let mut client = Client::connect(address, &token).await;
     let logout = app
@@ -407,7 +394,7 @@ async fn a_client_that_never_reads_is_dropped_without_slowing_the_others() {
         stall_limit: Duration::from_millis(500),
         ..TestApp::config()
     });
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (visitor_token, _) = app.visitor().await;
     let (agent_token, _) = app.admin("fast@example.com", Permissions::default()).await;
     let conversation = app.conversation(&visitor_token).await;
@@ -468,7 +455,7 @@ async fn a_client_that_never_reads_is_dropped_without_slowing_the_others() {
 #[tokio::test]
 async fn an_agent_goes_offline_only_when_the_last_socket_closes() {
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (visitor_token, _) = app.visitor().await;
     let (agent_token, _) = app.admin("tabs@example.com", Permissions::default()).await;
     let conversation = app.conversation(&visitor_token).await;
@@ -522,7 +509,7 @@ async fn an_agent_goes_offline_only_when_the_last_socket_closes() {
 #[tokio::test]
 async fn a_socket_closes_when_its_session_expires() {
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (token, _) = app.visitor().await;
     let principal = app
         .engine
@@ -552,7 +539,7 @@ async fn a_socket_closes_when_its_session_expires() {
 async fn a_reconnect_storm_of_2000_clients_is_served() {
     const CLIENTS: usize = 2000;
     let app = TestApp::new();
-    let address = serve(&app).await;
+    let address = app.serve().await;
     let (token, _) = app.visitor().await;
     let conversation = app.conversation(&token).await;
     for n in 0..5 {

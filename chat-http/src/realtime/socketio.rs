@@ -11,6 +11,7 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, Extension, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
+use tokio::sync::watch;
 
 use crate::auth::hash_token;
 use crate::extract::Auth;
@@ -87,23 +88,18 @@ async fn authenticate(
 }
 
 async fn connected(state: AppState, socket: SocketRef, auth: Auth) {
-    let outbox = Arc::new(SocketOutbox {
-        socket: socket.clone(),
-        stall_limit: state.config().stall_limit,
-    });
-    let connection = match Connection::open(state, auth, outbox).await {
-        Ok(connection) => connection,
-        Err(error) => {
-            tracing::warn!(%error, "could not open a Socket.IO connection");
-            let _ = socket.disconnect();
-            return;
-        }
-    };
+    // Handlers are registered before anything is awaited: a client may emit as soon as it
+    // has the connect packet, and socketioxide drops an event that has no handler yet. They
+    // wait for the connection to be open (`None`: it could not be).
+    let (opened, ready) = watch::channel::<Option<Option<Arc<Connection>>>>(None);
     for event in EVENTS {
-        let connection = connection.clone();
+        let ready = ready.clone();
         socket.on(event, move |Data(payload): Data<Value>, ack: AckSender| {
-            let connection = connection.clone();
+            let ready = ready.clone();
             async move {
+                let Some(connection) = open_connection(ready).await else {
+                    return;
+                };
                 connection
                     .handle(event, payload, |reply| {
                         let _ = ack.send(&reply);
@@ -113,9 +109,35 @@ async fn connected(state: AppState, socket: SocketRef, auth: Auth) {
         });
     }
     socket.on_disconnect(move || {
-        let connection = connection.clone();
-        async move { connection.close().await }
+        let ready = ready.clone();
+        async move {
+            if let Some(connection) = open_connection(ready).await {
+                connection.close().await;
+            }
+        }
     });
+    let outbox = Arc::new(SocketOutbox {
+        socket: socket.clone(),
+        stall_limit: state.config().stall_limit,
+    });
+    match Connection::open(state, auth, outbox).await {
+        Ok(connection) => {
+            let _ = opened.send(Some(Some(connection)));
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not open a Socket.IO connection");
+            let _ = opened.send(Some(None));
+            let _ = socket.disconnect();
+        }
+    }
+}
+
+/// Waits until the connection is open; `None` if it could not be.
+async fn open_connection(
+    mut ready: watch::Receiver<Option<Option<Arc<Connection>>>>,
+) -> Option<Arc<Connection>> {
+    let state = ready.wait_for(Option::is_some).await.ok()?;
+    state.clone().flatten()
 }
 
 /// Emits on the socket; socketioxide's bounded buffer refuses while the client lags, so

@@ -67,11 +67,15 @@ impl TestApp {
     }
 
     pub fn with_config(config: ChatConfig) -> Self {
-        let engine = ChatEngine::new(
-            Arc::new(MemoryStore::new()),
-            Arc::new(LocalBroadcaster::new()),
-            config.engine,
-        );
+        Self::with_broadcaster(config, Arc::new(LocalBroadcaster::new()))
+    }
+
+    /// With a broadcaster of the test's choosing.
+    pub fn with_broadcaster(
+        config: ChatConfig,
+        broadcaster: Arc<chat_core::broadcast::DynBroadcaster>,
+    ) -> Self {
+        let engine = ChatEngine::new(Arc::new(MemoryStore::new()), broadcaster, config.engine);
         let blobs = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(ObjectStoreBlobs::local(blobs.path()).expect("blob dir"));
         let state = AppState::new(engine.clone(), store, config);
@@ -82,6 +86,20 @@ impl TestApp {
             engine,
             blobs,
         }
+    }
+
+    /// Serves the router on an ephemeral loopback port (for real socket clients).
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let service = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.expect("serve") });
+        address
     }
 
     /// Sends a request with an optional bearer token and JSON body.
