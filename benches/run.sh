@@ -57,11 +57,12 @@ done
 PG=postgres://postgres@127.0.0.1:5432
 
 # start NAME PORT CMD...: starts a target in the background and waits for /healthz.
-declare -A PORT_OF PID_OF
+declare -A PORT_OF PID_OF CMD_OF
 start() {
   local name=$1 port=$2
   shift 2
-  "$@" >"$OUT/$name.log" 2>&1 &
+  CMD_OF[$name]="$*"
+  "$@" >>"$OUT/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   PID_OF[$name]=$pid
@@ -116,6 +117,23 @@ for round in $(seq 1 "$ROUNDS"); do
   for name in ours-pg ours-sled; do load "$name" ws idle $IDLE; done
   # shellcheck disable=SC2086
   for name in "${TARGETS[@]}"; do load "$name" socketio storm $STORM; done
+done
+
+# The fault run: kill -9 our server in the middle of steady chat, restart it on the same
+# data, and let the clients resume (loadgen's `resume` checks the store and every delivery).
+for name in ours-pg ours-sled; do
+  log "fault run on $name: kill -9 mid-run, restart"
+  ./target/release/loadgen --url "http://127.0.0.1:${PORT_OF[$name]}" --admin-email $ADMIN_EMAIL \
+    --admin-password $ADMIN_PASSWORD --label "$name" resume --conversations 50 --rate 200 --duration 20 \
+    | sed -n 's/^RESULT //p' >>"$RESULTS" &
+  loadgen=$!
+  sleep 10
+  kill -9 "${PID_OF[$name]}"
+  wait "${PID_OF[$name]}" 2>/dev/null || true
+  sleep 1
+  # shellcheck disable=SC2086
+  start "$name" "${PORT_OF[$name]}" ${CMD_OF[$name]}
+  wait "$loadgen" || echo "{\"workload\":\"resume\",\"label\":\"$name\",\"wire\":\"socketio\",\"error\":true}" >>"$RESULTS"
 done
 elapsed=$(($(date +%s) - started))
 

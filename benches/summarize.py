@@ -99,6 +99,15 @@ def main():
     ]
     for name, measured, goal, met in rows:
         print(f"| {name} | {measured} | {goal} | {'yes' if met else 'no'} |")
+    print("\nFault run (kill -9 mid-run, restart, clients resume with `since`):\n")
+    print("| target | sent | acked | delivered | lost | duplicated | reordered | missing from store | stored twice |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for t in ("ours-pg", "ours-sled"):
+        for run in runs.get(("resume", t, "socketio"), []):
+            r = run.get("result")
+            if r:
+                print(f"| {t} | {r['sent']} | {r['acked']} | {r['delivered']} | {r['lost']} | {r['duplicated']} | "
+                      f"{r['reordered']} | {r['missingFromStore']} | {r['storedTwice']} |")
     if failed:
         print(f"\nruns that failed: {failed}")
 

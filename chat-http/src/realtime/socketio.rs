@@ -61,8 +61,10 @@ pub fn layer(state: AppState) -> SocketIoLayer {
     };
     io.ns(
         "/",
-        (move |socket: SocketRef, Extension(auth): Extension<Auth>| {
-            connected(state.clone(), socket, auth)
+        (move |socket: SocketRef,
+               Extension(auth): Extension<Auth>,
+               Extension(opening): Extension<Arc<Opening>>| {
+            connected(state.clone(), socket, auth, opening)
         })
         .with(authenticate),
     );
@@ -84,14 +86,22 @@ async fn authenticate(
         .await
         .map_err(|_| Refused::Unauthenticated)?;
     socket.extensions.insert(Auth { principal, token });
+    // The handlers go in before the client is told it is connected: socketioxide drops an
+    // event that has no handler yet, and a client may emit the moment it has the connect
+    // packet.
+    socket
+        .extensions
+        .insert(Arc::new(register_handlers(&socket)));
     Ok(())
 }
 
-async fn connected(state: AppState, socket: SocketRef, auth: Auth) {
-    // Handlers are registered before anything is awaited: a client may emit as soon as it
-    // has the connect packet, and socketioxide drops an event that has no handler yet. They
-    // wait for the connection to be open (`None`: it could not be).
-    let (opened, ready) = watch::channel::<Option<Option<Arc<Connection>>>>(None);
+/// The connection as it opens: `None` while opening, then `Some(None)` if it could not be
+/// opened or `Some(Some(connection))`.
+type Opening = watch::Sender<Option<Option<Arc<Connection>>>>;
+
+/// Registers the event and disconnect handlers; they wait for the connection to open.
+fn register_handlers(socket: &SocketRef) -> Opening {
+    let (opening, ready) = watch::channel(None);
     for event in EVENTS {
         let ready = ready.clone();
         socket.on(event, move |Data(payload): Data<Value>, ack: AckSender| {
@@ -116,6 +126,10 @@ async fn connected(state: AppState, socket: SocketRef, auth: Auth) {
             }
         }
     });
+    opening
+}
+
+async fn connected(state: AppState, socket: SocketRef, auth: Auth, opened: Arc<Opening>) {
     let outbox = Arc::new(SocketOutbox {
         socket: socket.clone(),
         stall_limit: state.config().stall_limit,

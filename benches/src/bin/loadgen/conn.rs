@@ -3,7 +3,7 @@
 //! other.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +32,7 @@ pub struct Conn {
     out: mpsc::UnboundedSender<Message>,
     pending: Pending,
     next_id: AtomicU64,
+    closed: Arc<AtomicBool>,
 }
 
 impl Conn {
@@ -87,6 +88,8 @@ impl Conn {
         });
         let pending: Pending = Arc::default();
         let reader_pending = pending.clone();
+        let closed = Arc::new(AtomicBool::new(false));
+        let reader_closed = closed.clone();
         let pong = out.clone();
         tokio::spawn(async move {
             while let Some(Ok(message)) = source.next().await {
@@ -109,6 +112,7 @@ impl Conn {
                 }
             }
             // Waiters see their sender dropped: the connection is gone.
+            reader_closed.store(true, Ordering::Release);
             reader_pending.lock().expect("pending").clear();
         });
         Ok(Self {
@@ -116,6 +120,7 @@ impl Conn {
             out,
             pending,
             next_id: AtomicU64::new(1),
+            closed,
         })
     }
 
@@ -135,6 +140,11 @@ impl Conn {
             bail!("{event} refused: {error}");
         }
         Ok(answer)
+    }
+
+    /// Whether the server side has gone (the reader stopped).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Closes the connection (the writer stops once the queue is dropped).

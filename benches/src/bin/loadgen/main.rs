@@ -7,6 +7,7 @@ mod conn;
 mod idle;
 mod report;
 mod rest;
+mod resume;
 mod steady;
 mod storm;
 mod wire;
@@ -79,6 +80,17 @@ enum Workload {
         #[arg(long, default_value_t = 10)]
         hold: u64,
     },
+    /// Steady chat whose clients reconnect, rejoin with `since` and retry sends with the same
+    /// client message id; kill and restart the server meanwhile. Checks the store at the end.
+    Resume {
+        #[arg(long, default_value_t = 50)]
+        conversations: usize,
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        /// Seconds.
+        #[arg(long, default_value_t = 20)]
+        duration: u64,
+    },
     /// Sessions, conversations, connects and joins as fast as possible.
     Storm {
         #[arg(long, default_value_t = 1000)]
@@ -133,6 +145,14 @@ async fn main() -> anyhow::Result<()> {
                 p99_limit_ms,
             )
             .await?,
+        ),
+        Workload::Resume {
+            conversations,
+            rate,
+            duration,
+        } => (
+            "resume",
+            resume::resume(&target, conversations, rate, Duration::from_secs(duration)).await?,
         ),
         Workload::Idle { connections, hold } => (
             "idle",

@@ -35,6 +35,23 @@ impl Rest {
         Ok(answer)
     }
 
+    /// GETs a JSON route.
+    pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("GET {path}: {status} {answer}");
+        }
+        Ok(answer)
+    }
+
     /// A visitor session: `(token, customerId)`.
     pub async fn visitor(&self) -> anyhow::Result<String> {
         let answer = self.post("/api/sessions/visitor", None, json!({})).await?;

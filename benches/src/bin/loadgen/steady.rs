@@ -19,15 +19,15 @@ use crate::report::{Usage, Window};
 use crate::rest::Rest;
 
 /// A ~150-byte message body.
-const BODY: &str = "Hello, I ordered a pair of running shoes last week and the tracking page still says \
+pub const BODY: &str = "Hello, I ordered a pair of running shoes last week and the tracking page still says \
                     the parcel is waiting at the depot. Could you check it for me?";
 
 /// What one conversation's agent has received, across windows.
 #[derive(Default)]
-struct Track {
-    seen: HashSet<u64>,
-    last: u64,
-    acked: HashSet<u64>,
+pub struct Track {
+    pub seen: HashSet<u64>,
+    pub last: u64,
+    pub acked: HashSet<u64>,
 }
 
 struct Conversation {
@@ -46,7 +46,7 @@ pub struct Chat {
 }
 
 /// The `clientMessageId` carries the scheduled send time, so any receiver can time it.
-fn client_id(conversation: usize, n: u64, scheduled_us: u64) -> String {
+pub fn client_id(conversation: usize, n: u64, scheduled_us: u64) -> String {
     format!("lg-{conversation}-{n}-{scheduled_us}")
 }
 
@@ -226,7 +226,7 @@ async fn send(
 }
 
 /// The agent's callback: times each `message:new` and checks it against what came before.
-fn delivery_counter(
+pub fn delivery_counter(
     id: String,
     track: Arc<Mutex<Track>>,
     window: Arc<Mutex<Arc<Window>>>,
