@@ -129,6 +129,12 @@ async fn listen(pool: PgPool, mut listener: PgListener, local: Arc<LocalBroadcas
 
 async fn deliver(pool: &PgPool, local: &LocalBroadcaster, payload: &str) {
     match serde_json::from_str::<Notice>(payload) {
+        Ok(Notice::Event { event }) => {
+            let topic = Topic::Conversation(event.conversation_id);
+            if local.is_subscribed(topic) {
+                let _ = local.publish(topic, Signal::Event { event: *event }).await;
+            }
+        }
         Ok(Notice::Events {
             conversation_id,
             from,
