@@ -24,7 +24,10 @@ const DEADLINE: Duration = Duration::from_secs(30);
 /// Called on the reader task for every server event: its name and payload.
 pub type OnEvent = Arc<dyn Fn(&str, &Value) + Send + Sync>;
 
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
+/// Run on the reader task when an ack arrives, before any later frame is read.
+type OnAck = Box<dyn FnOnce(Value) + Send>;
+
+type Pending = Arc<Mutex<HashMap<u64, OnAck>>>;
 
 /// An authenticated connection.
 pub struct Conn {
@@ -100,7 +103,7 @@ impl Conn {
                     Incoming::Ack(id, answer) => {
                         let waiter = reader_pending.lock().expect("pending").remove(&id);
                         if let Some(waiter) = waiter {
-                            let _ = waiter.send(answer);
+                            waiter(answer);
                         }
                     }
                     Incoming::Event(name, payload) => on_event(&name, &payload),
@@ -126,9 +129,24 @@ impl Conn {
 
     /// Sends `event` and waits for its ack; an `{error}` ack is an error.
     pub async fn request(&self, event: &str, payload: &Value) -> anyhow::Result<Value> {
+        self.request_then(event, payload, |_| {}).await
+    }
+
+    /// Like [`request`](Self::request), with `first` run on the ack before the reader
+    /// handles the next frame (so a join's catch-up is counted before later live events).
+    pub async fn request_then(
+        &self,
+        event: &str,
+        payload: &Value,
+        first: impl FnOnce(&Value) + Send + 'static,
+    ) -> anyhow::Result<Value> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().expect("pending").insert(id, tx);
+        let on_ack: OnAck = Box::new(move |answer| {
+            first(&answer);
+            let _ = tx.send(answer);
+        });
+        self.pending.lock().expect("pending").insert(id, on_ack);
         self.out
             .send(Message::text(self.wire.request(id, event, payload)))
             .context("connection closed")?;

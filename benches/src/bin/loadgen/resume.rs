@@ -43,19 +43,24 @@ impl Resilient {
             Arc::new(Conn::open(&self.url, self.wire, &self.token, self.on_event.clone()).await?);
         if let Some((id, track)) = &self.follows {
             let since = track.lock().expect("track").last;
-            let ack = conn
-                .request(
-                    "conversation:join",
-                    &json!({"conversationId": id, "since": since}),
-                )
-                .await?;
-            // The events missed while away count as deliveries, like live ones.
-            for event in ack["events"].as_array().into_iter().flatten() {
-                if event["type"] == "message" {
-                    let payload = json!({"conversationId": id, "seq": event["seq"], "message": event["message"]});
-                    (self.on_event)("message:new", &payload);
+            let on_event = self.on_event.clone();
+            let conversation = id.clone();
+            // The events missed while away count as deliveries, like live ones, and come
+            // before any live event (the server acks a join before the room's live events).
+            let catch_up = move |ack: &Value| {
+                for event in ack["events"].as_array().into_iter().flatten() {
+                    if event["type"] == "message" {
+                        let payload = json!({"conversationId": conversation, "seq": event["seq"], "message": event["message"]});
+                        on_event("message:new", &payload);
+                    }
                 }
-            }
+            };
+            conn.request_then(
+                "conversation:join",
+                &json!({"conversationId": id, "since": since}),
+                catch_up,
+            )
+            .await?;
         }
         *slot = Some(conn.clone());
         Ok(conn)
