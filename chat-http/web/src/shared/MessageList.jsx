@@ -84,7 +84,7 @@ export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDisca
                 <Body message={message} token={token} />
               </Bubble>
               <p className={`mt-0.5 text-[11px] text-slate-500 ${mine ? 'text-right' : ''}`}>
-                {who} · 
+                {`${who} · `}
                 {shortTime(message.timestamp)}
                 {message === mineLastSeen && <span className="seen ml-1 font-medium text-slate-700"> · Seen</span>}
               </p>
