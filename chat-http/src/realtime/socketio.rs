@@ -130,6 +130,8 @@ fn register_handlers(socket: &SocketRef) -> Opening {
 }
 
 async fn connected(state: AppState, socket: SocketRef, auth: Auth, opened: Arc<Opening>) {
+    // The handlers hold the receiving side; the socket need not keep the sender.
+    socket.extensions.remove::<Arc<Opening>>();
     let outbox = Arc::new(SocketOutbox {
         socket: socket.clone(),
         stall_limit: state.config().stall_limit,
