@@ -44,23 +44,10 @@ async fn every_page_is_served_and_nobody_frames_the_dashboard() {
 
 /// The demo page is a router of its own (an app that embeds the chat owns its `/`).
 async fn demo(path: &str) -> common::Reply {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let request = axum::http::Request::get(path)
         .body(axum::body::Body::empty())
         .expect("request");
-    let response = chat_http::demo_page()
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes();
-    common::Reply {
-        status: parts.status,
-        headers: parts.headers,
-        json: serde_json::Value::Null,
-        bytes,
-    }
+    common::send_to(chat_http::demo_page(), request).await
 }
 
 #[tokio::test]

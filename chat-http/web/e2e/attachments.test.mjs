@@ -2,8 +2,8 @@
 // sees as a preview; a refused file gets a clear error and nothing is sent; the agent sends
 // a document the visitor can download; an agent's private note never reaches the visitor.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Server, launchBrowser, openAgent, openVisitor, send } from './harness.mjs';
+import { test } from 'node:test';
+import { openAgent, openVisitor, send, useWorld } from './harness.mjs';
 
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -12,18 +12,10 @@ const PNG = Buffer.from(
 );
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
 
-let server;
-let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const world = useWorld();
 
 test('attachments go both ways; refused files say why; notes stay private', async () => {
+  const { server, browser } = world;
   const visitor = await openVisitor(browser, server);
   const { widget } = visitor;
   await send(widget, 'I will send a photo of the box');

@@ -2,21 +2,13 @@
 // sees it live with an unread count, replies, sees "Seen", closes; the widget shows it
 // closed. Typing and the launcher's unread badge on the way.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ARTIFACTS, Server, launchBrowser, openAgent, openVisitor, send } from './harness.mjs';
+import { test } from 'node:test';
+import { ARTIFACTS, openAgent, openVisitor, send, useWorld } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const world = useWorld();
 
 test('a visitor and an agent hold a conversation from first message to closed', async () => {
+  const { server, browser } = world;
   const agent = await openAgent(browser, server);
   const visitor = await openVisitor(browser, server);
   const { widget } = visitor;

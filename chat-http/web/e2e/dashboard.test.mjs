@@ -1,22 +1,13 @@
 // The dashboard's own features in a real browser: history paged upward, status filters,
 // assignment and logout. The conversation is seeded through the REST API.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Server, launchBrowser, openAgent } from './harness.mjs';
+import { test } from 'node:test';
+import { openAgent, useWorld } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const world = useWorld();
 
 async function api(path, token, body) {
-  const response = await fetch(`${server.url}${path}`, {
+  const response = await fetch(`${world.server.url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -26,6 +17,7 @@ async function api(path, token, body) {
 }
 
 test('paging, filters, assignment and logout', async () => {
+  const { server, browser } = world;
   const { token } = await api('/api/sessions/visitor', null, {});
   const { conversation } = await api('/api/conversations', token, {});
   for (let n = 1; n <= 45; n += 1) {

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,6 +94,20 @@ export async function launchBrowser() {
       '--disable-sync',
     ],
   });
+}
+
+/** A server and a browser for one test file: started before its tests, stopped after. */
+export function useWorld() {
+  const world = {};
+  before(async () => {
+    world.server = await Server.start();
+    world.browser = await launchBrowser();
+  });
+  after(async () => {
+    await world.browser?.close();
+    await world.server?.stop();
+  });
+  return world;
 }
 
 /** A visitor on the demo host page with the widget opened. */

@@ -2,21 +2,13 @@
 // and restart shows "Reconnecting…", keeps what the visitor wrote meanwhile, and resumes
 // with `since`, with no message lost or shown twice; a 360 px phone gets a full-screen chat.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ARTIFACTS, Server, launchBrowser, openAgent, openVisitor, send } from './harness.mjs';
+import { test } from 'node:test';
+import { ARTIFACTS, openAgent, openVisitor, send, useWorld } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const world = useWorld();
 
 test('a reload keeps the history', async () => {
+  const { server, browser } = world;
   const visitor = await openVisitor(browser, server);
   await send(visitor.widget, 'Before the reload');
   await visitor.widget.locator('li.message').getByText('Before the reload').waitFor();
@@ -28,6 +20,7 @@ test('a reload keeps the history', async () => {
 });
 
 test('a dropped connection resumes without losing or repeating a message', async () => {
+  const { server, browser } = world;
   const visitor = await openVisitor(browser, server);
   const { widget } = visitor;
   await send(widget, 'First, before the crash');
@@ -60,6 +53,7 @@ test('a dropped connection resumes without losing or repeating a message', async
 });
 
 test('on a 360 px phone the chat fills the screen and works', async () => {
+  const { server, browser } = world;
   const visitor = await openVisitor(browser, server, {
     viewport: { width: 360, height: 740 },
     isMobile: true,

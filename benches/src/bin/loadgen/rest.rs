@@ -19,40 +19,39 @@ impl Rest {
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
+        let request = self.http.post(format!("{}{path}", self.base)).json(&body);
+        Self::send(request, token, "POST", path).await
+    }
+
+    /// GETs a JSON route.
+    pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
+        let request = self.http.get(format!("{}{path}", self.base));
+        Self::send(request, Some(token), "GET", path).await
+    }
+
+    /// Sends with the bearer token, if any; a non-2xx answer is an error.
+    async fn send(
+        mut request: reqwest::RequestBuilder,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+    ) -> anyhow::Result<Value> {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         let response = request
             .send()
             .await
-            .with_context(|| format!("POST {path}"))?;
+            .with_context(|| format!("{method} {path}"))?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            bail!("POST {path}: {status} {answer}");
+            bail!("{method} {path}: {status} {answer}");
         }
         Ok(answer)
     }
 
-    /// GETs a JSON route.
-    pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .with_context(|| format!("GET {path}"))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("GET {path}: {status} {answer}");
-        }
-        Ok(answer)
-    }
-
-    /// A visitor session: `(token, customerId)`.
+    /// A visitor session's token.
     pub async fn visitor(&self) -> anyhow::Result<String> {
         let answer = self.post("/api/sessions/visitor", None, json!({})).await?;
         Ok(answer["token"].as_str().context("token")?.to_owned())

@@ -17,7 +17,7 @@ use crate::Target;
 use crate::conn::{Conn, OnEvent};
 use crate::report::{Usage, Window};
 use crate::rest::Rest;
-use crate::steady::{BODY, Track, client_id, delivery_counter};
+use crate::steady::{BODY, Track, client_id, delivery_counter, lost};
 
 /// Pause between reconnect attempts and send retries.
 const RETRY: Duration = Duration::from_millis(200);
@@ -191,14 +191,9 @@ pub async fn resume(
         sleep(Duration::from_millis(100)).await;
     }
     let usage = Usage::of(target.pid).since(before);
-    let lost: usize = pairs
-        .iter()
-        .map(|p| {
-            let track = p.track.lock().expect("track");
-            track.acked.difference(&track.seen).count()
-        })
-        .sum();
-    totals.lost.store(lost as u64, Ordering::Relaxed);
+    totals
+        .lost
+        .store(lost(pairs.iter().map(|p| &*p.track)), Ordering::Relaxed);
     let (missing_from_store, stored_twice) = check_store(&rest, &agent, &pairs).await?;
     let mut result = totals.to_json(duration, usage);
     result["missingFromStore"] = json!(missing_from_store);

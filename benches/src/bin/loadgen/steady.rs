@@ -22,6 +22,16 @@ use crate::rest::Rest;
 pub const BODY: &str = "Hello, I ordered a pair of running shoes last week and the tracking page still says \
                     the parcel is waiting at the depot. Could you check it for me?";
 
+/// Acknowledged messages that never reached their agent, over all conversations.
+pub fn lost<'a>(tracks: impl Iterator<Item = &'a Mutex<Track>>) -> u64 {
+    tracks
+        .map(|track| {
+            let track = track.lock().expect("track");
+            track.acked.difference(&track.seen).count() as u64
+        })
+        .sum()
+}
+
 /// What one conversation's agent has received, across windows.
 #[derive(Default)]
 pub struct Track {
@@ -185,15 +195,8 @@ impl Chat {
         {
             sleep(Duration::from_millis(20)).await;
         }
-        let lost: usize = self
-            .conversations
-            .iter()
-            .map(|c| {
-                let track = c.track.lock().expect("track");
-                track.acked.difference(&track.seen).count()
-            })
-            .sum();
-        window.lost.store(lost as u64, Ordering::Relaxed);
+        let lost = lost(self.conversations.iter().map(|c| &*c.track));
+        window.lost.store(lost, Ordering::Relaxed);
         window
     }
 }
