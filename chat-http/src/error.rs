@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The body has the wrong content type, or an upload's content is not allowed.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path exists, but not with this method.
+    #[error("this route does not take this method")]
+    MethodNotAllowed,
     /// Too many requests; try again after the given time.
     #[error("too many requests")]
     RateLimited(Duration),
@@ -78,6 +81,11 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 message.clone(),
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                self.to_string(),
             ),
             Self::RateLimited(_) => (
                 StatusCode::TOO_MANY_REQUESTS,

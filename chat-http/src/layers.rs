@@ -1,6 +1,6 @@
 //! What wraps every route: body limit, CORS for the widget's sites, request logs, the API's
-//! security headers, a JSON 404 for unknown routes, and a JSON 500 instead of a dropped connection
-//! if a handler panics.
+//! security headers, JSON 404s for unknown routes and 405s for wrong methods, and a JSON 500
+//! instead of a dropped connection if a handler panics.
 
 use std::any::Any;
 
@@ -37,6 +37,7 @@ pub fn api_headers(router: Router<AppState>) -> Router<AppState> {
 pub fn apply(router: Router<AppState>, config: &ChatConfig) -> Router<AppState> {
     router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(cors(&config.allowed_origins))
         .layer(TraceLayer::new_for_http())
@@ -61,6 +62,10 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 async fn not_found() -> ApiError {
     ApiError::Core(chat_core::Error::NotFound("route"))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {

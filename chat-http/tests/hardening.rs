@@ -150,6 +150,16 @@ async fn bad_paths_and_queries_are_client_errors() {
         StatusCode::NOT_FOUND,
         "not_found",
     );
+    // Found by fuzzing: a known path with another method answered 405 with an empty body.
+    let wrong_method = app
+        .call(Method::DELETE, "/api/messages/send", Some(&visitor), None)
+        .await;
+    assert_error(
+        &wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    assert_eq!(wrong_method.headers[header::ALLOW], "POST");
     let conversation = app.conversation(&visitor).await;
     let events = format!("/api/conversations/{conversation}/events?since=-1");
     assert_error(

@@ -7,3 +7,4 @@ mod origin;
 pub mod protocol;
 pub mod socketio;
 pub mod websocket;
+pub mod ws_frame;

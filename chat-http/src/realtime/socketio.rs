@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// Packets a client may fall behind by before it is disconnected.
 const MAX_BUFFER: usize = 256;
 /// The client events, all handled by [`Connection::handle`].
-const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 5] = [
     "conversation:join",
     "conversation:leave",
     "message:send",

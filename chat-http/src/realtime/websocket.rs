@@ -23,6 +23,7 @@ use crate::extract::Auth;
 use crate::realtime::connection::{Connection, Outbox};
 use crate::realtime::origin;
 use crate::realtime::protocol::ServerEvent;
+use crate::realtime::ws_frame::{self, ClientFrame};
 use crate::state::AppState;
 
 const READ_BUFFER: usize = 4 * 1024;
@@ -65,9 +66,7 @@ struct WsOutbox {
 #[async_trait::async_trait]
 impl Outbox for WsOutbox {
     async fn push(&self, event: ServerEvent) -> bool {
-        let mut payload = event.payload;
-        payload["type"] = Value::from(event.name);
-        let frame = Message::text(payload.to_string());
+        let frame = Message::text(ws_frame::event(event));
         matches!(
             timeout(self.stall_limit, self.frames.send(frame)).await,
             Ok(Ok(()))
@@ -83,15 +82,15 @@ async fn run(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let auth = match timeout(AUTH_TIMEOUT, authenticate(&state, &mut stream)).await {
         Ok(Ok((auth, id))) => {
-            let ready = json!({"type": "ack", "id": id, "ok": true});
-            if sink.send(Message::text(ready.to_string())).await.is_err() {
+            let ready = ws_frame::ack(id.unwrap_or(Value::Null), json!({"ok": true}));
+            if sink.send(Message::text(ready)).await.is_err() {
                 return;
             }
             auth
         }
         Ok(Err(error)) => {
             let _ = sink
-                .send(Message::text(error_frame(None, &error).to_string()))
+                .send(Message::text(ws_frame::error(None, &error)))
                 .await;
             let _ = sink.close().await;
             return;
@@ -110,7 +109,7 @@ async fn run(state: AppState, socket: WebSocket) {
         Ok(connection) => connection,
         Err(error) => {
             let _ = sink
-                .send(Message::text(error_frame(None, &error).to_string()))
+                .send(Message::text(ws_frame::error(None, &error)))
                 .await;
             return;
         }
@@ -138,17 +137,16 @@ async fn authenticate(
         let Message::Text(text) = message else {
             continue;
         };
-        let frame: Value =
-            serde_json::from_str(&text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        if frame["type"] != "auth" {
+        let frame = ClientFrame::decode(&text)?;
+        if frame.event != "auth" {
             return Err(chat_core::Error::Unauthenticated.into());
         }
-        let token = frame["token"]
+        let token = frame.payload["token"]
             .as_str()
             .ok_or(chat_core::Error::Unauthenticated)?;
         let token = hash_token(token);
         let principal = state.engine().authenticate(&token).await?;
-        return Ok((Auth { principal, token }, frame.get("id").cloned()));
+        return Ok((Auth { principal, token }, frame.id));
     }
 }
 
@@ -173,24 +171,19 @@ async fn read_frames(
             }
             continue;
         };
-        let Ok(mut frame) = serde_json::from_str::<Value>(&text) else {
-            let error = ApiError::BadRequest("frames are JSON objects".into());
-            let _ = frames.try_send(Message::text(error_frame(None, &error).to_string()));
-            continue;
+        let frame = match ClientFrame::decode(&text) {
+            Ok(frame) => frame,
+            Err(error) => {
+                let _ = frames.try_send(Message::text(ws_frame::error(None, &error)));
+                continue;
+            }
         };
-        let id = frame.get("id").cloned();
-        let event = frame["type"].as_str().unwrap_or_default().to_owned();
-        if let Some(object) = frame.as_object_mut() {
-            object.remove("type");
-            object.remove("id");
-        }
+        let id = frame.id;
         connection
-            .handle(&event, frame, |mut ack| {
+            .handle(&frame.event, frame.payload, |reply| {
                 let Some(id) = id else { return };
-                ack["type"] = Value::from("ack");
-                ack["id"] = id;
                 // A full queue is handled by the next push, which closes the connection.
-                let _ = frames.try_send(Message::text(ack.to_string()));
+                let _ = frames.try_send(Message::text(ws_frame::ack(id, reply)));
             })
             .await;
     }
@@ -220,13 +213,4 @@ async fn write_frames(
         }
     }
     let _ = sink.close().await;
-}
-
-fn error_frame(id: Option<Value>, error: &ApiError) -> Value {
-    let mut frame = serde_json::to_value(error.body().1).unwrap_or(Value::Null);
-    frame["type"] = Value::from(if id.is_some() { "ack" } else { "error" });
-    if let Some(id) = id {
-        frame["id"] = id;
-    }
-    frame
 }

@@ -1,0 +1,64 @@
+//! Socket.IO event packets: each line of the input is one packet as a client sends it
+//! (`42["message:send",{...}]`), decoded by socketioxide's parser as the server does, then
+//! handled by a live connection of the visitor (first byte even) or the agent. Every
+//! event with a handler gets a well-formed acknowledgement, errors are client errors,
+//! nothing panics.
+
+#![no_main]
+
+use chat_fuzz::{World, assert_client_reply, block_on};
+use chat_http::realtime::socketio::EVENTS;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use socketioxide_core::Str;
+use socketioxide_core::packet::PacketData;
+use socketioxide_core::parser::{Parse, ParseConfig, ParserState};
+use socketioxide_parser_common::CommonParser;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((who, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    block_on(async {
+        let world = World::new().await;
+        let caller = if who % 2 == 0 {
+            &world.visitor
+        } else {
+            &world.agent
+        };
+        let connection = world.connect(caller).await;
+        let (parser, config, state) =
+            (CommonParser, ParseConfig::default(), ParserState::default());
+        for line in world.resolve(text).lines() {
+            let Ok(packet) = parser.decode_str(&config, &state, Str::from(line.to_owned())) else {
+                continue;
+            };
+            let PacketData::Event(mut value, _ack) = packet.inner else {
+                continue;
+            };
+            let Some(event) = parser
+                .read_event(&value)
+                .ok()
+                .and_then(|name| EVENTS.iter().find(|known| **known == name))
+            else {
+                continue;
+            };
+            // What `Data<Value>` hands the handler.
+            let Ok(payload) = parser.decode_value::<Value>(&mut value, true) else {
+                continue;
+            };
+            let mut answered = false;
+            connection
+                .handle(event, payload, |reply| {
+                    answered = true;
+                    assert_client_reply(&reply);
+                })
+                .await;
+            assert!(answered, "no answer to {line:?}");
+        }
+        connection.close().await;
+    });
+});
