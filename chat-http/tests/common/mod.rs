@@ -5,6 +5,8 @@
     reason = "each test file uses a different part of the harness"
 )]
 
+pub mod process;
+
 use std::sync::Arc;
 
 use axum::Router;
