@@ -42,12 +42,28 @@ pub enum Error {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+    /// The backend cannot be reached for now (a database restarting, no free connection in
+    /// time). The same request may succeed later; retried writes carry their idempotency
+    /// keys, so a write whose commit raced the failure is not stored twice.
+    #[error("the store is unavailable for now")]
+    Unavailable {
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
 }
 
 impl Error {
     /// Wraps a backend's own error.
     pub fn backend(source: impl StdError + Send + Sync + 'static) -> Self {
         Self::Backend {
+            source: Box::new(source),
+        }
+    }
+
+    /// Wraps a backend's error that means it cannot be reached for now.
+    pub fn unavailable(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Unavailable {
             source: Box::new(source),
         }
     }
@@ -63,6 +79,7 @@ impl Error {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::NotSupported(_) => ErrorKind::NotSupported,
             Self::Backend { .. } => ErrorKind::Backend,
+            Self::Unavailable { .. } => ErrorKind::Unavailable,
         }
     }
 
@@ -77,6 +94,7 @@ impl Error {
             Self::InvalidInput(_) => "invalid_input",
             Self::NotSupported(_) => "not_supported",
             Self::Backend { .. } => "internal",
+            Self::Unavailable { .. } => "unavailable",
         }
     }
 }
@@ -101,6 +119,8 @@ pub enum ErrorKind {
     NotSupported,
     /// See [`Error::Backend`].
     Backend,
+    /// See [`Error::Unavailable`].
+    Unavailable,
 }
 
 /// A request that conflicts with the conversation's current state.

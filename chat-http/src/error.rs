@@ -126,6 +126,9 @@ fn storage_full_parts() -> (StatusCode, &'static str, String) {
     )
 }
 
+/// What a client reads when the store is out of reach.
+const UNAVAILABLE: &str = "the service is unavailable for a moment; try again";
+
 fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
     if error.kind() == ErrorKind::Backend && storage_full(error) {
         return storage_full_parts();
@@ -138,11 +141,12 @@ fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
         ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::NotSupported => StatusCode::NOT_IMPLEMENTED,
         ErrorKind::Backend => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
-    let message = if status.is_server_error() {
-        "internal error".to_owned()
-    } else {
-        error.to_string()
+    let message = match error.kind() {
+        ErrorKind::Unavailable => UNAVAILABLE.to_owned(),
+        _ if status.is_server_error() => "internal error".to_owned(),
+        _ => error.to_string(),
     };
     (status, error.code(), message)
 }
@@ -171,11 +175,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.body();
         let mut response = (status, axum::Json(body)).into_response();
-        if let Self::RateLimited(wait) = self {
-            let seconds = wait.as_secs().max(1).to_string();
-            if let Ok(value) = HeaderValue::from_str(&seconds) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        let retry_after = match &self {
+            Self::RateLimited(wait) => Some(wait.as_secs().max(1)),
+            Self::Core(error) if error.kind() == ErrorKind::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -224,3 +230,35 @@ impl From<chat_core::error::InvalidInput> for ApiError {
 
 /// Handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_store_is_a_503_to_retry_without_its_details() {
+        let source = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "secret host");
+        let response = ApiError::Core(chat_core::Error::unavailable(source)).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let (_, body) = ApiError::Core(chat_core::Error::unavailable(std::io::Error::other(
+            "secret host",
+        )))
+        .body();
+        assert_eq!(body.error.code, "unavailable");
+        assert!(
+            !body.error.message.contains("secret"),
+            "{}",
+            body.error.message
+        );
+    }
+
+    #[test]
+    fn a_failing_store_is_a_500_without_its_details() {
+        let (status, body) =
+            ApiError::Core(chat_core::Error::backend(std::io::Error::other("secret"))).body();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body.error.code, "internal");
+        assert_eq!(body.error.message, "internal error");
+    }
+}

@@ -57,7 +57,7 @@ pub use ui::demo_page;
 /// limits see client addresses.
 pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = routes::api(state.config().max_upload_bytes).split_for_parts();
-    routes::document_client_errors(&mut openapi);
+    routes::document_common_errors(&mut openapi);
     let openapi = Arc::new(openapi);
     let document = get(move || {
         let openapi = openapi.clone();

@@ -1,9 +1,10 @@
 //! PostgreSQL restarted under a live chat-server while clients are connected and sending,
 //! twice: a quick restart (sends wait for the pool and go through), then a stop long enough
-//! that sends fail, and a start. Sends that fail, fail cleanly (an error acknowledgement in
-//! the JSON error shape, never a false "sent"); retries with the same client id succeed once
-//! it is back; nothing acknowledged is lost or stored twice; a connected listener receives
-//! every message in order; all without restarting chat-server or reconnecting a socket.
+//! that sends fail, and a start. Sends that fail, fail cleanly (an `unavailable` error
+//! acknowledgement, never a false "sent"; `/readyz` answers 503 meanwhile); retries with the
+//! same client id succeed once it is back; nothing acknowledged is lost or stored twice; a
+//! connected listener receives every message in order; all without restarting chat-server
+//! or reconnecting a socket.
 //!
 //! It stops the PostgreSQL server itself, so it must not run beside other PostgreSQL tests:
 //! `cargo test` lists it as ignored and `.ci/run` runs it alone
@@ -17,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::process::{
-    ScratchDatabase, all_events, spawn, stored_messages, visitor_with_conversation,
+    ScratchDatabase, all_events, http, spawn, stored_messages, visitor_with_conversation,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -94,6 +95,9 @@ async fn postgres_restart_under_live_clients_loses_nothing_and_delivery_resumes(
 
     // Down long enough for sends to fail; started again once they have.
     let down = Down::stop();
+    let (status, ready) = http(address, "GET", "/readyz", None, &Value::Null).await;
+    assert_eq!(status, 503, "readyz while PostgreSQL is down: {ready}");
+    assert_eq!(ready["error"]["code"], "unavailable", "{ready}");
     let client_id = format!("m{}", acked.len() + 1);
     let failed_before = failures;
     let mut start = None;
@@ -271,9 +275,9 @@ impl Socket {
             return Some((ack["seq"].as_u64().expect("seq"), client_id.to_owned()));
         }
         let error = &ack["error"];
-        assert!(
-            error["code"].is_string(),
-            "neither sent nor an error: {ack}"
+        assert_eq!(
+            error["code"], "unavailable",
+            "neither sent nor unavailable: {ack}"
         );
         assert!(error["message"].is_string(), "{ack}");
         println!("a send failed cleanly: {error}");

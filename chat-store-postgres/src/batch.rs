@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::error::is_transient;
+use crate::error::{is_transient, is_unreachable};
 use crate::notify;
 use crate::rows::{
     self, ATTACHMENT_COLUMNS, AttachmentRow, CONVERSATION_COLUMNS, ConversationRow, ParticipantRow,
@@ -77,10 +77,18 @@ async fn write_with_retries(
             Err(error) if attempt < ATTEMPTS && is_transient(&error) => attempt += 1,
             Err(error) => {
                 tracing::warn!(%error, appends = requests.len(), "a write batch failed; none of it is acknowledged");
+                let unreachable = is_unreachable(&error);
                 let shared = std::sync::Arc::new(error);
                 return requests
                     .iter()
-                    .map(|_| Err(Error::backend(SharedError(shared.clone()))))
+                    .map(|_| {
+                        let error = SharedError(shared.clone());
+                        Err(if unreachable {
+                            Error::unavailable(error)
+                        } else {
+                            Error::backend(error)
+                        })
+                    })
                     .collect();
             }
         }

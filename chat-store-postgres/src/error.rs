@@ -14,8 +14,12 @@ pub enum ConnectError {
 }
 
 /// Maps a sqlx failure during operation: unique violations are `AlreadyExists`, foreign-key
-/// violations (a missing conversation) `NotFound`, anything else `Backend`.
+/// violations (a missing conversation) `NotFound`, a server out of reach `Unavailable`,
+/// anything else `Backend`.
 pub(crate) fn map(error: sqlx::Error) -> chat_core::Error {
+    if is_unreachable(&error) {
+        return chat_core::Error::unavailable(error);
+    }
     let code = error
         .as_database_error()
         .and_then(|db| db.code().map(|code| code.into_owned()));
@@ -24,6 +28,24 @@ pub(crate) fn map(error: sqlx::Error) -> chat_core::Error {
         Some("23503") => chat_core::Error::NotFound("conversation"),
         _ => chat_core::Error::backend(error),
     }
+}
+
+/// Whether the server is out of reach rather than refusing this request: no connection in
+/// time, a broken connection, or the server shutting down or starting.
+pub(crate) fn is_unreachable(error: &sqlx::Error) -> bool {
+    if matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    ) {
+        return true;
+    }
+    let code = error
+        .as_database_error()
+        .and_then(|db| db.code().map(|code| code.into_owned()));
+    // Class 08: connection exceptions; 57P01–57P03: shutdown, crash, not accepting yet.
+    code.is_some_and(|code| {
+        code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03")
+    })
 }
 
 /// Whether a failure is worth retrying the whole transaction for.

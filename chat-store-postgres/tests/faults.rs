@@ -70,7 +70,7 @@ async fn killed_connections_are_replaced_and_retries_store_once() {
                 acknowledged = Some(sent);
                 break;
             }
-            Err(Error::Backend { .. }) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(Error::Unavailable { .. }) => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(other) => panic!("unexpected error: {other}"),
         }
     }
@@ -103,8 +103,8 @@ async fn an_exhausted_pool_is_an_error_not_a_hang_or_a_panic() {
     let result =
         chat_core::store::ConversationStore::get_conversation(&store, Default::default()).await;
     assert!(
-        matches!(result, Err(Error::Backend { .. })),
-        "got {result:?}"
+        matches!(result, Err(Error::Unavailable { .. })),
+        "an exhausted pool means the store is out of reach for now: {result:?}"
     );
     drop(held);
     let result =

@@ -17,7 +17,11 @@ pub async fn healthz() -> Json<Health> {
 
 /// The store answers.
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, body = Health), (status = 500, description = "the store does not answer", body = ErrorBody)))]
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "the store is out of reach", body = ErrorBody),
+        (status = 500, description = "the store failed", body = ErrorBody),
+    ))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state
         .engine()

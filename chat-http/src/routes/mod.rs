@@ -71,23 +71,28 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(uploads)
 }
 
-/// Client errors any route may answer, in the JSON error shape, besides those a route
-/// documents itself: unreadable or mistyped input, an unknown or unauthorized caller,
-/// something not found or not allowed, a body too large or of the wrong type, too many
-/// requests.
-const CLIENT_ERRORS: [(&str, &str); 8] = [
+/// Errors any route may answer, in the JSON error shape, besides those a route documents
+/// itself: unreadable or mistyped input, an unknown or unauthorized caller, something not
+/// found or not allowed, a wrong method, a body too large or of the wrong type, too many
+/// requests, and the store out of reach for a moment.
+const COMMON_ERRORS: [(&str, &str); 10] = [
     ("400", "the request could not be read"),
     ("401", "no valid session"),
     ("403", "not allowed for this session"),
     ("404", "not found, or not the caller's"),
+    ("405", "the route does not take this method"),
     ("413", "the body is too large"),
     ("415", "the body's type is not accepted"),
     ("422", "the input is invalid"),
     ("429", "too many requests; see Retry-After"),
+    (
+        "503",
+        "the store is out of reach for a moment; retry after Retry-After",
+    ),
 ];
 
-/// Documents [`CLIENT_ERRORS`] on every operation (after the routes added their paths).
-pub fn document_client_errors(openapi: &mut utoipa::openapi::OpenApi) {
+/// Documents [`COMMON_ERRORS`] on every operation (after the routes added their paths).
+pub fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let error_body = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("ErrorBody")))
@@ -101,7 +106,7 @@ pub fn document_client_errors(openapi: &mut utoipa::openapi::OpenApi) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
-            for (code, description) in CLIENT_ERRORS {
+            for (code, description) in COMMON_ERRORS {
                 let response = ResponseBuilder::new()
                     .description(description)
                     .content("application/json", error_body.clone());

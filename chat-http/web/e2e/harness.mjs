@@ -28,15 +28,17 @@ function freePort() {
 
 /** A chat-server that can be stopped (SIGKILL: a crash) and started again on the same port and data. */
 export class Server {
-  static async start() {
-    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'chat-e2e-')));
+  /** `env` overrides the server's environment (e.g. a rate limit). */
+  static async start(env = {}) {
+    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'chat-e2e-')), env);
     await server.boot();
     return server;
   }
 
-  constructor(port, dataDir) {
+  constructor(port, dataDir, env) {
     this.port = port;
     this.dataDir = dataDir;
+    this.env = env;
     this.url = `http://127.0.0.1:${port}`;
   }
 
@@ -50,6 +52,7 @@ export class Server {
       CHAT_RATE_CONVERSATIONS: '0',
       CHAT_RATE_UPLOADS: '0',
       RUST_LOG: 'info',
+      ...this.env,
     };
     delete env.DATABASE_URL;
     this.child = spawn(BINARY, ['--bind', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir], {
@@ -96,11 +99,11 @@ export async function launchBrowser() {
   });
 }
 
-/** A server and a browser for one test file: started before its tests, stopped after. */
-export function useWorld() {
+/** A server (with `env`) and a browser for one test file: started before its tests, stopped after. */
+export function useWorld(env = {}) {
   const world = {};
   before(async () => {
-    world.server = await Server.start();
+    world.server = await Server.start(env);
     world.browser = await launchBrowser();
   });
   after(async () => {

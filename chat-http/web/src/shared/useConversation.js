@@ -11,6 +11,9 @@ import { call } from './socket.js';
 const PAGE = 30;
 const TYPING_IDLE_MS = 3000;
 const PEER_TYPING_TIMEOUT_MS = 6000;
+/** Refusals that mean "not now" (the store out of reach, a rate limit): sent again later. */
+const RETRY_LATER = new Set(['unavailable', 'rate_limited']);
+const RETRY_LATER_MS = 2000;
 
 /** `viewer` is `customer` or `admin`: whose messages are "mine". */
 export function useConversation({ token, socket, conversationId, viewer }) {
@@ -19,6 +22,7 @@ export function useConversation({ token, socket, conversationId, viewer }) {
   stateRef.current = state;
   const inFlight = useRef(new Set());
   const typing = useRef({ active: false, timer: null });
+  const retryLater = useRef(() => {});
 
   const setOutbox = useCallback(
     (update) => {
@@ -56,7 +60,10 @@ export function useConversation({ token, socket, conversationId, viewer }) {
         setOutbox((outbox) => outbox.filter((e) => e.clientMessageId !== entry.clientMessageId));
       } catch (error) {
         // No answer: the message stays pending and goes again, same id, on the next connect.
-        if (error.code !== 'timeout') {
+        // "Not now": it stays pending and goes again, same id, shortly.
+        if (RETRY_LATER.has(error.code)) {
+          setTimeout(() => retryLater.current(entry.clientMessageId), RETRY_LATER_MS);
+        } else if (error.code !== 'timeout') {
           setOutbox((outbox) =>
             outbox.map((e) =>
               e.clientMessageId === entry.clientMessageId ? { ...e, failed: error.message } : e,
@@ -73,6 +80,10 @@ export function useConversation({ token, socket, conversationId, viewer }) {
   const flush = useCallback(() => {
     for (const entry of stateRef.current.outbox) if (!entry.failed) deliver(entry);
   }, [deliver]);
+  retryLater.current = (clientMessageId) => {
+    const entry = stateRef.current.outbox.find((e) => e.clientMessageId === clientMessageId);
+    if (entry && !entry.failed) deliver(entry);
+  };
 
   // History: the conversation and its newest page.
   useEffect(() => {

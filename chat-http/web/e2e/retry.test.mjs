@@ -1,0 +1,34 @@
+// "Not now" is not "no": a send the server refuses for the moment (here a rate limit; a
+// store out of reach answers the same way) stays "Sending…" and goes again with the same
+// client id until it is stored, then shows once on both sides.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openAgent, openVisitor, send, useWorld } from './harness.mjs';
+
+// Six messages at once per session, then one every ten seconds.
+const world = useWorld({ CHAT_RATE_MESSAGES: '6' });
+
+test('a rate-limited send is retried until it is stored, once', async () => {
+  const { server, browser } = world;
+  const visitor = await openVisitor(browser, server);
+  const { widget } = visitor;
+  const texts = Array.from({ length: 7 }, (_, i) => `Message ${i + 1} of 7`);
+  for (const text of texts) await send(widget, text);
+
+  const last = widget.locator('li.pending').filter({ hasText: texts[6] });
+  await last.getByText('Sending…').waitFor();
+  assert.equal(await widget.getByText(/Not sent/).count(), 0, 'a refusal for now was shown as final');
+  await widget.locator('li.message').filter({ hasText: texts[6] }).waitFor({ timeout: 20_000 });
+  assert.equal(await widget.locator('li.pending').count(), 0);
+
+  const agent = await openAgent(browser, server);
+  await agent.page.locator('a.conversation').first().click();
+  const thread = agent.page.getByRole('log', { name: 'Messages' });
+  await thread.getByText(texts[6]).waitFor();
+  for (const text of texts) {
+    assert.equal(await thread.getByText(text, { exact: true }).count(), 1, `${text} shown once`);
+    assert.equal(await widget.getByText(text, { exact: true }).count(), 1, `${text} shown once`);
+  }
+  await agent.context.close();
+  await visitor.context.close();
+});
