@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use chat_fuzz::{World, assert_client_reply, block_on};
+use chat_fuzz::{assert_client_reply, for_each_line};
 use chat_http::realtime::socketio::EVENTS;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -16,49 +16,32 @@ use socketioxide_core::parser::{Parse, ParseConfig, ParserState};
 use socketioxide_parser_common::CommonParser;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((who, rest)) = data.split_first() else {
-        return;
-    };
-    let Ok(text) = std::str::from_utf8(rest) else {
-        return;
-    };
-    block_on(async {
-        let world = World::new().await;
-        let caller = if who % 2 == 0 {
-            &world.visitor
-        } else {
-            &world.agent
+    let (parser, config, state) = (CommonParser, ParseConfig::default(), ParserState::default());
+    for_each_line(data, async |connection, line| {
+        let Ok(packet) = parser.decode_str(&config, &state, Str::from(line.to_owned())) else {
+            return;
         };
-        let connection = world.connect(caller).await;
-        let (parser, config, state) =
-            (CommonParser, ParseConfig::default(), ParserState::default());
-        for line in world.resolve(text).lines() {
-            let Ok(packet) = parser.decode_str(&config, &state, Str::from(line.to_owned())) else {
-                continue;
-            };
-            let PacketData::Event(mut value, _ack) = packet.inner else {
-                continue;
-            };
-            let Some(event) = parser
-                .read_event(&value)
-                .ok()
-                .and_then(|name| EVENTS.iter().find(|known| **known == name))
-            else {
-                continue;
-            };
-            // What `Data<Value>` hands the handler.
-            let Ok(payload) = parser.decode_value::<Value>(&mut value, true) else {
-                continue;
-            };
-            let mut answered = false;
-            connection
-                .handle(event, payload, |reply| {
-                    answered = true;
-                    assert_client_reply(&reply);
-                })
-                .await;
-            assert!(answered, "no answer to {line:?}");
-        }
-        connection.close().await;
+        let PacketData::Event(mut value, _ack) = packet.inner else {
+            return;
+        };
+        let Some(event) = parser
+            .read_event(&value)
+            .ok()
+            .and_then(|name| EVENTS.iter().find(|known| **known == name))
+        else {
+            return;
+        };
+        // What `Data<Value>` hands the handler.
+        let Ok(payload) = parser.decode_value::<Value>(&mut value, true) else {
+            return;
+        };
+        let mut answered = false;
+        connection
+            .handle(event, payload, |reply| {
+                answered = true;
+                assert_client_reply(&reply);
+            })
+            .await;
+        assert!(answered, "no answer to {line:?}");
     });
 });

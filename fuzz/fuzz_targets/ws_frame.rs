@@ -4,52 +4,35 @@
 
 #![no_main]
 
-use chat_fuzz::{World, assert_client_error, assert_client_reply, block_on};
+use chat_fuzz::{assert_client_error, assert_client_reply, for_each_line};
 use chat_http::realtime::ws_frame::{self, ClientFrame};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((who, rest)) = data.split_first() else {
-        return;
-    };
-    // Text frames are valid UTF-8; the WebSocket layer refuses anything else.
-    let Ok(text) = std::str::from_utf8(rest) else {
-        return;
-    };
-    block_on(async {
-        let world = World::new().await;
-        let caller = if who % 2 == 0 {
-            &world.visitor
-        } else {
-            &world.agent
+    for_each_line(data, async |connection, line| {
+        let frame = match ClientFrame::decode(line) {
+            Ok(frame) => frame,
+            Err(error) => {
+                let frame = parse(&ws_frame::error(None, &error));
+                assert_eq!(frame["type"], "error");
+                assert_client_error(&frame["error"]);
+                return;
+            }
         };
-        let connection = world.connect(caller).await;
-        for line in world.resolve(text).lines() {
-            let frame = match ClientFrame::decode(line) {
-                Ok(frame) => frame,
-                Err(error) => {
-                    let frame = parse(&ws_frame::error(None, &error));
-                    assert_eq!(frame["type"], "error");
-                    assert_client_error(&frame["error"]);
-                    continue;
+        let mut answered = false;
+        connection
+            .handle(&frame.event, frame.payload, |reply| {
+                answered = true;
+                assert_client_reply(&reply);
+                if let Some(id) = frame.id {
+                    let ack = parse(&ws_frame::ack(id.clone(), reply));
+                    assert_eq!(ack["type"], "ack");
+                    assert_eq!(ack["id"], id);
                 }
-            };
-            let mut answered = false;
-            connection
-                .handle(&frame.event, frame.payload, |reply| {
-                    answered = true;
-                    assert_client_reply(&reply);
-                    if let Some(id) = frame.id {
-                        let ack = parse(&ws_frame::ack(id.clone(), reply));
-                        assert_eq!(ack["type"], "ack");
-                        assert_eq!(ack["id"], id);
-                    }
-                })
-                .await;
-            assert!(answered, "no answer to {line:?}");
-        }
-        connection.close().await;
+            })
+            .await;
+        assert!(answered, "no answer to {line:?}");
     });
 });
 

@@ -153,6 +153,31 @@ async fn conversation(state: &AppState, caller: &Caller) -> String {
     conversation.id.to_string()
 }
 
+/// Runs a socket target's input: its first byte picks the caller (even: the visitor, odd: the
+/// agent), each following line (placeholders resolved) is handed to `line` with a live
+/// connection of that caller. Input that is not UTF-8 is skipped: sockets carry text frames.
+pub fn for_each_line(data: &[u8], mut line: impl AsyncFnMut(&Arc<Connection>, &str)) {
+    let Some((who, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    block_on(async {
+        let world = World::new().await;
+        let caller = if who % 2 == 0 {
+            &world.visitor
+        } else {
+            &world.agent
+        };
+        let connection = world.connect(caller).await;
+        for text in world.resolve(text).lines() {
+            line(&connection, text).await;
+        }
+        connection.close().await;
+    });
+}
+
 /// Accepts every event after checking it is one a client may receive, as an object.
 struct CheckedOutbox;
 
