@@ -112,11 +112,7 @@ async fn postgres_restart_under_live_clients_loses_nothing_and_delivery_resumes(
             break stored;
         }
     };
-    assert!(
-        start.is_some(),
-        "a send succeeded while PostgreSQL was stopped"
-    );
-    let start = start.expect("started");
+    let start = start.expect("a send succeeded while PostgreSQL was stopped");
     assert!(
         start.await.expect("start task"),
         "starting PostgreSQL failed"

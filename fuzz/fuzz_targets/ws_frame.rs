@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         let frame = match ClientFrame::decode(line) {
             Ok(frame) => frame,
             Err(error) => {
-                let frame = parse(&ws_frame::error(None, &error));
+                let frame = parse(&ws_frame::error(&error));
                 assert_eq!(frame["type"], "error");
                 assert_client_error(&frame["error"]);
                 return;

@@ -89,9 +89,7 @@ async fn run(state: AppState, socket: WebSocket) {
             auth
         }
         Ok(Err(error)) => {
-            let _ = sink
-                .send(Message::text(ws_frame::error(None, &error)))
-                .await;
+            let _ = sink.send(Message::text(ws_frame::error(&error))).await;
             let _ = sink.close().await;
             return;
         }
@@ -108,9 +106,7 @@ async fn run(state: AppState, socket: WebSocket) {
     let connection = match Connection::open(state, auth, outbox.clone()).await {
         Ok(connection) => connection,
         Err(error) => {
-            let _ = sink
-                .send(Message::text(ws_frame::error(None, &error)))
-                .await;
+            let _ = sink.send(Message::text(ws_frame::error(&error))).await;
             return;
         }
     };
@@ -174,7 +170,7 @@ async fn read_frames(
         let frame = match ClientFrame::decode(&text) {
             Ok(frame) => frame,
             Err(error) => {
-                let _ = frames.try_send(Message::text(ws_frame::error(None, &error)));
+                let _ = frames.try_send(Message::text(ws_frame::error(&error)));
                 continue;
             }
         };

@@ -47,21 +47,15 @@ pub fn ack(id: Value, reply: Value) -> String {
     Value::Object(frame).to_string()
 }
 
-/// An error in the JSON error shape: the ack of the frame with `id`, or a `type: "error"`
-/// frame when there is none.
-pub fn error(id: Option<Value>, error: &ApiError) -> String {
-    let body = serde_json::to_value(error.body().1).unwrap_or(Value::Null);
-    match id {
-        Some(id) => ack(id, body),
-        None => {
-            let mut frame = match body {
-                Value::Object(fields) => fields,
-                _ => Map::new(),
-            };
-            frame.insert("type".into(), Value::from("error"));
-            Value::Object(frame).to_string()
-        }
-    }
+/// An error in the JSON error shape, as a `type: "error"` frame (for frames that could not
+/// be read, so have no id to answer).
+pub fn error(error: &ApiError) -> String {
+    let mut frame = match serde_json::to_value(error.body().1) {
+        Ok(Value::Object(fields)) => fields,
+        _ => Map::new(),
+    };
+    frame.insert("type".into(), Value::from("error"));
+    Value::Object(frame).to_string()
 }
 
 /// A server event: its payload with `type` set to the event's name.
@@ -128,8 +122,8 @@ mod tests {
     }
 
     #[test]
-    fn errors_without_an_id_are_error_frames() {
-        let text = error(None, &ApiError::BadRequest("no".into()));
+    fn errors_are_error_frames_in_the_error_shape() {
+        let text = error(&ApiError::BadRequest("no".into()));
         let frame: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(frame["type"], "error");
         assert_eq!(frame["error"]["code"], "bad_request");
