@@ -14,24 +14,18 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::process::{
     ScratchDatabase, all_events, http, spawn, stored_messages, visitor_with_conversation,
 };
-use futures_util::{SinkExt, StreamExt};
+use common::ws_client::Client;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep, timeout};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio::time::sleep;
 
 /// Sends acknowledged before the restart, and after it.
 const BEFORE: usize = 20;
 const AFTER: usize = 20;
-/// Longest wait for one acknowledgement (a send waits up to the pool's acquire timeout).
-const ACK_WAIT: Duration = Duration::from_secs(20);
 /// Pause before retrying a failed send.
 const RETRY_AFTER: Duration = Duration::from_millis(100);
 
@@ -50,34 +44,28 @@ async fn postgres_restart_under_live_clients_loses_nothing_and_delivery_resumes(
     let data = tempfile::tempdir().expect("temp dir");
     let (mut server, address) = spawn(data.path(), Some(&database.url));
     let (token, conversation) = visitor_with_conversation(address).await;
-    let mut sender = Socket::connect(address, &token).await;
-    let mut listener = Socket::connect(address, &token).await;
+    let mut sender = Client::connect(address, &token).await;
+    let mut listener = Client::connect(address, &token).await;
     let joined = listener
-        .request(json!({"type": "conversation:join", "conversationId": conversation}))
+        .request("conversation:join", json!({"conversationId": conversation}))
         .await;
     assert!(joined.get("error").is_none(), "{joined}");
+    let mut sends = Sends {
+        sender: &mut sender,
+        conversation: &conversation,
+        acked: Vec::new(),
+        failures: 0,
+    };
 
-    let mut acked: Vec<(u64, String)> = Vec::new();
-    let mut failures = 0;
-    while acked.len() < BEFORE {
-        let client_id = format!("m{}", acked.len() + 1);
-        acked.push(
-            sender
-                .send_until_stored(&conversation, &client_id, &mut failures)
-                .await,
-        );
+    while sends.acked.len() < BEFORE {
+        sends.next_until_stored().await;
     }
-    assert_eq!(failures, 0, "sends failed before the restart");
+    assert_eq!(sends.failures, 0, "sends failed before the restart");
 
     let started = postmaster_start_time(&url);
     let restart = tokio::task::spawn_blocking(|| pg_ctl("restart"));
     while !restart.is_finished() {
-        let client_id = format!("m{}", acked.len() + 1);
-        acked.push(
-            sender
-                .send_until_stored(&conversation, &client_id, &mut failures)
-                .await,
-        );
+        sends.next_until_stored().await;
     }
     assert!(
         restart.await.expect("restart task"),
@@ -89,8 +77,9 @@ async fn postgres_restart_under_live_clients_loses_nothing_and_delivery_resumes(
         "PostgreSQL did not restart"
     );
     println!(
-        "{} sends acknowledged across a quick restart, {failures} failed",
-        acked.len()
+        "{} sends acknowledged across a quick restart, {} failed",
+        sends.acked.len(),
+        sends.failures
     );
 
     // Down long enough for sends to fail; started again once they have.
@@ -98,17 +87,14 @@ async fn postgres_restart_under_live_clients_loses_nothing_and_delivery_resumes(
     let (status, ready) = http(address, "GET", "/readyz", None, &Value::Null).await;
     assert_eq!(status, 503, "readyz while PostgreSQL is down: {ready}");
     assert_eq!(ready["error"]["code"], "unavailable", "{ready}");
-    let client_id = format!("m{}", acked.len() + 1);
-    let failed_before = failures;
+    let client_id = sends.next_id();
+    let failed_before = sends.failures;
     let mut start = None;
     let stored = loop {
-        if failures - failed_before >= FAILURES_WHILE_DOWN && start.is_none() {
+        if sends.failures - failed_before >= FAILURES_WHILE_DOWN && start.is_none() {
             start = Some(tokio::task::spawn_blocking(|| pg_ctl("start")));
         }
-        if let Some(stored) = sender
-            .try_send(&conversation, &client_id, &mut failures)
-            .await
-        {
+        if let Some(stored) = sends.try_send(&client_id).await {
             break stored;
         }
     };
@@ -118,24 +104,30 @@ async fn postgres_restart_under_live_clients_loses_nothing_and_delivery_resumes(
         "starting PostgreSQL failed"
     );
     drop(down);
-    acked.push(stored);
+    sends.acked.push(stored);
 
-    let target = acked.len() + AFTER;
-    while acked.len() < target {
-        let client_id = format!("m{}", acked.len() + 1);
-        acked.push(
-            sender
-                .send_until_stored(&conversation, &client_id, &mut failures)
-                .await,
-        );
+    let target = sends.acked.len() + AFTER;
+    while sends.acked.len() < target {
+        sends.next_until_stored().await;
     }
     println!(
-        "{} sends acknowledged in all, {failures} failed cleanly",
-        acked.len()
+        "{} sends acknowledged in all, {} failed cleanly",
+        sends.acked.len(),
+        sends.failures
     );
+    let acked = sends.acked;
 
     // Live delivery resumed: the listener gets every acknowledged message, in order, once.
-    let delivered = listener.messages_until(acked.len()).await;
+    let mut delivered = Vec::new();
+    while delivered.len() < acked.len() {
+        let event = listener.event().await.expect("the socket stays open");
+        if event["type"] == "message:new" {
+            let client_id = event["message"]["clientMessageId"]
+                .as_str()
+                .unwrap_or_default();
+            delivered.push((event["seq"].as_u64().expect("seq"), client_id.to_owned()));
+        }
+    }
     assert_eq!(
         delivered, acked,
         "the listener's messages differ from what was acknowledged"
@@ -199,74 +191,39 @@ impl Drop for Down {
     }
 }
 
-/// A plain WebSocket client of `/api/ws`; it panics if the server closes the socket.
-struct Socket {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    next_id: u64,
-    /// `message:new` events seen while waiting: (seq, clientMessageId).
-    messages: Vec<(u64, String)>,
+/// The sender's messages `m1`, `m2`, …: each sent until stored, failures counted.
+struct Sends<'a> {
+    sender: &'a mut Client,
+    conversation: &'a str,
+    /// Stored messages: (seq, clientMessageId).
+    acked: Vec<(u64, String)>,
+    /// Sends answered `unavailable`.
+    failures: usize,
 }
 
-impl Socket {
-    async fn connect(address: SocketAddr, token: &str) -> Self {
-        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
-            .await
-            .expect("ws");
-        let mut socket = Self {
-            socket,
-            next_id: 0,
-            messages: Vec::new(),
-        };
-        let ready = socket
-            .request(json!({"type": "auth", "token": token}))
-            .await;
-        assert_eq!(ready["ok"], true, "{ready}");
-        socket
+impl Sends<'_> {
+    /// The next message's client id.
+    fn next_id(&self) -> String {
+        format!("m{}", self.acked.len() + 1)
     }
 
-    /// Sends `frame` with a new id and returns its acknowledgement.
-    async fn request(&mut self, mut frame: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        frame["id"] = json!(id);
-        self.socket
-            .send(Message::text(frame.to_string()))
-            .await
-            .expect("the socket stays open");
-        let deadline = Instant::now() + ACK_WAIT;
+    /// Sends the next message until it is stored.
+    async fn next_until_stored(&mut self) {
+        let client_id = self.next_id();
         loop {
-            let frame = self.next_frame(deadline).await;
-            if frame["type"] == "ack" && frame["id"] == id {
-                return frame;
+            if let Some(stored) = self.try_send(&client_id).await {
+                self.acked.push(stored);
+                return;
             }
         }
     }
 
-    /// Sends message `client_id` until it is stored, counting clean failures.
-    async fn send_until_stored(
-        &mut self,
-        conversation: &str,
-        client_id: &str,
-        failures: &mut usize,
-    ) -> (u64, String) {
-        loop {
-            if let Some(stored) = self.try_send(conversation, client_id, failures).await {
-                return stored;
-            }
-        }
-    }
-
-    /// Sends message `client_id` once: its (seq, client id) if stored; a failure must be an
-    /// error acknowledgement in the JSON error shape, and is counted.
-    async fn try_send(
-        &mut self,
-        conversation: &str,
-        client_id: &str,
-        failures: &mut usize,
-    ) -> Option<(u64, String)> {
-        let send = json!({"type": "message:send", "conversationId": conversation,
-            "message": client_id, "clientMessageId": client_id});
-        let ack = self.request(send).await;
+    /// Sends message `client_id` once: its (seq, client id) if stored; anything else must be
+    /// an `unavailable` error acknowledgement, and is counted.
+    async fn try_send(&mut self, client_id: &str) -> Option<(u64, String)> {
+        let send = json!({"conversationId": self.conversation, "message": client_id,
+            "clientMessageId": client_id});
+        let ack = self.sender.request("message:send", send).await;
         if ack["status"] == "sent" {
             return Some((ack["seq"].as_u64().expect("seq"), client_id.to_owned()));
         }
@@ -277,40 +234,8 @@ impl Socket {
         );
         assert!(error["message"].is_string(), "{ack}");
         println!("a send failed cleanly: {error}");
-        *failures += 1;
+        self.failures += 1;
         sleep(RETRY_AFTER).await;
         None
-    }
-
-    /// Waits until `count` messages have arrived; returns them.
-    async fn messages_until(&mut self, count: usize) -> Vec<(u64, String)> {
-        let deadline = Instant::now() + ACK_WAIT;
-        while self.messages.len() < count {
-            self.next_frame(deadline).await;
-        }
-        self.messages.clone()
-    }
-
-    /// The next frame, recording messages on the way.
-    async fn next_frame(&mut self, deadline: Instant) -> Value {
-        loop {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            let message = timeout(wait, self.socket.next())
-                .await
-                .expect("a frame in time")
-                .expect("the socket stays open")
-                .expect("a readable frame");
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let frame: Value = serde_json::from_str(&text).expect("JSON frame");
-            if frame["type"] == "message:new" {
-                let message = &frame["message"];
-                let client_id = message["clientMessageId"].as_str().unwrap_or_default();
-                self.messages
-                    .push((frame["seq"].as_u64().expect("seq"), client_id.to_owned()));
-            }
-            return frame;
-        }
     }
 }

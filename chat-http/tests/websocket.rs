@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chat_core::Principal;
@@ -13,95 +11,9 @@ use chat_core::accounts::Permissions;
 use chat_core::engine::SendMessage;
 use chat_core::values::{Limits, MessageBody};
 use common::TestApp;
-use futures_util::{SinkExt, StreamExt};
+use common::ws_client::Client;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-/// Not a performance bound: turns a hang into a failure.
-const HANG_GUARD: Duration = Duration::from_secs(60);
-
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    next_id: u64,
-    events: VecDeque<Value>,
-}
-
-impl Client {
-    async fn connect(address: SocketAddr, token: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
-            .await
-            .expect("connect");
-        let mut client = Self {
-            ws,
-            next_id: 1,
-            events: VecDeque::new(),
-        };
-        let ack = client.request("auth", json!({"token": token})).await;
-        assert_eq!(ack["ok"], true, "auth refused: {ack}");
-        client
-    }
-
-    /// Sends an event with an id and returns its ack; other frames are kept for `event`.
-    async fn request(&mut self, kind: &str, mut payload: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        payload["type"] = kind.into();
-        payload["id"] = id.into();
-        self.ws
-            .send(Message::text(payload.to_string()))
-            .await
-            .expect("send");
-        loop {
-            let frame = self
-                .frame()
-                .await
-                .expect("connection closed while waiting for an ack");
-            if frame["type"] == "ack" && frame["id"] == id {
-                return frame;
-            }
-            self.events.push_back(frame);
-        }
-    }
-
-    /// The next server event.
-    async fn event(&mut self) -> Option<Value> {
-        if let Some(event) = self.events.pop_front() {
-            return Some(event);
-        }
-        self.frame().await
-    }
-
-    async fn frame(&mut self) -> Option<Value> {
-        loop {
-            let message = tokio::time::timeout(HANG_GUARD, self.ws.next())
-                .await
-                .expect("no frame arrived")?;
-            match message.ok()? {
-                Message::Text(text) => {
-                    return Some(serde_json::from_str(&text).expect("JSON frame"));
-                }
-                Message::Close(_) => return None,
-                _ => continue,
-            }
-        }
-    }
-
-    /// Events until one satisfies `done`, keeping those that are `message:new` or
-    /// `conversation:updated` (the log), with their seqs.
-    async fn log_until(&mut self, last: u64) -> Vec<u64> {
-        let mut seqs = Vec::new();
-        while seqs.last().copied().unwrap_or(0) < last {
-            let event = self.event().await.expect("closed before the log caught up");
-            if event["type"] == "message:new" || event["type"] == "conversation:updated" {
-                seqs.push(event["seq"].as_u64().expect("seq"));
-            }
-        }
-        seqs
-    }
-}
 
 fn ack_seqs(ack: &Value) -> Vec<u64> {
     ack["events"]
@@ -327,21 +239,10 @@ async fn bad_tokens_and_foreign_origins_are_refused() {
         ..Default::default()
     });
     let address = app.serve().await;
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
-        .await
-        .expect("connect");
-    let mut client = Client {
-        ws,
-        next_id: 1,
-        events: VecDeque::new(),
-    };
+    let mut client = Client::open(address).await;
     client
-        .ws
-        .send(Message::text(
-            json!({"type": "auth", "token": "f".repeat(64)}).to_string(),
-        ))
-        .await
-        .expect("send");
+        .send_raw(json!({"type": "auth", "token": "f".repeat(64)}))
+        .await;
     let refusal = client.frame().await.expect("an error frame");
     assert_eq!(refusal["error"]["code"], "unauthenticated");
     assert!(

@@ -6,6 +6,7 @@
 )]
 
 pub mod process;
+pub mod ws_client;
 
 use std::sync::Arc;
 
