@@ -95,12 +95,35 @@ impl ConversationFeed {
         self.cursor
     }
 
+    /// Whether stored events after the cursor remain to be delivered by
+    /// [`next`](Self::next) (a join's catch-up stopped early).
+    pub fn has_backlog(&self) -> bool {
+        self.catching_up || !self.backlog.is_empty()
+    }
+
     /// Reads stored events after the cursor and returns up to `max` visible ones, for a join
     /// acknowledgement. Anything beyond `max` is delivered by [`next`](Self::next).
     pub async fn catch_up(&mut self, max: usize) -> Result<Vec<Event>> {
+        let mut taken = 0;
+        self.catch_up_while(|_| {
+            taken += 1;
+            taken <= max
+        })
+        .await
+    }
+
+    /// Reads stored events after the cursor and returns the visible ones while `fits`
+    /// accepts them (it sees each in order; the first event is always taken, so a feed
+    /// always moves). The first refused event and everything after it stay in the feed and
+    /// are delivered by [`next`](Self::next), in order, before any live event.
+    pub async fn catch_up_while(&mut self, mut fits: impl FnMut(&Event) -> bool) -> Result<Vec<Event>> {
         let mut events = Vec::new();
-        while events.len() < max {
+        loop {
             if let Some(event) = self.pop_backlog() {
+                if !fits(&event) && !events.is_empty() {
+                    self.unpop(event);
+                    break;
+                }
                 events.push(event);
             } else if self.catching_up {
                 self.refill().await?;
@@ -165,7 +188,10 @@ impl ConversationFeed {
                 reader: *reader,
                 last_read_seq: *last_read_seq,
             }),
-            Signal::Presence { .. } | Signal::Inbox { .. } | Signal::Revoked { .. } => None,
+            Signal::Presence { .. }
+            | Signal::Inbox { .. }
+            | Signal::Revoked { .. }
+            | Signal::AccessChanged { .. } => None,
         }
     }
 
@@ -178,6 +204,12 @@ impl ConversationFeed {
             }
         }
         None
+    }
+
+    /// Puts back the event [`pop_backlog`](Self::pop_backlog) just returned.
+    fn unpop(&mut self, event: Event) {
+        self.cursor = Seq(event.seq.get().saturating_sub(1));
+        self.backlog.push_front(event);
     }
 
     async fn refill(&mut self) -> Result<()> {

@@ -15,6 +15,7 @@ fn presence(n: u32) -> Signal {
     Signal::Presence {
         admin_id: AdminId::new(),
         online: n.is_multiple_of(2),
+        node: uuid::Uuid::nil(),
     }
 }
 
@@ -95,11 +96,9 @@ async fn a_lagged_feed_resyncs_from_the_store_without_loss_or_duplicates() {
             .expect("send");
     }
     let last = engine
-        .store()
-        .get_conversation(conv.id)
+        .get_conversation(&visitor, conv.id)
         .await
         .expect("get")
-        .expect("exists")
         .last_seq;
     let mut seqs = Vec::new();
     while feed.cursor() < last {

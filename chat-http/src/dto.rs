@@ -320,6 +320,9 @@ pub struct SendRequest {
     pub conversation_id: String,
     /// `customer` or `admin`; must match the session.
     pub sender_type: String,
+    /// The seed's agent id: accepted for compatibility, must be the session's agent.
+    #[schema(format = Uuid)]
+    pub admin_id: Option<String>,
     /// The text.
     pub message: String,
     /// The client's clock; kept as metadata only.

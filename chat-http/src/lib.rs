@@ -25,6 +25,7 @@
 //! nothing here decides who may do what. Errors are `{"error": {"code", "message"}}`,
 //! mapped to status codes in one place ([`error`]).
 
+pub mod app;
 pub mod auth;
 pub mod blobs;
 pub mod config;

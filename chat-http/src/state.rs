@@ -8,7 +8,8 @@ use chat_core::ChatEngine;
 use crate::blobs::DynBlobStore;
 use crate::config::ChatConfig;
 use crate::ratelimit::Limiters;
-use crate::realtime::inbox_counts::InboxCounts;
+use crate::app::inbox_counts::InboxCounts;
+use crate::app::presence::Presence;
 
 /// Everything handlers share; cheap to clone.
 #[derive(Debug, Clone)]
@@ -22,43 +23,8 @@ struct Inner {
     config: ChatConfig,
     blobs: Arc<DynBlobStore>,
     limiters: Limiters,
-    presence: Presence,
+    presence: Arc<Presence>,
     inbox_counts: InboxCounts,
-}
-
-/// How many live connections each agent has on this node, so an agent with two tabs goes
-/// offline only when the last one closes.
-#[derive(Debug, Default)]
-pub struct Presence(std::sync::Mutex<std::collections::HashMap<chat_core::ids::AdminId, usize>>);
-
-impl Presence {
-    /// Counts a new connection; `true` if it is the agent's first.
-    pub fn connected(&self, id: chat_core::ids::AdminId) -> bool {
-        let mut counts = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = counts.entry(id).or_default();
-        *count += 1;
-        *count == 1
-    }
-
-    /// Counts a closed connection; `true` if it was the agent's last.
-    pub fn disconnected(&self, id: chat_core::ids::AdminId) -> bool {
-        let mut counts = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(count) = counts.get_mut(&id) else {
-            return false;
-        };
-        *count -= 1;
-        let last = *count == 0;
-        if last {
-            counts.remove(&id);
-        }
-        last
-    }
 }
 
 impl AppState {
@@ -73,7 +39,7 @@ impl AppState {
                 config,
                 blobs,
                 limiters,
-                presence: Presence::default(),
+                presence: Arc::default(),
                 inbox_counts: InboxCounts::default(),
             }),
         }
@@ -94,8 +60,8 @@ impl AppState {
         self.inner.blobs.as_ref()
     }
 
-    /// Agents' live connections on this node.
-    pub fn presence(&self) -> &Presence {
+    /// Agents' presence across nodes.
+    pub fn presence(&self) -> &Arc<Presence> {
         &self.inner.presence
     }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{ConversationId, Seq};
-use chat_core::log::{AppendOutcome, AppendRequest, Commit};
+use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Conversation, Message, Participant, UserRef};
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
@@ -241,6 +241,27 @@ fn read_state(reader: Option<UserRef>) -> String {
 impl EventStore for PostgresStore {
     async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
         self.queue_append(request.clone()).await
+    }
+
+    async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        let (sender_type, sender_id) = rows::actor_columns(key.sender);
+        let found: Option<(sqlx::types::Json<chat_core::event::EventKind>,)> = sqlx::query_as(
+            "SELECT e.kind FROM messages m \
+             JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
+             WHERE m.conversation_id = $1 AND m.sender_type = $2 AND m.sender_id = $3 \
+             AND m.client_message_id = $4",
+        )
+        .bind(key.conversation_id.as_uuid())
+        .bind(sender_type)
+        .bind(sender_id)
+        .bind(key.client_message_id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(found.and_then(|(kind,)| match kind.0 {
+            chat_core::event::EventKind::MessageCreated { message } => Some(message),
+            _ => None,
+        }))
     }
 
     async fn events_since(

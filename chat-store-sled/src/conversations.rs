@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{ConversationId, Seq};
-use chat_core::log::{self, AppendOutcome, AppendRequest, Commit, LogState};
+use chat_core::log::{self, AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState};
 use chat_core::model::{Conversation, Message, Participant, UserRef};
 use chat_core::read;
 use chat_core::store::{
@@ -132,6 +132,21 @@ impl EventStore for SledStore {
     async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
         let request = request.clone();
         self.writer.run(move |txn| append(txn, &request)).await
+    }
+
+    async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        let id = key.conversation_id;
+        let index = keys::idempotency(id, key.sender, key.client_message_id.as_str());
+        let Some(seq) = get_u64(self.tree(), &index)?.map(Seq) else {
+            return Ok(None);
+        };
+        // Not durable yet means not sent yet: the retry waits for the original's answer.
+        if seq > self.durable_seq(id)? {
+            return Ok(None);
+        }
+        let stored = self.tree().get(keys::event(id, seq)).map_err(backend)?;
+        let event = stored.map(|value| decode_event(&value)).transpose()?;
+        Ok(event.and_then(|event| event.message().cloned()))
     }
 
     async fn events_since(

@@ -15,8 +15,8 @@ use chat_core::values::{DisplayName, Email};
 use chat_core::{ChatEngine, LocalBroadcaster, MemoryStore, Principal};
 use chat_http::auth::{dummy_password_hash, new_token};
 use chat_http::extract::Auth;
-use chat_http::realtime::connection::{Connection, Outbox};
-use chat_http::realtime::protocol::ServerEvent;
+use chat_http::app::connection::{Connection, Outbox};
+use chat_http::app::protocol::ServerEvent;
 use chat_http::{AppState, ChatConfig, ObjectStoreBlobs};
 use serde_json::Value;
 

@@ -37,7 +37,8 @@ pub enum Topic {
     Inbox,
     /// Agent presence.
     Presence,
-    /// Ended sessions, so live connections that use them can close.
+    /// Ended sessions and changed permissions, so live connections that use them close or
+    /// re-decide what they show.
     Sessions,
 }
 
@@ -68,12 +69,17 @@ pub enum Signal {
         /// Where it is now.
         last_read_seq: Seq,
     },
-    /// An agent came online or went offline. Ephemeral.
+    /// An agent came online or went offline on one server node (its first connection
+    /// there opened, or its last one closed; nodes repeat who is online as a heartbeat).
+    /// An agent is online while any node says so. Ephemeral.
     Presence {
         /// The agent.
         admin_id: AdminId,
-        /// Online now.
+        /// Online on that node now.
         online: bool,
+        /// The node.
+        #[serde(default)]
+        node: uuid::Uuid,
     },
     /// Something changed that agents' inbox lists show.
     Inbox {
@@ -88,6 +94,21 @@ pub enum Signal {
         /// Which sessions.
         sessions: Revoked,
     },
+    /// An agent's permissions changed: its connections re-read them and re-decide their
+    /// rooms and inbox.
+    AccessChanged {
+        /// The agent.
+        admin_id: AdminId,
+    },
+}
+
+impl Signal {
+    /// Whether the signal changes who may see what ([`Revoked`](Signal::Revoked),
+    /// [`AccessChanged`](Signal::AccessChanged)): such a signal must reach every node, and
+    /// a connection that may have missed one re-reads its facts.
+    pub fn is_access(&self) -> bool {
+        matches!(self, Self::Revoked { .. } | Self::AccessChanged { .. })
+    }
 }
 
 /// Which sessions a [`Signal::Revoked`] ends.

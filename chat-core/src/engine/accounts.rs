@@ -110,8 +110,12 @@ impl ChatEngine {
         id: AdminId,
         permissions: Permissions,
     ) -> Result<Admin> {
-        self.update_admin(principal, id, |admin| admin.permissions = permissions)
-            .await
+        let admin = self
+            .update_admin(principal, id, |admin| admin.permissions = permissions)
+            .await?;
+        let signal = Signal::AccessChanged { admin_id: id };
+        self.publish(Topic::Sessions, signal).await;
+        Ok(admin)
     }
 
     /// Replaces an agent's password hash and ends their sessions.
@@ -124,7 +128,7 @@ impl ChatEngine {
         let admin = self
             .update_admin(principal, id, |admin| admin.password_hash = password_hash)
             .await?;
-        self.store.delete_admin_sessions(id).await?;
+        self.end_admin_sessions(id).await?;
         Ok(admin)
     }
 
@@ -146,6 +150,13 @@ impl ChatEngine {
             self.end_admin_sessions(id).await?;
         }
         Ok(admin)
+    }
+
+    /// The agent with this email, disabled or not (permission `manage_admins`, or the
+    /// system: the server's admin commands).
+    pub async fn find_admin(&self, principal: &Principal, email: &Email) -> Result<Option<Admin>> {
+        self.allowed(principal, Action::ManageAdmins)?;
+        self.store.find_admin_by_email(email).await
     }
 
     /// The agent with this email, for the login check (which the HTTP layer does with the
@@ -224,7 +235,8 @@ impl ChatEngine {
         Ok(existed)
     }
 
-    /// Ended sessions, for live connections that must close with them.
+    /// Ended sessions and changed permissions, for live connections that must close or
+    /// re-decide with them.
     pub async fn subscribe_revocations(&self) -> Result<Subscription> {
         self.broadcaster.subscribe(Topic::Sessions).await
     }

@@ -9,8 +9,8 @@ use crate::engine::{ChatEngine, audience, now, page_limit};
 use crate::error::{Error, InvalidInput, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AttachmentId, ConversationId, MessageId, Seq};
-use crate::log::{AppendOutcome, Command, NewMessage};
-use crate::model::{Attachment, FileType, Message};
+use crate::log::{AppendOutcome, Command, IdempotencyKey, NewMessage};
+use crate::model::{Actor, Attachment, FileType, Message};
 use crate::read;
 use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
 
@@ -115,9 +115,13 @@ impl ChatEngine {
         } else {
             Action::SendMessage
         };
-        self.authorized(principal, action, request.conversation_id)
-            .await?;
         let sender = principal.actor().ok_or(Error::Unauthenticated)?;
+        if let Err(refused) = self
+            .authorized(principal, action, request.conversation_id)
+            .await
+        {
+            return self.retried(sender, &request).await?.ok_or(refused);
+        }
         if request.attachment_ids.len() > MAX_ATTACHMENTS {
             let problem = format!("at most {MAX_ATTACHMENTS} files per message");
             return Err(InvalidInput::new("attachmentIds", problem).into());
@@ -150,6 +154,25 @@ impl ChatEngine {
                 })
             }
         }
+    }
+
+    /// The original of a retried send that a new write's rules would now refuse (the
+    /// conversation was closed or reassigned since): its sender gets it back, whatever
+    /// changed. Only the sender's own message under its own client id is ever found.
+    async fn retried(&self, sender: Actor, request: &SendMessage) -> Result<Option<Sent>> {
+        let Some(client_message_id) = request.client_message_id.clone() else {
+            return Ok(None);
+        };
+        let key = IdempotencyKey {
+            conversation_id: request.conversation_id,
+            sender,
+            client_message_id,
+        };
+        let original = self.store.sent_message(&key).await?;
+        Ok(original.map(|message| Sent {
+            message,
+            created: false,
+        }))
     }
 
     /// Records a file the caller has stored, as an `AttachmentAdded` event.
@@ -300,5 +323,15 @@ impl ChatEngine {
             .user()
             .ok_or(Error::PermissionDenied("only people have read state"))?;
         self.store.unread_count(id, reader).await
+    }
+
+    /// The principal's read cursor in the conversation.
+    pub async fn read_cursor(&self, principal: &Principal, id: ConversationId) -> Result<Seq> {
+        self.authorized(principal, Action::ReadConversation, id)
+            .await?;
+        let reader = principal
+            .user()
+            .ok_or(Error::PermissionDenied("only people have read state"))?;
+        self.store.read_cursor(id, reader).await
     }
 }

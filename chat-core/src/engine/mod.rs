@@ -55,9 +55,17 @@ impl ChatEngine {
         }
     }
 
-    /// The store, for embedders that need direct (unauthorized) access, e.g. migrations.
-    pub fn store(&self) -> &Arc<DynChatStore> {
+    /// The store, for the conformance suite's oracle comparisons. Everything else goes
+    /// through the engine's authorized methods.
+    #[cfg_attr(not(feature = "conformance"), expect(dead_code, reason = "used by the conformance suite"))]
+    pub(crate) fn store(&self) -> &Arc<DynChatStore> {
         &self.store
+    }
+
+    /// Whether the store answers (a read of a conversation that does not exist).
+    pub async fn check_ready(&self) -> Result<()> {
+        self.store.get_conversation(ConversationId::default()).await?;
+        Ok(())
     }
 
     /// The configuration.

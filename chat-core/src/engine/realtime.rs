@@ -11,7 +11,7 @@ use crate::broadcast::{Delivery, Signal, Subscription, Topic};
 use crate::engine::{ChatEngine, audience};
 use crate::error::{Error, InvalidInput, Result};
 use crate::feed::ConversationFeed;
-use crate::ids::{ConversationId, Seq};
+use crate::ids::{AdminId, ConversationId, Seq};
 
 impl ChatEngine {
     /// Joins a conversation's live room, resuming after `since`: the feed yields every
@@ -37,6 +37,14 @@ impl ChatEngine {
         ))
     }
 
+    /// Re-decides a live room against the facts as they are now (after an assignment, a
+    /// permission change, a lost signal): `Ok` while the principal may still receive the
+    /// conversation's events, `NotFound` once it may not.
+    pub async fn may_stay_in_room(&self, principal: &Principal, id: ConversationId) -> Result<()> {
+        self.authorized(principal, Action::JoinRoom, id).await?;
+        Ok(())
+    }
+
     /// Tells the room that the principal started or stopped typing. Not stored.
     pub async fn typing(
         &self,
@@ -55,19 +63,24 @@ impl ChatEngine {
         Ok(())
     }
 
-    /// Announces that the principal (an agent) came online or went offline. Not stored.
-    pub async fn set_presence(&self, principal: &Principal, online: bool) -> Result<()> {
-        let Principal::Admin { id, .. } = *principal else {
-            return Err(Error::PermissionDenied("only agents have presence"));
+    /// Announces that an agent has (or no longer has) connections on server node `node`.
+    /// Not stored. Only the system announces presence (the server's connection layer).
+    pub async fn set_presence(
+        &self,
+        principal: &Principal,
+        admin_id: AdminId,
+        node: uuid::Uuid,
+        online: bool,
+    ) -> Result<()> {
+        if *principal != Principal::System {
+            return Err(Error::PermissionDenied("only the system announces presence"));
+        }
+        let signal = Signal::Presence {
+            admin_id,
+            online,
+            node,
         };
-        self.publish(
-            Topic::Presence,
-            Signal::Presence {
-                admin_id: id,
-                online,
-            },
-        )
-        .await;
+        self.publish(Topic::Presence, signal).await;
         Ok(())
     }
 

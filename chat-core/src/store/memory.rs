@@ -15,7 +15,7 @@ use crate::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
 use crate::error::{Error, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
-use crate::log::{self, AppendOutcome, AppendRequest, Commit, LogState};
+use crate::log::{self, AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState};
 use crate::model::{Actor, Attachment, Conversation, Message, Participant, UserRef};
 use crate::read;
 use crate::store::{
@@ -86,8 +86,13 @@ impl Record {
     }
 
     fn duplicate_of(&self, request: &AppendRequest) -> Option<Message> {
-        let key = request.idempotency_key()?;
-        let id = self.idempotency.get(&(key.sender, key.client_message_id))?;
+        self.sent(&request.idempotency_key()?)
+    }
+
+    fn sent(&self, key: &IdempotencyKey) -> Option<Message> {
+        let id = self
+            .idempotency
+            .get(&(key.sender, key.client_message_id.clone()))?;
         self.messages.iter().find(|m| m.id == *id).cloned()
     }
 
@@ -203,6 +208,13 @@ impl EventStore for MemoryStore {
                 .insert(attachment.id, attachment.conversation_id);
         }
         Ok(AppendOutcome::Committed(Box::new(commit)))
+    }
+
+    async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        Ok(self
+            .conversations
+            .get(&key.conversation_id)
+            .and_then(|record| record.sent(key)))
     }
 
     async fn events_since(

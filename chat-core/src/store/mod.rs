@@ -28,7 +28,7 @@ use crate::accounts::{Admin, Customer, Session, TokenHash};
 use crate::error::Result;
 use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
-use crate::log::{AppendOutcome, AppendRequest, Commit};
+use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
 use crate::status::ConversationStatus;
 use crate::values::{Email, VisitorIdentifier};
@@ -59,6 +59,10 @@ pub trait ConversationStore: Debug + Send + Sync + 'static {
 pub trait EventStore: Debug + Send + Sync + 'static {
     /// Appends to the log atomically; see the module's contract.
     async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome>;
+
+    /// The durably stored message sent under `key`, if any: the answer to a retried send,
+    /// looked up before the rules for a new write are applied.
+    async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>>;
 
     /// Events with `seq > since`, ascending, at most `limit`.
     async fn events_since(

@@ -15,9 +15,9 @@ use tokio::sync::watch;
 
 use crate::auth::hash_token;
 use crate::extract::Auth;
-use crate::realtime::connection::{Connection, Outbox};
+use crate::app::connection::{Connection, Outbox};
 use crate::realtime::origin;
-use crate::realtime::protocol::ServerEvent;
+use crate::app::protocol::ServerEvent;
 use crate::state::AppState;
 
 /// Packets a client may fall behind by before it is disconnected.
@@ -37,13 +37,36 @@ struct Handshake {
     token: String,
 }
 
-/// Why a handshake was refused (sent to the client as `connect_error`).
-#[derive(Debug, thiserror::Error)]
-enum Refused {
+/// Why a handshake was refused (sent to the client as `connect_error`). Only a session
+/// that is not valid says "authentication required" (clients sign out on it); the database
+/// out of reach says "unavailable" (clients retry), anything else "internal".
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// The page's origin may not embed the chat.
     #[error("this origin may not open a socket")]
     Origin,
+    /// No valid session.
     #[error("authentication required")]
     Unauthenticated,
+    /// The store is out of reach for now: try again.
+    #[error("unavailable")]
+    Unavailable,
+    /// Anything else (logged).
+    #[error("internal")]
+    Internal,
+}
+
+impl From<chat_core::Error> for Refused {
+    fn from(error: chat_core::Error) -> Self {
+        match error {
+            chat_core::Error::Unauthenticated => Self::Unauthenticated,
+            chat_core::Error::Unavailable { .. } => Self::Unavailable,
+            error => {
+                tracing::warn!(%error, "a Socket.IO handshake failed");
+                Self::Internal
+            }
+        }
+    }
 }
 
 /// The Socket.IO layer for the router.
@@ -84,7 +107,7 @@ async fn authenticate(
         .engine()
         .authenticate(&token)
         .await
-        .map_err(|_| Refused::Unauthenticated)?;
+        .map_err(Refused::from)?;
     socket.extensions.insert(Auth { principal, token });
     // The handlers go in before the client is told it is connected: socketioxide drops an
     // event that has no handler yet, and a client may emit the moment it has the connect
@@ -110,11 +133,13 @@ fn register_handlers(socket: &SocketRef) -> Opening {
                 let Some(connection) = open_connection(ready).await else {
                     return;
                 };
-                connection
-                    .handle(event, payload, |reply| {
-                        let _ = ack.send(&reply);
-                    })
-                    .await;
+                let handled = connection.handle(event, payload).await;
+                // socketioxide refuses an ack while the client's buffer is full, and takes
+                // the sender with it: the connection closes rather than lose the ack (the
+                // client reconnects and resumes by `since`; a send retried with its client
+                // id gets the original).
+                let delivered = ack.send(&handled.reply).is_ok();
+                connection.acknowledged(handled, delivered);
             }
         });
     }

@@ -20,15 +20,19 @@ use tokio::time::{Instant, interval_at, sleep_until, timeout};
 use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::extract::Auth;
-use crate::realtime::connection::{Connection, Outbox};
+use crate::app::connection::{Connection, Outbox};
 use crate::realtime::origin;
-use crate::realtime::protocol::ServerEvent;
+use crate::app::protocol::ServerEvent;
 use crate::realtime::ws_frame::{self, ClientFrame};
 use crate::state::AppState;
 
 const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
 const MAX_MESSAGE: usize = 64 * 1024;
+/// The writer hands tungstenite one frame at a time, so its buffer never holds more than
+/// one; this bound only has to exceed the largest single frame (a message at the hard size
+/// limit, JSON-escaped). Memory is bounded by `QUEUE` frames, not by this.
+const MAX_WRITE_BUFFER: usize = 16 * 1024 * 1024;
 /// Outgoing frames a client may fall behind by before it is disconnected.
 const QUEUE: usize = 256;
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,7 +54,7 @@ pub async fn upgrade(
     }
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_MESSAGE * 4)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| run(state, socket))
@@ -63,14 +67,20 @@ struct WsOutbox {
     stall_limit: Duration,
 }
 
-#[async_trait::async_trait]
-impl Outbox for WsOutbox {
-    async fn push(&self, event: ServerEvent) -> bool {
-        let frame = Message::text(ws_frame::event(event));
+impl WsOutbox {
+    /// Queues a frame, waiting up to the stall limit for room.
+    async fn queue(&self, frame: Message) -> bool {
         matches!(
             timeout(self.stall_limit, self.frames.send(frame)).await,
             Ok(Ok(()))
         )
+    }
+}
+
+#[async_trait::async_trait]
+impl Outbox for WsOutbox {
+    async fn push(&self, event: ServerEvent) -> bool {
+        self.queue(Message::text(ws_frame::event(event))).await
     }
 
     fn close(&self) {
@@ -99,7 +109,7 @@ async fn run(state: AppState, socket: WebSocket) {
     let (closing, closed) = watch::channel(false);
     let stall_limit = state.config().stall_limit;
     let outbox = Arc::new(WsOutbox {
-        frames: frames.clone(),
+        frames,
         closing,
         stall_limit,
     });
@@ -111,7 +121,7 @@ async fn run(state: AppState, socket: WebSocket) {
         }
     };
     let writer = tokio::spawn(write_frames(sink, queue, closed.clone()));
-    read_frames(&connection, &mut stream, &frames, closed).await;
+    read_frames(&connection, &mut stream, &outbox, closed).await;
     outbox.close();
     connection.close().await;
     // A writer stuck on a client that does not read is dropped with the socket.
@@ -146,10 +156,12 @@ async fn authenticate(
     }
 }
 
+/// Reads client frames and answers each; an answer waits for room in the queue like any
+/// event, and one that cannot be queued closes the connection instead of vanishing.
 async fn read_frames(
     connection: &Arc<Connection>,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
-    frames: &mpsc::Sender<Message>,
+    outbox: &WsOutbox,
     mut closed: watch::Receiver<bool>,
 ) {
     let mut deadline = Instant::now() + IDLE_LIMIT;
@@ -170,18 +182,21 @@ async fn read_frames(
         let frame = match ClientFrame::decode(&text) {
             Ok(frame) => frame,
             Err(error) => {
-                let _ = frames.try_send(Message::text(ws_frame::error(&error)));
+                if !outbox.queue(Message::text(ws_frame::error(&error))).await {
+                    return;
+                }
                 continue;
             }
         };
-        let id = frame.id;
-        connection
-            .handle(&frame.event, frame.payload, |reply| {
-                let Some(id) = id else { return };
-                // A full queue is handled by the next push, which closes the connection.
-                let _ = frames.try_send(Message::text(ws_frame::ack(id, reply)));
-            })
-            .await;
+        let mut handled = connection.handle(&frame.event, frame.payload).await;
+        let delivered = match frame.id {
+            Some(id) => {
+                let ack = ws_frame::ack(id, std::mem::take(&mut handled.reply));
+                outbox.queue(Message::text(ack)).await
+            }
+            None => true,
+        };
+        connection.acknowledged(handled, delivered);
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::realtime::protocol::ServerEvent;
+use crate::app::protocol::ServerEvent;
 
 /// A decoded client frame.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use crate::auth::hash_password;
 use crate::dto::{AdminEnvelope, AdminList, CreateAdminRequest, UpdateAdminRequest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Auth};
-use crate::routes::parse;
+use crate::app::parse;
 use crate::state::AppState;
 
 /// Shortest password accepted.

@@ -20,7 +20,7 @@ use crate::dto::{
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientIp};
-use crate::routes::parse;
+use crate::app::parse;
 use crate::state::AppState;
 
 /// A visitor starts a conversation (status `waiting`).
@@ -118,8 +118,8 @@ pub async fn get_one(
     let engine = state.engine();
     let conversation = engine.get_conversation(&auth.principal, id).await?;
     let (last_read, unread) = match auth.principal.user() {
-        Some(reader) => {
-            let cursor = engine.store().read_cursor(id, reader).await?;
+        Some(_) => {
+            let cursor = engine.read_cursor(&auth.principal, id).await?;
             (cursor, engine.unread_count(&auth.principal, id).await?)
         }
         None => (Seq::ZERO, 0),

@@ -16,7 +16,7 @@ use crate::dto::{UploadResponse, file_type_name, file_url};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiMultipart, ApiPath, Auth};
 use crate::filetype::{self, Refused};
-use crate::routes::parse;
+use crate::app::parse;
 use crate::state::AppState;
 
 /// The parts of an upload form.

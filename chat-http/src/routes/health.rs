@@ -23,11 +23,7 @@ pub async fn healthz() -> Json<Health> {
         (status = 500, description = "the store failed", body = ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state
-        .engine()
-        .store()
-        .get_conversation(Default::default())
-        .await?;
+    state.engine().check_ready().await?;
     Ok(Json(Health {
         status: "ok".into(),
     }))

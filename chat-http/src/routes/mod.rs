@@ -8,16 +8,12 @@ mod health;
 pub(crate) mod messages;
 mod sessions;
 
-use std::str::FromStr;
-
 use axum::extract::DefaultBodyLimit;
-use chat_core::error::InvalidInput;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The document's frame; the paths come from the routes.
@@ -118,10 +114,4 @@ pub fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
-}
-
-/// Parses an id or enum from a request field.
-pub(crate) fn parse<T: FromStr<Err = InvalidInput>>(text: &str) -> Result<T, ApiError> {
-    text.parse()
-        .map_err(|error: InvalidInput| ApiError::Core(error.into()))
 }

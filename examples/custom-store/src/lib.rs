@@ -10,7 +10,7 @@ use chat_core::Result;
 use chat_core::accounts::{Admin, Customer, Session, TokenHash};
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
-use chat_core::log::{AppendOutcome, AppendRequest, Commit};
+use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::store::{
     AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
@@ -71,6 +71,9 @@ impl<S: EventStore> EventStore for CountingStore<S> {
     async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome> {
         self.count();
         self.inner.append(request).await
+    }
+    async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        self.inner.sent_message(key).await
     }
     async fn events_since(
         &self,

@@ -108,7 +108,7 @@ async fn find(
     email: &str,
 ) -> Result<chat_core::ids::AdminId, Box<dyn std::error::Error>> {
     let email = Email::parse(email)?;
-    let admin = engine.store().find_admin_by_email(&email).await?;
+    let admin = engine.find_admin(&Principal::System, &email).await?;
     Ok(admin
         .ok_or_else(|| format!("no agent has the email {email}"))?
         .id)

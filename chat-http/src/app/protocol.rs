@@ -1,11 +1,11 @@
 //! The real-time wire contract shared by Socket.IO and the plain WebSocket: client event
 //! payloads, server events and how log events become them.
 
-use chat_core::ChatEngine;
 use chat_core::event::{Event, EventKind};
 use chat_core::feed::FeedItem;
 use chat_core::ids::ConversationId;
 use chat_core::model::{Actor, UserRef};
+use chat_core::status::ConversationStatus;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -75,14 +75,9 @@ pub struct ServerEvent {
 }
 
 /// The client event for a feed item, if the client gets one (its own typing is not echoed).
-pub async fn from_feed(
-    engine: &ChatEngine,
-    id: ConversationId,
-    item: FeedItem,
-    me: Option<Actor>,
-) -> Option<ServerEvent> {
+pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Option<ServerEvent> {
     match item {
-        FeedItem::Event(event) => Some(from_event(engine, event).await),
+        FeedItem::Event(event) => Some(from_event(event)),
         FeedItem::Typing { actor, .. } if Some(actor) == me => None,
         FeedItem::Typing { actor, is_typing } => Some(ServerEvent {
             name: "typing",
@@ -99,8 +94,10 @@ pub async fn from_feed(
 }
 
 /// A log event as `message:new`, or as `conversation:updated` for every other kind, so that
-/// every seq the client may see reaches it.
-async fn from_event(engine: &ChatEngine, event: Event) -> ServerEvent {
+/// every seq the client may see reaches it. `conversation:updated` says what that event
+/// changed, as of its seq (`status` when it set one, `assigneeId` when it assigned), never
+/// the conversation as it is when the event happens to be forwarded.
+pub fn from_event(event: Event) -> ServerEvent {
     let (id, seq) = (event.conversation_id, event.seq);
     if let EventKind::MessageCreated { message } = event.kind {
         let payload =
@@ -110,18 +107,25 @@ async fn from_event(engine: &ChatEngine, event: Event) -> ServerEvent {
             payload,
         };
     }
-    let row = engine.store().get_conversation(id).await.ok().flatten();
-    let mut payload = json!({
-        "conversationId": id,
-        "seq": seq,
-        "status": row.as_ref().map(|r| r.status.as_str()),
-        "assigneeId": row.as_ref().and_then(|r| r.assignee),
-        "updatedAt": event.timestamp,
-    });
+    let mut payload = json!({"conversationId": id, "seq": seq, "updatedAt": event.timestamp});
+    match &event.kind {
+        EventKind::Created { .. } => payload["status"] = json!(ConversationStatus::Waiting.as_str()),
+        EventKind::StatusChanged { to, .. } => payload["status"] = json!(to.as_str()),
+        EventKind::Assigned { assignee, .. } => payload["assigneeId"] = json!(assignee),
+        _ => {}
+    }
     payload["event"] = serde_json::to_value(EventDto::from(event)).unwrap_or(Value::Null);
     ServerEvent {
         name: "conversation:updated",
         payload,
+    }
+}
+
+/// `conversation:left`: the server took the connection out of a room it may no longer read.
+pub fn left(id: ConversationId, reason: &str) -> ServerEvent {
+    ServerEvent {
+        name: "conversation:left",
+        payload: json!({"conversationId": id, "reason": reason}),
     }
 }
 

@@ -1,0 +1,98 @@
+//! Sending a message, for every transport: parse the request's fields, rate-limit, check
+//! that the seed's identity fields match the session, and send through the engine.
+
+use std::str::FromStr;
+
+use chat_core::Principal;
+use chat_core::engine::SendMessage;
+use chat_core::ids::AttachmentId;
+use chat_core::error::InvalidInput;
+use chat_core::values::{ClientMessageId, MessageBody, Metadata};
+
+use crate::dto::SendResponse;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::state::AppState;
+
+/// A send from any transport, before validation.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    /// The conversation.
+    pub conversation_id: String,
+    /// The text.
+    pub message: String,
+    /// Makes retries idempotent.
+    pub client_message_id: Option<String>,
+    /// The client's clock (metadata only).
+    pub client_timestamp: Option<chrono::DateTime<chrono::Utc>>,
+    /// Files uploaded earlier.
+    pub attachment_ids: Vec<String>,
+    /// A private note.
+    pub private: bool,
+}
+
+/// Validates, rate-limits and sends a message as the caller; the answer comes after the
+/// durable write, and a retry with the same client id answers with the original.
+pub async fn send_message(
+    state: &AppState,
+    auth: &Auth,
+    outgoing: Outgoing,
+) -> ApiResult<SendResponse> {
+    state.limiters().message(auth.token)?;
+    let limits = &state.config().engine.limits;
+    let send = SendMessage {
+        conversation_id: parse(&outgoing.conversation_id)?,
+        body: MessageBody::parse(outgoing.message, limits)?,
+        client_message_id: outgoing
+            .client_message_id
+            .as_deref()
+            .map(ClientMessageId::parse)
+            .transpose()?,
+        client_timestamp: outgoing.client_timestamp,
+        attachment_ids: outgoing
+            .attachment_ids
+            .iter()
+            .map(|id| parse::<AttachmentId>(id))
+            .collect::<Result<_, _>>()?,
+        private: outgoing.private,
+        metadata: Metadata::default(),
+    };
+    let sent = state.engine().send_message(&auth.principal, send).await?;
+    Ok(SendResponse {
+        message_id: sent.message.id,
+        status: "sent".into(),
+        delivered_at: sent.message.timestamp,
+        seq: sent.message.seq,
+    })
+}
+
+/// The seed's `senderType` and `adminId` are accepted for compatibility but must match the
+/// session: identity comes from the session only.
+pub fn check_claimed_identity(
+    principal: &Principal,
+    sender_type: &str,
+    admin_id: Option<&str>,
+) -> ApiResult<()> {
+    let expected = match principal {
+        Principal::Visitor(_) => "customer",
+        Principal::Admin { .. } => "admin",
+        Principal::System | Principal::Anonymous => "system",
+    };
+    if sender_type != expected {
+        let refused = "senderType does not match the session";
+        return Err(chat_core::Error::PermissionDenied(refused).into());
+    }
+    let Some(claimed) = admin_id else {
+        return Ok(());
+    };
+    match principal {
+        Principal::Admin { id, .. } if claimed.parse().ok() == Some(*id) => Ok(()),
+        _ => Err(chat_core::Error::PermissionDenied("adminId does not match the session").into()),
+    }
+}
+
+/// Parses an id or enum from a request field.
+pub fn parse<T: FromStr<Err = InvalidInput>>(text: &str) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|error: InvalidInput| ApiError::Core(error.into()))
+}

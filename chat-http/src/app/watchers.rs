@@ -1,0 +1,106 @@
+//! A connection's background tasks: the end of its session (revocation, expiry), changed
+//! permissions, agents' presence and the inbox.
+
+use std::sync::Arc;
+
+use chat_core::Principal;
+use chat_core::broadcast::{Delivery, Revoked, Signal, Subscription};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use crate::app::connection::Connection;
+use crate::app::presence::PresenceChange;
+use crate::app::protocol::ServerEvent;
+
+/// Closes the connection when its session expires.
+pub async fn expiry(connection: Arc<Connection>, expires_at: chrono::DateTime<chrono::Utc>) {
+    let left = (expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(left).await;
+    tracing::info!("closing a connection whose session expired");
+    connection.outbox.close();
+}
+
+/// Closes the connection when its session ends; re-reads the principal when its
+/// permissions change or when such a signal may have been missed (lag, a lost cross-node
+/// link), which also closes it if the session ended meanwhile.
+pub async fn revocations(connection: Arc<Connection>, mut signals: Subscription) {
+    while let Some(delivery) = signals.next().await {
+        let signal = match delivery {
+            Delivery::Lagged => Arc::new(Signal::Resync),
+            Delivery::Signal(signal) => signal,
+        };
+        match (&*signal, connection.principal()) {
+            (Signal::Revoked { sessions }, principal) if ends(*sessions, &connection, principal) => {
+                tracing::info!("closing a connection whose session ended");
+                connection.outbox.close();
+                return;
+            }
+            (Signal::AccessChanged { admin_id }, Principal::Admin { id, .. }) if *admin_id == id => {
+                connection.refresh().await;
+            }
+            (Signal::Resync, _) => connection.refresh().await,
+            _ => {}
+        }
+    }
+}
+
+fn ends(sessions: Revoked, connection: &Connection, principal: Principal) -> bool {
+    match (sessions, principal) {
+        (Revoked::Token(hash), _) => hash == connection.token,
+        (Revoked::Admin(admin), Principal::Admin { id, .. }) => admin == id,
+        (Revoked::Admin(_), _) => false,
+    }
+}
+
+/// Forwards agents' presence changes (visitors see no agent ids).
+pub async fn presence(connection: Arc<Connection>, mut changes: broadcast::Receiver<PresenceChange>) {
+    loop {
+        let change = match changes.recv().await {
+            Ok(change) => change,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let payload = match connection.principal() {
+            Principal::Admin { .. } => json!({"adminId": change.admin_id, "online": change.online}),
+            _ => json!({"online": change.online}),
+        };
+        let event = ServerEvent {
+            name: "presence",
+            payload,
+        };
+        if !connection.deliver(event).await {
+            return;
+        }
+    }
+}
+
+/// Forwards the inbox of `principal` (the connection restarts it when that changes).
+pub async fn inbox(connection: Arc<Connection>, mut inbox: Subscription, principal: Principal) {
+    let engine = connection.state.engine();
+    while let Some(delivery) = inbox.next().await {
+        let payload = match delivery {
+            Delivery::Lagged => json!({"kind": "resync"}),
+            Delivery::Signal(signal) => match &*signal {
+                Signal::Resync => json!({"kind": "resync"}),
+                Signal::Inbox { update } => {
+                    let counts = connection.state.inbox_counts();
+                    let Some(unread) = counts.unread(engine, &principal, update).await else {
+                        continue;
+                    };
+                    json!({"conversationId": update.conversation_id, "kind": update.kind, "seq": update.seq, "unreadCount": unread})
+                }
+                _ => continue,
+            },
+        };
+        let event = ServerEvent {
+            name: "inbox",
+            payload,
+        };
+        if !connection.deliver(event).await {
+            return;
+        }
+    }
+}
