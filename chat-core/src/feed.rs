@@ -116,7 +116,10 @@ impl ConversationFeed {
     /// accepts them (it sees each in order; the first event is always taken, so a feed
     /// always moves). The first refused event and everything after it stay in the feed and
     /// are delivered by [`next`](Self::next), in order, before any live event.
-    pub async fn catch_up_while(&mut self, mut fits: impl FnMut(&Event) -> bool) -> Result<Vec<Event>> {
+    pub async fn catch_up_while(
+        &mut self,
+        mut fits: impl FnMut(&Event) -> bool,
+    ) -> Result<Vec<Event>> {
         let mut events = Vec::new();
         loop {
             if let Some(event) = self.pop_backlog() {

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use chat_core::ChatEngine;
 
+use crate::app::inbox_counts::InboxCounts;
+use crate::app::presence::Presence;
 use crate::blobs::DynBlobStore;
 use crate::config::ChatConfig;
 use crate::ratelimit::Limiters;
-use crate::app::inbox_counts::InboxCounts;
-use crate::app::presence::Presence;
 
 /// Everything handlers share; cheap to clone.
 #[derive(Debug, Clone)]

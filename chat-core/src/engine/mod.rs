@@ -57,14 +57,19 @@ impl ChatEngine {
 
     /// The store, for the conformance suite's oracle comparisons. Everything else goes
     /// through the engine's authorized methods.
-    #[cfg_attr(not(feature = "conformance"), expect(dead_code, reason = "used by the conformance suite"))]
+    #[cfg_attr(
+        not(feature = "conformance"),
+        expect(dead_code, reason = "used by the conformance suite")
+    )]
     pub(crate) fn store(&self) -> &Arc<DynChatStore> {
         &self.store
     }
 
     /// Whether the store answers (a read of a conversation that does not exist).
     pub async fn check_ready(&self) -> Result<()> {
-        self.store.get_conversation(ConversationId::default()).await?;
+        self.store
+            .get_conversation(ConversationId::default())
+            .await?;
         Ok(())
     }
 

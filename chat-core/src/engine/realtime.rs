@@ -73,7 +73,9 @@ impl ChatEngine {
         online: bool,
     ) -> Result<()> {
         if *principal != Principal::System {
-            return Err(Error::PermissionDenied("only the system announces presence"));
+            return Err(Error::PermissionDenied(
+                "only the system announces presence",
+            ));
         }
         let signal = Signal::Presence {
             admin_id,

@@ -249,7 +249,8 @@ impl Connection {
             })
             .await?;
         events.truncate(taken.len());
-        let reply = json!({"lastSeq": feed.cursor(), "events": events, "hasMore": feed.has_backlog()});
+        let reply =
+            json!({"lastSeq": feed.cursor(), "events": events, "hasMore": feed.has_backlog()});
         Ok(Handled {
             reply,
             room: Some(feed),
@@ -287,7 +288,9 @@ impl Connection {
         let read: protocol::Read = decode(payload)?;
         let id = parse(&read.conversation_id)?;
         let engine = self.state.engine();
-        let last_read_seq = engine.mark_read(&self.principal(), id, Seq(read.seq)).await?;
+        let last_read_seq = engine
+            .mark_read(&self.principal(), id, Seq(read.seq))
+            .await?;
         Ok(ack(json!({"lastReadSeq": last_read_seq})))
     }
 
@@ -295,7 +298,9 @@ impl Connection {
         let typing: protocol::Typing = decode(payload)?;
         let id = parse(&typing.conversation_id)?;
         let engine = self.state.engine();
-        engine.typing(&self.principal(), id, typing.is_typing).await?;
+        engine
+            .typing(&self.principal(), id, typing.is_typing)
+            .await?;
         Ok(ack(json!({})))
     }
 

@@ -109,7 +109,9 @@ pub fn from_event(event: Event) -> ServerEvent {
     }
     let mut payload = json!({"conversationId": id, "seq": seq, "updatedAt": event.timestamp});
     match &event.kind {
-        EventKind::Created { .. } => payload["status"] = json!(ConversationStatus::Waiting.as_str()),
+        EventKind::Created { .. } => {
+            payload["status"] = json!(ConversationStatus::Waiting.as_str())
+        }
         EventKind::StatusChanged { to, .. } => payload["status"] = json!(to.as_str()),
         EventKind::Assigned { assignee, .. } => payload["assigneeId"] = json!(assignee),
         _ => {}

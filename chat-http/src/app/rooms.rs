@@ -66,7 +66,12 @@ fn changes_access(item: &FeedItem) -> bool {
 /// when access ended, and closes the connection when the facts cannot be read.
 async fn may_stay(connection: &Connection, id: ConversationId) -> bool {
     let principal = connection.principal();
-    match connection.state.engine().may_stay_in_room(&principal, id).await {
+    match connection
+        .state
+        .engine()
+        .may_stay_in_room(&principal, id)
+        .await
+    {
         Ok(()) => true,
         Err(Error::NotFound(_) | Error::PermissionDenied(_) | Error::Unauthenticated) => {
             connection.leave_room(id, "forbidden").await;

@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use chat_core::Principal;
 use chat_core::engine::SendMessage;
-use chat_core::ids::AttachmentId;
 use chat_core::error::InvalidInput;
+use chat_core::ids::AttachmentId;
 use chat_core::values::{ClientMessageId, MessageBody, Metadata};
 
 use crate::dto::SendResponse;

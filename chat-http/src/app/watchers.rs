@@ -33,12 +33,16 @@ pub async fn revocations(connection: Arc<Connection>, mut signals: Subscription)
             Delivery::Signal(signal) => signal,
         };
         match (&*signal, connection.principal()) {
-            (Signal::Revoked { sessions }, principal) if ends(*sessions, &connection, principal) => {
+            (Signal::Revoked { sessions }, principal)
+                if ends(*sessions, &connection, principal) =>
+            {
                 tracing::info!("closing a connection whose session ended");
                 connection.outbox.close();
                 return;
             }
-            (Signal::AccessChanged { admin_id }, Principal::Admin { id, .. }) if *admin_id == id => {
+            (Signal::AccessChanged { admin_id }, Principal::Admin { id, .. })
+                if *admin_id == id =>
+            {
                 connection.refresh().await;
             }
             (Signal::Resync, _) => connection.refresh().await,
@@ -56,7 +60,10 @@ fn ends(sessions: Revoked, connection: &Connection, principal: Principal) -> boo
 }
 
 /// Forwards agents' presence changes (visitors see no agent ids).
-pub async fn presence(connection: Arc<Connection>, mut changes: broadcast::Receiver<PresenceChange>) {
+pub async fn presence(
+    connection: Arc<Connection>,
+    mut changes: broadcast::Receiver<PresenceChange>,
+) {
     loop {
         let change = match changes.recv().await {
             Ok(change) => change,

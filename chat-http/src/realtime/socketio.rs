@@ -13,11 +13,11 @@ use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 use tokio::sync::watch;
 
+use crate::app::connection::{Connection, Outbox};
+use crate::app::protocol::ServerEvent;
 use crate::auth::hash_token;
 use crate::extract::Auth;
-use crate::app::connection::{Connection, Outbox};
 use crate::realtime::origin;
-use crate::app::protocol::ServerEvent;
 use crate::state::AppState;
 
 /// Packets a client may fall behind by before it is disconnected.

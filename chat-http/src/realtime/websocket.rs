@@ -17,12 +17,12 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, interval_at, sleep_until, timeout};
 
+use crate::app::connection::{Connection, Outbox};
+use crate::app::protocol::ServerEvent;
 use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::extract::Auth;
-use crate::app::connection::{Connection, Outbox};
 use crate::realtime::origin;
-use crate::app::protocol::ServerEvent;
 use crate::realtime::ws_frame::{self, ClientFrame};
 use crate::state::AppState;
 

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
 use crate::app::protocol::ServerEvent;
+use crate::error::ApiError;
 
 /// A decoded client frame.
 #[derive(Debug, Clone, PartialEq)]

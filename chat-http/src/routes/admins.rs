@@ -9,11 +9,11 @@ use chat_core::error::InvalidInput;
 use chat_core::ids::AdminId;
 use chat_core::values::{DisplayName, Email};
 
+use crate::app::parse;
 use crate::auth::hash_password;
 use crate::dto::{AdminEnvelope, AdminList, CreateAdminRequest, UpdateAdminRequest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Auth};
-use crate::app::parse;
 use crate::state::AppState;
 
 /// Shortest password accepted.

@@ -13,6 +13,7 @@ use chat_core::store::ListCursor;
 use chat_core::values::Metadata;
 use chrono::DateTime;
 
+use crate::app::parse;
 use crate::dto::{
     AssignRequest, ConversationDto, ConversationEnvelope, CreateConversationRequest, EventDto,
     EventsQuery, EventsResponse, ListQuery, ListResponse, MessageDto, MessagesQuery,
@@ -20,7 +21,6 @@ use crate::dto::{
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientIp};
-use crate::app::parse;
 use crate::state::AppState;
 
 /// A visitor starts a conversation (status `waiting`).

@@ -11,12 +11,12 @@ use chat_core::ids::{AttachmentId, ConversationId};
 use chat_core::model::FileType;
 use chat_core::values::FileName;
 
+use crate::app::parse;
 use crate::blobs::BlobError;
 use crate::dto::{UploadResponse, file_type_name, file_url};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiMultipart, ApiPath, Auth};
 use crate::filetype::{self, Refused};
-use crate::app::parse;
 use crate::state::AppState;
 
 /// The parts of an upload form.
