@@ -300,22 +300,41 @@ async fn presence_goes_offline_only_when_the_agents_last_socket_on_any_node_clos
     let mut observer = Client::connect(node_a, &watcher).await;
     let on_a = Client::connect(node_a, &agent).await;
     let on_b = Client::connect(node_b, &agent).await;
-    let online = next_named(&mut observer, "presence", SOON).await;
-    assert_eq!(online.expect("online")["online"], true);
-    // Let node B's announcement land before A's socket closes.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let online = json!({"type": "presence", "adminId": agent_id, "online": true});
+    let offline = json!({"type": "presence", "adminId": agent_id, "online": false});
+    let about_agent = |events: Vec<Value>| -> Vec<Value> {
+        let events = events.into_iter();
+        events
+            .filter(|event| event["adminId"] == agent_id)
+            .collect()
+    };
+    // Everything node A and node B say about the agent's arrival lands first.
+    let arrived = about_agent(all_named(&mut observer, "presence", QUIET).await);
+    assert_eq!(arrived.first(), Some(&online), "{arrived:?}");
+    assert!(!arrived.contains(&offline), "{arrived:?}");
 
     drop(on_a);
-    let offline = json!({"type": "presence", "adminId": agent_id, "online": false});
-    let early = next_named(&mut observer, "presence", QUIET).await;
-    assert_ne!(
-        early.as_ref(),
-        Some(&offline),
-        "offline while connected on node B"
+    let after_a = about_agent(all_named(&mut observer, "presence", QUIET).await);
+    assert!(
+        !after_a.contains(&offline),
+        "offline while connected on node B: {after_a:?}"
     );
     drop(on_b);
-    let late = next_named(&mut observer, "presence", SOON).await;
-    assert_eq!(late, Some(offline));
+    let after_b = about_agent(all_named(&mut observer, "presence", SOON / 4).await);
+    assert_eq!(after_b, [offline]);
+}
+
+/// Every event named `name` that arrives within `within`.
+async fn all_named(client: &mut Client, name: &str, within: Duration) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut events = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match next_named(client, name, left).await {
+            Some(event) => events.push(event),
+            None => return events,
+        }
+    }
 }
 
 async fn serve(router: axum::Router) -> std::net::SocketAddr {

@@ -3,9 +3,11 @@
 //!
 //! New events are announced by `PostgresStore` inside the transaction that writes them (so
 //! `publish` of an event is a no-op here); every node reads the announced seq range back
-//! and hands the events to its local subscribers. Ephemeral signals are sent whole. When
-//! the listening connection drops (database restart), it reconnects and tells every local
-//! subscriber to resync from the store by seq, since notifications sent meanwhile are lost.
+//! and hands the events to its local subscribers. Ephemeral signals are sent whole;
+//! revocations and permission changes reach local subscribers at once and are notified
+//! without a queue. When the listening connection drops (database restart), it listens
+//! again and only then tells every local subscriber to resync from the store by seq, since
+//! notifications sent meanwhile are lost.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,7 @@ const RETRY: Duration = Duration::from_millis(500);
 /// Fan-out across nodes sharing one PostgreSQL database (pair it with `PostgresStore`).
 #[derive(Debug)]
 pub struct PgBroadcaster {
+    pool: PgPool,
     outgoing: mpsc::Sender<String>,
     local: Arc<LocalBroadcaster>,
     tasks: [JoinHandle<()>; 2],
@@ -50,8 +53,9 @@ impl PgBroadcaster {
         let local = Arc::new(LocalBroadcaster::new());
         let (outgoing, queue) = mpsc::channel(OUTGOING);
         let listen = tokio::spawn(listen(pool.clone(), listener, local.clone()));
-        let tasks = [listen, tokio::spawn(send(pool, queue))];
+        let tasks = [listen, tokio::spawn(send(pool.clone(), queue))];
         Ok(Self {
+            pool,
             outgoing,
             local,
             tasks,
@@ -76,9 +80,12 @@ impl Broadcaster for PgBroadcaster {
         }
         let payload = serde_json::to_string(&Notice::Signal {
             topic,
-            signal: Box::new(signal),
+            signal: Box::new(signal.clone()),
         })
         .map_err(chat_core::Error::backend)?;
+        if signal.is_access() {
+            return self.publish_access(topic, signal, payload).await;
+        }
         if self.outgoing.try_send(payload).is_err() {
             tracing::warn!("dropping an ephemeral signal: the notification queue is full");
         }
@@ -87,6 +94,23 @@ impl Broadcaster for PgBroadcaster {
 
     async fn subscribe(&self, topic: Topic) -> Result<Subscription> {
         self.local.subscribe(topic).await
+    }
+}
+
+impl PgBroadcaster {
+    /// A revocation or permission change never waits behind (or is dropped with) hints: it
+    /// reaches this node's connections at once, and the other nodes' by a NOTIFY sent now,
+    /// whose failure is returned. (This node hears its own NOTIFY again; acting on these
+    /// signals twice is harmless.)
+    async fn publish_access(&self, topic: Topic, signal: Signal, payload: String) -> Result<()> {
+        self.local.publish(topic, signal).await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::error::map)?;
+        Ok(())
     }
 }
 
@@ -108,22 +132,38 @@ async fn send(pool: PgPool, mut queue: mpsc::Receiver<String>) {
     }
 }
 
+/// Hands notifications to local subscribers. When the LISTEN connection is lost, it is
+/// replaced and only once the new one listens are subscribers told to resync: anything
+/// committed before that is in the store, anything after arrives as a notification.
 async fn listen(pool: PgPool, mut listener: PgListener, local: Arc<LocalBroadcaster>) {
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => deliver(&pool, &local, notification.payload()).await,
             Ok(None) => {
-                tracing::warn!(
-                    "lost the LISTEN connection; reconnecting, subscribers resync from the store"
-                );
+                tracing::warn!("lost the LISTEN connection; listening again, then resyncing");
+                listener = listen_again(&pool).await;
                 local.publish_everywhere(&Signal::Resync);
             }
             Err(error) => {
-                tracing::warn!(%error, "listening for notifications failed; retrying");
+                tracing::warn!(%error, "listening for notifications failed; listening again");
+                listener = listen_again(&pool).await;
                 local.publish_everywhere(&Signal::Resync);
-                tokio::time::sleep(RETRY).await;
             }
         }
+    }
+}
+
+/// A new listener on the channel, retried until the database answers.
+async fn listen_again(pool: &PgPool) -> PgListener {
+    loop {
+        match PgListener::connect_with(pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => return listener,
+                Err(error) => tracing::warn!(%error, "LISTEN failed; retrying"),
+            },
+            Err(error) => tracing::warn!(%error, "could not connect to LISTEN; retrying"),
+        }
+        tokio::time::sleep(RETRY).await;
     }
 }
 

@@ -1,16 +1,21 @@
 //! Two server nodes on one database, each with its own `PostgresStore` and `PgBroadcaster`:
-//! messages sent through node A reach a subscriber on node B, in order, exactly once; and a
-//! dropped LISTEN connection makes subscribers resync instead of missing events.
+//! messages sent through node A reach a subscriber on node B, in order, exactly once; a
+//! dropped LISTEN connection makes subscribers resync instead of missing events, and the
+//! resync comes only once notifications flow again; revocations reach the publishing
+//! node's subscribers without a round trip.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use chat_core::broadcast::{Broadcaster, Delivery, Revoked, Signal, Topic};
 use chat_core::conformance::fixtures::{chatting, send};
 use chat_core::feed::{ConversationFeed, FeedItem};
+use chat_core::ids::AdminId;
 use chat_core::{ChatEngine, EngineConfig};
 use chat_store_postgres::{PgBroadcaster, PoolConfig, PostgresStore};
+use futures_util::StreamExt;
 
 /// Not a performance bound: turns a hang into a failure.
 const HANG_GUARD: Duration = Duration::from_secs(60);
@@ -91,7 +96,7 @@ async fn two_node_typing_crosses_nodes_and_a_lost_listener_resyncs() {
 
     // Kill every LISTEN connection, as a database restart would, then write meanwhile.
     let admin = common::pool(options.clone()).await;
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database() AND pid <> pg_backend_pid()")
         .execute(&admin)
         .await
         .expect("terminate listeners");
@@ -125,4 +130,95 @@ async fn assert_receives_exactly(feed: &mut ConversationFeed, after: u64, last: 
         .await
         .expect("node B did not receive every event");
     assert_eq!(seqs, (after + 1..=last).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_committed_right_after_a_resync_arrive_live() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let a = node(&options).await;
+    let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
+        .await
+        .expect("store");
+    let b = PgBroadcaster::start(store.pool().clone())
+        .await
+        .expect("broadcaster");
+    let (visitor, conversation) = chatting(&a, 0).await;
+    let mut live = b
+        .subscribe(Topic::Conversation(conversation.id))
+        .await
+        .expect("subscribe");
+    let admin = common::pool(options.clone()).await;
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database() AND pid <> pg_backend_pid()")
+        .execute(&admin)
+        .await
+        .expect("terminate listeners");
+    let resync = async {
+        while let Some(delivery) = live.next().await {
+            if delivery == Delivery::Signal(Arc::new(Signal::Resync)) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(HANG_GUARD, resync)
+        .await
+        .expect("no resync after the lost listener");
+    // The resync promised that notifications flow again: these must arrive live.
+    for n in 0..5 {
+        send(&a, &visitor, conversation.id, &format!("after {n}"), None)
+            .await
+            .expect("send");
+    }
+    let mut seqs = Vec::new();
+    let collect = async {
+        while seqs.len() < 5 {
+            if let Some(Delivery::Signal(signal)) = live.next().await
+                && let Signal::Event { event } = &*signal
+            {
+                seqs.push(event.seq.get());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), collect)
+        .await
+        .expect("events committed after the resync were not notified");
+    let first = conversation.last_seq.get() + 1;
+    assert_eq!(seqs, (first..first + 5).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_reaches_this_nodes_connections_even_when_notify_fails() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
+        .await
+        .expect("store");
+    let broadcaster = PgBroadcaster::start(store.pool().clone())
+        .await
+        .expect("broadcaster");
+    let mut sessions = broadcaster
+        .subscribe(Topic::Sessions)
+        .await
+        .expect("subscribe");
+    // Marks the pool closed at once (the broadcaster's listener keeps its connection, so
+    // waiting for the close would wait forever).
+    let closing = store.pool().clone();
+    tokio::spawn(async move { closing.close().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(store.pool().is_closed());
+    let revoked = Signal::Revoked {
+        sessions: Revoked::Admin(AdminId::new()),
+    };
+    let published = broadcaster.publish(Topic::Sessions, revoked.clone()).await;
+    assert!(
+        published.is_err(),
+        "a NOTIFY on a closed pool cannot succeed"
+    );
+    let delivered = tokio::time::timeout(Duration::from_secs(5), sessions.next()).await;
+    assert_eq!(
+        delivered.expect("the revocation never reached this node's subscribers"),
+        Some(Delivery::Signal(Arc::new(revoked)))
+    );
 }
