@@ -1,7 +1,8 @@
 // Drives a running chat-server with the stock socket.io-client, over the websocket and the
 // polling transports: a visitor and an agent exchange messages with acks, typing and read
 // receipts; a client that rejoins with `since` gets exactly what it missed; foreign origins
-// and bad tokens are refused. Prints "N passed, M failed" and exits non-zero on failure.
+// and bad tokens are refused; sockets follow the current policy (a reassigned agent leaves
+// the room, a password change closes the socket); a long conversation joins in full. Prints "N passed, M failed" and exits non-zero on failure.
 //
 // Run with: CHAT_URL=http://127.0.0.1:8080 CHAT_ADMIN_EMAIL=… CHAT_ADMIN_PASSWORD=… node realtime.mjs
 import assert from "node:assert/strict";
@@ -147,6 +148,99 @@ async function refusals(transports) {
   }
 }
 
+/// Resolves `true` if no `event` satisfying `match` arrives within `ms`.
+function quiet(socket, event, match = () => true, ms = 800) {
+  return new Promise((resolve) => {
+    const listener = (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      socket.off(event, listener);
+      resolve(false);
+    };
+    const timer = setTimeout(() => { socket.off(event, listener); resolve(true); }, ms);
+    socket.on(event, listener);
+  });
+}
+
+let agents = 0;
+
+/// A new agent created by the owner: { id, token, password }.
+async function newAgent(owner, scope) {
+  agents += 1;
+  const email = `live-${process.pid}-${agents}@example.com`;
+  const password = "a live password 123";
+  const permissions = { scope, manageConversations: true, manageAdmins: false };
+  const created = await rest("POST", "/api/admins", owner, { email, name: "Live", password, permissions });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const login = await rest("POST", "/api/auth/login", null, { email, password });
+  assert.equal(login.status, 200, JSON.stringify(login.json));
+  return { id: created.json.admin.id, token: login.json.token };
+}
+
+async function ownerId(owner) {
+  const admins = await rest("GET", "/api/admins", owner);
+  return admins.json.admins.find((admin) => admin.email === ADMIN.email).id;
+}
+
+/// Live authorization: a reassigned restricted agent leaves the room and hears nothing more.
+async function reassignment(transports) {
+  const owner = await agentToken();
+  const narrow = await newAgent(owner, "assigned");
+  const { token, conversationId } = await visitorWithConversation();
+  const assign = (assigneeId) => rest("POST", `/api/conversations/${conversationId}/assign`, owner, { assigneeId });
+  assert.equal((await assign(narrow.id)).status, 200);
+  const socket = await connect(narrow.token, transports);
+  try {
+    const joined = await ask(socket, "conversation:join", { conversationId, since: 0 });
+    assert.equal(joined.error, undefined, JSON.stringify(joined));
+    const left = next(socket, "conversation:left");
+    assert.equal((await assign(await ownerId(owner))).status, 200);
+    assert.equal((await left).conversationId, conversationId);
+    const silent = quiet(socket, "message:new");
+    const note = { conversationId, senderType: "admin", message: "private", private: true };
+    assert.equal((await rest("POST", "/api/messages/send", owner, note)).status, 200);
+    const visible = { conversationId, senderType: "customer", message: "after" };
+    assert.equal((await rest("POST", "/api/messages/send", token, visible)).status, 200);
+    assert.ok(await silent, "a message reached a socket that lost access");
+  } finally {
+    socket.close();
+  }
+}
+
+/// A password change closes the agent's open sockets.
+async function passwordChange(transports) {
+  const owner = await agentToken();
+  const agent = await newAgent(owner, "all");
+  const socket = await connect(agent.token, transports);
+  const closed = new Promise((resolve) => socket.on("disconnect", resolve));
+  const changed = await rest("PATCH", `/api/admins/${agent.id}`, owner, { password: "another password 456" });
+  assert.equal(changed.status, 200, JSON.stringify(changed.json));
+  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("socket stayed open")), GUARD_MS))]);
+}
+
+/// A 600-message conversation joined from 0 arrives whole: the ack's events, then the rest
+/// as live events, every seq once and in order.
+async function longJoin(transports) {
+  const { token, conversationId } = await visitorWithConversation();
+  for (let n = 0; n < 600; n++) {
+    const body = { conversationId, senderType: "customer", message: `${n} ${"z".repeat(400)}` };
+    assert.equal((await rest("POST", "/api/messages/send", token, body)).status, 200);
+  }
+  const last = 602;
+  const socket = await connect(token, transports);
+  try {
+    const live = [];
+    socket.on("message:new", (event) => live.push(event.seq));
+    const done = next(socket, "message:new", (event) => event.seq === last);
+    const joined = await ask(socket, "conversation:join", { conversationId, since: 0 });
+    const replayed = joined.events.map((e) => e.seq);
+    if (replayed.at(-1) !== last) await done;
+    assert.deepEqual([...replayed, ...live], Array.from({ length: last }, (_, i) => i + 1));
+  } finally {
+    socket.close();
+  }
+}
+
 const tests = [];
 for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]]) {
   const name = transports.join("+");
@@ -154,6 +248,9 @@ for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]])
   tests.push([`resync over ${name}`, () => resync(transports)]);
   tests.push([`refusals over ${name}`, () => refusals(transports)]);
   tests.push([`logout closes the socket over ${name}`, () => revocation(transports)]);
+  tests.push([`reassignment takes a restricted agent out of the room over ${name}`, () => reassignment(transports)]);
+  tests.push([`a password change closes the socket over ${name}`, () => passwordChange(transports)]);
+  tests.push([`a 600-message conversation joins in full over ${name}`, () => longJoin(transports)]);
 }
 
 let passed = 0;

@@ -22,6 +22,14 @@ function merge(existing, incoming) {
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
 }
 
+/** What a `conversation:updated` event changed, as of its seq: only the fields it carries. */
+export function conversationChanges(payload) {
+  const changes = {};
+  if ('status' in payload) changes.status = payload.status;
+  if ('assigneeId' in payload) changes.assigneeId = payload.assigneeId ?? null;
+  return changes;
+}
+
 function withConversation(state, changes) {
   return state.conversation ? { ...state, conversation: { ...state.conversation, ...changes } } : state;
 }
@@ -66,10 +74,7 @@ export function reducer(state, action) {
       return { ...next, messages: merge(next.messages, [action.message]), peerTyping: false };
     }
     case 'updated':
-      return withConversation(
-        { ...state, lastSeq: Math.max(state.lastSeq, action.seq) },
-        { status: action.status, assigneeId: action.assigneeId ?? null },
-      );
+      return withConversation({ ...state, lastSeq: Math.max(state.lastSeq, action.seq) }, action.changes);
     case 'read':
       return action.mine
         ? { ...state, myReadSeq: Math.max(state.myReadSeq, action.seq) }

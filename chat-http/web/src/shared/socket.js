@@ -2,14 +2,36 @@
 import { io } from 'socket.io-client';
 import { ApiError } from './api.js';
 
-/** Connects to this server with a session token; reconnects by itself after a drop. */
+/** Handshake refusals that retrying cannot fix; anything else (`unavailable`) is retried. */
+const FINAL_REFUSALS = new Set(['authentication required', 'this origin may not open a socket']);
+const RETRY_REFUSED_MS = 2000;
+
+/**
+ * Connects to this server with a session token; reconnects by itself after a drop, and
+ * after a handshake refused for now (the database out of reach), which socket.io-client
+ * would otherwise not retry.
+ */
 export function connect(token) {
-  return io({
+  const socket = io({
     auth: { token },
     transports: ['websocket', 'polling'],
     reconnectionDelay: 300,
     reconnectionDelayMax: 3000,
   });
+  // `close()` calls `disconnect()`: once the app closes the socket, no retry reopens it.
+  let closed = false;
+  const disconnect = socket.disconnect.bind(socket);
+  socket.disconnect = () => {
+    closed = true;
+    return disconnect();
+  };
+  socket.on('connect_error', (err) => {
+    if (socket.active || FINAL_REFUSALS.has(err.message)) return;
+    setTimeout(() => {
+      if (!closed && !socket.connected && !socket.active) socket.connect();
+    }, RETRY_REFUSED_MS);
+  });
+  return socket;
 }
 
 /** Emits `event` and resolves to its ack; a refusal or no answer in time rejects. */

@@ -3,8 +3,8 @@
 // sends through a persistent outbox retried with the same client id, and tracks read state
 // and typing both ways.
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import { request } from './api.js';
-import { initialState, reducer } from './conversationState.js';
+import { ApiError, request } from './api.js';
+import { conversationChanges, initialState, reducer } from './conversationState.js';
 import { loadOutbox, newEntry, saveOutbox } from './outbox.js';
 import { call } from './socket.js';
 
@@ -14,6 +14,7 @@ const PEER_TYPING_TIMEOUT_MS = 6000;
 /** Refusals that mean "not now" (the store out of reach, a rate limit): sent again later. */
 const RETRY_LATER = new Set(['unavailable', 'rate_limited']);
 const RETRY_LATER_MS = 2000;
+const LEFT_MESSAGE = 'You no longer have access to this conversation.';
 
 /** `viewer` is `customer` or `admin`: whose messages are "mine". */
 export function useConversation({ token, socket, conversationId, viewer }) {
@@ -128,7 +129,10 @@ export function useConversation({ token, socket, conversationId, viewer }) {
       connect: join,
       'message:new': (p) => mine(p) && dispatch({ type: 'message', seq: p.seq, message: p.message }),
       'conversation:updated': (p) =>
-        mine(p) && dispatch({ type: 'updated', seq: p.seq, status: p.status, assigneeId: p.assigneeId }),
+        mine(p) && dispatch({ type: 'updated', seq: p.seq, changes: conversationChanges(p) }),
+      // The server took this socket out of the room: access to it ended.
+      'conversation:left': (p) =>
+        mine(p) && dispatch({ type: 'failed', error: new ApiError(404, 'not_found', LEFT_MESSAGE) }),
       read: (p) =>
         mine(p) && dispatch({ type: 'read', mine: p.readerType === viewer, seq: p.lastReadSeq }),
       typing: (p) => {
