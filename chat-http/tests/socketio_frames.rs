@@ -1,7 +1,9 @@
-//! Socket.IO at the frame level (engine.io v4 over a WebSocket), for timing the stock client
+//! Socket.IO at the frame level (engine.io v4 over a WebSocket), for what the stock client
 //! cannot be made to hit on purpose: an event sent the moment the namespace connect is
 //! answered must be handled and acknowledged, even while the server is still opening the
-//! connection (subscribing, announcing presence), not dropped for want of a handler.
+//! connection (subscribing, announcing presence), not dropped for want of a handler; and a
+//! handshake while the database is out of reach is refused as `unavailable` (clients retry),
+//! never as `authentication required` (clients sign out).
 
 mod common;
 
@@ -75,4 +77,61 @@ async fn an_event_sent_right_after_connecting_is_acknowledged() {
         assert!(ack[0]["lastSeq"].as_u64().is_some(), "{ack}");
         ws.close(None).await.expect("close");
     }
+}
+
+/// The namespace answer to a handshake with `token`: `40…` (connected) or `44…` (refused).
+async fn handshake(address: std::net::SocketAddr, token: &str) -> String {
+    let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    let connect = format!("40{}", json!({ "token": token }));
+    ws.send(Message::text(connect)).await.expect("send");
+    let answer = tokio::time::timeout(HANG_GUARD, async {
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Text(text) = message
+                && (text.starts_with("40") || text.starts_with("44"))
+            {
+                return text.to_string();
+            }
+        }
+        panic!("closed before the namespace answered");
+    });
+    answer.await.expect("no namespace answer")
+}
+
+#[tokio::test]
+async fn a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("SKIPPED: DATABASE_URL is not set, so this PostgreSQL test cannot run here");
+        return;
+    };
+    let database = common::process::ScratchDatabase::create(
+        &url,
+        &format!("chat_handshake_{}", std::process::id()),
+    );
+    let store = chat_store_postgres::PostgresStore::connect(&database.url)
+        .await
+        .expect("store");
+    let pool = store.pool().clone();
+    let engine = chat_core::ChatEngine::new(
+        Arc::new(store),
+        Arc::new(LocalBroadcaster::new()),
+        TestApp::config().engine,
+    );
+    let app = TestApp::with_engine(engine);
+    let (visitor, _) = app.visitor().await;
+    let address = app.serve().await;
+    assert!(handshake(address, &visitor).await.starts_with("40"));
+    assert!(
+        handshake(address, &"f".repeat(64))
+            .await
+            .contains("authentication required")
+    );
+
+    pool.close().await;
+    let refused = handshake(address, &visitor).await;
+    assert!(refused.starts_with("44"), "{refused}");
+    let body: Value = serde_json::from_str(&refused[2..]).expect("refusal json");
+    assert_eq!(body["message"], "unavailable", "{refused}");
 }

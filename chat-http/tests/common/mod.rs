@@ -79,6 +79,15 @@ impl TestApp {
         broadcaster: Arc<chat_core::broadcast::DynBroadcaster>,
     ) -> Self {
         let engine = ChatEngine::new(Arc::new(MemoryStore::new()), broadcaster, config.engine);
+        Self::with_engine_and_config(engine, config)
+    }
+
+    /// Over an engine of the test's choosing (its store and broadcaster), test configuration.
+    pub fn with_engine(engine: ChatEngine) -> Self {
+        Self::with_engine_and_config(engine, Self::config())
+    }
+
+    fn with_engine_and_config(engine: ChatEngine, config: ChatConfig) -> Self {
         let blobs = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(ObjectStoreBlobs::local(blobs.path()).expect("blob dir"));
         let state = AppState::new(engine.clone(), store, config);
