@@ -149,11 +149,54 @@ async fn events_committed_right_after_a_resync_arrive_live() {
         .subscribe(Topic::Conversation(conversation.id))
         .await
         .expect("subscribe");
+    // Run from the server's default database: a database cannot refuse connections to itself.
+    let url = std::env::var("DATABASE_URL").expect("set, or the test was skipped");
+    let server = common::pool(url.parse().expect("DATABASE_URL")).await;
+    let name = options.get_database().expect("a database name").to_owned();
+    let (counting, counted) = (server.clone(), name.clone());
+    // The listener cannot come back for a second: a resync announced before it is back
+    // would promise notifications that are not flowing.
+    let allow = move |allowed: bool| {
+        let sql = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}");
+        let server = server.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&server)
+                .await
+                .expect("alter database");
+        }
+    };
     let admin = common::pool(options.clone()).await;
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database() AND pid <> pg_backend_pid()")
-        .execute(&admin)
+    allow(false).await;
+    let terminated: Vec<i32> = sqlx::query_scalar(
+        "WITH listeners AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%' \
+         AND datname = current_database() AND pid <> pg_backend_pid()) \
+         SELECT pid FROM listeners WHERE pg_terminate_backend(pid)",
+    )
+        .fetch_all(&admin)
         .await
         .expect("terminate listeners");
+    assert!(!terminated.is_empty(), "no listener to terminate");
+    let listening = {
+        let (server, name) = (counting, counted);
+        move || {
+            let (server, name, terminated) = (server.clone(), name.clone(), terminated.clone());
+            async move {
+                let sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%' AND pid <> ALL($2)";
+                let count: i64 = sqlx::query_scalar(sql)
+                    .bind(name)
+                    .bind(terminated)
+                    .fetch_one(&server)
+                    .await
+                    .expect("count listeners");
+                count
+            }
+        }
+    };
+    let reopen = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        allow(true).await;
+    });
     let resync = async {
         while let Some(delivery) = live.next().await {
             if delivery == Delivery::Signal(Arc::new(Signal::Resync)) {
@@ -164,6 +207,10 @@ async fn events_committed_right_after_a_resync_arrive_live() {
     tokio::time::timeout(HANG_GUARD, resync)
         .await
         .expect("no resync after the lost listener");
+    assert!(
+        listening().await > 0,
+        "a resync was announced before LISTEN was back"
+    );
     // The resync promised that notifications flow again: these must arrive live.
     for n in 0..5 {
         send(&a, &visitor, conversation.id, &format!("after {n}"), None)
@@ -183,6 +230,7 @@ async fn events_committed_right_after_a_resync_arrive_live() {
     tokio::time::timeout(Duration::from_secs(5), collect)
         .await
         .expect("events committed after the resync were not notified");
+    reopen.await.expect("reopen");
     let first = conversation.last_seq.get() + 1;
     assert_eq!(seqs, (first..first + 5).collect::<Vec<_>>());
 }
