@@ -54,6 +54,9 @@ pub enum Action {
     CreateConversation,
     /// List conversations (the engine scopes the list to what the principal may read).
     ListConversations,
+    /// The agents' inbox: the seed's conversation list and its live stream (agents only,
+    /// scoped like [`ListConversations`](Self::ListConversations)).
+    ListInbox,
     /// Read a conversation, its messages, events and attachments.
     ReadConversation,
     /// Join a conversation's live room.
@@ -88,6 +91,7 @@ impl Action {
             Self::CreateVisitorSession
                 | Self::CreateConversation
                 | Self::ListConversations
+                | Self::ListInbox
                 | Self::ManageAdmins
         )
     }
@@ -181,6 +185,7 @@ fn authorize_visitor(
     if !action.targets_conversation() {
         return match action {
             Action::ManageAdmins => Err(Denial::Forbidden("visitors cannot manage agents")),
+            Action::ListInbox => Err(Denial::Forbidden("only agents have an inbox")),
             _ => Ok(()),
         };
     }

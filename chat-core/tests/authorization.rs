@@ -7,10 +7,11 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 15] = [
+const ALL_ACTIONS: [Action; 16] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
+    Action::ListInbox,
     Action::ReadConversation,
     Action::JoinRoom,
     Action::SendMessage,
@@ -38,7 +39,7 @@ const STAFF_ONLY: [Action; 5] = [
     Action::Assign,
     Action::DeleteConversation,
 ];
-const AGENT_BASICS: [Action; 8] = [
+const AGENT_BASICS: [Action; 9] = [
     Action::ReadConversation,
     Action::JoinRoom,
     Action::SendMessage,
@@ -47,6 +48,7 @@ const AGENT_BASICS: [Action; 8] = [
     Action::SendTyping,
     Action::SeePrivateNotes,
     Action::ListConversations,
+    Action::ListInbox,
 ];
 const MANAGE: [Action; 4] = [
     Action::ChangeStatus,
@@ -109,6 +111,10 @@ fn visitor_may_create_and_list_conversations() {
     let visitor = Principal::Visitor(CustomerId::new());
     assert_eq!(check(&visitor, Action::CreateConversation, None), Ok(()));
     assert_eq!(check(&visitor, Action::ListConversations, None), Ok(()));
+    assert!(matches!(
+        check(&visitor, Action::ListInbox, None),
+        Err(Denial::Forbidden(_))
+    ));
 }
 
 #[test]

@@ -97,15 +97,12 @@ impl ChatEngine {
     /// The inbox stream for agents: new conversations, new messages, updates. An agent
     /// restricted to assigned conversations sees only theirs.
     pub async fn subscribe_inbox(&self, principal: &Principal) -> Result<Subscription> {
-        self.allowed(principal, Action::ListConversations)?;
+        self.allowed(principal, Action::ListInbox)?;
         let only = match *principal {
             Principal::Admin { id, permissions } => {
                 (permissions.scope == ConversationScope::Assigned).then_some(id)
             }
-            Principal::System => None,
-            Principal::Visitor(_) | Principal::Anonymous => {
-                return Err(Error::PermissionDenied("only agents have an inbox"));
-            }
+            Principal::System | Principal::Visitor(_) | Principal::Anonymous => None,
         };
         let live = self.broadcaster.subscribe(Topic::Inbox).await?;
         let Some(me) = only else { return Ok(live) };

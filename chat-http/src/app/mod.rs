@@ -6,6 +6,7 @@
 //! [`Connection`]: connection::Connection
 
 pub mod connection;
+pub mod identity;
 pub mod inbox_counts;
 pub mod presence;
 pub mod protocol;

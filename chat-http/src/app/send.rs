@@ -1,9 +1,8 @@
-//! Sending a message, for every transport: parse the request's fields, rate-limit, check
-//! that the seed's identity fields match the session, and send through the engine.
+//! Sending a message, for every transport: parse the request's fields, rate-limit and
+//! send through the engine; and the parsing of ids from request fields.
 
 use std::str::FromStr;
 
-use chat_core::Principal;
 use chat_core::engine::SendMessage;
 use chat_core::error::InvalidInput;
 use chat_core::ids::AttachmentId;
@@ -64,31 +63,6 @@ pub async fn send_message(
         delivered_at: sent.message.timestamp,
         seq: sent.message.seq,
     })
-}
-
-/// The seed's `senderType` and `adminId` are accepted for compatibility but must match the
-/// session: identity comes from the session only.
-pub fn check_claimed_identity(
-    principal: &Principal,
-    sender_type: &str,
-    admin_id: Option<&str>,
-) -> ApiResult<()> {
-    let expected = match principal {
-        Principal::Visitor(_) => "customer",
-        Principal::Admin { .. } => "admin",
-        Principal::System | Principal::Anonymous => "system",
-    };
-    if sender_type != expected {
-        let refused = "senderType does not match the session";
-        return Err(chat_core::Error::PermissionDenied(refused).into());
-    }
-    let Some(claimed) = admin_id else {
-        return Ok(());
-    };
-    match principal {
-        Principal::Admin { id, .. } if claimed.parse().ok() == Some(*id) => Ok(()),
-        _ => Err(chat_core::Error::PermissionDenied("adminId does not match the session").into()),
-    }
 }
 
 /// Parses an id or enum from a request field.

@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chat_core::Principal;
 use chat_core::engine::{ListRequest, StartConversation};
 use chat_core::error::InvalidInput;
 use chat_core::ids::{AdminId, ConversationId, Seq};
@@ -13,6 +12,7 @@ use chat_core::store::ListCursor;
 use chat_core::values::Metadata;
 use chrono::DateTime;
 
+use crate::app::identity::check_claimed_admin;
 use crate::app::parse;
 use crate::dto::{
     AssignRequest, ConversationDto, ConversationEnvelope, CreateConversationRequest, EventDto,
@@ -68,16 +68,7 @@ pub async fn list(
     auth: Auth,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ListResponse>> {
-    let Principal::Admin { id: me, .. } = auth.principal else {
-        return Err(chat_core::Error::PermissionDenied("only agents list conversations").into());
-    };
-    if let Some(admin_id) = &query.admin_id
-        && parse::<AdminId>(admin_id)? != me
-    {
-        return Err(
-            chat_core::Error::PermissionDenied("adminId does not match the session").into(),
-        );
-    }
+    check_claimed_admin(&auth.principal, query.admin_id.as_deref())?;
     let request = ListRequest {
         status: query
             .status
@@ -89,7 +80,7 @@ pub async fn list(
     };
     let page = state
         .engine()
-        .list_conversations(&auth.principal, request)
+        .list_inbox(&auth.principal, request)
         .await?;
     Ok(Json(ListResponse {
         next_cursor: page.next.as_ref().map(encode_cursor),

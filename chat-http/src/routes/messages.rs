@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::app::send::check_claimed_identity;
+use crate::app::identity::check_claimed_identity;
 use crate::app::{Outgoing, send_message};
 use crate::dto::{SendRequest, SendResponse};
 use crate::error::{ApiResult, ErrorBody};
