@@ -78,10 +78,7 @@ pub async fn list(
         after: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: query.limit,
     };
-    let page = state
-        .engine()
-        .list_inbox(&auth.principal, request)
-        .await?;
+    let page = state.engine().list_inbox(&auth.principal, request).await?;
     Ok(Json(ListResponse {
         next_cursor: page.next.as_ref().map(encode_cursor),
         total_count: page.total_count,

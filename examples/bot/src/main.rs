@@ -47,7 +47,9 @@ struct Bot {
 }
 
 impl Bot {
-    /// Reacts to one server frame: joins on inbox news, answers visitor messages.
+    /// Reacts to one server frame: joins on inbox news, answers visitor messages, whether
+    /// they come in a join's ack (the first page of what it missed), after it (the rest of a
+    /// long catch-up, as `message:new`, in order) or live.
     async fn handle(&mut self, socket: &mut Socket, event: &Value) -> Result<(), Error> {
         match event["type"].as_str() {
             Some("inbox") if event["kind"] == "message" || event["kind"] == "created" => {
@@ -55,23 +57,50 @@ impl Bot {
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
+                // From just before the news, so the message that caused it is answered.
+                let since = event["seq"].as_u64().unwrap_or(1).saturating_sub(1);
                 if !conversation.is_empty() && self.joined.insert(conversation.clone()) {
-                    self.send(socket, json!({"type": "conversation:join", "conversationId": conversation, "since": 0})).await?;
+                    self.send(socket, json!({"type": "conversation:join", "conversationId": conversation, "since": since})).await?;
                 }
             }
-            Some("message:new") if event["message"]["senderType"] == "customer" => {
-                let reply = json!({
-                    "type": "message:send",
-                    "conversationId": event["conversationId"],
-                    "message": ANSWER,
-                    "clientMessageId": format!("bot-reply-{}", event["message"]["id"].as_str().unwrap_or_default()),
-                });
-                self.send(socket, reply).await?;
-                println!("answered in {}", event["conversationId"]);
+            Some("message:new") => {
+                self.answer(socket, &event["conversationId"], &event["message"])
+                    .await?
             }
             Some("ack") if event.get("error").is_some() => println!("refused: {}", event["error"]),
+            Some("ack") => {
+                for logged in event["events"].as_array().into_iter().flatten() {
+                    if logged["type"] == "message" {
+                        let message = &logged["message"];
+                        self.answer(socket, &message["conversationId"], message)
+                            .await?;
+                    }
+                }
+            }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Answers a visitor's message once: the reply's client id is derived from the message's
+    /// id, so seeing it again (a reconnect, a rejoin) stores no second answer.
+    async fn answer(
+        &mut self,
+        socket: &mut Socket,
+        conversation: &Value,
+        message: &Value,
+    ) -> Result<(), Error> {
+        if message["senderType"] != "customer" {
+            return Ok(());
+        }
+        let reply = json!({
+            "type": "message:send",
+            "conversationId": conversation,
+            "message": ANSWER,
+            "clientMessageId": format!("bot-reply-{}", message["id"].as_str().unwrap_or_default()),
+        });
+        self.send(socket, reply).await?;
+        println!("answered in {conversation}");
         Ok(())
     }
 
