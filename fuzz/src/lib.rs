@@ -13,10 +13,10 @@ use chat_core::accounts::{Permissions, SessionSubject};
 use chat_core::engine::{NewAdmin, NewVisitor, StartConversation};
 use chat_core::values::{DisplayName, Email};
 use chat_core::{ChatEngine, LocalBroadcaster, MemoryStore, Principal};
-use chat_http::auth::{dummy_password_hash, new_token};
-use chat_http::extract::Auth;
 use chat_http::app::connection::{Connection, Outbox};
 use chat_http::app::protocol::ServerEvent;
+use chat_http::auth::{dummy_password_hash, new_token};
+use chat_http::extract::Auth;
 use chat_http::{AppState, ChatConfig, ObjectStoreBlobs};
 use serde_json::Value;
 
