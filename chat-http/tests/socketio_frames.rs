@@ -135,3 +135,53 @@ async fn a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out(
     let body: Value = serde_json::from_str(&refused[2..]).expect("refusal json");
     assert_eq!(body["message"], "unavailable", "{refused}");
 }
+
+#[tokio::test]
+async fn an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_vanishing() {
+    let config = chat_http::ChatConfig {
+        stall_limit: Duration::from_secs(60),
+        ..TestApp::config()
+    };
+    let app = TestApp::with_config(config);
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let address = app.serve().await;
+    let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    ws.send(Message::text(format!("40{}", json!({ "token": visitor }))))
+        .await
+        .expect("send");
+    let join = json!(["conversation:join", {"conversationId": conversation, "since": 0}]);
+    ws.send(Message::text(format!("421{join}")))
+        .await
+        .expect("send");
+    // The client reads nothing while thousands of events fill the socket and its buffer.
+    for n in 0..3000 {
+        let body = format!("{n} {}", "y".repeat(3000));
+        app.send_as_visitor(&visitor, &conversation, &body).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let read = json!(["read", {"conversationId": conversation, "seq": 3}]);
+    ws.send(Message::text(format!("4277{read}")))
+        .await
+        .expect("send");
+    let outcome = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(message) = ws.next().await {
+            match message {
+                Ok(Message::Text(text)) if text.starts_with("4377") => return "acknowledged",
+                Ok(Message::Text(text)) if text == "2" => {
+                    let _ = ws.send(Message::text("3")).await;
+                }
+                Ok(Message::Close(_)) | Err(_) => return "closed",
+                Ok(_) => {}
+            }
+        }
+        "closed"
+    });
+    let outcome = outcome
+        .await
+        .expect("the ack vanished: no ack and the socket stayed open");
+    assert!(["acknowledged", "closed"].contains(&outcome));
+}

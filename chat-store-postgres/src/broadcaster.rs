@@ -5,7 +5,7 @@
 //! `publish` of an event is a no-op here); every node reads the announced seq range back
 //! and hands the events to its local subscribers. Ephemeral signals are sent whole;
 //! revocations and permission changes reach local subscribers at once and are notified
-//! without a queue. When the listening connection drops (database restart), it listens
+//! on their own, retried until the database takes them. When the listening connection drops (database restart), it listens
 //! again and only then tells every local subscriber to resync from the store by seq, since
 //! notifications sent meanwhile are lost.
 
@@ -25,8 +25,11 @@ use crate::conversations::load_events;
 use crate::error::ConnectError;
 use crate::notify::{CHANNEL, Notice};
 
-/// Pause before listening again after an error.
+/// Pause before listening again after an error (and the first pause before sending a
+/// revocation again).
 const RETRY: Duration = Duration::from_millis(500);
+/// Longest pause between attempts to send a revocation.
+const MAX_RETRY: Duration = Duration::from_secs(5);
 
 /// Fan-out across nodes sharing one PostgreSQL database (pair it with `PostgresStore`).
 #[derive(Debug)]
@@ -99,18 +102,38 @@ impl Broadcaster for PgBroadcaster {
 
 impl PgBroadcaster {
     /// A revocation or permission change never waits behind (or is dropped with) hints: it
-    /// reaches this node's connections at once, and the other nodes' by a NOTIFY sent now,
-    /// whose failure is returned. (This node hears its own NOTIFY again; acting on these
-    /// signals twice is harmless.)
+    /// reaches this node's connections at once, and the other nodes' by a NOTIFY of its own,
+    /// retried until the database takes it. (This node hears its own NOTIFY again; acting on
+    /// these signals twice is harmless.)
     async fn publish_access(&self, topic: Topic, signal: Signal, payload: String) -> Result<()> {
         self.local.publish(topic, signal).await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(payload)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::error::map)?;
+        tokio::spawn(notify_until_sent(self.pool.clone(), payload));
         Ok(())
+    }
+}
+
+/// Sends one NOTIFY, retrying with backoff while the database is out of reach; gives up
+/// only when the pool is closed (the node is shutting down).
+async fn notify_until_sent(pool: PgPool, payload: String) {
+    let mut pause = RETRY;
+    loop {
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(&payload)
+            .execute(&pool)
+            .await;
+        match sent {
+            Ok(_) => return,
+            Err(error) if pool.is_closed() => {
+                tracing::warn!(%error, "a revocation could not be sent to other nodes: shutting down");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not send a revocation to other nodes; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_RETRY);
+            }
+        }
     }
 }
 

@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(packet) = parser.decode_str(&config, &state, Str::from(line.to_owned())) else {
             return;
         };
-        let PacketData::Event(mut value, _ack) = packet.inner else {
+        let PacketData::Event(mut value, ack) = packet.inner else {
             return;
         };
         let Some(event) = parser
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(payload) = parser.decode_value::<Value>(&mut value, true) else {
             return;
         };
-        let handled = connection.handle(event, payload).await;
+        let handled = connection.handle(event, payload, ack.is_some()).await;
         assert_client_reply(&handled.reply);
         connection.acknowledged(handled, true);
     });

@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
         };
-        let handled = connection.handle(&frame.event, frame.payload).await;
+        let handled = connection
+            .handle(&frame.event, frame.payload, frame.id.is_some())
+            .await;
         assert_client_reply(&handled.reply);
         if let Some(id) = frame.id {
             let ack = parse(&ws_frame::ack(id.clone(), handled.reply.clone()));

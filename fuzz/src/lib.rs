@@ -24,9 +24,10 @@ use serde_json::Value;
 const SERVER_SIDE: [&str; 3] = ["internal", "storage_full", "not_supported"];
 
 /// Events a client may receive.
-const SERVER_EVENTS: [&str; 6] = [
+const SERVER_EVENTS: [&str; 7] = [
     "message:new",
     "conversation:updated",
+    "conversation:left",
     "typing",
     "read",
     "presence",

@@ -19,7 +19,7 @@ use chat_core::ids::{ConversationId, Seq};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::watch;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::app::protocol::{self, ServerEvent};
 use crate::app::{Outgoing, parse, rooms, send_message, watchers};
@@ -31,6 +31,10 @@ use crate::state::AppState;
 /// Most bytes of events a join acknowledgement carries (at least one event, however large);
 /// later ones follow as live events, in order, before any newer one.
 const JOIN_BYTES: usize = 48 * 1024;
+/// Tries to re-read a session before a connection gives up and closes.
+const REREAD_ATTEMPTS: u32 = 5;
+/// About how long to wait between those tries (jittered).
+const REREAD_PAUSE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Where a connection's server events go. Implementations queue into a bounded buffer.
 ///
@@ -56,6 +60,8 @@ pub struct Connection {
     rooms: Mutex<HashMap<ConversationId, AbortHandle>>,
     background: Mutex<Vec<AbortHandle>>,
     inbox: Mutex<Option<AbortHandle>>,
+    /// Set by [`close`](Connection::close): nothing starts afterwards.
+    closed: AtomicBool,
     /// Whether this connection was counted in the agent's presence.
     counted: AtomicBool,
 }
@@ -65,8 +71,9 @@ pub struct Connection {
 pub struct Handled {
     /// The ack payload (or `{"error": …}`).
     pub reply: Value,
-    /// A joined room, forwarded once its ack is delivered.
-    room: Option<ConversationFeed>,
+    /// A joined room, forwarded once its ack is delivered, with the principal as the join
+    /// decided on it (a change since then makes the forwarder re-decide at once).
+    room: Option<(ConversationFeed, watch::Receiver<Principal>)>,
 }
 
 impl Connection {
@@ -85,6 +92,7 @@ impl Connection {
             rooms: Mutex::default(),
             background: Mutex::default(),
             inbox: Mutex::default(),
+            closed: AtomicBool::new(false),
             counted: AtomicBool::new(false),
         });
         if let Err(error) = connection.start().await {
@@ -97,15 +105,19 @@ impl Connection {
     /// Starts the background tasks; agents are announced online with their first connection.
     async fn start(self: &Arc<Self>) -> ApiResult<()> {
         let engine = self.state.engine();
-        let principal = self.principal();
         let revocations = engine.subscribe_revocations().await?;
+        // Read after subscribing: a change since the handshake is either seen here or
+        // arrives as a signal.
+        let principal = engine.authenticate(&self.token).await?;
+        self.principal.send_replace(principal);
         self.spawn_background(watchers::revocations(self.clone(), revocations));
+        self.spawn_background(watchers::recheck(self.clone()));
         let presence = self.state.presence().subscribe(engine).await?;
         self.spawn_background(watchers::presence(self.clone(), presence));
         let expires_at = engine.session_expires_at(&self.token).await?;
         self.spawn_background(watchers::expiry(self.clone(), expires_at));
+        self.restart_inbox().await?;
         if let Principal::Admin { id, .. } = principal {
-            self.restart_inbox().await?;
             self.counted.store(true, Ordering::Release);
             self.state.presence().connected(engine, id).await;
         }
@@ -118,10 +130,11 @@ impl Connection {
     }
 
     /// Handles one client event. The transport delivers `reply` as the ack, then calls
-    /// [`acknowledged`](Self::acknowledged).
-    pub async fn handle(&self, event: &str, payload: Value) -> Handled {
+    /// [`acknowledged`](Self::acknowledged). `acked` says whether the client asked for an
+    /// ack: a join without one gets its catch-up as live events instead.
+    pub async fn handle(&self, event: &str, payload: Value, acked: bool) -> Handled {
         let result = match event {
-            "conversation:join" => self.join(payload).await,
+            "conversation:join" => self.join(payload, acked).await,
             "conversation:leave" => self.leave(payload),
             "message:send" => self.send(payload).await,
             "read" => self.read(payload).await,
@@ -146,10 +159,13 @@ impl Connection {
             self.outbox.close();
             return;
         }
-        if let Some(feed) = handled.room {
+        if let Some((feed, seen)) = handled.room {
             let id = feed.conversation_id();
-            let task = tokio::spawn(rooms::forward(self.clone(), feed));
-            if let Some(previous) = lock(&self.rooms).insert(id, task.abort_handle()) {
+            let task = tokio::spawn(rooms::forward(self.clone(), feed, seen));
+            let mut rooms = lock(&self.rooms);
+            if self.closed.load(Ordering::Acquire) {
+                task.abort();
+            } else if let Some(previous) = rooms.insert(id, task.abort_handle()) {
                 previous.abort();
             }
         }
@@ -157,8 +173,16 @@ impl Connection {
 
     /// Stops everything the connection started; agents are announced offline.
     pub async fn close(&self) {
-        let rooms: Vec<AbortHandle> = lock(&self.rooms).drain().map(|(_, task)| task).collect();
-        let inbox = lock(&self.inbox).take();
+        let rooms: Vec<AbortHandle> = {
+            let mut rooms = lock(&self.rooms);
+            self.closed.store(true, Ordering::Release);
+            rooms.drain().map(|(_, task)| task).collect()
+        };
+        let inbox = {
+            let mut inbox = lock(&self.inbox);
+            self.closed.store(true, Ordering::Release);
+            inbox.take()
+        };
         for task in rooms
             .into_iter()
             .chain(lock(&self.background).drain(..))
@@ -174,39 +198,68 @@ impl Connection {
         }
     }
 
-    /// Re-reads the principal from the session (a permission change or a signal that may
-    /// have been lost): rooms and inbox follow the new one. A session that ended, or one
-    /// that cannot be read now, closes the connection: when in doubt, close.
+    /// Re-reads the principal from the session (a permission change, a signal that may
+    /// have been lost, the periodic re-check): rooms and inbox follow the new one. A session
+    /// that ended closes the connection; a store out of reach is retried a few times, then
+    /// the connection closes: when in doubt, close.
     pub(crate) async fn refresh(self: &Arc<Self>) {
-        let principal = match self.state.engine().authenticate(&self.token).await {
-            Ok(principal) => principal,
-            Err(error) => {
-                tracing::info!(%error, "closing a connection whose session could not be re-read");
-                self.outbox.close();
-                return;
-            }
+        let Some(principal) = self.reread_session().await else {
+            self.outbox.close();
+            return;
         };
         let changed = self.principal.send_if_modified(|current| {
             let changed = *current != principal;
             *current = principal;
             changed
         });
-        if changed
-            && matches!(principal, Principal::Admin { .. })
-            && let Err(error) = self.restart_inbox().await
-        {
+        if changed && let Err(error) = self.restart_inbox().await {
             tracing::info!(%error, "closing a connection whose inbox could not be renewed");
             self.outbox.close();
         }
+    }
+
+    /// The session's principal now, or `None` when it ended or could not be read after a
+    /// few tries spread over some seconds (so a database blip does not close every socket
+    /// at once).
+    async fn reread_session(&self) -> Option<Principal> {
+        for attempt in 1..=REREAD_ATTEMPTS {
+            match self.state.engine().authenticate(&self.token).await {
+                Ok(principal) => return Some(principal),
+                Err(chat_core::Error::Unauthenticated) => {
+                    tracing::info!("closing a connection whose session ended");
+                    return None;
+                }
+                Err(error) if attempt < REREAD_ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "could not re-read a session; retrying");
+                    tokio::time::sleep(watchers::jittered(REREAD_PAUSE)).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not re-read a session; closing the connection");
+                }
+            }
+        }
+        None
     }
 
     /// (Re)subscribes the agent's inbox with its current scope; a replaced inbox tells the
     /// client to reload its list.
     async fn restart_inbox(self: &Arc<Self>) -> ApiResult<()> {
         let principal = self.principal();
-        let inbox = self.state.engine().subscribe_inbox(&principal).await?;
-        let task = tokio::spawn(watchers::inbox(self.clone(), inbox, principal));
-        let previous = lock(&self.inbox).replace(task.abort_handle());
+        let inbox = match self.state.engine().subscribe_inbox(&principal).await {
+            Ok(inbox) => Some(inbox),
+            // Not an agent (or no longer allowed one): no inbox.
+            Err(chat_core::Error::PermissionDenied(_)) => None,
+            Err(error) => return Err(error.into()),
+        };
+        let task = inbox.map(|inbox| tokio::spawn(watchers::inbox(self.clone(), inbox, principal)));
+        let previous = {
+            let mut slot = lock(&self.inbox);
+            if self.closed.load(Ordering::Acquire) {
+                task.inspect(JoinHandle::abort);
+                return Ok(());
+            }
+            std::mem::replace(&mut *slot, task.map(|task| task.abort_handle()))
+        };
         if let Some(previous) = previous {
             previous.abort();
             let resync = ServerEvent {
@@ -231,29 +284,32 @@ impl Connection {
         let _ = self.deliver(protocol::left(id, reason)).await;
     }
 
-    async fn join(&self, payload: Value) -> ApiResult<Handled> {
+    async fn join(&self, payload: Value, acked: bool) -> ApiResult<Handled> {
         let join: protocol::Join = decode(payload)?;
         let id: ConversationId = parse(&join.conversation_id)?;
         let since = Seq(join.since.unwrap_or(0));
-        let principal = self.principal();
-        let mut feed = self.state.engine().subscribe(&principal, id, since).await?;
-        let mut bytes = 0;
-        let mut events = Vec::new();
-        let taken = feed
-            .catch_up_while(|event| {
-                let dto = EventDto::from(event.clone());
-                let value = serde_json::to_value(dto).unwrap_or(Value::Null);
-                bytes += value.to_string().len();
-                events.push(value);
-                bytes <= JOIN_BYTES || events.len() == 1
-            })
-            .await?;
-        events.truncate(taken.len());
-        let reply =
-            json!({"lastSeq": feed.cursor(), "events": events, "hasMore": feed.has_backlog()});
+        let mut seen = self.principal.subscribe();
+        let principal = *seen.borrow_and_update();
+        let engine = self.state.engine();
+        let mut feed = engine.subscribe(&principal, id, since).await?;
+        if !acked {
+            // Nowhere to put a catch-up: it comes as live events, from `since`.
+            return Ok(Handled {
+                reply: json!({"lastSeq": since}),
+                room: Some((feed, seen)),
+            });
+        }
+        let (events, taken) = catch_up(&mut feed).await?;
+        // Access may have changed since the join was decided: by the principal, or by an
+        // event in the catch-up itself (an assignment committed meanwhile).
+        if seen.has_changed().unwrap_or(true) || taken.iter().any(rooms::changes_access) {
+            let now = *seen.borrow_and_update();
+            engine.may_stay_in_room(&now, id).await?;
+        }
+        let reply = json!({"lastSeq": feed.cursor(), "events": events, "hasMore": feed.has_backlog()});
         Ok(Handled {
             reply,
-            room: Some(feed),
+            room: Some((feed, seen)),
         })
     }
 
@@ -317,6 +373,24 @@ impl Connection {
     fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
         lock(&self.background).push(tokio::spawn(task).abort_handle());
     }
+}
+
+/// The join ack's events: up to about [`JOIN_BYTES`] of them as JSON (at least one), and
+/// the events themselves.
+async fn catch_up(feed: &mut ConversationFeed) -> ApiResult<(Vec<Value>, Vec<chat_core::event::Event>)> {
+    let mut bytes = 0;
+    let mut events = Vec::new();
+    let taken = feed
+        .catch_up_while(|event| {
+            let dto = EventDto::from(event.clone());
+            let value = serde_json::to_value(dto).unwrap_or(Value::Null);
+            bytes += value.to_string().len();
+            events.push(value);
+            bytes <= JOIN_BYTES
+        })
+        .await?;
+    events.truncate(taken.len());
+    Ok((events, taken))
 }
 
 fn ack(reply: Value) -> Handled {

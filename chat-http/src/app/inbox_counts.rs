@@ -23,19 +23,22 @@ type Cell = Arc<OnceCell<Option<u64>>>;
 pub struct InboxCounts(Mutex<HashMap<(AdminId, ConversationId), (Seq, Cell)>>);
 
 impl InboxCounts {
-    /// The principal's unread count in the updated conversation (`None` if it may not read
-    /// it or the store failed).
+    /// The principal's unread count in the updated conversation: `None` if it may not read
+    /// it, an error if the store failed (not cached: the next update tries again).
     pub async fn unread(
         &self,
         engine: &ChatEngine,
         principal: &Principal,
         update: &InboxUpdate,
-    ) -> Option<u64> {
+    ) -> Result<Option<u64>, chat_core::Error> {
         let count = || async {
-            engine
-                .unread_count(principal, update.conversation_id)
-                .await
-                .ok()
+            match engine.unread_count(principal, update.conversation_id).await {
+                Ok(count) => Ok(Some(count)),
+                Err(chat_core::Error::NotFound(_) | chat_core::Error::PermissionDenied(_)) => {
+                    Ok(None)
+                }
+                Err(error) => Err(error),
+            }
         };
         let Principal::Admin { id, .. } = principal else {
             return count().await;
@@ -43,7 +46,7 @@ impl InboxCounts {
         let Some(cell) = self.cell(*id, update) else {
             return count().await;
         };
-        *cell.get_or_init(count).await
+        cell.get_or_try_init(count).await.copied()
     }
 
     /// The shared cell for this update, or `None` for an update older than the cached one.

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_core::Error;
-use chat_core::event::EventKind;
+use chat_core::event::{Event, EventKind};
+use chat_core::{Error, Principal};
+use tokio::sync::watch;
 use chat_core::feed::{ConversationFeed, FeedItem};
 use chat_core::ids::ConversationId;
 
@@ -19,15 +20,22 @@ use crate::app::protocol;
 const RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// Forwards the feed until the room is left, access ends or the connection closes.
-pub async fn forward(connection: Arc<Connection>, mut feed: ConversationFeed) {
+///
+/// `principal` is the receiver the join decided with: a change since then (even before
+/// this task starts) makes it re-decide before forwarding anything.
+pub async fn forward(
+    connection: Arc<Connection>,
+    mut feed: ConversationFeed,
+    mut principal: watch::Receiver<Principal>,
+) {
     let id = feed.conversation_id();
     let me = connection.principal().actor();
-    let mut principal = connection.principal.subscribe();
     loop {
         let item = tokio::select! {
             biased;
             changed = principal.changed() => {
-                if changed.is_err() || !may_stay(&connection, id).await {
+                let now = *principal.borrow_and_update();
+                if changed.is_err() || !may_stay_as(&connection, id, now).await {
                     return;
                 }
                 continue;
@@ -43,7 +51,8 @@ pub async fn forward(connection: Arc<Connection>, mut feed: ConversationFeed) {
                 continue;
             }
         };
-        if changes_access(&item) && !may_stay(&connection, id).await {
+        let event_changes_access = matches!(&item, FeedItem::Event(event) if changes_access(event));
+        if event_changes_access && !may_stay(&connection, id).await {
             return;
         }
         if let Some(event) = protocol::from_feed(id, item, me)
@@ -54,18 +63,20 @@ pub async fn forward(connection: Arc<Connection>, mut feed: ConversationFeed) {
     }
 }
 
-/// Whether an item can change who may read the conversation.
-fn changes_access(item: &FeedItem) -> bool {
-    match item {
-        FeedItem::Event(event) => !matches!(event.kind, EventKind::MessageCreated { .. }),
-        FeedItem::Typing { .. } | FeedItem::Read { .. } => false,
-    }
+/// Whether an event can change who may read the conversation (anything but a message: an
+/// assignment, and whatever the policy may look at next).
+pub fn changes_access(event: &Event) -> bool {
+    !matches!(event.kind, EventKind::MessageCreated { .. })
 }
 
 /// Re-decides the room for the principal as it stands now; leaves it (telling the client)
 /// when access ended, and closes the connection when the facts cannot be read.
 async fn may_stay(connection: &Connection, id: ConversationId) -> bool {
     let principal = connection.principal();
+    may_stay_as(connection, id, principal).await
+}
+
+async fn may_stay_as(connection: &Connection, id: ConversationId, principal: Principal) -> bool {
     match connection
         .state
         .engine()

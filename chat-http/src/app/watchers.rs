@@ -1,7 +1,9 @@
 //! A connection's background tasks: the end of its session (revocation, expiry), changed
-//! permissions, agents' presence and the inbox.
+//! permissions (signalled, or found by the periodic re-check), agents' presence and the
+//! inbox.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chat_core::Principal;
 use chat_core::broadcast::{Delivery, Revoked, Signal, Subscription};
@@ -12,6 +14,25 @@ use tokio::sync::broadcast;
 use crate::app::connection::Connection;
 use crate::app::presence::PresenceChange;
 use crate::app::protocol::ServerEvent;
+
+/// How often a connection re-reads its session even when no signal said so: the backstop
+/// for a revocation or permission change whose cross-node signal never arrived (the
+/// publishing node died before it could notify).
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// Re-reads the session every [`RECHECK`] (jittered, so connections do not all read at
+/// once).
+pub async fn recheck(connection: Arc<Connection>) {
+    loop {
+        tokio::time::sleep(jittered(RECHECK)).await;
+        connection.refresh().await;
+    }
+}
+
+/// `about` give or take a quarter, at random.
+pub fn jittered(about: Duration) -> Duration {
+    about.mul_f64(0.75 + rand::random::<f64>() / 2.0)
+}
 
 /// Closes the connection when its session expires.
 pub async fn expiry(connection: Arc<Connection>, expires_at: chrono::DateTime<chrono::Utc>) {
@@ -94,10 +115,14 @@ pub async fn inbox(connection: Arc<Connection>, mut inbox: Subscription, princip
                 Signal::Resync => json!({"kind": "resync"}),
                 Signal::Inbox { update } => {
                     let counts = connection.state.inbox_counts();
-                    let Some(unread) = counts.unread(engine, &principal, update).await else {
-                        continue;
-                    };
-                    json!({"conversationId": update.conversation_id, "kind": update.kind, "seq": update.seq, "unreadCount": unread})
+                    match counts.unread(engine, &principal, update).await {
+                        Ok(Some(unread)) => {
+                            json!({"conversationId": update.conversation_id, "kind": update.kind, "seq": update.seq, "unreadCount": unread})
+                        }
+                        Ok(None) => continue,
+                        // The count could not be read: the client reloads its list.
+                        Err(_) => json!({"kind": "resync"}),
+                    }
                 }
                 _ => continue,
             },

@@ -2,14 +2,17 @@
 //! handshake's `auth: {token}`. Each client event is answered through its ack; server
 //! events are emitted by name.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, Extension, SocketRef, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::handler::{ConnectHandler, FromMessageParts};
+use socketioxide::socket::Socket;
 use socketioxide::layer::SocketIoLayer;
 use tokio::sync::watch;
 
@@ -122,18 +125,38 @@ async fn authenticate(
 /// opened or `Some(Some(connection))`.
 type Opening = watch::Sender<Option<Option<Arc<Connection>>>>;
 
+/// Whether the client asked for an ack (socketioxide hands extractors the packet's ack id).
+struct Acked(bool);
+
+impl<A: Adapter> FromMessageParts<A> for Acked {
+    type Error = Infallible;
+
+    fn from_message_parts(
+        _: &Arc<Socket<A>>,
+        _: &mut socketioxide::handler::Value,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Infallible> {
+        Ok(Self(ack_id.is_some()))
+    }
+}
+
 /// Registers the event and disconnect handlers; they wait for the connection to open.
+/// socketioxide runs each event's handler in a task of its own: one connection's events
+/// take turns (`turns`), so a join and the leave after it, or an ack and the close, apply
+/// in the order the client sent them.
 fn register_handlers(socket: &SocketRef) -> Opening {
     let (opening, ready) = watch::channel(None);
+    let turns = Arc::new(tokio::sync::Mutex::new(()));
     for event in EVENTS {
-        let ready = ready.clone();
-        socket.on(event, move |Data(payload): Data<Value>, ack: AckSender| {
-            let ready = ready.clone();
+        let (ready, turns) = (ready.clone(), turns.clone());
+        socket.on(event, move |Data(payload): Data<Value>, ack: AckSender, Acked(acked): Acked| {
+            let (ready, turns) = (ready.clone(), turns.clone());
             async move {
                 let Some(connection) = open_connection(ready).await else {
                     return;
                 };
-                let handled = connection.handle(event, payload).await;
+                let _turn = turns.lock().await;
+                let handled = connection.handle(event, payload, acked).await;
                 // socketioxide refuses an ack while the client's buffer is full, and takes
                 // the sender with it: the connection closes rather than lose the ack (the
                 // client reconnects and resumes by `since`; a send retried with its client

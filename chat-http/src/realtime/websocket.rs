@@ -188,7 +188,8 @@ async fn read_frames(
                 continue;
             }
         };
-        let mut handled = connection.handle(&frame.event, frame.payload).await;
+        let acked = frame.id.is_some();
+        let mut handled = connection.handle(&frame.event, frame.payload, acked).await;
         let delivered = match frame.id {
             Some(id) => {
                 let ack = ws_frame::ack(id, std::mem::take(&mut handled.reply));
