@@ -101,8 +101,8 @@ impl ConversationFeed {
         self.catching_up || !self.backlog.is_empty()
     }
 
-    /// Reads stored events after the cursor and returns up to `max` visible ones, for a join
-    /// acknowledgement. Anything beyond `max` is delivered by [`next`](Self::next).
+    /// Reads stored events after the cursor and returns up to `max` visible ones (at least
+    /// one, if there is one). Anything beyond is delivered by [`next`](Self::next).
     pub async fn catch_up(&mut self, max: usize) -> Result<Vec<Event>> {
         let mut taken = 0;
         self.catch_up_while(|_| {

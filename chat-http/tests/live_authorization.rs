@@ -125,6 +125,8 @@ async fn join_and_read_log(
     last: u64,
 ) -> Vec<(u64, Value)> {
     let ack = join(client, conversation, 0).await;
+    let covered = ack["lastSeq"].as_u64().expect("lastSeq");
+    assert_eq!(ack["hasMore"], covered < last, "{}", ack["lastSeq"]);
     let mut log: Vec<(u64, Value)> = ack["events"]
         .as_array()
         .expect("events")
@@ -377,6 +379,12 @@ async fn a_retried_send_gets_its_original_after_the_conversation_closed_or_moved
         assert_eq!(retry.json["messageId"], first.json["messageId"]);
         assert_eq!(retry.json["seq"], first.json["seq"]);
     }
+    // Someone else's client id finds nothing of theirs: the new write's rules apply.
+    let (stranger, _) = app.admin("stranger@example.com", restricted()).await;
+    let borrowed = json!({"conversationId": conversation, "senderType": "admin",
+        "message": "on it", "clientMessageId": "a-1"});
+    let refused = app.post("/api/messages/send", &stranger, borrowed).await;
+    assert_error(&refused, StatusCode::NOT_FOUND, "not_found");
     // A new send is still refused by the rules.
     let new = json!({"conversationId": conversation, "senderType": "customer", "message": "more", "clientMessageId": "v-2"});
     let refused = app.post("/api/messages/send", &visitor, new).await;

@@ -140,9 +140,13 @@ impl EventStore for SledStore {
         let Some(seq) = get_u64(self.tree(), &index)?.map(Seq) else {
             return Ok(None);
         };
-        // Not durable yet means not sent yet: the retry waits for the original's answer.
+        // Written but not durable yet (the original is in a group being flushed): wait for
+        // the writer's next flush, after which it is durable or the store has failed.
         if seq > self.durable_seq(id)? {
-            return Ok(None);
+            self.writer.run(|_| Ok(())).await?;
+            if seq > self.durable_seq(id)? {
+                return Ok(None);
+            }
         }
         let stored = self.tree().get(keys::event(id, seq)).map_err(backend)?;
         let event = stored.map(|value| decode_event(&value)).transpose()?;

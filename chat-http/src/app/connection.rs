@@ -306,7 +306,8 @@ impl Connection {
             let now = *seen.borrow_and_update();
             engine.may_stay_in_room(&now, id).await?;
         }
-        let reply = json!({"lastSeq": feed.cursor(), "events": events, "hasMore": feed.has_backlog()});
+        let reply =
+            json!({"lastSeq": feed.cursor(), "events": events, "hasMore": feed.has_backlog()});
         Ok(Handled {
             reply,
             room: Some((feed, seen)),
@@ -377,7 +378,9 @@ impl Connection {
 
 /// The join ack's events: up to about [`JOIN_BYTES`] of them as JSON (at least one), and
 /// the events themselves.
-async fn catch_up(feed: &mut ConversationFeed) -> ApiResult<(Vec<Value>, Vec<chat_core::event::Event>)> {
+async fn catch_up(
+    feed: &mut ConversationFeed,
+) -> ApiResult<(Vec<Value>, Vec<chat_core::event::Event>)> {
     let mut bytes = 0;
     let mut events = Vec::new();
     let taken = feed

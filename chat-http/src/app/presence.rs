@@ -18,6 +18,7 @@ use chat_core::ids::AdminId;
 use chat_core::{ChatEngine, Principal};
 use futures_util::StreamExt;
 use tokio::sync::{OnceCell, broadcast};
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -45,8 +46,12 @@ pub struct PresenceChange {
 pub struct Presence {
     node: Uuid,
     state: Mutex<State>,
+    /// Announcements take turns, each saying the count as it is when sent, so a quick
+    /// close-and-reopen can never be announced in the wrong order.
+    announcing: tokio::sync::Mutex<HashMap<AdminId, bool>>,
     changes: broadcast::Sender<PresenceChange>,
     started: OnceCell<()>,
+    tasks: Mutex<Vec<AbortHandle>>,
 }
 
 #[derive(Debug, Default)]
@@ -62,8 +67,22 @@ impl Default for Presence {
         Self {
             node: Uuid::new_v4(),
             state: Mutex::default(),
+            announcing: tokio::sync::Mutex::default(),
             changes: broadcast::Sender::new(CHANGES),
             started: OnceCell::new(),
+            tasks: Mutex::default(),
+        }
+    }
+}
+
+impl Drop for Presence {
+    fn drop(&mut self) {
+        let tasks = self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for task in tasks.drain(..) {
+            task.abort();
         }
     }
 }
@@ -83,40 +102,59 @@ impl Presence {
 
     /// Counts a new connection of the agent; its first one here is announced.
     pub async fn connected(&self, engine: &ChatEngine, admin_id: AdminId) {
-        let first = {
-            let mut state = self.lock();
-            let count = state.local.entry(admin_id).or_default();
-            *count += 1;
-            *count == 1
-        };
-        if first {
-            self.announce(engine, admin_id, true).await;
-        }
+        *self.lock().local.entry(admin_id).or_default() += 1;
+        self.sync(engine, admin_id).await;
     }
 
     /// Counts a closed connection of the agent; its last one here is announced.
     pub async fn disconnected(&self, engine: &ChatEngine, admin_id: AdminId) {
-        let last = {
+        {
             let mut state = self.lock();
             let Some(count) = state.local.get_mut(&admin_id) else {
                 return;
             };
             *count -= 1;
-            let last = *count == 0;
-            if last {
+            if *count == 0 {
                 state.local.remove(&admin_id);
             }
-            last
-        };
-        if last {
-            self.announce(engine, admin_id, false).await;
+        }
+        self.sync(engine, admin_id).await;
+    }
+
+    /// Announces the agent's presence here if it differs from the last announcement, as it
+    /// is when sent.
+    async fn sync(&self, engine: &ChatEngine, admin_id: AdminId) {
+        let mut announced = self.announcing.lock().await;
+        let online = self.lock().local.contains_key(&admin_id);
+        if announced.get(&admin_id).copied().unwrap_or(false) == online {
+            return;
+        }
+        if online {
+            announced.insert(admin_id, true);
+        } else {
+            announced.remove(&admin_id);
+        }
+        self.announce(engine, admin_id, online).await;
+    }
+
+    /// Repeats the agents online here (under the same turns, so never after their last
+    /// connection's "offline").
+    async fn repeat(&self, engine: &ChatEngine) {
+        let announced = self.announcing.lock().await;
+        for admin_id in announced.keys() {
+            self.announce(engine, *admin_id, true).await;
         }
     }
 
     async fn start(self: &Arc<Self>, engine: ChatEngine) -> ApiResult<()> {
         let signals = engine.subscribe_presence(&Principal::System).await?;
-        tokio::spawn(listen(Arc::downgrade(self), signals));
-        tokio::spawn(heartbeat(Arc::downgrade(self), engine));
+        let listener = tokio::spawn(listen(Arc::downgrade(self), signals));
+        let heartbeat = tokio::spawn(heartbeat(Arc::downgrade(self), engine));
+        let mut tasks = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tasks.extend([listener.abort_handle(), heartbeat.abort_handle()]);
         Ok(())
     }
 
@@ -172,10 +210,6 @@ impl Presence {
         }
     }
 
-    fn local_agents(&self) -> Vec<AdminId> {
-        self.lock().local.keys().copied().collect()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()
@@ -206,8 +240,6 @@ async fn heartbeat(hub: std::sync::Weak<Presence>, engine: ChatEngine) {
         ticks.tick().await;
         let Some(hub) = hub.upgrade() else { return };
         hub.expire();
-        for admin_id in hub.local_agents() {
-            hub.announce(&engine, admin_id, true).await;
-        }
+        hub.repeat(&engine).await;
     }
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_core::event::{Event, EventKind};
-use chat_core::{Error, Principal};
-use tokio::sync::watch;
 use chat_core::feed::{ConversationFeed, FeedItem};
 use chat_core::ids::ConversationId;
+use chat_core::{Error, Principal};
+use tokio::sync::watch;
 
 use crate::app::connection::Connection;
 use crate::app::protocol;

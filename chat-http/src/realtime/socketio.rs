@@ -12,8 +12,8 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, Extension, SocketRef, TryData};
 use socketioxide::handler::{ConnectHandler, FromMessageParts};
-use socketioxide::socket::Socket;
 use socketioxide::layer::SocketIoLayer;
+use socketioxide::socket::Socket;
 use tokio::sync::watch;
 
 use crate::app::connection::{Connection, Outbox};
@@ -149,22 +149,25 @@ fn register_handlers(socket: &SocketRef) -> Opening {
     let turns = Arc::new(tokio::sync::Mutex::new(()));
     for event in EVENTS {
         let (ready, turns) = (ready.clone(), turns.clone());
-        socket.on(event, move |Data(payload): Data<Value>, ack: AckSender, Acked(acked): Acked| {
-            let (ready, turns) = (ready.clone(), turns.clone());
-            async move {
-                let Some(connection) = open_connection(ready).await else {
-                    return;
-                };
-                let _turn = turns.lock().await;
-                let handled = connection.handle(event, payload, acked).await;
-                // socketioxide refuses an ack while the client's buffer is full, and takes
-                // the sender with it: the connection closes rather than lose the ack (the
-                // client reconnects and resumes by `since`; a send retried with its client
-                // id gets the original).
-                let delivered = ack.send(&handled.reply).is_ok();
-                connection.acknowledged(handled, delivered);
-            }
-        });
+        socket.on(
+            event,
+            move |Data(payload): Data<Value>, ack: AckSender, Acked(acked): Acked| {
+                let (ready, turns) = (ready.clone(), turns.clone());
+                async move {
+                    let Some(connection) = open_connection(ready).await else {
+                        return;
+                    };
+                    let _turn = turns.lock().await;
+                    let handled = connection.handle(event, payload, acked).await;
+                    // socketioxide refuses an ack while the client's buffer is full, and takes
+                    // the sender with it: the connection closes rather than lose the ack (the
+                    // client reconnects and resumes by `since`; a send retried with its client
+                    // id gets the original).
+                    let delivered = ack.send(&handled.reply).is_ok();
+                    connection.acknowledged(handled, delivered);
+                }
+            },
+        );
     }
     socket.on_disconnect(move || {
         let ready = ready.clone();

@@ -226,7 +226,9 @@ async function longJoin(transports) {
     const body = { conversationId, senderType: "customer", message: `${n} ${"z".repeat(400)}` };
     assert.equal((await rest("POST", "/api/messages/send", token, body)).status, 200);
   }
-  const last = 602;
+  const { json } = await rest("GET", `/api/conversations/${conversationId}`, token);
+  const last = json.conversation.lastSeq;
+  assert.ok(last > 600, `lastSeq ${last}`);
   const socket = await connect(token, transports);
   try {
     const live = [];
@@ -234,8 +236,33 @@ async function longJoin(transports) {
     const done = next(socket, "message:new", (event) => event.seq === last);
     const joined = await ask(socket, "conversation:join", { conversationId, since: 0 });
     const replayed = joined.events.map((e) => e.seq);
+    assert.equal(joined.hasMore, joined.lastSeq < last);
     if (replayed.at(-1) !== last) await done;
     assert.deepEqual([...replayed, ...live], Array.from({ length: last }, (_, i) => i + 1));
+  } finally {
+    socket.close();
+  }
+}
+
+/// Requests made while a long catch-up streams in are all acknowledged, on one connection.
+async function acksDuringCatchUp(transports) {
+  const { token, conversationId } = await visitorWithConversation();
+  for (let n = 0; n < 1500; n++) {
+    const body = { conversationId, senderType: "customer", message: `${n} ${"c".repeat(300)}` };
+    assert.equal((await rest("POST", "/api/messages/send", token, body)).status, 200);
+  }
+  const socket = await connect(token, transports);
+  try {
+    let dropped = false;
+    socket.on("disconnect", () => { dropped = true; });
+    const joined = await ask(socket, "conversation:join", { conversationId, since: 0 });
+    assert.equal(joined.hasMore, true);
+    const acks = [];
+    for (let n = 0; n < 20; n++) {
+      acks.push(ask(socket, "read", { conversationId, seq: joined.lastSeq }));
+    }
+    for (const ack of await Promise.all(acks)) assert.equal(ack.lastReadSeq, joined.lastSeq);
+    assert.equal(dropped, false, "the connection was dropped during the catch-up");
   } finally {
     socket.close();
   }
@@ -251,6 +278,7 @@ for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]])
   tests.push([`reassignment takes a restricted agent out of the room over ${name}`, () => reassignment(transports)]);
   tests.push([`a password change closes the socket over ${name}`, () => passwordChange(transports)]);
   tests.push([`a 600-message conversation joins in full over ${name}`, () => longJoin(transports)]);
+  tests.push([`requests during a long catch-up are acknowledged over ${name}`, () => acksDuringCatchUp(transports)]);
 }
 
 let passed = 0;
