@@ -52,6 +52,7 @@ pub struct ConversationFeed {
     cursor: Seq,
     backlog: VecDeque<Event>,
     catching_up: bool,
+    decided_at: Seq,
 }
 
 impl std::fmt::Debug for ConversationFeed {
@@ -81,7 +82,20 @@ impl ConversationFeed {
             cursor: since,
             backlog: VecDeque::new(),
             catching_up: true,
+            decided_at: since,
         }
+    }
+
+    /// Records the conversation's newest seq when the join was authorized.
+    pub(crate) fn decided_at(mut self, last_seq: Seq) -> Self {
+        self.decided_at = last_seq;
+        self
+    }
+
+    /// The conversation's newest seq when the join was authorized: events after it were
+    /// committed while joining, and one that changes access calls for a new decision.
+    pub fn authorized_through(&self) -> Seq {
+        self.decided_at
     }
 
     /// The conversation.

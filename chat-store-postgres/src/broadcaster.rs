@@ -30,6 +30,9 @@ use crate::notify::{CHANNEL, Notice};
 const RETRY: Duration = Duration::from_millis(500);
 /// Longest pause between attempts to send a revocation.
 const MAX_RETRY: Duration = Duration::from_secs(5);
+/// How long a revocation is retried: past chat-http's periodic session re-read (60 s, give
+/// or take 15 s), which reaches every connection anyway.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 
 /// Fan-out across nodes sharing one PostgreSQL database (pair it with `PostgresStore`).
 #[derive(Debug)]
@@ -112,10 +115,12 @@ impl PgBroadcaster {
     }
 }
 
-/// Sends one NOTIFY, retrying with backoff while the database is out of reach; gives up
-/// only when the pool is closed (the node is shutting down).
+/// Sends one NOTIFY, retrying with backoff while the database is out of reach, for up to
+/// [`GIVE_UP_AFTER`] (by then every connection has re-read its session on its own) or until
+/// the pool is closed (the node is shutting down).
 async fn notify_until_sent(pool: PgPool, payload: String) {
     let mut pause = RETRY;
+    let deadline = tokio::time::Instant::now() + GIVE_UP_AFTER;
     loop {
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
@@ -124,8 +129,8 @@ async fn notify_until_sent(pool: PgPool, payload: String) {
             .await;
         match sent {
             Ok(_) => return,
-            Err(error) if pool.is_closed() => {
-                tracing::warn!(%error, "a revocation could not be sent to other nodes: shutting down");
+            Err(error) if pool.is_closed() || tokio::time::Instant::now() >= deadline => {
+                tracing::warn!(%error, "gave up sending a revocation to other nodes; their connections re-read sessions periodically");
                 return;
             }
             Err(error) => {

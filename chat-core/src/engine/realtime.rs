@@ -28,13 +28,8 @@ impl ChatEngine {
         }
         // Subscribe before the feed reads the backlog, so nothing falls in between.
         let live = self.broadcaster.subscribe(Topic::Conversation(id)).await?;
-        Ok(ConversationFeed::new(
-            self.store.clone(),
-            id,
-            audience(principal),
-            live,
-            since,
-        ))
+        let feed = ConversationFeed::new(self.store.clone(), id, audience(principal), live, since);
+        Ok(feed.decided_at(conversation.last_seq))
     }
 
     /// Re-decides a live room against the facts as they are now (after an assignment, a
@@ -109,6 +104,7 @@ impl ChatEngine {
         let visible = move |delivery: &Delivery| match delivery {
             Delivery::Signal(signal) => match &**signal {
                 Signal::Inbox { update } => update.assignee == Some(me),
+                Signal::Resync => true,
                 _ => false,
             },
             Delivery::Lagged => true,

@@ -62,6 +62,8 @@ pub struct Connection {
     inbox: Mutex<Option<AbortHandle>>,
     /// Set by [`close`](Connection::close): nothing starts afterwards.
     closed: AtomicBool,
+    /// Wakes the one task that re-reads the session (requests made meanwhile coalesce).
+    refresh_requested: tokio::sync::Notify,
     /// Whether this connection was counted in the agent's presence.
     counted: AtomicBool,
 }
@@ -93,6 +95,7 @@ impl Connection {
             background: Mutex::default(),
             inbox: Mutex::default(),
             closed: AtomicBool::new(false),
+            refresh_requested: tokio::sync::Notify::new(),
             counted: AtomicBool::new(false),
         });
         if let Err(error) = connection.start().await {
@@ -110,13 +113,16 @@ impl Connection {
         // arrives as a signal.
         let principal = engine.authenticate(&self.token).await?;
         self.principal.send_replace(principal);
+        self.restart_inbox().await?;
+        // From here on only the refresher re-reads the session and renews the inbox, one
+        // re-read at a time; signals arriving meanwhile wait in the subscription.
+        self.spawn_background(watchers::refresher(self.clone()));
         self.spawn_background(watchers::revocations(self.clone(), revocations));
         self.spawn_background(watchers::recheck(self.clone()));
         let presence = self.state.presence().subscribe(engine).await?;
         self.spawn_background(watchers::presence(self.clone(), presence));
         let expires_at = engine.session_expires_at(&self.token).await?;
         self.spawn_background(watchers::expiry(self.clone(), expires_at));
-        self.restart_inbox().await?;
         if let Principal::Admin { id, .. } = principal {
             self.counted.store(true, Ordering::Release);
             self.state.presence().connected(engine, id).await;
@@ -198,8 +204,20 @@ impl Connection {
         }
     }
 
+    /// Asks the refresher to re-read the session soon; never waits for it, so a watcher
+    /// keeps hearing revocations while a re-read retries.
+    pub(crate) fn request_refresh(&self) {
+        self.refresh_requested.notify_one();
+    }
+
+    /// Waits for the next [`request_refresh`](Self::request_refresh).
+    pub(crate) async fn refresh_requested(&self) {
+        self.refresh_requested.notified().await;
+    }
+
     /// Re-reads the principal from the session (a permission change, a signal that may
-    /// have been lost, the periodic re-check): rooms and inbox follow the new one. A session
+    /// have been lost, the periodic re-check): rooms and inbox follow the new one. Run by
+    /// the refresher task only, so re-reads never overlap. A session
     /// that ended closes the connection; a store out of reach is retried a few times, then
     /// the connection closes: when in doubt, close.
     pub(crate) async fn refresh(self: &Arc<Self>) {
@@ -302,7 +320,11 @@ impl Connection {
         let (events, taken) = catch_up(&mut feed).await?;
         // Access may have changed since the join was decided: by the principal, or by an
         // event in the catch-up itself (an assignment committed meanwhile).
-        if seen.has_changed().unwrap_or(true) || taken.iter().any(rooms::changes_access) {
+        let decided = feed.authorized_through();
+        let joining = |event: &&chat_core::event::Event| event.seq > decided;
+        if seen.has_changed().unwrap_or(true)
+            || taken.iter().filter(joining).any(rooms::changes_access)
+        {
             let now = *seen.borrow_and_update();
             engine.may_stay_in_room(&now, id).await?;
         }

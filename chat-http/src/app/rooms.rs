@@ -63,10 +63,17 @@ pub async fn forward(
     }
 }
 
-/// Whether an event can change who may read the conversation (anything but a message: an
-/// assignment, and whatever the policy may look at next).
+/// Whether an event can change who may read the conversation: it changes a fact the policy
+/// reads (the assignee, the status), or is of a kind the policy may read one day (anything
+/// but a message, a join or an upload).
 pub fn changes_access(event: &Event) -> bool {
-    !matches!(event.kind, EventKind::MessageCreated { .. })
+    !matches!(
+        event.kind,
+        EventKind::MessageCreated { .. }
+            | EventKind::Created { .. }
+            | EventKind::ParticipantJoined { .. }
+            | EventKind::AttachmentAdded { .. }
+    )
 }
 
 /// Re-decides the room for the principal as it stands now; leaves it (telling the client)

@@ -25,6 +25,14 @@ const RECHECK: Duration = Duration::from_secs(60);
 pub async fn recheck(connection: Arc<Connection>) {
     loop {
         tokio::time::sleep(jittered(RECHECK)).await;
+        connection.request_refresh();
+    }
+}
+
+/// The one task that re-reads the connection's session when asked.
+pub async fn refresher(connection: Arc<Connection>) {
+    loop {
+        connection.refresh_requested().await;
         connection.refresh().await;
     }
 }
@@ -64,9 +72,9 @@ pub async fn revocations(connection: Arc<Connection>, mut signals: Subscription)
             (Signal::AccessChanged { admin_id }, Principal::Admin { id, .. })
                 if *admin_id == id =>
             {
-                connection.refresh().await;
+                connection.request_refresh();
             }
-            (Signal::Resync, _) => connection.refresh().await,
+            (Signal::Resync, _) => connection.request_refresh(),
             _ => {}
         }
     }

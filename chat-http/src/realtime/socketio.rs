@@ -14,7 +14,7 @@ use socketioxide::extract::{AckSender, Data, Extension, SocketRef, TryData};
 use socketioxide::handler::{ConnectHandler, FromMessageParts};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::app::connection::{Connection, Outbox};
 use crate::app::protocol::ServerEvent;
@@ -140,32 +140,47 @@ impl<A: Adapter> FromMessageParts<A> for Acked {
     }
 }
 
-/// Registers the event and disconnect handlers; they wait for the connection to open.
-/// socketioxide runs each event's handler in a task of its own: one connection's events
-/// take turns (`turns`), so a join and the leave after it, or an ack and the close, apply
-/// in the order the client sent them.
+/// A client event as received, waiting for the connection's handling task.
+struct Request {
+    event: &'static str,
+    payload: Value,
+    ack: AckSender,
+    acked: bool,
+}
+
+/// Requests a client may have waiting before it is disconnected (it sends faster than it is
+/// answered).
+const REQUESTS: usize = 256;
+
+/// Registers the event and disconnect handlers. socketioxide runs each event's handler in a
+/// task of its own, in no fixed order; the handlers only queue the request (that part runs
+/// in arrival order), and one task per connection handles them in that order, once the
+/// connection is open, so a join and the leave after it apply in the order they were sent.
 fn register_handlers(socket: &SocketRef) -> Opening {
     let (opening, ready) = watch::channel(None);
-    let turns = Arc::new(tokio::sync::Mutex::new(()));
+    let (requests, queue) = mpsc::channel(REQUESTS);
+    tokio::spawn(handle_requests(ready.clone(), queue));
     for event in EVENTS {
-        let (ready, turns) = (ready.clone(), turns.clone());
+        let requests = requests.clone();
         socket.on(
             event,
-            move |Data(payload): Data<Value>, ack: AckSender, Acked(acked): Acked| {
-                let (ready, turns) = (ready.clone(), turns.clone());
-                async move {
-                    let Some(connection) = open_connection(ready).await else {
-                        return;
-                    };
-                    let _turn = turns.lock().await;
-                    let handled = connection.handle(event, payload, acked).await;
-                    // socketioxide refuses an ack while the client's buffer is full, and takes
-                    // the sender with it: the connection closes rather than lose the ack (the
-                    // client reconnects and resumes by `since`; a send retried with its client
-                    // id gets the original).
-                    let delivered = ack.send(&handled.reply).is_ok();
-                    connection.acknowledged(handled, delivered);
+            move |socket: SocketRef,
+                  Data(payload): Data<Value>,
+                  ack: AckSender,
+                  Acked(acked): Acked| {
+                let request = Request {
+                    event,
+                    payload,
+                    ack,
+                    acked,
+                };
+                if requests.try_send(request).is_err() {
+                    tracing::info!(
+                        "closing a Socket.IO connection that sends faster than it is answered"
+                    );
+                    let _ = socket.disconnect();
                 }
+                std::future::ready(())
             },
         );
     }
@@ -178,6 +193,28 @@ fn register_handlers(socket: &SocketRef) -> Opening {
         }
     });
     opening
+}
+
+/// Handles one connection's requests in arrival order; each ack is sent before the next
+/// request is handled. An ack that cannot be delivered closes the connection.
+async fn handle_requests(
+    ready: watch::Receiver<Option<Option<Arc<Connection>>>>,
+    mut queue: mpsc::Receiver<Request>,
+) {
+    let Some(connection) = open_connection(ready).await else {
+        return;
+    };
+    while let Some(request) = queue.recv().await {
+        let handled = connection
+            .handle(request.event, request.payload, request.acked)
+            .await;
+        // socketioxide refuses an ack while the client's buffer is full, and takes the
+        // sender with it: the connection closes rather than lose the ack (the client
+        // reconnects and resumes by `since`; a send retried with its client id gets the
+        // original).
+        let delivered = request.ack.send(&handled.reply).is_ok();
+        connection.acknowledged(handled, delivered);
+    }
 }
 
 async fn connected(state: AppState, socket: SocketRef, auth: Auth, opened: Arc<Opening>) {
