@@ -179,3 +179,28 @@ async fn restricted_agents_inbox_shows_only_their_conversations() {
         "visitors have no inbox"
     );
 }
+
+#[tokio::test]
+async fn an_inbox_restricted_to_assigned_conversations_still_hears_resyncs() {
+    let broadcaster = Arc::new(LocalBroadcaster::new());
+    let engine = ChatEngine::new(
+        Arc::new(MemoryStore::new()),
+        broadcaster.clone(),
+        EngineConfig::default(),
+    );
+    let permissions = Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    };
+    let agent = admin(&engine, "narrow", permissions).await;
+    let mut inbox = engine.subscribe_inbox(&agent).await.expect("inbox");
+    broadcaster
+        .publish(Topic::Inbox, Signal::Resync)
+        .await
+        .expect("publish");
+    let delivered = tokio::time::timeout(std::time::Duration::from_secs(5), inbox.next()).await;
+    assert_eq!(
+        delivered.expect("the resync was filtered out"),
+        Some(Delivery::Signal(Arc::new(Signal::Resync)))
+    );
+}

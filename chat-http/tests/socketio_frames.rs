@@ -185,3 +185,63 @@ async fn an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_van
         .expect("the ack vanished: no ack and the socket stayed open");
     assert!(["acknowledged", "closed"].contains(&outcome));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_sent_back_to_back_are_handled_and_acknowledged_in_order() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let address = app.serve().await;
+    let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    ws.send(Message::text(format!("40{}", json!({ "token": visitor }))))
+        .await
+        .expect("send");
+    let join = json!(["conversation:join", {"conversationId": conversation, "since": 0}]);
+    let leave = json!(["conversation:leave", {"conversationId": conversation}]);
+    // Join then leave, again and again, without waiting: the last word is "leave".
+    let mut expected = Vec::new();
+    for round in 0..20 {
+        let (join_id, leave_id) = (100 + 2 * round, 101 + 2 * round);
+        ws.send(Message::text(format!("42{join_id}{join}")))
+            .await
+            .expect("send");
+        ws.send(Message::text(format!("42{leave_id}{leave}")))
+            .await
+            .expect("send");
+        expected.extend([join_id, leave_id]);
+    }
+    let mut acks = Vec::new();
+    let collect = async {
+        while acks.len() < expected.len() {
+            let Some(Ok(Message::Text(text))) = ws.next().await else {
+                panic!("closed before every ack");
+            };
+            if let Some(rest) = text.strip_prefix("43") {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                acks.push(digits.parse::<i32>().expect("ack id"));
+            }
+        }
+    };
+    tokio::time::timeout(HANG_GUARD, collect)
+        .await
+        .expect("acks missing");
+    assert_eq!(acks, expected, "acks out of order");
+    app.send_as_visitor(&visitor, &conversation, "after the last leave")
+        .await;
+    let quiet = tokio::time::timeout(Duration::from_millis(800), async {
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Text(text) = message
+                && text.starts_with("42[\"message:new\"")
+            {
+                return text.to_string();
+            }
+        }
+        String::new()
+    });
+    if let Ok(event) = quiet.await {
+        assert!(event.is_empty(), "a left room still forwards: {event}");
+    }
+}
