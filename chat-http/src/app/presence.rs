@@ -4,8 +4,8 @@
 //! and tells its sockets only when an agent's presence as a whole changes. So closing an
 //! agent's last tab on one node says nothing while the agent is connected on another.
 //!
-//! Nodes repeat the agents they hold every [`HEARTBEAT`], and a node not heard from for
-//! [`EXPIRY`] counts as gone (it crashed, or its announcements were lost), so presence
+//! Nodes repeat the agents they hold every 10 s, and a node not heard from for 35 s
+//! counts as gone (it crashed, or its announcements were lost), so presence
 //! converges after lost signals and node failures, and a node that starts late learns who
 //! is online within one heartbeat.
 
