@@ -169,6 +169,9 @@ pub struct Commit {
     pub left: Vec<UserRef>,
     /// Attachment rows to insert or overwrite (new uploads, files linked to the message).
     pub attachments: Vec<Attachment>,
+    /// The agent the conversation was assigned to before this write, when the write took
+    /// it away (an agent who sees only assigned conversations loses it). Nothing to store.
+    pub released: Option<AdminId>,
 }
 
 /// What a store's append returns.
@@ -389,6 +392,7 @@ impl Builder {
             joined: Vec::new(),
             left: Vec::new(),
             attachments: Vec::new(),
+            released: None,
         };
         Self {
             conversation,
@@ -419,6 +423,8 @@ impl Builder {
     }
 
     fn finish(mut self) -> Commit {
+        let before = self.commit.conversation.assignee;
+        self.commit.released = before.filter(|agent| self.conversation.assignee != Some(*agent));
         self.commit.conversation = self.conversation;
         self.commit
     }

@@ -200,11 +200,18 @@ async fn a_reassigned_restricted_agent_leaves_the_room_and_hears_nothing_more() 
     assign(&app, &boss, &conversation, &narrow_id).await;
     let mut client = Client::connect(address, &narrow).await;
     join(&mut client, &conversation, 0).await;
+    let mut dashboard = Client::connect(address, &narrow).await;
 
     assign(&app, &boss, &conversation, &other_id).await;
     let left = next_named(&mut client, "conversation:left", SOON).await;
     let left = left.expect("no conversation:left after the reassignment");
     assert_eq!(left["conversationId"], json!(conversation));
+    let removed = next_named(&mut dashboard, "inbox", SOON).await;
+    let removed = removed.expect("the inbox was not told");
+    assert_eq!(
+        (&removed["kind"], &removed["conversationId"]),
+        (&json!("removed"), &json!(conversation))
+    );
     app.send_as_visitor(&visitor, &conversation, "after").await;
     note(&app, &boss, &conversation, "private after").await;
     assert_eq!(next_named(&mut client, "message:new", QUIET).await, None);

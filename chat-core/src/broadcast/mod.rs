@@ -131,6 +131,9 @@ pub struct InboxUpdate {
     pub kind: InboxKind,
     /// Its assignee after the change (restricted agents see only their own).
     pub assignee: Option<AdminId>,
+    /// The agent it was taken from by this change, if any (told so it can drop it).
+    #[serde(default)]
+    pub released: Option<AdminId>,
     /// Its `last_seq` after the change.
     pub seq: Seq,
 }

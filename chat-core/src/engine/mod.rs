@@ -141,6 +141,7 @@ impl ChatEngine {
             conversation_id: conversation.id,
             kind: inbox_kind(commit),
             assignee: conversation.assignee,
+            released: commit.released,
             seq: conversation.last_seq,
         };
         self.publish(Topic::Inbox, Signal::Inbox { update }).await;

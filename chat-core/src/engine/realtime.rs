@@ -90,7 +90,8 @@ impl ChatEngine {
     }
 
     /// The inbox stream for agents: new conversations, new messages, updates. An agent
-    /// restricted to assigned conversations sees only theirs.
+    /// restricted to assigned conversations sees only theirs, and the update that takes
+    /// one away from them.
     pub async fn subscribe_inbox(&self, principal: &Principal) -> Result<Subscription> {
         self.allowed(principal, Action::ListInbox)?;
         let only = match *principal {
@@ -103,7 +104,9 @@ impl ChatEngine {
         let Some(me) = only else { return Ok(live) };
         let visible = move |delivery: &Delivery| match delivery {
             Delivery::Signal(signal) => match &**signal {
-                Signal::Inbox { update } => update.assignee == Some(me),
+                Signal::Inbox { update } => {
+                    update.assignee == Some(me) || update.released == Some(me)
+                }
                 Signal::Resync => true,
                 _ => false,
             },

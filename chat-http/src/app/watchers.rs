@@ -127,7 +127,10 @@ pub async fn inbox(connection: Arc<Connection>, mut inbox: Subscription, princip
                         Ok(Some(unread)) => {
                             json!({"conversationId": update.conversation_id, "kind": update.kind, "seq": update.seq, "unreadCount": unread})
                         }
-                        Ok(None) => continue,
+                        // No longer readable (taken away, or deleted): the list drops it.
+                        Ok(None) => {
+                            json!({"conversationId": update.conversation_id, "kind": "removed", "seq": update.seq})
+                        }
                         // The count could not be read: the client reloads its list.
                         Err(_) => json!({"kind": "resync"}),
                     }
