@@ -217,9 +217,9 @@ impl Connection {
 
     /// Re-reads the principal from the session (a permission change, a signal that may
     /// have been lost, the periodic re-check): rooms and inbox follow the new one. Run by
-    /// the refresher task only, so re-reads never overlap. A session
-    /// that ended closes the connection; a store out of reach is retried a few times, then
-    /// the connection closes: when in doubt, close.
+    /// the refresher task only, so re-reads never overlap. A session that ended closes the
+    /// connection; a store out of reach is retried a few times, then the connection
+    /// closes: when in doubt, close.
     pub(crate) async fn refresh(self: &Arc<Self>) {
         let Some(principal) = self.reread_session().await else {
             self.outbox.close();
