@@ -2,7 +2,8 @@
 //! on an ephemeral port: long conversations join in full, sockets follow the current
 //! policy (reassignment, narrowed permissions, a password change), acks survive a full
 //! queue, `conversation:updated` reports each event as of its seq, presence spans nodes,
-//! retried sends get their original, and the seed's `adminId` is accepted when it matches.
+//! retried sends get their original, the seed's `adminId` is accepted when it matches, and
+//! a signal that may have been lost makes sockets re-read their session.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use chat_core::accounts::{ConversationScope, Permissions};
+use chat_core::broadcast::{Broadcaster, Signal, Subscription, Topic};
 use chat_http::{AppState, ObjectStoreBlobs, router};
 use common::ws_client::Client;
 use common::{TestApp, assert_error, text};
@@ -426,4 +428,52 @@ async fn the_seeds_admin_id_is_accepted_when_it_matches_the_session_and_refused_
         claim
     });
     assert_error(&as_visitor.await, StatusCode::FORBIDDEN, "forbidden");
+}
+
+/// Loses every signal about sessions, as a cross-node link that dropped them would.
+#[derive(Debug)]
+struct LosesSessionSignals(Arc<chat_core::LocalBroadcaster>);
+
+#[async_trait::async_trait]
+impl Broadcaster for LosesSessionSignals {
+    async fn publish(&self, topic: Topic, signal: Signal) -> chat_core::Result<()> {
+        if topic == Topic::Sessions {
+            return Ok(());
+        }
+        self.0.publish(topic, signal).await
+    }
+
+    async fn subscribe(&self, topic: Topic) -> chat_core::Result<Subscription> {
+        self.0.subscribe(topic).await
+    }
+}
+
+#[tokio::test]
+async fn a_possibly_lost_signal_makes_sockets_reread_their_session_and_close_if_it_ended() {
+    let local = Arc::new(chat_core::LocalBroadcaster::new());
+    let lossy = Arc::new(LosesSessionSignals(local.clone()));
+    let app = TestApp::with_broadcaster(TestApp::config(), lossy);
+    let address = app.serve().await;
+    let (boss, _) = app.admin("boss@example.com", owner()).await;
+    let (agent, agent_id) = app
+        .admin("stolen@example.com", Permissions::default())
+        .await;
+    let mut client = Client::connect(address, &agent).await;
+    patch_admin(
+        &app,
+        &boss,
+        &agent_id,
+        json!({"password": "a brand new password"}),
+    )
+    .await;
+    assert!(
+        !closes(&mut client, QUIET).await,
+        "the revocation was not lost after all"
+    );
+    // The link says it may have lost signals: every socket re-reads its session.
+    local
+        .publish(Topic::Sessions, Signal::Resync)
+        .await
+        .expect("publish");
+    assert!(closes(&mut client, SOON).await, "the socket stayed open");
 }
