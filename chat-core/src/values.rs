@@ -114,6 +114,24 @@ impl Metadata {
     }
 }
 
+/// Whether any key or string in the object holds a NUL character, which no store can
+/// keep as text (PostgreSQL's `jsonb` refuses it).
+fn map_has_nul(map: &serde_json::Map<String, serde_json::Value>) -> bool {
+    map.iter()
+        .any(|(key, value)| key.contains('\0') || has_nul(value))
+}
+
+fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map_has_nul(map),
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {
+            false
+        }
+    }
+}
+
 fn invalid_metadata(problem: String) -> InvalidInput {
     InvalidInput::new("metadata", problem)
 }
@@ -123,6 +141,9 @@ impl TryFrom<serde_json::Value> for Metadata {
 
     fn try_from(value: serde_json::Value) -> Result<Self, Self::Error> {
         match value {
+            serde_json::Value::Object(map) if map_has_nul(&map) => Err(invalid_metadata(
+                "must not contain NUL characters (\\u0000)".into(),
+            )),
             serde_json::Value::Object(map) => Ok(Self(map)),
             serde_json::Value::Null => Ok(Self::default()),
             _ => Err(invalid_metadata("must be a JSON object".into())),

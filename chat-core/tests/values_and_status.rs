@@ -66,6 +66,22 @@ fn metadata_is_a_json_object_within_the_cap() {
 }
 
 #[test]
+fn metadata_never_holds_a_nul_character() {
+    let limits = Limits::default();
+    for poisoned in [
+        json!({"k": "a\u{0}b"}),
+        json!({"k\u{0}": 1}),
+        json!({"deep": [{"x": ["ok", "\u{0}"]}]}),
+    ] {
+        let refused = Metadata::parse(poisoned.clone(), &limits).expect_err("accepted a NUL");
+        assert_eq!(refused.field, "metadata");
+        let decoded: Result<Metadata, _> = serde_json::from_value(poisoned);
+        assert!(decoded.is_err(), "deserializing accepted a NUL");
+    }
+    assert!(Metadata::parse(json!({"k": "no nul", "n": [1, null, true]}), &limits).is_ok());
+}
+
+#[test]
 fn emails_are_normalized_and_checked() {
     assert_eq!(
         Email::parse("  Alice@Example.COM ")

@@ -435,3 +435,15 @@ async fn a_restricted_agent_sees_only_assigned_conversations() {
     let list = app.get("/api/conversations/list", &agent).await;
     assert_eq!(list.json["totalCount"], 1);
 }
+
+#[tokio::test]
+async fn metadata_with_a_nul_character_is_refused_and_nothing_is_created() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let poisoned = json!({"metadata": {"page": "/pricing\u{0}"}});
+    let reply = app.post("/api/conversations", &visitor, poisoned).await;
+    assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let (agent, _) = app.admin("nul@example.com", Permissions::default()).await;
+    let listed = app.get("/api/conversations/list", &agent).await;
+    assert_eq!(listed.json["totalCount"], 0, "{}", listed.json);
+}

@@ -66,33 +66,62 @@ pub async fn run(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
+/// Writes a batch. If it fails for a reason that is not the database being out of reach,
+/// the batch was rolled back whole and its appends are written again one by one, so one
+/// append's bad data fails that append alone, never its neighbours.
 async fn write_with_retries(
     pool: &PgPool,
     requests: &[&AppendRequest],
 ) -> Vec<Result<AppendOutcome>> {
+    match write_retrying(pool, requests).await {
+        Ok(outcomes) => outcomes,
+        Err(error) if requests.len() > 1 && !is_unreachable(&error) => {
+            tracing::warn!(%error, appends = requests.len(), "a write batch failed; writing its appends one by one");
+            let mut outcomes = Vec::with_capacity(requests.len());
+            for request in requests {
+                let outcome = match write_retrying(pool, &[request]).await {
+                    Ok(mut one) => one.remove(0),
+                    Err(error) => {
+                        tracing::warn!(%error, "an append failed");
+                        shared_failure(&std::sync::Arc::new(error))
+                    }
+                };
+                outcomes.push(outcome);
+            }
+            outcomes
+        }
+        Err(error) => {
+            tracing::warn!(%error, appends = requests.len(), "a write batch failed; none of it is acknowledged");
+            let shared = std::sync::Arc::new(error);
+            (0..requests.len())
+                .map(|_| shared_failure(&shared))
+                .collect()
+        }
+    }
+}
+
+/// One write of the batch, retried while it fails transiently (serialization, deadlock).
+async fn write_retrying(
+    pool: &PgPool,
+    requests: &[&AppendRequest],
+) -> sqlx::Result<Vec<Result<AppendOutcome>>> {
     let mut attempt = 1;
     loop {
         match write(pool, requests).await {
-            Ok(outcomes) => return outcomes,
             Err(error) if attempt < ATTEMPTS && is_transient(&error) => attempt += 1,
-            Err(error) => {
-                tracing::warn!(%error, appends = requests.len(), "a write batch failed; none of it is acknowledged");
-                let unreachable = is_unreachable(&error);
-                let shared = std::sync::Arc::new(error);
-                return requests
-                    .iter()
-                    .map(|_| {
-                        let error = SharedError(shared.clone());
-                        Err(if unreachable {
-                            Error::unavailable(error)
-                        } else {
-                            Error::backend(error)
-                        })
-                    })
-                    .collect();
-            }
+            result => return result,
         }
     }
+}
+
+/// A failed write's error, for one of its appends.
+fn shared_failure(shared: &std::sync::Arc<sqlx::Error>) -> Result<AppendOutcome> {
+    let error = SharedError(shared.clone());
+    Err(if is_unreachable(shared) {
+        Error::unavailable(error)
+    } else {
+        Error::backend(error)
+    })
 }
 
 /// One batch failure reported to every caller in the batch.
