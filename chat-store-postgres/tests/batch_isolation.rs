@@ -11,7 +11,7 @@ use chat_core::conformance::fixtures::{chatting, engine, send};
 use chat_core::ids::AttachmentId;
 use chat_core::log::{AppendRequest, Command};
 use chat_core::model::{Actor, Attachment, FileType};
-use chat_core::store::{DynChatStore, EventStore};
+use chat_core::store::DynChatStore;
 use chat_core::values::FileName;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
