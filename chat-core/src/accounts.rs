@@ -70,6 +70,53 @@ pub struct Admin {
     pub disabled: bool,
 }
 
+/// What an agent update changes: only the fields it names (`Some`), all at once, so two
+/// updates of different fields never undo each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminChanges {
+    /// New login email (unique).
+    pub email: Option<Email>,
+    /// New display name.
+    pub name: Option<DisplayName>,
+    /// New PHC-format password hash.
+    pub password_hash: Option<String>,
+    /// New permissions.
+    pub permissions: Option<Permissions>,
+    /// Disabled or re-enabled.
+    pub disabled: Option<bool>,
+}
+
+impl AdminChanges {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Applies the named fields to `admin`.
+    pub fn apply(&self, admin: &mut Admin) {
+        if let Some(email) = &self.email {
+            admin.email = email.clone();
+        }
+        if let Some(name) = &self.name {
+            admin.name = name.clone();
+        }
+        if let Some(hash) = &self.password_hash {
+            admin.password_hash = hash.clone();
+        }
+        if let Some(permissions) = self.permissions {
+            admin.permissions = permissions;
+        }
+        if let Some(disabled) = self.disabled {
+            admin.disabled = disabled;
+        }
+    }
+
+    /// Whether the change ends the agent's sessions (a new password, or disabling).
+    pub fn ends_sessions(&self) -> bool {
+        self.password_hash.is_some() || self.disabled == Some(true)
+    }
+}
+
 /// A website visitor (the seed's customer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {

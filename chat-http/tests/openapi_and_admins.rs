@@ -142,3 +142,36 @@ async fn owners_manage_agents_and_disabling_ends_sessions() {
         "password hashes must never be sent"
     );
 }
+
+#[tokio::test]
+async fn a_refused_admin_update_changes_nothing() {
+    let app = TestApp::new();
+    let owner = Permissions {
+        manage_admins: true,
+        ..Permissions::default()
+    };
+    let (boss, _) = app.admin("boss@example.com", owner).await;
+    let (_, agent_id) = app.admin("agent@example.com", Permissions::default()).await;
+    let uri = format!("/api/admins/{agent_id}");
+    let narrowed =
+        json!({"scope": "assigned", "manageConversations": false, "manageAdmins": false});
+    let reply = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&boss),
+            Some(json!({"permissions": narrowed, "password": "short"})),
+        )
+        .await;
+    assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let admins = app.get("/api/admins", &boss).await;
+    let agent = admins.json["admins"]
+        .as_array()
+        .expect("admins")
+        .iter()
+        .find(|admin| admin["id"] == agent_id.as_str())
+        .expect("the agent")
+        .clone();
+    assert_eq!(agent["permissions"]["scope"], "all", "{agent}");
+    assert_eq!(agent["permissions"]["manageConversations"], true, "{agent}");
+}

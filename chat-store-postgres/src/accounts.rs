@@ -1,7 +1,7 @@
 //! The account-side traits: attachments, agents, visitors and sessions.
 
 use async_trait::async_trait;
-use chat_core::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
+use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
@@ -125,24 +125,24 @@ impl AdminStore for PostgresStore {
         rows.into_iter().map(Admin::try_from).collect()
     }
 
-    async fn update_admin(&self, admin: &Admin) -> Result<()> {
-        let updated = sqlx::query(
-            "UPDATE admins SET email = $2, password_hash = $3, name = $4, permissions = $5, disabled = $6 WHERE id = $1",
-        )
-        .bind(admin.id.as_uuid())
-        .bind(admin.email.as_str())
-        .bind(&admin.password_hash)
-        .bind(admin.name.as_str())
-        .bind(Json(admin.permissions))
-        .bind(admin.disabled)
-        .execute(&self.pool)
-        .await
-        .map_err(map)?;
-        if updated.rows_affected() == 0 {
-            Err(Error::NotFound("admin"))
-        } else {
-            Ok(())
-        }
+    async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin> {
+        // One statement: each column keeps its value unless the change names it.
+        let query = format!(
+            "UPDATE admins SET email = COALESCE($2, email), name = COALESCE($3, name), \
+             password_hash = COALESCE($4, password_hash), permissions = COALESCE($5, permissions), \
+             disabled = COALESCE($6, disabled) WHERE id = $1 RETURNING {ADMIN_COLUMNS}"
+        );
+        let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .bind(changes.email.as_ref().map(Email::as_str))
+            .bind(changes.name.as_ref().map(|name| name.as_str()))
+            .bind(changes.password_hash.as_deref())
+            .bind(changes.permissions.map(Json))
+            .bind(changes.disabled)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        Admin::try_from(row.ok_or(Error::NotFound("admin"))?)
     }
 }
 

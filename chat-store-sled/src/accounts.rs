@@ -1,7 +1,7 @@
 //! The account-side traits: attachments, agents, visitors and sessions.
 
 use async_trait::async_trait;
-use chat_core::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
+use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
@@ -84,22 +84,25 @@ impl AdminStore for SledStore {
         Ok(admins)
     }
 
-    async fn update_admin(&self, admin: &Admin) -> Result<()> {
-        let admin = admin.clone();
+    async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin> {
+        let changes = changes.clone();
+        // On the writer thread: the read, the change and the write are one step.
         self.writer
             .run(move |txn| {
-                let old: Admin =
-                    get(txn, &keys::admin(admin.id))?.ok_or(Error::NotFound("admin"))?;
-                if old.email != admin.email {
+                let mut admin: Admin =
+                    get(txn, &keys::admin(id))?.ok_or(Error::NotFound("admin"))?;
+                let old_email = admin.email.clone();
+                changes.apply(&mut admin);
+                if old_email != admin.email {
                     let email = keys::admin_email(admin.email.as_str());
                     if exists(txn, &email)? {
                         return Err(Error::AlreadyExists("admin email"));
                     }
-                    txn.remove(keys::admin_email(old.email.as_str()));
+                    txn.remove(keys::admin_email(old_email.as_str()));
                     txn.insert(email, admin.id.as_uuid().as_bytes().to_vec());
                 }
                 txn.insert(keys::admin(admin.id), encode(&admin)?);
-                Ok(())
+                Ok(admin)
             })
             .await
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::accounts::{Customer, Permissions, SessionSubject, TokenHash};
+use crate::accounts::{AdminChanges, Customer, Permissions, SessionSubject, TokenHash};
 use crate::authz::Principal;
 use crate::conformance::fixtures::{admin, engine};
 use crate::engine::{NewAdmin, NewVisitor};
@@ -44,14 +44,22 @@ pub async fn admin_email_is_unique_case_insensitively(store: Arc<DynChatStore>) 
         .create_admin(&Principal::System, new("bob@example.com"))
         .await
         .expect("create");
-    let mut renamed = second.clone();
-    renamed.email = Email::parse("Alice@example.com").expect("email");
+    let rename = |email: &str| AdminChanges {
+        email: Some(Email::parse(email).expect("email")),
+        ..AdminChanges::default()
+    };
     assert!(matches!(
-        store.update_admin(&renamed).await,
+        store
+            .update_admin(second.id, &rename("Alice@example.com"))
+            .await,
         Err(Error::AlreadyExists(_))
     ));
-    renamed.email = Email::parse("robert@example.com").expect("email");
-    store.update_admin(&renamed).await.expect("rename");
+    let renamed = store
+        .update_admin(second.id, &rename("robert@example.com"))
+        .await
+        .expect("rename");
+    assert_eq!(renamed.email.as_str(), "robert@example.com");
+    assert_eq!(renamed.name, second.name, "an unnamed field changed");
     let bob = Email::parse("bob@example.com").expect("email");
     assert!(
         store
@@ -74,6 +82,63 @@ pub async fn admin_email_is_unique_case_insensitively(store: Arc<DynChatStore>) 
         .collect();
     assert_eq!(ids.len(), 3);
     assert_eq!(ids[..2], [first.id, second.id], "oldest first");
+}
+
+/// Updates of different fields racing each other all stick: disabling never brings back
+/// old permissions, a new password never brings back an old `disabled` (and the reverse).
+pub async fn concurrent_admin_updates_keep_every_field(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let agent = admin(&engine, "raced", Permissions::default()).await;
+    let Principal::Admin { id, .. } = agent else {
+        unreachable!()
+    };
+    let narrow = Permissions {
+        scope: crate::accounts::ConversationScope::Assigned,
+        ..Permissions::default()
+    };
+    for round in 0..20 {
+        let changes = [
+            AdminChanges {
+                disabled: Some(round % 2 == 0),
+                ..AdminChanges::default()
+            },
+            AdminChanges {
+                permissions: Some(if round % 2 == 0 {
+                    narrow
+                } else {
+                    Permissions::default()
+                }),
+                ..AdminChanges::default()
+            },
+            AdminChanges {
+                password_hash: Some(format!("hash-{round}")),
+                ..AdminChanges::default()
+            },
+        ];
+        let racing: Vec<_> = changes
+            .into_iter()
+            .map(|change| {
+                let store = store.clone();
+                tokio::spawn(async move { store.update_admin(id, &change).await })
+            })
+            .collect();
+        for update in racing {
+            update.await.expect("task").expect("update");
+        }
+        let stored = store.get_admin(id).await.expect("get").expect("exists");
+        assert_eq!(stored.disabled, round % 2 == 0, "round {round}");
+        let expected = if round % 2 == 0 {
+            narrow
+        } else {
+            Permissions::default()
+        };
+        assert_eq!(stored.permissions, expected, "round {round}");
+        assert_eq!(
+            stored.password_hash,
+            format!("hash-{round}"),
+            "round {round}"
+        );
+    }
 }
 
 /// A verified identifier finds the same visitor again; identifiers are unique.

@@ -51,6 +51,7 @@ macro_rules! conformance_tests {
             conversations::unattached_uploads_are_swept,
             conversations::delete_cascades_to_everything,
             accounts::admin_email_is_unique_case_insensitively,
+            accounts::concurrent_admin_updates_keep_every_field,
             accounts::customer_lookup_by_identifier,
             accounts::sessions_expire_and_revoke,
         );

@@ -2,7 +2,9 @@
 
 use chrono::{Duration, Utc};
 
-use crate::accounts::{Admin, Customer, Permissions, Session, SessionSubject, TokenHash};
+use crate::accounts::{
+    Admin, AdminChanges, Customer, Permissions, Session, SessionSubject, TokenHash,
+};
 use crate::authz::{Action, Principal};
 use crate::broadcast::{Revoked, Signal, Subscription, Topic};
 use crate::engine::{ChatEngine, now};
@@ -103,53 +105,73 @@ impl ChatEngine {
         self.store.list_admins().await
     }
 
-    /// Changes an agent's permissions.
+    /// Changes what `changes` names of an agent, atomically, in one write (permission
+    /// `manage_admins`, or the system). A new password or disabling ends the agent's
+    /// sessions; changed permissions make its live connections re-decide. Agents cannot
+    /// disable themselves.
+    pub async fn update_admin(
+        &self,
+        principal: &Principal,
+        id: AdminId,
+        changes: AdminChanges,
+    ) -> Result<Admin> {
+        self.allowed(principal, Action::ManageAdmins)?;
+        if changes.disabled == Some(true)
+            && matches!(principal, Principal::Admin { id: me, .. } if *me == id)
+        {
+            return Err(Error::PermissionDenied("agents cannot disable themselves"));
+        }
+        let admin = self.store.update_admin(id, &changes).await?;
+        if changes.ends_sessions() {
+            self.end_admin_sessions(id).await?;
+        } else if changes.permissions.is_some() {
+            let signal = Signal::AccessChanged { admin_id: id };
+            self.publish(Topic::Sessions, signal).await;
+        }
+        Ok(admin)
+    }
+
+    /// Changes an agent's permissions ([`update_admin`](Self::update_admin)).
     pub async fn set_admin_permissions(
         &self,
         principal: &Principal,
         id: AdminId,
         permissions: Permissions,
     ) -> Result<Admin> {
-        let admin = self
-            .update_admin(principal, id, |admin| admin.permissions = permissions)
-            .await?;
-        let signal = Signal::AccessChanged { admin_id: id };
-        self.publish(Topic::Sessions, signal).await;
-        Ok(admin)
+        let changes = AdminChanges {
+            permissions: Some(permissions),
+            ..AdminChanges::default()
+        };
+        self.update_admin(principal, id, changes).await
     }
 
-    /// Replaces an agent's password hash and ends their sessions.
+    /// Replaces an agent's password hash and ends their sessions
+    /// ([`update_admin`](Self::update_admin)).
     pub async fn set_admin_password(
         &self,
         principal: &Principal,
         id: AdminId,
         password_hash: String,
     ) -> Result<Admin> {
-        let admin = self
-            .update_admin(principal, id, |admin| admin.password_hash = password_hash)
-            .await?;
-        self.end_admin_sessions(id).await?;
-        Ok(admin)
+        let changes = AdminChanges {
+            password_hash: Some(password_hash),
+            ..AdminChanges::default()
+        };
+        self.update_admin(principal, id, changes).await
     }
 
-    /// Disables (or re-enables) an agent. Disabling ends their sessions; agents cannot
-    /// disable themselves.
+    /// Disables (or re-enables) an agent ([`update_admin`](Self::update_admin)).
     pub async fn set_admin_disabled(
         &self,
         principal: &Principal,
         id: AdminId,
         disabled: bool,
     ) -> Result<Admin> {
-        if disabled && matches!(principal, Principal::Admin { id: me, .. } if *me == id) {
-            return Err(Error::PermissionDenied("agents cannot disable themselves"));
-        }
-        let admin = self
-            .update_admin(principal, id, |admin| admin.disabled = disabled)
-            .await?;
-        if disabled {
-            self.end_admin_sessions(id).await?;
-        }
-        Ok(admin)
+        let changes = AdminChanges {
+            disabled: Some(disabled),
+            ..AdminChanges::default()
+        };
+        self.update_admin(principal, id, changes).await
     }
 
     /// The agent with this email, disabled or not (permission `manage_admins`, or the
@@ -252,22 +274,5 @@ impl ChatEngine {
         )
         .await;
         Ok(())
-    }
-
-    async fn update_admin(
-        &self,
-        principal: &Principal,
-        id: AdminId,
-        change: impl FnOnce(&mut Admin),
-    ) -> Result<Admin> {
-        self.allowed(principal, Action::ManageAdmins)?;
-        let mut admin = self
-            .store
-            .get_admin(id)
-            .await?
-            .ok_or(Error::NotFound("admin"))?;
-        change(&mut admin);
-        self.store.update_admin(&admin).await?;
-        Ok(admin)
     }
 }

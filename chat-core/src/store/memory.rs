@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-use crate::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
+use crate::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
 use crate::error::{Error, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
@@ -358,25 +358,37 @@ impl AdminStore for MemoryStore {
         Ok(admins)
     }
 
-    async fn update_admin(&self, admin: &Admin) -> Result<()> {
-        // Lock order is always email index, then admins: never hold an admin while taking an email.
+    async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin> {
+        // Lock order is always email index, then admins: never hold an admin while taking an
+        // email. A new email is claimed first, then the row is changed under its lock.
         let old_email = self
             .admins
-            .get(&admin.id)
+            .get(&id)
             .ok_or(Error::NotFound("admin"))?
             .email
             .clone();
-        if old_email != admin.email {
-            match self.admin_emails.entry(admin.email.clone()) {
+        let new_email = changes.email.clone().filter(|email| *email != old_email);
+        if let Some(email) = &new_email {
+            match self.admin_emails.entry(email.clone()) {
                 Entry::Occupied(_) => return Err(Error::AlreadyExists("admin email")),
                 Entry::Vacant(slot) => {
-                    slot.insert(admin.id);
+                    slot.insert(id);
                 }
             }
+        }
+        let Some(mut admin) = self.admins.get_mut(&id) else {
+            if let Some(email) = &new_email {
+                self.admin_emails.remove(email);
+            }
+            return Err(Error::NotFound("admin"));
+        };
+        changes.apply(&mut admin);
+        let updated = admin.clone();
+        drop(admin);
+        if new_email.is_some() {
             self.admin_emails.remove(&old_email);
         }
-        self.admins.insert(admin.id, admin.clone());
-        Ok(())
+        Ok(updated)
     }
 }
 

@@ -24,7 +24,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::accounts::{Admin, Customer, Session, TokenHash};
+use crate::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
 use crate::error::Result;
 use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
@@ -138,8 +138,10 @@ pub trait AdminStore: Debug + Send + Sync + 'static {
     /// All agents, oldest first.
     async fn list_admins(&self) -> Result<Vec<Admin>>;
 
-    /// Overwrites an agent; `NotFound` if missing, `AlreadyExists` if the new email is taken.
-    async fn update_admin(&self, admin: &Admin) -> Result<()>;
+    /// Changes only the fields `changes` names, atomically (read, change and write in one
+    /// step, so concurrent updates of other fields are kept) and returns the agent as
+    /// stored; `NotFound` if missing, `AlreadyExists` if the new email is taken.
+    async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin>;
 }
 
 /// Visitors.

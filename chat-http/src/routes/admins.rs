@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chat_core::accounts::Permissions;
+use chat_core::accounts::{AdminChanges, Permissions};
 use chat_core::engine::NewAdmin;
 use chat_core::error::InvalidInput;
 use chat_core::ids::AdminId;
@@ -72,30 +72,24 @@ pub async fn update(
     ApiJson(request): ApiJson<UpdateAdminRequest>,
 ) -> ApiResult<Json<AdminEnvelope>> {
     let id: AdminId = parse(&id)?;
-    let engine = state.engine();
-    let mut admin = None;
-    if let Some(permissions) = request.permissions {
-        admin = Some(
-            engine
-                .set_admin_permissions(&auth.principal, id, permissions.into())
-                .await?,
-        );
+    // Everything is checked (and the password hashed) before anything is written; then
+    // one write changes exactly the named fields.
+    let changes = AdminChanges {
+        permissions: request.permissions.map(Into::into),
+        password_hash: match request.password {
+            Some(password) => Some(password_hash(password).await?),
+            None => None,
+        },
+        disabled: request.disabled,
+        ..AdminChanges::default()
+    };
+    if changes.is_empty() {
+        return Err(ApiError::BadRequest("nothing to change".into()));
     }
-    if let Some(password) = request.password {
-        admin = Some(
-            engine
-                .set_admin_password(&auth.principal, id, password_hash(password).await?)
-                .await?,
-        );
-    }
-    if let Some(disabled) = request.disabled {
-        admin = Some(
-            engine
-                .set_admin_disabled(&auth.principal, id, disabled)
-                .await?,
-        );
-    }
-    let admin = admin.ok_or_else(|| ApiError::BadRequest("nothing to change".into()))?;
+    let admin = state
+        .engine()
+        .update_admin(&auth.principal, id, changes)
+        .await?;
     Ok(Json(AdminEnvelope {
         admin: admin.into(),
     }))

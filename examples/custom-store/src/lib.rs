@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use chat_core::Result;
-use chat_core::accounts::{Admin, Customer, Session, TokenHash};
+use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
@@ -150,9 +150,9 @@ impl<S: AdminStore> AdminStore for CountingStore<S> {
     async fn list_admins(&self) -> Result<Vec<Admin>> {
         self.inner.list_admins().await
     }
-    async fn update_admin(&self, admin: &Admin) -> Result<()> {
+    async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin> {
         self.count();
-        self.inner.update_admin(admin).await
+        self.inner.update_admin(id, changes).await
     }
 }
 
