@@ -51,6 +51,17 @@ pub enum Error {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+    /// The storage is full: nothing of this write was stored.
+    #[error("the storage is full")]
+    StorageFull {
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The store stopped (a write failed and it refuses more until it is reopened, or it
+    /// was closed): nothing is written until an operator reopens it.
+    #[error("the store stopped: {0}")]
+    Stopped(&'static str),
 }
 
 impl Error {
@@ -68,6 +79,13 @@ impl Error {
         }
     }
 
+    /// Wraps a backend's error that means the storage is full.
+    pub fn storage_full(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self::StorageFull {
+            source: Box::new(source),
+        }
+    }
+
     /// The error's kind, for adapters that map kinds to their own status codes.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -80,6 +98,8 @@ impl Error {
             Self::NotSupported(_) => ErrorKind::NotSupported,
             Self::Backend { .. } => ErrorKind::Backend,
             Self::Unavailable { .. } => ErrorKind::Unavailable,
+            Self::StorageFull { .. } => ErrorKind::StorageFull,
+            Self::Stopped(_) => ErrorKind::Stopped,
         }
     }
 
@@ -95,6 +115,8 @@ impl Error {
             Self::NotSupported(_) => "not_supported",
             Self::Backend { .. } => "internal",
             Self::Unavailable { .. } => "unavailable",
+            Self::StorageFull { .. } => "storage_full",
+            Self::Stopped(_) => "store_stopped",
         }
     }
 }
@@ -121,6 +143,10 @@ pub enum ErrorKind {
     Backend,
     /// See [`Error::Unavailable`].
     Unavailable,
+    /// See [`Error::StorageFull`].
+    StorageFull,
+    /// See [`Error::Stopped`].
+    Stopped,
 }
 
 /// A request that conflicts with the conversation's current state.

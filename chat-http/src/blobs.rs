@@ -29,6 +29,9 @@ pub enum BlobError {
     /// No blob under that key.
     #[error("blob not found")]
     NotFound,
+    /// The storage is full; nothing was stored.
+    #[error("blob storage is full")]
+    StorageFull(#[source] object_store::Error),
     /// The storage failed.
     #[error("blob storage failed")]
     Storage(#[source] object_store::Error),
@@ -38,9 +41,36 @@ impl From<object_store::Error> for BlobError {
     fn from(error: object_store::Error) -> Self {
         match error {
             object_store::Error::NotFound { .. } => Self::NotFound,
+            full if storage_full(&full) => Self::StorageFull(full),
             other => Self::Storage(other),
         }
     }
+}
+
+impl From<BlobError> for chat_core::Error {
+    /// Blob failures in chat-core's kinds, so HTTP maps kinds only.
+    fn from(error: BlobError) -> Self {
+        match error {
+            BlobError::NotFound => Self::NotFound("attachment"),
+            BlobError::StorageFull(source) => Self::storage_full(source),
+            BlobError::Storage(source) => Self::backend(source),
+        }
+    }
+}
+
+/// Whether a failure comes from a full disk, anywhere in its source chain (the local
+/// directory backend reports it as an `io::Error` inside `object_store`'s error).
+fn storage_full(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::StorageFull
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// Any `object_store` backend.

@@ -92,7 +92,6 @@ impl ApiError {
                 "rate_limited",
                 self.to_string(),
             ),
-            Self::Internal(error) if storage_full(error.as_ref()) => storage_full_parts(),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -102,37 +101,16 @@ impl ApiError {
     }
 }
 
-/// Whether a failure comes from a full disk, anywhere in its source chain.
-fn storage_full(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(io) = error.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::StorageFull
-        {
-            return true;
-        }
-        current = error.source();
-    }
-    false
-}
-
 /// A full disk is the server's problem, but a clear one: 507, nothing stored.
-fn storage_full_parts() -> (StatusCode, &'static str, String) {
-    let message = "the server is out of storage; nothing was stored, try again later";
-    (
-        StatusCode::INSUFFICIENT_STORAGE,
-        "storage_full",
-        message.into(),
-    )
-}
+const STORAGE_FULL: &str = "the server is out of storage; nothing was stored, try again later";
+
+/// What a client reads when the store stopped (an operator must reopen it).
+const STOPPED: &str = "the service cannot store anything until it is restarted";
 
 /// What a client reads when the store is out of reach.
 const UNAVAILABLE: &str = "the service is unavailable for a moment; try again";
 
 fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
-    if error.kind() == ErrorKind::Backend && storage_full(error) {
-        return storage_full_parts();
-    }
     let status = match error.kind() {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::AlreadyExists | ErrorKind::Conflict => StatusCode::CONFLICT,
@@ -141,10 +119,13 @@ fn core_parts(error: &chat_core::Error) -> (StatusCode, &'static str, String) {
         ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::NotSupported => StatusCode::NOT_IMPLEMENTED,
         ErrorKind::Backend => StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Unavailable | ErrorKind::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
     };
     let message = match error.kind() {
         ErrorKind::Unavailable => UNAVAILABLE.to_owned(),
+        ErrorKind::StorageFull => STORAGE_FULL.to_owned(),
+        ErrorKind::Stopped => STOPPED.to_owned(),
         _ if status.is_server_error() => "internal error".to_owned(),
         _ => error.to_string(),
     };

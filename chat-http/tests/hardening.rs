@@ -306,3 +306,34 @@ async fn rotating_sessions_from_one_address_does_not_lift_the_limits() {
         "so rotating sessions sends at most sessions × messages per session"
     );
 }
+
+#[tokio::test]
+async fn store_failures_map_by_kind_never_by_backend_type() {
+    use axum::response::IntoResponse;
+    use http_body_util::BodyExt;
+    let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+    let cases = [
+        (
+            chat_core::Error::Stopped("closed"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_stopped",
+        ),
+        (
+            chat_core::Error::storage_full(full),
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+        ),
+    ];
+    for (error, status, code) in cases {
+        let response = chat_http::error::ApiError::Core(error).into_response();
+        assert_eq!(response.status(), status);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(json["error"]["code"], code, "{json}");
+    }
+}

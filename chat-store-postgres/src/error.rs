@@ -14,8 +14,8 @@ pub enum ConnectError {
 }
 
 /// Maps a sqlx failure during operation: unique violations are `AlreadyExists`, foreign-key
-/// violations (a missing conversation) `NotFound`, a server out of reach `Unavailable`,
-/// anything else `Backend`.
+/// violations (a missing conversation) `NotFound`, a server out of reach `Unavailable`, a
+/// full disk `StorageFull`, anything else `Backend`.
 pub(crate) fn map(error: sqlx::Error) -> chat_core::Error {
     if is_unreachable(&error) {
         return chat_core::Error::unavailable(error);
@@ -24,6 +24,8 @@ pub(crate) fn map(error: sqlx::Error) -> chat_core::Error {
         .as_database_error()
         .and_then(|db| db.code().map(|code| code.into_owned()));
     match code.as_deref() {
+        // disk_full: nothing of the transaction was stored.
+        Some("53100") => chat_core::Error::storage_full(error),
         Some("23505") => chat_core::Error::AlreadyExists(constraint_subject(&error)),
         Some("23503") => chat_core::Error::NotFound("conversation"),
         _ => chat_core::Error::backend(error),

@@ -69,7 +69,22 @@ impl OpenError {
 
 /// Maps a sled failure during operation.
 pub(crate) fn backend(error: sled::Error) -> chat_core::Error {
+    if is_storage_full(&error) {
+        return chat_core::Error::storage_full(error);
+    }
     chat_core::Error::backend(error)
+}
+
+/// Maps a failed flush (shared by every write of its group).
+pub(crate) fn flush_failed(error: std::sync::Arc<sled::Error>) -> chat_core::Error {
+    if is_storage_full(&error) {
+        return chat_core::Error::storage_full(error);
+    }
+    chat_core::Error::backend(error)
+}
+
+fn is_storage_full(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull)
 }
 
 /// Maps a stored value that does not decode: the directory was damaged or written by

@@ -22,6 +22,7 @@ use chat_core::{Error, Result};
 use tokio::sync::oneshot;
 
 use crate::config::Durability;
+use crate::error::flush_failed;
 use crate::rows::SharedRows;
 use crate::txn::{RowChanges, Txn};
 use crate::watermark::{GROUP_KEY, Watermark};
@@ -89,9 +90,7 @@ impl Writer {
         F: FnOnce(&mut Txn<'_>) -> Result<T> + Send + 'static,
     {
         if self.failed.load(Ordering::Acquire) {
-            return Err(Error::NotSupported(
-                "the store failed to write and must be reopened",
-            ));
+            return Err(Error::Stopped("it failed to write and must be reopened"));
         }
         let (done, outcome) = oneshot::channel();
         let job: Job = Box::new(move |txn| {
@@ -101,13 +100,12 @@ impl Writer {
                 Err(_) => txn.abort_job(),
             }
             Box::new(move |stored| {
-                let result =
-                    result.and_then(|value| stored.map(|()| value).map_err(Error::backend));
+                let result = result.and_then(|value| stored.map(|()| value).map_err(flush_failed));
                 // The caller may have gone away (request cancelled); the write stands.
                 let _ = done.send(result);
             })
         });
-        let stopped = || Error::NotSupported("the store is closed");
+        let stopped = || Error::Stopped("it is closed");
         self.jobs
             .as_ref()
             .ok_or_else(stopped)?

@@ -57,8 +57,8 @@ fn check(mount_point: &Path) {
             assert!(acked.len() < 100_000, "the disk never filled");
         };
         assert!(
-            matches!(error, Error::Backend { .. }),
-            "expected a backend error, got {error:?}"
+            matches!(error, Error::StorageFull { .. }),
+            "expected the storage-full kind, got {error:?}"
         );
         println!(
             "{NAME}: {} messages acknowledged, then: {error} ({:?})",

@@ -12,7 +12,6 @@ use chat_core::model::FileType;
 use chat_core::values::FileName;
 
 use crate::app::parse;
-use crate::blobs::BlobError;
 use crate::dto::{UploadResponse, file_type_name, file_url};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiMultipart, ApiPath, Auth};
@@ -70,7 +69,7 @@ pub async fn upload(
         .blobs()
         .put(&id.to_string(), bytes)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(chat_core::Error::from)?;
     let new = NewAttachment {
         id,
         conversation_id,
@@ -118,10 +117,7 @@ pub async fn download(
         .blobs()
         .get(&id.to_string())
         .await
-        .map_err(|error| match error {
-            BlobError::NotFound => ApiError::Core(chat_core::Error::NotFound("attachment")),
-            other => ApiError::internal(other),
-        })?;
+        .map_err(chat_core::Error::from)?;
     let disposition = match attachment.file_type {
         FileType::Image => "inline".to_owned(),
         FileType::Document => format!(
