@@ -46,7 +46,7 @@ trap cleanup EXIT
 
 ensure_postgres
 log "building chat-server and loadgen (release)"
-cargo build --release --quiet -p chat-http --bin chat-server -p benches --bin loadgen
+cargo build --release --quiet -p chat-server -p benches --bin loadgen
 
 log "installing the baseline in $WORK/baseline"
 cp -r "$BASELINE_SRC" "$WORK/baseline"

@@ -106,7 +106,7 @@ async fn a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out(
         eprintln!("SKIPPED: DATABASE_URL is not set, so this PostgreSQL test cannot run here");
         return;
     };
-    let database = common::process::ScratchDatabase::create(
+    let database = common::scratch::ScratchDatabase::create(
         &url,
         &format!("chat_handshake_{}", std::process::id()),
     );

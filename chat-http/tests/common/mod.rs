@@ -5,7 +5,7 @@
     reason = "each test file uses a different part of the harness"
 )]
 
-pub mod process;
+pub mod scratch;
 pub mod ws_client;
 
 use std::sync::Arc;

@@ -8,7 +8,7 @@
 //!
 //! It stops the PostgreSQL server itself, so it must not run beside other PostgreSQL tests:
 //! `cargo test` lists it as ignored and `.ci/run` runs it alone
-//! (`cargo test -p chat-http --test postgres_restart -- --ignored`). `CHAT_PG_CTL` is the
+//! (`cargo test -p chat-server --test postgres_restart -- --ignored`). `CHAT_PG_CTL` is the
 //! command that takes `restart`, `stop` or `start`; by default `pg_ctlcluster` on the newest
 //! installed cluster.
 
@@ -16,9 +16,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::{
-    ScratchDatabase, all_events, http, spawn, stored_messages, visitor_with_conversation,
-};
+use common::process::{all_events, http, spawn, stored_messages, visitor_with_conversation};
+use common::scratch::ScratchDatabase;
 use common::ws_client::Client;
 use serde_json::{Value, json};
 use tokio::time::sleep;

@@ -1,7 +1,7 @@
 //! `chat-server`: the chat engine as a ready HTTP server, on the embedded sled store or
 //! PostgreSQL, plus agent management (`chat-server admin …`).
 //!
-//! Run with: `cargo run --release -p chat-http --bin chat-server` (then open
+//! Run with: `cargo run --release -p chat-server` (then open
 //! <http://127.0.0.1:8080/api/openapi.json>). Every option is also an environment variable.
 
 mod admin;

@@ -1,6 +1,5 @@
 //! A real `chat-server` process for fault tests: started on a free port (sled in a data
-//! directory, or PostgreSQL), spoken to over raw HTTP/1.1, and a scratch PostgreSQL database
-//! per test.
+//! directory, or PostgreSQL) and spoken to over raw HTTP/1.1.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -132,49 +131,4 @@ pub fn stored_messages(events: &[Value]) -> Vec<(u64, String)> {
     ids.dedup();
     assert_eq!(ids.len(), count, "a client id was stored twice");
     stored
-}
-
-/// A scratch database on the server of `url`, dropped with the value.
-pub struct ScratchDatabase {
-    admin_url: String,
-    name: String,
-    /// Its URL.
-    pub url: String,
-}
-
-impl ScratchDatabase {
-    /// Creates `name` (dropping a leftover of that name first).
-    pub fn create(admin_url: &str, name: &str) -> Self {
-        let database = Self {
-            admin_url: admin_url.to_owned(),
-            name: name.to_owned(),
-            url: format!(
-                "{}/{name}",
-                admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url, |(base, _)| base)
-            ),
-        };
-        assert!(database.psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
-        assert!(database.psql(&format!("CREATE DATABASE {name}")));
-        database
-    }
-
-    fn psql(&self, sql: &str) -> bool {
-        Command::new("psql")
-            .arg(&self.admin_url)
-            .args(["-qc", sql])
-            .status()
-            .expect("psql")
-            .success()
-    }
-}
-
-impl Drop for ScratchDatabase {
-    fn drop(&mut self) {
-        self.psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
 }

@@ -6,9 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::{
-    ScratchDatabase, all_events, http, spawn, stored_messages, visitor_with_conversation,
-};
+use common::process::{all_events, http, spawn, stored_messages, visitor_with_conversation};
+use common::scratch::ScratchDatabase;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
