@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use socketioxide::handler::{ConnectHandler, FromMessageParts};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use crate::app::connection::{Connection, Outbox};
 use crate::app::protocol::ServerEvent;
@@ -89,8 +91,9 @@ pub fn layer(state: AppState) -> SocketIoLayer {
         "/",
         (move |socket: SocketRef,
                Extension(auth): Extension<Auth>,
-               Extension(opening): Extension<Arc<Opening>>| {
-            connected(state.clone(), socket, auth, opening)
+               Extension(opening): Extension<Arc<Opening>>,
+               Extension(gate): Extension<Arc<AckGate>>| {
+            connected(state.clone(), socket, auth, opening, gate)
         })
         .with(authenticate),
     );
@@ -159,7 +162,9 @@ const REQUESTS: usize = 256;
 fn register_handlers(socket: &SocketRef) -> Opening {
     let (opening, ready) = watch::channel(None);
     let (requests, queue) = mpsc::channel(REQUESTS);
-    tokio::spawn(handle_requests(ready.clone(), queue));
+    let gate = Arc::new(AckGate::default());
+    socket.extensions.insert(gate.clone());
+    tokio::spawn(handle_requests(ready.clone(), queue, gate));
     for event in EVENTS {
         let requests = requests.clone();
         socket.on(
@@ -200,29 +205,42 @@ fn register_handlers(socket: &SocketRef) -> Opening {
 async fn handle_requests(
     ready: watch::Receiver<Option<Option<Arc<Connection>>>>,
     mut queue: mpsc::Receiver<Request>,
+    gate: Arc<AckGate>,
 ) {
     let Some(connection) = open_connection(ready).await else {
         return;
     };
     while let Some(request) = queue.recv().await {
+        gate.answering.store(true, Ordering::Release);
         let handled = connection
             .handle(request.event, request.payload, request.acked)
             .await;
-        // socketioxide refuses an ack while the client's buffer is full, and takes the
-        // sender with it: the connection closes rather than lose the ack (the client
-        // reconnects and resumes by `since`; a send retried with its client id gets the
-        // original).
+        if let Some(left) = gate.drain_left() {
+            tokio::time::sleep(left).await;
+        }
+        // If the buffer is still full, socketioxide refuses the ack and takes the sender
+        // with it: the connection closes rather than lose the ack (the client reconnects
+        // and resumes by `since`; a send retried with its client id gets the original).
         let delivered = request.ack.send(&handled.reply).is_ok();
+        gate.answering.store(false, Ordering::Release);
         connection.acknowledged(handled, delivered);
     }
 }
 
-async fn connected(state: AppState, socket: SocketRef, auth: Auth, opened: Arc<Opening>) {
+async fn connected(
+    state: AppState,
+    socket: SocketRef,
+    auth: Auth,
+    opened: Arc<Opening>,
+    gate: Arc<AckGate>,
+) {
     // The handlers hold the receiving side; the socket need not keep the sender.
     socket.extensions.remove::<Arc<Opening>>();
+    socket.extensions.remove::<Arc<AckGate>>();
     let outbox = Arc::new(SocketOutbox {
         socket: socket.clone(),
         stall_limit: state.config().stall_limit,
+        gate,
     });
     match Connection::open(state, auth, outbox).await {
         Ok(connection) => {
@@ -249,19 +267,52 @@ async fn open_connection(
 struct SocketOutbox {
     socket: SocketRef,
     stall_limit: Duration,
+    gate: Arc<AckGate>,
 }
 
 /// Pause between attempts to emit into a full socket buffer.
 const RETRY_EMIT: Duration = Duration::from_millis(20);
+/// How long an ack waits, with live events paused, for a buffer that was full to drain.
+const DRAIN: Duration = Duration::from_millis(200);
+
+/// Lets acks go first. socketioxide's ack is single-shot (a full buffer refuses it and it
+/// cannot be retried), so while a request is answered live events wait, and an ack waits
+/// for a buffer that live events filled lately to drain before it is sent.
+#[derive(Debug, Default)]
+struct AckGate {
+    answering: AtomicBool,
+    full_at: std::sync::Mutex<Option<Instant>>,
+}
+
+impl AckGate {
+    fn saw_full(&self) {
+        *self.full_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// How long an ack should still wait for the buffer to drain.
+    fn drain_left(&self) -> Option<Duration> {
+        let full_at = *self.full_at.lock().unwrap_or_else(|p| p.into_inner());
+        full_at.and_then(|at| DRAIN.checked_sub(at.elapsed()))
+    }
+}
 
 #[async_trait::async_trait]
 impl Outbox for SocketOutbox {
     async fn push(&self, event: ServerEvent) -> bool {
-        let deadline = tokio::time::Instant::now() + self.stall_limit;
+        let deadline = Instant::now() + self.stall_limit;
         loop {
+            let may_wait = self.socket.connected() && Instant::now() < deadline;
+            if self.gate.answering.load(Ordering::Acquire) {
+                if !may_wait {
+                    return false;
+                }
+                tokio::time::sleep(RETRY_EMIT).await;
+                continue;
+            }
             match self.socket.emit(event.name, &event.payload) {
                 Ok(()) => return true,
-                Err(_) if self.socket.connected() && tokio::time::Instant::now() < deadline => {
+                Err(_) if may_wait => {
+                    self.gate.saw_full();
                     tokio::time::sleep(RETRY_EMIT).await;
                 }
                 Err(_) => return false,
