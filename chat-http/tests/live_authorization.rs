@@ -98,6 +98,11 @@ async fn patch_admin(app: &TestApp, token: &str, id: &str, body: Value) {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
 }
 
+async fn change_password(app: &TestApp, token: &str, id: &str) {
+    let password = json!({"password": "a brand new password"});
+    patch_admin(app, token, id, password).await;
+}
+
 /// A conversation holding `count` visitor messages of about `size` bytes.
 async fn long_conversation(app: &TestApp, count: usize, size: usize) -> (String, String) {
     let (visitor, _) = app.visitor().await;
@@ -250,13 +255,7 @@ async fn a_password_change_closes_the_agents_open_sockets() {
         .admin("stolen@example.com", Permissions::default())
         .await;
     let mut client = Client::connect(address, &agent).await;
-    patch_admin(
-        &app,
-        &boss,
-        &agent_id,
-        json!({"password": "a brand new password"}),
-    )
-    .await;
+    change_password(&app, &boss, &agent_id).await;
     assert!(closes(&mut client, SOON).await, "the socket stayed open");
 }
 
@@ -459,13 +458,7 @@ async fn a_possibly_lost_signal_makes_sockets_reread_their_session_and_close_if_
         .admin("stolen@example.com", Permissions::default())
         .await;
     let mut client = Client::connect(address, &agent).await;
-    patch_admin(
-        &app,
-        &boss,
-        &agent_id,
-        json!({"password": "a brand new password"}),
-    )
-    .await;
+    change_password(&app, &boss, &agent_id).await;
     assert!(
         !closes(&mut client, QUIET).await,
         "the revocation was not lost after all"

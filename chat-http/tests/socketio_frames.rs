@@ -146,13 +146,7 @@ async fn an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_van
     let (visitor, _) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     let address = app.serve().await;
-    let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    ws.send(Message::text(format!("40{}", json!({ "token": visitor }))))
-        .await
-        .expect("send");
+    let mut ws = connected_socket(address, &visitor).await;
     let join = json!(["conversation:join", {"conversationId": conversation, "since": 0}]);
     ws.send(Message::text(format!("421{join}")))
         .await
@@ -192,21 +186,7 @@ async fn requests_sent_back_to_back_are_handled_and_acknowledged_in_order() {
     let (visitor, _) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     let address = app.serve().await;
-    let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    ws.send(Message::text(format!("40{}", json!({ "token": visitor }))))
-        .await
-        .expect("send");
-    // As a client does: requests go out once the namespace connect is answered.
-    while let Some(Ok(message)) = ws.next().await {
-        if let Message::Text(text) = message
-            && text.starts_with("40")
-        {
-            break;
-        }
-    }
+    let mut ws = connected_socket(address, &visitor).await;
     let join = json!(["conversation:join", {"conversationId": conversation, "since": 0}]);
     let leave = json!(["conversation:leave", {"conversationId": conversation}]);
     // Join then leave, again and again, without waiting: the last word is "leave".
@@ -254,4 +234,27 @@ async fn requests_sent_back_to_back_are_handled_and_acknowledged_in_order() {
     if let Ok(event) = quiet.await {
         assert!(event.is_empty(), "a left room still forwards: {event}");
     }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A Socket.IO connection over the WebSocket transport whose namespace connect with
+/// `token` was answered: requests may go out, as from a client.
+async fn connected_socket(address: std::net::SocketAddr, token: &str) -> Socket {
+    let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    ws.send(Message::text(format!("40{}", json!({ "token": token }))))
+        .await
+        .expect("send");
+    while let Some(Ok(message)) = ws.next().await {
+        if let Message::Text(text) = message
+            && text.starts_with("40")
+        {
+            return ws;
+        }
+    }
+    panic!("closed before the namespace connect was answered");
 }

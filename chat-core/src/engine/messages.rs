@@ -10,7 +10,7 @@ use crate::error::{Error, InvalidInput, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AttachmentId, ConversationId, MessageId, Seq};
 use crate::log::{AppendOutcome, Command, IdempotencyKey, NewMessage};
-use crate::model::{Actor, Attachment, FileType, Message};
+use crate::model::{Actor, Attachment, FileType, Message, UserRef};
 use crate::read;
 use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
 
@@ -317,21 +317,27 @@ impl ChatEngine {
 
     /// How many messages the principal has unread in the conversation.
     pub async fn unread_count(&self, principal: &Principal, id: ConversationId) -> Result<u64> {
-        self.authorized(principal, Action::ReadConversation, id)
-            .await?;
-        let reader = principal
-            .user()
-            .ok_or(Error::PermissionDenied("only people have read state"))?;
+        let reader = self.reader(principal, id).await?;
         self.store.unread_count(id, reader).await
     }
 
-    /// The principal's read cursor in the conversation.
-    pub async fn read_cursor(&self, principal: &Principal, id: ConversationId) -> Result<Seq> {
+    /// The principal's read cursor and unread count in the conversation, authorized once.
+    pub async fn read_state(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<(Seq, u64)> {
+        let reader = self.reader(principal, id).await?;
+        let cursor = self.store.read_cursor(id, reader).await?;
+        Ok((cursor, self.store.unread_count(id, reader).await?))
+    }
+
+    /// The principal as a reader of the conversation it may read.
+    async fn reader(&self, principal: &Principal, id: ConversationId) -> Result<UserRef> {
         self.authorized(principal, Action::ReadConversation, id)
             .await?;
-        let reader = principal
+        principal
             .user()
-            .ok_or(Error::PermissionDenied("only people have read state"))?;
-        self.store.read_cursor(id, reader).await
+            .ok_or(Error::PermissionDenied("only people have read state"))
     }
 }

@@ -106,10 +106,7 @@ pub async fn get_one(
     let engine = state.engine();
     let conversation = engine.get_conversation(&auth.principal, id).await?;
     let (last_read, unread) = match auth.principal.user() {
-        Some(_) => {
-            let cursor = engine.read_cursor(&auth.principal, id).await?;
-            (cursor, engine.unread_count(&auth.principal, id).await?)
-        }
+        Some(_) => engine.read_state(&auth.principal, id).await?,
         None => (Seq::ZERO, 0),
     };
     Ok(Json(ConversationEnvelope {
