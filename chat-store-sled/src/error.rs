@@ -75,8 +75,8 @@ pub(crate) fn backend(error: sled::Error) -> chat_core::Error {
     chat_core::Error::backend(error)
 }
 
-/// Maps a failed flush (shared by every write of its group).
-pub(crate) fn flush_failed(error: std::sync::Arc<sled::Error>) -> chat_core::Error {
+/// Maps a failed apply (shared by every write of its group; nothing of them was stored).
+pub(crate) fn not_applied(error: std::sync::Arc<sled::Error>) -> chat_core::Error {
     if is_storage_full(&error) {
         return chat_core::Error::storage_full(error);
     }

@@ -20,6 +20,7 @@ mod codec;
 mod commit;
 mod config;
 mod conversations;
+mod disk;
 mod error;
 mod keys;
 mod rows;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLockReadGuard};
 
 use crate::config::{Durability, SledConfig};
+use crate::disk::DiskFlush;
 use crate::error::OpenError;
 use crate::keys::{SCHEMA, SCHEMA_VERSION};
 use crate::rows::{RowIndex, SharedRows};
@@ -78,8 +79,11 @@ impl SledStore {
         };
         let group = check_watermark(&db, &path)?;
         let watermark = Watermark::new(&path, group);
+        let mut disk = DiskFlush::open(db.clone(), &path).map_err(io)?;
+        let every_group = config.durability == Durability::Flush;
+        let flush = Box::new(move || disk.flush());
         let writer =
-            Writer::start(db.clone(), rows.clone(), config.durability, watermark).map_err(io)?;
+            Writer::start(db.clone(), rows.clone(), flush, every_group, watermark).map_err(io)?;
         Ok(Self {
             writer,
             db,

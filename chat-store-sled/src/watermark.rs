@@ -2,9 +2,10 @@
 //!
 //! sled treats damage in its log like a torn final write and silently drops what follows.
 //! To turn that into an error, every write group stores an increasing group number in the
-//! tree, and about once a second (and at close) the writer also records the newest durable
-//! group number in a small file beside the store. At open, a tree whose group number is
-//! behind the file has lost writes that were acknowledged, and is refused.
+//! tree, and the flusher records the newest durable group number in a small file beside the
+//! store: at most once a second while writes keep coming, within a second of the last one
+//! when they stop, and at close. At open, a tree whose group number is behind the file
+//! has lost writes that were acknowledged, and is refused.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -12,7 +13,8 @@ use std::time::{Duration, Instant};
 /// The tree key holding the newest group number.
 pub const GROUP_KEY: &[u8] = b"vgroup";
 const FILE: &str = "WATERMARK";
-const EVERY: Duration = Duration::from_secs(1);
+/// How long a durable group may go unrecorded.
+pub const EVERY: Duration = Duration::from_secs(1);
 
 /// The writer's record of durable group numbers.
 pub struct Watermark {
@@ -46,20 +48,27 @@ impl Watermark {
         }
     }
 
-    /// Writes the newest durable group number to the file (write, fsync, rename).
+    /// Writes the newest durable group number to the file, if it is not recorded yet.
     pub fn record(&mut self) {
         if self.recorded == self.group {
             return;
         }
-        let temporary = self.file.with_extension("tmp");
-        let written = std::fs::File::create(&temporary).and_then(|mut file| {
-            std::io::Write::write_all(&mut file, self.group.to_string().as_bytes())?;
-            file.sync_all()
-        });
-        match written.and_then(|()| std::fs::rename(&temporary, &self.file)) {
+        match self.replace_file() {
             Ok(()) => (self.recorded, self.recorded_at) = (self.group, Instant::now()),
             Err(error) => tracing::warn!(%error, "could not record the write watermark"),
         }
+    }
+
+    /// Write a temporary file, fsync it, rename it over the file, fsync the directory (so
+    /// the rename itself survives a power cut).
+    fn replace_file(&self) -> std::io::Result<()> {
+        let temporary = self.file.with_extension("tmp");
+        let mut file = std::fs::File::create(&temporary)?;
+        std::io::Write::write_all(&mut file, self.group.to_string().as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &self.file)?;
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        std::fs::File::open(dir)?.sync_all()
     }
 }
 

@@ -9,27 +9,56 @@
 //! next group while the flusher waits on the disk, and nobody is acknowledged before their
 //! data is on disk.
 //!
-//! If applying or flushing ever fails, the store stops taking writes (reopen it): what is
-//! on disk is then uncertain, and planning more writes on top of it could acknowledge
-//! something inconsistent.
+//! If applying or flushing ever fails, the store stops taking writes until it is reopened:
+//! jobs still queued are refused without running, and the flusher never flushes again, so
+//! nothing planned on top of a failed write is ever acknowledged. A group whose *apply*
+//! failed stored nothing, and its jobs get that error. A group whose *flush* failed (and
+//! any applied behind it) may or may not be on disk, since sled may have written part of its
+//! log: its jobs are answered [`Error::Stopped`] saying so, never a plain failure, and the
+//! caller retries with its idempotency key once the store is reopened.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 
 use chat_core::{Error, Result};
 use tokio::sync::oneshot;
 
-use crate::config::Durability;
-use crate::error::flush_failed;
+use crate::error::not_applied;
 use crate::rows::SharedRows;
 use crate::txn::{RowChanges, Txn};
-use crate::watermark::{GROUP_KEY, Watermark};
+use crate::watermark::{self, GROUP_KEY, Watermark};
+
+/// Makes everything applied so far durable (see [`crate::disk`]).
+pub type Flush = Box<dyn FnMut() -> sled::Result<()> + Send>;
 
 /// What a job hands back: called with the outcome of the apply-and-flush that covers it.
-type Completion = Box<dyn FnOnce(Result<(), Arc<sled::Error>>) + Send>;
+type Completion = Box<dyn FnOnce(Outcome) + Send>;
 type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
+
+/// How a group ended, as its jobs learn it.
+#[derive(Clone)]
+enum Outcome {
+    /// Applied (and, when every group is flushed, durable).
+    Stored,
+    /// Applying it failed: nothing of it was stored.
+    NotApplied(Arc<sled::Error>),
+    /// A flush covering it failed, or it was applied after one did: it may be on disk.
+    Uncertain,
+}
+
+impl Outcome {
+    fn into_result(self) -> Result<()> {
+        match self {
+            Self::Stored => Ok(()),
+            Self::NotApplied(error) => Err(not_applied(error)),
+            Self::Uncertain => Err(Error::Stopped(
+                "a flush failed, so this write may or may not have been stored; retry it with the same key once the store is reopened",
+            )),
+        }
+    }
+}
 
 /// Most jobs that share one batch, to bound the latency of the first one.
 const MAX_GROUP: usize = 1024;
@@ -40,6 +69,7 @@ struct Applied {
     group: Option<u64>,
     completions: Vec<Completion>,
     rows: RowChanges,
+    /// `Err` when applying it failed.
     outcome: Result<(), Arc<sled::Error>>,
 }
 
@@ -52,11 +82,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the threads over `db`; `watermark` knows the newest group number on disk.
+    /// Starts the threads over `db`. `flush` makes applied groups durable: after every
+    /// group when `every_group`, else only at close (sled flushes in the background).
+    /// `watermark` knows the newest group number on disk.
     pub fn start(
         db: sled::Db,
         rows: Arc<SharedRows>,
-        durability: Durability,
+        flush: Flush,
+        every_group: bool,
         watermark: Watermark,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -71,9 +104,15 @@ impl Writer {
         };
         let flusher = {
             let failed = failed.clone();
+            let flusher = Flusher {
+                flush,
+                every_group,
+                watermark,
+                healthy: true,
+            };
             std::thread::Builder::new()
                 .name("chat-sled-flusher".into())
-                .spawn(move || flush_loop(&db, &rows, &flushable, durability, watermark, &failed))?
+                .spawn(move || flusher.run(&rows, &flushable, &failed))?
         };
         Ok(Self {
             jobs: Some(jobs),
@@ -90,7 +129,7 @@ impl Writer {
         F: FnOnce(&mut Txn<'_>) -> Result<T> + Send + 'static,
     {
         if self.failed.load(Ordering::Acquire) {
-            return Err(Error::Stopped("it failed to write and must be reopened"));
+            return Err(refused());
         }
         let (done, outcome) = oneshot::channel();
         let job: Job = Box::new(move |txn| {
@@ -99,8 +138,8 @@ impl Writer {
                 Ok(_) => txn.commit_job(),
                 Err(_) => txn.abort_job(),
             }
-            Box::new(move |stored| {
-                let result = result.and_then(|value| stored.map(|()| value).map_err(flush_failed));
+            Box::new(move |stored: Outcome| {
+                let result = result.and_then(|value| stored.into_result().map(|()| value));
                 // The caller may have gone away (request cancelled); the write stands.
                 let _ = done.send(result);
             })
@@ -111,8 +150,14 @@ impl Writer {
             .ok_or_else(stopped)?
             .send(job)
             .map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
+        // The writer drops a job it refuses, unrun.
+        outcome.await.map_err(|_| refused())?
     }
+}
+
+/// Why a write is refused after a failed one.
+fn refused() -> Error {
+    Error::Stopped("a write failed, and it takes no more until it is reopened")
 }
 
 impl Drop for Writer {
@@ -135,9 +180,12 @@ fn apply_loop(
     mut next_group: u64,
 ) {
     while let Ok(first) = queue.recv() {
+        if failed.load(Ordering::Acquire) {
+            continue; // refused: dropped unrun
+        }
         let mut txn = Txn::new(db, rows);
         let mut completions = vec![first(&mut txn)];
-        while completions.len() < MAX_GROUP {
+        while completions.len() < MAX_GROUP && !failed.load(Ordering::Acquire) {
             match queue.try_recv() {
                 Ok(job) => completions.push(job(&mut txn)),
                 Err(_) => break,
@@ -186,42 +234,146 @@ fn apply(
     (outcome, changes)
 }
 
-fn flush_loop(
-    db: &sled::Db,
-    rows: &SharedRows,
-    applied: &mpsc::Receiver<Applied>,
-    durability: Durability,
-    mut watermark: Watermark,
-    failed: &AtomicBool,
-) {
-    while let Ok(first) = applied.recv() {
-        let mut groups = vec![first];
-        groups.extend(applied.try_iter());
-        let flushed = match durability {
-            Durability::Flush => db.flush().map(drop).map_err(Arc::new),
-            Durability::Periodic(_) => Ok(()),
-        };
-        if let Err(error) = &flushed {
-            failed.store(true, Ordering::Release);
-            tracing::error!(%error, "flush failed; nothing in it is acknowledged and the store stops taking writes");
-        }
-        for group in groups {
-            let outcome = group.outcome.and(flushed.clone());
-            if let (Some(number), Ok(())) = (group.group, &outcome) {
-                rows.publish(number, group.rows);
-                if durability == Durability::Flush {
-                    watermark.durable(number);
+/// The flusher thread's state.
+struct Flusher {
+    flush: Flush,
+    every_group: bool,
+    watermark: Watermark,
+    /// False once a flush failed: nothing is flushed or acknowledged after that.
+    healthy: bool,
+}
+
+impl Flusher {
+    fn run(mut self, rows: &SharedRows, applied: &mpsc::Receiver<Applied>, failed: &AtomicBool) {
+        loop {
+            let first = match applied.recv_timeout(watermark::EVERY) {
+                Ok(group) => group,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.watermark.record();
+                    continue;
                 }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let mut groups = vec![first];
+            groups.extend(applied.try_iter());
+            if self.every_group {
+                self.flush(failed);
             }
-            for complete in group.completions {
-                complete(outcome.clone());
+            for group in groups {
+                self.finish(group, rows);
             }
+        }
+        // Closing: everything applied is flushed, so the watermark may cover all of it.
+        if self.healthy && self.flush(failed) {
+            self.watermark.record();
         }
     }
-    // Closing: everything applied is flushed, so the watermark may cover all of it.
-    match db.flush() {
-        Ok(_) if !failed.load(Ordering::Acquire) => watermark.record(),
-        Ok(_) => {}
-        Err(error) => tracing::error!(%error, "final flush failed"),
+
+    /// Flushes; on failure stops the store for good. Returns whether it succeeded.
+    fn flush(&mut self, failed: &AtomicBool) -> bool {
+        if !self.healthy {
+            return false;
+        }
+        if let Err(error) = (self.flush)() {
+            self.healthy = false;
+            failed.store(true, Ordering::Release);
+            tracing::error!(%error, "flush failed; its writes are answered as uncertain and the store stops taking writes");
+        }
+        self.healthy
+    }
+
+    /// Publishes a flushed group's rows and completes its jobs.
+    fn finish(&mut self, group: Applied, rows: &SharedRows) {
+        let outcome = match group.outcome {
+            Err(error) => Outcome::NotApplied(error),
+            Ok(()) if !self.healthy => Outcome::Uncertain,
+            Ok(()) => {
+                if let Some(number) = group.group {
+                    rows.publish(number, group.rows);
+                    if self.every_group {
+                        self.watermark.durable(number);
+                    }
+                }
+                Outcome::Stored
+            }
+        };
+        for complete in group.completions {
+            complete(outcome.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::rows::RowIndex;
+
+    async fn write(writer: Arc<Writer>, key: &'static str) -> Result<()> {
+        writer
+            .run(move |txn| {
+                txn.insert(key.as_bytes(), b"value".as_slice());
+                Ok(())
+            })
+            .await
+    }
+
+    fn is_uncertain(result: &Result<()>) -> bool {
+        matches!(result, Err(Error::Stopped(why)) if why.contains("may or may not"))
+    }
+
+    /// The first flush fails (after the test queued more writes behind it); any later one
+    /// would succeed. Nothing queued behind the failure may be acknowledged.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn after_a_failed_flush_nothing_behind_it_is_acknowledged() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = sled::Config::new().path(dir.path()).open().expect("open");
+        let rows = Arc::new(SharedRows::new(RowIndex::load(&db).expect("rows")));
+        let (entered, flushing) = std_mpsc::channel();
+        let (release, released) = std_mpsc::channel::<()>();
+        let mut calls = 0;
+        let flush: Flush = Box::new(move || {
+            calls += 1;
+            if calls > 1 {
+                return Ok(());
+            }
+            entered.send(()).expect("test waits");
+            released.recv().expect("test releases");
+            Err(sled::Error::Io(std::io::Error::other(
+                "injected flush failure",
+            )))
+        });
+        let watermark = Watermark::new(dir.path(), 0);
+        let writer =
+            Arc::new(Writer::start(db.clone(), rows, flush, true, watermark).expect("start"));
+
+        let first = tokio::spawn(write(writer.clone(), "first"));
+        tokio::task::spawn_blocking(move || flushing.recv().expect("flush starts"))
+            .await
+            .expect("join");
+        let behind: Vec<_> = ["second", "third", "fourth"]
+            .into_iter()
+            .map(|key| tokio::spawn(write(writer.clone(), key)))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        release.send(()).expect("flusher waits");
+
+        let first = first.await.expect("join");
+        assert!(is_uncertain(&first), "the failed flush's write: {first:?}");
+        for (n, write) in behind.into_iter().enumerate() {
+            let result = write.await.expect("join");
+            assert!(
+                matches!(result, Err(Error::Stopped(_))),
+                "write {n} queued behind the failed flush was answered {result:?}"
+            );
+        }
+        let after = write(writer.clone(), "after").await;
+        assert!(
+            matches!(&after, Err(Error::Stopped(why)) if !why.contains("may or may not")),
+            "a write after the failure is refused outright: {after:?}"
+        );
+        assert_eq!(db.get(b"after").expect("read"), None, "a refused write ran");
     }
 }
