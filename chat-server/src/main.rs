@@ -10,14 +10,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chat_core::accounts::Permissions;
 use chat_core::engine::NewAdmin;
 use chat_core::values::{DisplayName, Email};
 use chat_core::{ChatEngine, DynBroadcaster, DynChatStore, LocalBroadcaster, Principal};
 use chat_http::{AppState, ChatConfig, IdentityConfig, ObjectStoreBlobs, RateLimits, router};
-use chat_store_postgres::{PgBroadcaster, PostgresStore};
-use chat_store_sled::SledStore;
+use chat_store_postgres::{PgBroadcaster, PoolConfig, PostgresStore};
+use chat_store_sled::{Durability, SledConfig, SledStore};
 use clap::Parser;
 
 /// Options; each has an environment variable of the same meaning.
@@ -36,6 +37,16 @@ struct Options {
     /// Directory for the sled store and uploaded files.
     #[arg(long, env = "CHAT_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// Unsafe: acknowledge sled writes before they reach the disk and flush every this many
+    /// milliseconds (a crash or power cut loses up to that much acknowledged work). Unset:
+    /// every acknowledgement follows a flush and an fdatasync.
+    #[arg(long, env = "CHAT_SLED_PERIODIC_FLUSH_MS")]
+    sled_periodic_flush_ms: Option<u64>,
+    /// Unsafe: let PostgreSQL answer commits before their WAL is on disk
+    /// (`synchronous_commit = off`; a database crash loses the last fraction of a second of
+    /// acknowledged work). Off: every acknowledgement follows the WAL flush.
+    #[arg(long, env = "CHAT_POSTGRES_ASYNCHRONOUS_COMMIT")]
+    postgres_asynchronous_commit: bool,
     /// A postgres:// URL selects the PostgreSQL store (several nodes may share it).
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
@@ -163,12 +174,27 @@ async fn open_store(
         .filter(|url| !url.is_empty())
     {
         None => {
-            let store = SledStore::open(options.data_dir.join("store"))?;
+            let mut config = SledConfig::new(options.data_dir.join("store"));
+            if let Some(every) = options.sled_periodic_flush_ms {
+                config.durability = Durability::Periodic(Duration::from_millis(every));
+                tracing::warn!(
+                    every_ms = every,
+                    "sled acknowledges writes before they are on disk"
+                );
+            }
+            let store = SledStore::open_with(config)?;
             tracing::info!(path = %options.data_dir.display(), "using the embedded sled store");
             Ok((Arc::new(store), Arc::new(LocalBroadcaster::new())))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store = PostgresStore::connect(url).await?;
+            let config = PoolConfig {
+                asynchronous_commit: options.postgres_asynchronous_commit,
+                ..PoolConfig::default()
+            };
+            if config.asynchronous_commit {
+                tracing::warn!("PostgreSQL acknowledges commits before they are on disk");
+            }
+            let store = PostgresStore::connect_url(url, config).await?;
             let broadcaster = PgBroadcaster::start(store.pool().clone()).await?;
             tracing::info!("using PostgreSQL");
             Ok((Arc::new(store), Arc::new(broadcaster)))

@@ -24,6 +24,12 @@ pub struct PoolConfig {
     pub max_connections: u32,
     /// How long a query waits for a free connection before failing (default 5 s).
     pub acquire_timeout: Duration,
+    /// **Unsafe.** Let PostgreSQL answer a commit before its WAL is flushed
+    /// (`synchronous_commit = off`): a crash of the database server then loses up to about
+    /// three `wal_writer_delay`s of acknowledged writes (it never corrupts). Default `false`:
+    /// every connection sets `synchronous_commit = on`, whatever the server, database or
+    /// role configure, so an acknowledged write is on disk.
+    pub asynchronous_commit: bool,
 }
 
 impl Default for PoolConfig {
@@ -31,6 +37,7 @@ impl Default for PoolConfig {
         Self {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
+            asynchronous_commit: false,
         }
     }
 }
@@ -46,8 +53,13 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`), applies the migrations and starts the writer.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_url(url, PoolConfig::default()).await
+    }
+
+    /// [`connect`](Self::connect) with explicit pool settings.
+    pub async fn connect_url(url: &str, config: PoolConfig) -> Result<Self, ConnectError> {
         let options = PgConnectOptions::from_str(url).map_err(ConnectError::Connect)?;
-        Self::connect_with(options, PoolConfig::default()).await
+        Self::connect_with(options, config).await
     }
 
     /// Connects with explicit options.
@@ -55,7 +67,12 @@ impl PostgresStore {
         options: PgConnectOptions,
         config: PoolConfig,
     ) -> Result<Self, ConnectError> {
-        let options = options.options([("synchronous_commit", "on")]);
+        let commit = if config.asynchronous_commit {
+            "off"
+        } else {
+            "on"
+        };
+        let options = options.options([("synchronous_commit", commit)]);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)

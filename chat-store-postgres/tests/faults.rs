@@ -95,6 +95,7 @@ async fn an_exhausted_pool_is_an_error_not_a_hang_or_a_panic() {
     let config = PoolConfig {
         max_connections: 1,
         acquire_timeout: Duration::from_millis(300),
+        ..PoolConfig::default()
     };
     let store = PostgresStore::connect_with(options, config)
         .await

@@ -243,6 +243,7 @@ async fn a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_
     let config = PoolConfig {
         max_connections: 2,
         acquire_timeout: Duration::from_millis(500),
+        ..PoolConfig::default()
     };
     let a = PostgresStore::connect_with(options.clone(), config)
         .await

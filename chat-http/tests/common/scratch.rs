@@ -5,7 +5,8 @@ use std::process::Command;
 /// A scratch database on the server of `url`, dropped with the value.
 pub struct ScratchDatabase {
     admin_url: String,
-    name: String,
+    /// Its name.
+    pub name: String,
     /// Its URL.
     pub url: String,
 }
@@ -28,7 +29,8 @@ impl ScratchDatabase {
         database
     }
 
-    fn psql(&self, sql: &str) -> bool {
+    /// Runs `sql` on the server (connected to the admin database); whether it succeeded.
+    pub fn psql(&self, sql: &str) -> bool {
         Command::new("psql")
             .arg(&self.admin_url)
             .args(["-qc", sql])

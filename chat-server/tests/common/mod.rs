@@ -8,5 +8,6 @@
 pub mod process;
 #[path = "../../../chat-http/tests/common/scratch.rs"]
 pub mod scratch;
+pub mod syscalls;
 #[path = "../../../chat-http/tests/common/ws_client.rs"]
 pub mod ws_client;

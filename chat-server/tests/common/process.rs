@@ -10,8 +10,26 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Starts chat-server on `data` (and on `database_url` when given); returns it once it
 /// listens. Message rate limits are off; the owner is `owner@example.com`.
 pub fn spawn(data: &std::path::Path, database_url: Option<&str>) -> (Child, SocketAddr) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
+    spawn_via(None, data, database_url, &[])
+}
+
+/// [`spawn`], run through `wrapper` (e.g. `strace … --`) when given, with `extra` options.
+pub fn spawn_via(
+    wrapper: Option<Command>,
+    data: &std::path::Path,
+    database_url: Option<&str>,
+    extra: &[&str],
+) -> (Child, SocketAddr) {
+    let server = env!("CARGO_BIN_EXE_chat-server");
+    let mut command = wrapper.map_or_else(
+        || Command::new(server),
+        |mut wrapper| {
+            wrapper.arg(server);
+            wrapper
+        },
+    );
     command
+        .args(extra)
         .args(["--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .env("CHAT_RATE_MESSAGES", "0")
