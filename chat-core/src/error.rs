@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 
+pub use crate::invalid::InvalidInput;
 use crate::status::ConversationStatus;
 
 /// Result alias used across chat-core and the store crates.
@@ -180,26 +181,6 @@ impl Conflict {
             Self::IllegalTransition { .. } => "illegal_transition",
             Self::AttachmentUnavailable => "attachment_unavailable",
             Self::AlreadyAssigned => "already_assigned",
-        }
-    }
-}
-
-/// Why a value was refused; `field` names the input field in the wire contract.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem}")]
-pub struct InvalidInput {
-    /// The wire name of the offending field.
-    pub field: &'static str,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
-impl InvalidInput {
-    /// Builds a validation error for `field`.
-    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            field,
-            problem: problem.into(),
         }
     }
 }

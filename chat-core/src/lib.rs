@@ -34,12 +34,14 @@ pub mod error;
 pub mod event;
 pub mod feed;
 pub mod ids;
+mod invalid;
 pub mod log;
 pub mod model;
 pub mod read;
 pub mod status;
 pub mod store;
 pub mod values;
+mod workflow;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

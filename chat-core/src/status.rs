@@ -1,16 +1,11 @@
-//! The conversation status workflow as a pure state machine.
-//!
-//! `waiting` → `active` (an admin replies or sets it) → `closed` → reopened by an admin
-//! (`active`) or by a new customer message (`waiting`) when the embedder allows it.
-//! Anything else, including "change to the status it already has", is an error.
+//! A conversation's status and its wire names; the rules for changing it are in `workflow`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Conflict, InvalidInput};
-use crate::model::ActorKind;
+use crate::invalid::InvalidInput;
 
 /// Where a conversation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,39 +29,6 @@ impl ConversationStatus {
             Self::Waiting => "waiting",
             Self::Active => "active",
             Self::Closed => "closed",
-        }
-    }
-
-    /// An admin explicitly sets the status to `to`.
-    pub fn set_by_admin(self, to: ConversationStatus) -> Result<ConversationStatus, Conflict> {
-        use ConversationStatus::*;
-        match (self, to) {
-            (Waiting, Active) | (Waiting, Closed) | (Active, Closed) | (Closed, Active) => Ok(to),
-            (from, to) => Err(Conflict::IllegalTransition { from, to }),
-        }
-    }
-
-    /// A message arrives from `sender`: returns the new status, if it changes.
-    ///
-    /// Private notes and system messages never change the status and are allowed in any
-    /// status. A public admin reply activates a waiting conversation and is refused on a
-    /// closed one. A customer message reopens a closed conversation (to `waiting`) only when
-    /// `customer_may_reopen` is set.
-    pub fn on_message(
-        self,
-        sender: ActorKind,
-        private: bool,
-        customer_may_reopen: bool,
-    ) -> Result<Option<ConversationStatus>, Conflict> {
-        use ConversationStatus::*;
-        if private || sender == ActorKind::System {
-            return Ok(None);
-        }
-        match (self, sender) {
-            (Closed, ActorKind::Customer) if customer_may_reopen => Ok(Some(Waiting)),
-            (Closed, _) => Err(Conflict::ConversationClosed),
-            (Waiting, ActorKind::Admin) => Ok(Some(Active)),
-            _ => Ok(None),
         }
     }
 }

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::codec::{encode, exists, get, get_uuid, scan};
 use crate::error::malformed;
 use crate::keys;
+use crate::source::Source;
 use crate::store::SledStore;
-use crate::txn::Source;
 
 #[async_trait]
 impl AttachmentStore for SledStore {

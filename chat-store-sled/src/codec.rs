@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{malformed, undecodable};
-use crate::txn::Source;
+use crate::source::Source;
 
 /// Encodes a stored value.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {

@@ -3,26 +3,28 @@
 
 use chat_core::Result;
 use chat_core::ids::Seq;
-use chat_core::log::Commit;
-use chat_core::model::Participant;
+use chat_core::log::{Commit, ConversationState};
 
 use crate::codec::encode;
 use crate::keys;
-use crate::rows::{CHECKPOINT_EVERY, ConversationState};
+use crate::rows::CHECKPOINT_EVERY;
 use crate::txn::Txn;
 
-/// Adds every change of `commit` to `txn`. `participants` are the rows the conversation
-/// had before; `creates` says whether the commit starts the conversation.
+/// Adds every change of `commit` to `txn`. `before` is the conversation's state before the
+/// commit, `None` when the commit starts it.
 pub fn persist(
     txn: &mut Txn<'_>,
     commit: &Commit,
-    participants: &[Participant],
-    creates: bool,
+    before: Option<ConversationState>,
 ) -> Result<()> {
     let conversation = &commit.conversation;
-    if creates {
+    let mut state = before.unwrap_or_else(|| {
         txn.insert(keys::conversation(conversation.id), Vec::new());
-    }
+        ConversationState {
+            conversation: conversation.clone(),
+            participants: Vec::new(),
+        }
+    });
     let checkpoint_at = checkpoint(commit);
     for event in &commit.events {
         let row = (Some(event.seq) == checkpoint_at).then_some(conversation);
@@ -43,7 +45,8 @@ pub fn persist(
             encode(participant)?,
         );
     }
-    for left in participants
+    for left in state
+        .participants
         .iter()
         .filter(|p| commit.left.contains(&p.user))
     {
@@ -56,16 +59,8 @@ pub fn persist(
             Vec::new(),
         );
     }
-    let mut members: Vec<Participant> = participants
-        .iter()
-        .filter(|p| !commit.left.contains(&p.user))
-        .cloned()
-        .collect();
-    members.extend(commit.joined.iter().cloned());
-    txn.set_state(ConversationState {
-        row: conversation.clone(),
-        participants: members,
-    });
+    state.apply(commit);
+    txn.set_state(state);
     Ok(())
 }
 

@@ -5,9 +5,11 @@
 
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
-use chat_core::ids::{ConversationId, Seq};
-use chat_core::log::{self, AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState};
-use chat_core::model::{Conversation, Message, Participant, UserRef};
+use chat_core::ids::{AttachmentId, ConversationId, Seq};
+use chat_core::log::{
+    self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
+};
+use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::read;
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
@@ -20,9 +22,9 @@ use crate::codec::{decode, get, get_u64};
 use crate::commit::persist;
 use crate::error::backend;
 use crate::keys;
-use crate::rows::ConversationState;
+use crate::source::Source;
 use crate::store::SledStore;
-use crate::txn::{Source, Txn};
+use crate::txn::Txn;
 
 fn missing() -> Error {
     Error::NotFound("conversation")
@@ -37,7 +39,7 @@ impl ConversationStore for SledStore {
                 if txn.state(commit.conversation.id).is_some() {
                     return Err(Error::AlreadyExists("conversation"));
                 }
-                persist(txn, &commit, &[], true)
+                persist(txn, &commit, None)
             })
             .await
     }
@@ -135,22 +137,19 @@ impl EventStore for SledStore {
     }
 
     async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {
-        let id = key.conversation_id;
-        let index = keys::idempotency(id, key.sender, key.client_message_id.as_str());
-        let Some(seq) = get_u64(self.tree(), &index)?.map(Seq) else {
+        let Some(seq) = sent_seq(self.tree(), key)? else {
             return Ok(None);
         };
         // Written but not durable yet (the original is in a group being flushed): wait for
         // the writer's next flush, after which it is durable or the store has failed.
+        let id = key.conversation_id;
         if seq > self.durable_seq(id)? {
             self.writer.run(|_| Ok(())).await?;
             if seq > self.durable_seq(id)? {
                 return Ok(None);
             }
         }
-        let stored = self.tree().get(keys::event(id, seq)).map_err(backend)?;
-        let event = stored.map(|value| decode_event(&value)).transpose()?;
-        Ok(event.and_then(|event| event.message().cloned()))
+        message_at(self.tree(), id, seq).map(Some)
     }
 
     async fn events_since(
@@ -279,37 +278,51 @@ fn decode_event(value: &[u8]) -> Result<Event> {
     Ok(event)
 }
 
-/// The append procedure of the storage contract, on the writer thread.
+/// The seq of the message stored under `key`, if any.
+fn sent_seq(source: &impl Source, key: &IdempotencyKey) -> Result<Option<Seq>> {
+    let index = keys::idempotency(
+        key.conversation_id,
+        key.sender,
+        key.client_message_id.as_str(),
+    );
+    Ok(get_u64(source, &index)?.map(Seq))
+}
+
+/// The message an idempotency key points at (its absence means a damaged store).
+fn message_at(source: &impl Source, id: ConversationId, seq: Seq) -> Result<Message> {
+    let stored = source
+        .value(&keys::event(id, seq))?
+        .ok_or(Error::NotFound("event"))?;
+    decode_event(&stored)?
+        .message()
+        .cloned()
+        .ok_or(Error::NotFound("message"))
+}
+
+/// The append procedure (`chat_core::log::append`) on the writer thread, then its commit.
 fn append(txn: &mut Txn<'_>, request: &AppendRequest) -> Result<AppendOutcome> {
-    let id = request.conversation_id;
-    let ConversationState {
-        row: conversation,
-        participants,
-    } = txn.state(id).ok_or_else(missing)?;
-    if let Some(key) = request.idempotency_key() {
-        let index = keys::idempotency(id, key.sender, key.client_message_id.as_str());
-        if let Some(seq) = get_u64(txn, &index)? {
-            let stored = txn
-                .value(&keys::event(id, Seq(seq)))?
-                .ok_or(Error::NotFound("event"))?;
-            let event = decode_event(&stored)?;
-            return event
-                .message()
-                .cloned()
-                .map(AppendOutcome::Duplicate)
-                .ok_or(Error::NotFound("message"));
+    let outcome = log::append(txn, request)?;
+    if let AppendOutcome::Committed(commit) = &outcome {
+        let before = txn.state(request.conversation_id).ok_or_else(missing)?;
+        persist(txn, commit, Some(before))?;
+    }
+    Ok(outcome)
+}
+
+/// A write group's reads for the append procedure.
+impl LogSource for Txn<'_> {
+    fn current(&mut self, id: ConversationId) -> Result<Option<ConversationState>> {
+        Ok(Txn::state(self, id))
+    }
+
+    fn sent(&mut self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        match sent_seq(self, key)? {
+            Some(seq) => message_at(self, key.conversation_id, seq).map(Some),
+            None => Ok(None),
         }
     }
-    let mut attachments = Vec::new();
-    for attachment_id in request.attachment_ids() {
-        attachments.extend(get(txn, &keys::attachment(*attachment_id))?);
+
+    fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>> {
+        get(self, &keys::attachment(id))
     }
-    let state = LogState {
-        conversation,
-        participants,
-        attachments,
-    };
-    let commit = log::plan(&state, request)?;
-    persist(txn, &commit, &state.participants, false)?;
-    Ok(AppendOutcome::Committed(Box::new(commit)))
 }

@@ -24,6 +24,7 @@ mod disk;
 mod error;
 mod keys;
 mod rows;
+mod source;
 mod store;
 mod txn;
 mod watermark;

@@ -14,24 +14,16 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard};
 use chat_core::Result;
 use chat_core::event::Event;
 use chat_core::ids::{ConversationId, Seq};
-use chat_core::log;
+use chat_core::log::{self, ConversationState};
 use chat_core::model::{Conversation, Participant};
 use chrono::{DateTime, Utc};
 
 use crate::codec::{decode, scan};
 use crate::error::backend;
 use crate::keys;
-use crate::txn::RowChanges;
 
-/// What the writer plans against and readers look up: a conversation's row and its
-/// participants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversationState {
-    /// The conversation row.
-    pub row: Conversation,
-    /// Its participants, in join order.
-    pub participants: Vec<Participant>,
-}
+/// A write group's row changes: `None` deletes the conversation.
+pub type RowChanges = HashMap<ConversationId, Option<ConversationState>>;
 
 /// Every conversation's current state, by id and by newest activity.
 #[derive(Debug, Default)]
@@ -49,14 +41,17 @@ impl RowIndex {
             let log = [&[keys::EVENT][..], &key[1..]].concat();
             let row = replay(tree.scan_prefix(log).values().rev())?;
             let participants = scan(tree, &keys::of_conversation(keys::PARTICIPANT, row.id))?;
-            index.upsert(ConversationState { row, participants });
+            index.upsert(ConversationState {
+                conversation: row,
+                participants,
+            });
         }
         Ok(index)
     }
 
     /// The row, if the conversation exists.
     pub fn get(&self, id: ConversationId) -> Option<&Conversation> {
-        self.rows.get(&id).map(|state| &state.row)
+        self.rows.get(&id).map(|state| &state.conversation)
     }
 
     /// The whole state, if the conversation exists.
@@ -73,7 +68,7 @@ impl RowIndex {
 
     /// The newest durable seq of a conversation (`None`: no such conversation).
     pub fn durable_seq(&self, id: ConversationId) -> Option<Seq> {
-        self.rows.get(&id).map(|state| state.row.last_seq)
+        self.rows.get(&id).map(|state| state.conversation.last_seq)
     }
 
     /// Rows in list order: newest activity first, then id descending.
@@ -83,9 +78,10 @@ impl RowIndex {
 
     /// Inserts or replaces a row.
     pub fn upsert(&mut self, state: ConversationState) {
-        let row = &state.row;
+        let row = &state.conversation;
         if let Some(old) = self.rows.get(&row.id) {
-            self.order.remove(&(old.row.updated_at, old.row.id));
+            self.order
+                .remove(&(old.conversation.updated_at, old.conversation.id));
         }
         self.order.insert((row.updated_at, row.id));
         self.rows.insert(row.id, state);
@@ -94,7 +90,8 @@ impl RowIndex {
     /// Removes a row.
     pub fn remove(&mut self, id: ConversationId) {
         if let Some(old) = self.rows.remove(&id) {
-            self.order.remove(&(old.row.updated_at, old.row.id));
+            self.order
+                .remove(&(old.conversation.updated_at, old.conversation.id));
         }
     }
 

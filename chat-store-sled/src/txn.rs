@@ -8,42 +8,18 @@
 //! Conversation rows live in [`SharedRows`]; a group's row changes are kept here the same
 //! way, staged once the group is applied and published to readers once it is durable.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use chat_core::Result;
 use chat_core::ids::ConversationId;
 
-use crate::error::backend;
-use crate::rows::{ConversationState, SharedRows};
+use chat_core::log::ConversationState;
+
+use crate::rows::{RowChanges, SharedRows};
+use crate::source::Source;
 
 type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
-/// Row changes: `None` deletes the conversation.
-pub type RowChanges = HashMap<ConversationId, Option<ConversationState>>;
-
-/// Something keys can be read from: the tree itself, or a write group in progress.
-pub trait Source {
-    /// The value at `key`.
-    fn value(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    /// Every entry under `prefix`, in key order.
-    fn entries(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
-}
-
-impl Source for sled::Tree {
-    fn value(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.get(key).map_err(backend)?.map(|v| v.to_vec()))
-    }
-
-    fn entries(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.scan_prefix(prefix)
-            .map(|entry| {
-                entry
-                    .map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(backend)
-            })
-            .collect()
-    }
-}
 
 /// The writes of one group, and of the job being run in it.
 pub struct Txn<'a> {
@@ -81,7 +57,7 @@ impl<'a> Txn<'a> {
 
     /// Sets a conversation's state.
     pub fn set_state(&mut self, state: ConversationState) {
-        self.job_rows.insert(state.row.id, Some(state));
+        self.job_rows.insert(state.conversation.id, Some(state));
     }
 
     /// Deletes a conversation's state.

@@ -26,8 +26,9 @@ use chat_core::{Error, Result};
 use tokio::sync::oneshot;
 
 use crate::error::not_applied;
-use crate::rows::SharedRows;
-use crate::txn::{RowChanges, Txn};
+
+use crate::rows::{RowChanges, SharedRows};
+use crate::txn::Txn;
 use crate::watermark::{self, GROUP_KEY, Watermark};
 
 /// Makes everything applied so far durable (see [`crate::disk`]).

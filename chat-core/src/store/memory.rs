@@ -15,7 +15,9 @@ use crate::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, To
 use crate::error::{Error, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
-use crate::log::{self, AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState};
+use crate::log::{
+    self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
+};
 use crate::model::{Actor, Attachment, Conversation, Message, Participant, UserRef};
 use crate::read;
 use crate::store::{
@@ -46,8 +48,7 @@ impl MemoryStore {
 /// Everything of one conversation, behind one lock.
 #[derive(Debug)]
 struct Record {
-    conversation: Conversation,
-    participants: Vec<Participant>,
+    state: ConversationState,
     events: Vec<Event>,
     messages: Vec<Message>,
     idempotency: HashMap<(Actor, ClientMessageId), MessageId>,
@@ -56,10 +57,12 @@ struct Record {
 }
 
 impl Record {
-    fn new(conversation: Conversation) -> Self {
+    fn new(commit: &Commit) -> Self {
         Self {
-            conversation,
-            participants: Vec::new(),
+            state: ConversationState {
+                conversation: commit.conversation.clone(),
+                participants: Vec::new(),
+            },
             events: Vec::new(),
             messages: Vec::new(),
             idempotency: HashMap::new(),
@@ -69,10 +72,8 @@ impl Record {
     }
 
     fn persist(&mut self, commit: &Commit) {
-        self.conversation = commit.conversation.clone();
+        self.state.apply(commit);
         self.events.extend(commit.events.iter().cloned());
-        self.participants.retain(|p| !commit.left.contains(&p.user));
-        self.participants.extend(commit.joined.iter().cloned());
         for attachment in &commit.attachments {
             self.attachments.insert(attachment.id, attachment.clone());
         }
@@ -83,10 +84,6 @@ impl Record {
             }
             self.messages.push(message.clone());
         }
-    }
-
-    fn duplicate_of(&self, request: &AppendRequest) -> Option<Message> {
-        self.sent(&request.idempotency_key()?)
     }
 
     fn sent(&self, key: &IdempotencyKey) -> Option<Message> {
@@ -108,10 +105,25 @@ impl Record {
 
     fn summary(&self, reader: Option<UserRef>) -> ConversationSummary {
         ConversationSummary {
-            conversation: self.conversation.clone(),
+            conversation: self.state.conversation.clone(),
             last_read_seq: reader.map_or(Seq::ZERO, |r| self.cursor(r)),
             unread: reader.map_or(0, |r| self.unread(r)),
         }
+    }
+}
+
+/// One conversation's reads for [`log::append`], under its entry lock.
+impl LogSource for Record {
+    fn current(&mut self, id: ConversationId) -> Result<Option<ConversationState>> {
+        Ok((id == self.state.conversation.id).then(|| self.state.clone()))
+    }
+
+    fn sent(&mut self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        Ok(Record::sent(self, key))
+    }
+
+    fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>> {
+        Ok(self.attachments.get(&id).cloned())
     }
 }
 
@@ -125,7 +137,7 @@ impl ConversationStore for MemoryStore {
         match self.conversations.entry(commit.conversation.id) {
             Entry::Occupied(_) => Err(Error::AlreadyExists("conversation")),
             Entry::Vacant(slot) => {
-                let mut record = Record::new(commit.conversation.clone());
+                let mut record = Record::new(commit);
                 record.persist(commit);
                 slot.insert(record);
                 Ok(())
@@ -134,19 +146,22 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn get_conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
-        Ok(self.conversations.get(&id).map(|r| r.conversation.clone()))
+        Ok(self
+            .conversations
+            .get(&id)
+            .map(|r| r.state.conversation.clone()))
     }
 
     async fn participants(&self, id: ConversationId) -> Result<Vec<Participant>> {
         let record = self.conversations.get(&id).ok_or_else(missing)?;
-        Ok(record.participants.clone())
+        Ok(record.state.participants.clone())
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
         let mut matching: Vec<ConversationSummary> = self
             .conversations
             .iter()
-            .filter(|r| query.matches(&r.conversation))
+            .filter(|r| query.matches(&r.state.conversation))
             .map(|r| r.summary(query.reader))
             .collect();
         matching.sort_by_key(|s| std::cmp::Reverse((s.conversation.updated_at, s.conversation.id)));
@@ -189,25 +204,15 @@ impl EventStore for MemoryStore {
             .conversations
             .get_mut(&request.conversation_id)
             .ok_or_else(missing)?;
-        if let Some(original) = record.duplicate_of(request) {
-            return Ok(AppendOutcome::Duplicate(original));
+        let outcome = log::append(&mut *record, request)?;
+        if let AppendOutcome::Committed(commit) = &outcome {
+            record.persist(commit);
+            for attachment in &commit.attachments {
+                self.attachment_owners
+                    .insert(attachment.id, attachment.conversation_id);
+            }
         }
-        let state = LogState {
-            conversation: record.conversation.clone(),
-            participants: record.participants.clone(),
-            attachments: request
-                .attachment_ids()
-                .iter()
-                .filter_map(|id| record.attachments.get(id).cloned())
-                .collect(),
-        };
-        let commit = log::plan(&state, request)?;
-        record.persist(&commit);
-        for attachment in &commit.attachments {
-            self.attachment_owners
-                .insert(attachment.id, attachment.conversation_id);
-        }
-        Ok(AppendOutcome::Committed(Box::new(commit)))
+        Ok(outcome)
     }
 
     async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {

@@ -1,9 +1,12 @@
 //! Planning writes to a conversation's log: given the current state and a command, compute
 //! exactly which events (with which seqs) and row changes a store must persist atomically.
 //!
-//! Stores call [`plan`] inside their atomic section (a sled transaction, a Postgres
-//! transaction holding the conversation row lock, a map entry lock), so the status workflow
-//! and the seq rule are decided once, here, for every backend.
+//! Stores call [`append`] (which calls [`plan`]) inside their atomic section (a sled write
+//! group, a Postgres transaction holding the conversation row lock, a map entry lock), so
+//! the append procedure, the status workflow and the seq rule are decided once, here, for
+//! every backend.
+
+mod append;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -18,6 +21,8 @@ use crate::ids::{
 use crate::model::{Actor, ActorKind, Attachment, Conversation, Message, Participant, UserRef};
 use crate::status::ConversationStatus;
 use crate::values::{ClientMessageId, MessageBody, Metadata};
+
+pub use append::{ConversationState, LogSource, append};
 
 /// A conversation about to be started.
 #[derive(Debug, Clone, PartialEq, Eq)]
