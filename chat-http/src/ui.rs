@@ -1,7 +1,9 @@
 //! The web UI: the embed loader at `/widget.js`, the customer widget at `/widget`, the
 //! agents' dashboard at `/admin`, `/admin/login` and `/admin/chat/{id}`, and (for the
 //! ready server, not for apps that embed the router and own their `/`) a demo host page,
-//! all served from the bundle built in `web/` and embedded in the binary.
+//! all served from the bundle built in `web/` and embedded in the binary. The widget and
+//! the dashboard are separate pages (`widget.html`, `admin.html`) with their own scripts, so
+//! a visitor's browser never loads the dashboard.
 //!
 //! Every page gets a strict Content-Security-Policy. Only `/widget` may be framed, by this
 //! server's own pages and the configured widget origins.
@@ -31,7 +33,7 @@ pub fn router(allowed_origins: &[String]) -> Router<AppState> {
     let widget_policy = policy(&format!("'self'{}", framing_origins(allowed_origins)));
     let widget = get(move || {
         let policy = widget_policy.clone();
-        async move { page("app.html", policy, None) }
+        async move { page("widget.html", policy, None) }
     });
     Router::new()
         .route("/widget", widget)
@@ -80,7 +82,7 @@ fn is_plain_origin(origin: &str) -> bool {
 }
 
 async fn dashboard() -> Response {
-    unframed("app.html")
+    unframed("admin.html")
 }
 
 async fn asset(Path(path): Path<String>) -> Response {
@@ -160,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_bundle_has_every_page() {
-        for name in ["index.html", "app.html", "widget.js"] {
+        for name in ["index.html", "widget.html", "admin.html", "widget.js"] {
             assert!(
                 Bundle::get(name).is_some(),
                 "{name} is missing from web/dist"

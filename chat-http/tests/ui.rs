@@ -1,6 +1,6 @@
 //! The web UI's pages: served from the embedded bundle at the seed's routes, each with a
 //! strict Content-Security-Policy; only the widget may be framed, and only by this server
-//! and the configured widget origins.
+//! and the configured widget origins; the widget page loads none of the dashboard's script.
 
 mod common;
 
@@ -83,13 +83,8 @@ async fn the_loader_and_hashed_assets_are_served_with_their_caching() {
     );
     assert_eq!(header(&loader, header::CACHE_CONTROL), "no-cache");
 
-    let page = String::from_utf8_lossy(&app.call(Method::GET, "/admin", None, None).await.bytes)
-        .into_owned();
-    let script = page
-        .split("src=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the page loads a script");
+    let page = html(&app, "/admin").await;
+    let script = entry_script(&page);
     let asset = app.call(Method::GET, script, None, None).await;
     assert_eq!(asset.status, StatusCode::OK, "{script}");
     assert!(header(&asset, header::CACHE_CONTROL).contains("immutable"));
@@ -98,4 +93,28 @@ async fn the_loader_and_hashed_assets_are_served_with_their_caching() {
         .call(Method::GET, "/assets/nothing-here.js", None, None)
         .await;
     assert_error(&missing, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn the_widget_page_loads_no_dashboard_script() {
+    let app = TestApp::new();
+    let widget = html(&app, "/widget").await;
+    let dashboard = html(&app, "/admin").await;
+    let dashboard_script = entry_script(&dashboard);
+    assert_ne!(entry_script(&widget), dashboard_script);
+    assert!(!widget.contains(dashboard_script), "{widget}");
+}
+
+async fn html(app: &TestApp, path: &str) -> String {
+    let reply = app.call(Method::GET, path, None, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}");
+    String::from_utf8_lossy(&reply.bytes).into_owned()
+}
+
+/// The page's module script (its entry; shared chunks are `modulepreload` links).
+fn entry_script(page: &str) -> &str {
+    page.split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page loads a script")
 }

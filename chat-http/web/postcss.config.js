@@ -1,2 +1,3 @@
-// Tailwind runs as a PostCSS plugin inside Vite.
-export default { plugins: { tailwindcss: {} } };
+// Tailwind runs as a PostCSS plugin inside Vite. Each page's stylesheet names its own config
+// with @config; these options only serve stylesheets without one (the demo's, no Tailwind in it).
+export default { plugins: { tailwindcss: { content: ['./index.html'] } } };

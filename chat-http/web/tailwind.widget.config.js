@@ -1,7 +1,7 @@
-// Tailwind scans the app's sources for the classes it uses.
+// Tailwind for the widget page (src/widget.css): only the classes the widget's sources use.
 /** @type {import('tailwindcss').Config} */
 export default {
-  content: ['./app.html', './index.html', './src/**/*.{js,jsx}'],
+  content: ['./widget.html', './src/widget-main.jsx', './src/widget/**/*.{js,jsx}', './src/shared/**/*.{js,jsx}'],
   theme: { extend: {} },
   plugins: [],
 };

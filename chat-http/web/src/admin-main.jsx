@@ -1,9 +1,6 @@
-// The app's entry: /widget is the customer widget, every /admin path the dashboard.
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
+// The dashboard page's entry (admin.html, every /admin path): the agents' app only.
 import { AdminApp } from './admin/AdminApp.jsx';
-import { Widget } from './widget/Widget.jsx';
-import './index.css';
+import { mount } from './shared/mount.jsx';
+import './admin.css';
 
-const page = window.location.pathname.startsWith('/widget') ? <Widget /> : <AdminApp />;
-createRoot(document.getElementById('root')).render(<StrictMode>{page}</StrictMode>);
+mount(<AdminApp />);
