@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use chat_core::event::Event;
 use chat_core::ids::{AttachmentId, ConversationId};
-use chat_core::log::{self, AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState};
+use chat_core::log::{
+    self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
+};
 use chat_core::model::{Attachment, Conversation, Message, Participant};
 use chat_core::{Error, Result};
 use sqlx::AssertSqlSafe;
@@ -129,10 +131,42 @@ fn shared_failure(shared: &std::sync::Arc<sqlx::Error>) -> Result<AppendOutcome>
 #[error(transparent)]
 struct SharedError(std::sync::Arc<sqlx::Error>);
 
-/// What the batch read about one conversation, updated as requests are planned.
-struct State {
-    conversation: Conversation,
-    participants: Vec<Participant>,
+/// What the batch read, updated as each request is planned so the next sees it.
+struct Loaded {
+    states: HashMap<ConversationId, ConversationState>,
+    sent: HashMap<IdempotencyKey, Message>,
+    attachments: HashMap<AttachmentId, Attachment>,
+}
+
+impl Loaded {
+    /// Makes `commit` visible to the requests planned after it.
+    fn record(&mut self, commit: &Commit) {
+        if let Some(state) = self.states.get_mut(&commit.conversation.id) {
+            state.apply(commit);
+        }
+        for attachment in &commit.attachments {
+            self.attachments.insert(attachment.id, attachment.clone());
+        }
+        if let Some(message) = &commit.message
+            && let Some(key) = IdempotencyKey::of(message)
+        {
+            self.sent.insert(key, message.clone());
+        }
+    }
+}
+
+impl LogSource for Loaded {
+    fn current(&mut self, id: ConversationId) -> Result<Option<ConversationState>> {
+        Ok(self.states.get(&id).cloned())
+    }
+
+    fn sent(&mut self, key: &IdempotencyKey) -> Result<Option<Message>> {
+        Ok(self.sent.get(key).cloned())
+    }
+
+    fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>> {
+        Ok(self.attachments.get(&id).cloned())
+    }
 }
 
 async fn write(
@@ -140,44 +174,21 @@ async fn write(
     requests: &[&AppendRequest],
 ) -> sqlx::Result<Vec<Result<AppendOutcome>>> {
     let mut tx = pool.begin().await?;
-    let mut states = lock_conversations(&mut tx, requests).await?;
-    let mut duplicates = load_duplicates(&mut tx, requests).await?;
-    let mut attachments = load_attachments(&mut tx, requests).await?;
+    let mut loaded = Loaded {
+        states: lock_conversations(&mut tx, requests).await?,
+        sent: load_duplicates(&mut tx, requests).await?,
+        attachments: load_attachments(&mut tx, requests).await?,
+    };
     let mut commits = Vec::new();
     let outcomes: Vec<Result<AppendOutcome>> = requests
         .iter()
         .map(|request| {
-            let key = request.idempotency_key();
-            if let Some(original) = key.as_ref().and_then(|key| duplicates.get(key)) {
-                return Ok(AppendOutcome::Duplicate(original.clone()));
+            let outcome = log::append(&mut loaded, request)?;
+            if let AppendOutcome::Committed(commit) = &outcome {
+                loaded.record(commit);
+                commits.push((**commit).clone());
             }
-            let state = states
-                .get_mut(&request.conversation_id)
-                .ok_or(Error::NotFound("conversation"))?;
-            let linked = request
-                .attachment_ids()
-                .iter()
-                .filter_map(|id| attachments.get(id).cloned())
-                .collect();
-            let log_state = LogState {
-                conversation: state.conversation.clone(),
-                participants: state.participants.clone(),
-                attachments: linked,
-            };
-            let commit = log::plan(&log_state, request)?;
-            state.conversation = commit.conversation.clone();
-            state
-                .participants
-                .retain(|p| !commit.left.contains(&p.user));
-            state.participants.extend(commit.joined.iter().cloned());
-            for attachment in &commit.attachments {
-                attachments.insert(attachment.id, attachment.clone());
-            }
-            if let (Some(key), Some(message)) = (key, &commit.message) {
-                duplicates.insert(key, message.clone());
-            }
-            commits.push(commit.clone());
-            Ok(AppendOutcome::Committed(Box::new(commit)))
+            Ok(outcome)
         })
         .collect();
     if !commits.is_empty() {
@@ -191,7 +202,7 @@ async fn write(
 async fn lock_conversations(
     tx: &mut Transaction<'_, Postgres>,
     requests: &[&AppendRequest],
-) -> sqlx::Result<HashMap<ConversationId, State>> {
+) -> sqlx::Result<HashMap<ConversationId, ConversationState>> {
     let mut ids: Vec<Uuid> = requests
         .iter()
         .map(|r| r.conversation_id.as_uuid())
@@ -217,7 +228,7 @@ async fn lock_conversations(
         let conversation = Conversation::try_from(row).map_err(decode_error)?;
         states.insert(
             conversation.id,
-            State {
+            ConversationState {
                 conversation,
                 participants: Vec::new(),
             },
@@ -267,13 +278,8 @@ async fn load_duplicates(
     let mut duplicates = HashMap::new();
     for (kind,) in found {
         if let chat_core::event::EventKind::MessageCreated { message } = kind.0
-            && let Some(client_message_id) = message.client_message_id.clone()
+            && let Some(key) = IdempotencyKey::of(&message)
         {
-            let key = IdempotencyKey {
-                conversation_id: message.conversation_id,
-                sender: message.sender,
-                client_message_id,
-            };
             duplicates.insert(key, message);
         }
     }

@@ -121,6 +121,20 @@ pub struct IdempotencyKey {
     pub client_message_id: ClientMessageId,
 }
 
+impl IdempotencyKey {
+    /// The key a stored message is remembered under, if it was sent with a client id.
+    pub fn of(message: &Message) -> Option<Self> {
+        message
+            .client_message_id
+            .clone()
+            .map(|client_message_id| Self {
+                conversation_id: message.conversation_id,
+                sender: message.sender,
+                client_message_id,
+            })
+    }
+}
+
 impl AppendRequest {
     /// The key a store must look up before planning: a hit means "return that message".
     pub fn idempotency_key(&self) -> Option<IdempotencyKey> {
