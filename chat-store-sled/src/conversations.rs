@@ -12,8 +12,7 @@ use chat_core::log::{
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::read;
 use chat_core::store::{
-    ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
-    ListCursor, ReadStateStore,
+    ConversationPage, ConversationQuery, ConversationStore, EventStore, ReadStateStore,
 };
 use chat_core::{Error, Result};
 use serde::de::IgnoredAny;
@@ -56,56 +55,18 @@ impl ConversationStore for SledStore {
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
+        // Copied out so the row index is not locked while cursors are read.
         let matching: Vec<Conversation> = self
             .rows()
             .newest_first()
             .filter(|c| query.matches(c))
             .cloned()
             .collect();
-        let mut page = ConversationPage {
-            items: Vec::new(),
-            total_count: matching.len() as u64,
-            unread_count: 0,
-            next: None,
-        };
-        let mut more = false;
-        for conversation in matching {
-            let cursor = match query.reader {
-                Some(reader) => self.cursor(conversation.id, reader)?,
-                None => Seq::ZERO,
-            };
-            let unread = query
-                .reader
-                .is_some_and(|reader| read::has_unread(reader, &conversation, cursor));
-            page.unread_count += u64::from(unread);
-            if !query
-                .after
-                .is_none_or(|after| after.precedes(&conversation))
-            {
-                continue;
-            }
-            if page.items.len() == query.limit {
-                more = true;
-                continue;
-            }
-            let unread = match query.reader {
-                Some(reader) if unread => self.count_unread(&conversation, reader, cursor)?,
-                _ => 0,
-            };
-            page.items.push(ConversationSummary {
-                conversation,
-                last_read_seq: cursor,
-                unread,
-            });
-        }
-        page.next = more
-            .then(|| {
-                page.items
-                    .last()
-                    .map(|s| ListCursor::after(&s.conversation))
-            })
-            .flatten();
-        Ok(page)
+        query.page(
+            &matching,
+            |c, reader| self.cursor(c.id, reader),
+            |c, reader, cursor| self.count_unread(c, reader, cursor),
+        )
     }
 
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {

@@ -22,7 +22,7 @@ use crate::model::{Actor, Attachment, Conversation, Message, Participant, UserRe
 use crate::read;
 use crate::store::{
     AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
-    ConversationSummary, CustomerStore, EventStore, ListCursor, ReadStateStore, SessionStore,
+    CustomerStore, EventStore, ReadStateStore, SessionStore,
 };
 use crate::values::{ClientMessageId, Email, VisitorIdentifier};
 
@@ -102,14 +102,6 @@ impl Record {
         let unread = self.messages.iter().rev().take_while(|m| m.seq > cursor);
         unread.filter(|m| read::counts_as_unread(reader, m)).count() as u64
     }
-
-    fn summary(&self, reader: Option<UserRef>) -> ConversationSummary {
-        ConversationSummary {
-            conversation: self.state.conversation.clone(),
-            last_read_seq: reader.map_or(Seq::ZERO, |r| self.cursor(r)),
-            unread: reader.map_or(0, |r| self.unread(r)),
-        }
-    }
 }
 
 /// One conversation's reads for [`log::append`], under its entry lock.
@@ -158,34 +150,18 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
-        let mut matching: Vec<ConversationSummary> = self
+        let mut conversations: Vec<Conversation> = self
             .conversations
             .iter()
-            .filter(|r| query.matches(&r.state.conversation))
-            .map(|r| r.summary(query.reader))
+            .map(|r| r.state.conversation.clone())
             .collect();
-        matching.sort_by_key(|s| std::cmp::Reverse((s.conversation.updated_at, s.conversation.id)));
-        let total_count = matching.len() as u64;
-        let unread_count = matching.iter().filter(|s| s.unread > 0).count() as u64;
-        let mut items: Vec<ConversationSummary> = matching
-            .into_iter()
-            .filter(|s| {
-                query
-                    .after
-                    .is_none_or(|cursor| cursor.precedes(&s.conversation))
-            })
-            .take(query.limit + 1)
-            .collect();
-        let next = (items.len() > query.limit).then(|| {
-            items.truncate(query.limit);
-            ListCursor::after(&items[query.limit - 1].conversation)
-        });
-        Ok(ConversationPage {
-            items,
-            total_count,
-            unread_count,
-            next,
-        })
+        conversations.sort_by_key(|c| std::cmp::Reverse((c.updated_at, c.id)));
+        let record = |id| self.conversations.get(&id).ok_or_else(missing);
+        query.page(
+            &conversations,
+            |c, reader| Ok(record(c.id)?.cursor(reader)),
+            |c, reader, _| Ok(record(c.id)?.unread(reader)),
+        )
     }
 
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {

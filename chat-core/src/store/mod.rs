@@ -16,6 +16,7 @@
 //!   `NotFound`, anything else `Backend` with its source.
 
 mod memory;
+mod paging;
 
 pub use memory::MemoryStore;
 
