@@ -8,6 +8,18 @@
 use crate::ids::Seq;
 use crate::model::{ActorKind, Conversation, Message, UserRef};
 
+/// A person's read state in a conversation, as a UI shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadState {
+    /// Their read cursor.
+    pub last_read_seq: Seq,
+    /// Messages unread by them (by [`counts_as_unread`]).
+    pub unread: u64,
+    /// How far the other side has read ("Seen"): for a visitor, the furthest any agent
+    /// taking part has read; for an agent, the visitor's cursor.
+    pub peer_last_read_seq: Seq,
+}
+
 /// Whether `message` counts towards `reader`'s unread count once it is past their cursor.
 pub fn counts_as_unread(reader: UserRef, message: &Message) -> bool {
     kind_counts_as_unread(reader, message.sender.kind(), message.private)

@@ -4,6 +4,7 @@ use chat_core::accounts::{Admin, ConversationScope, Permissions};
 use chat_core::event::{Event, EventKind};
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
 use chat_core::model::{Actor, Attachment, Conversation, FileType, Message};
+use chat_core::read::ReadState;
 use chat_core::status::ConversationStatus;
 use chat_core::store::ConversationSummary;
 use chrono::{DateTime, Utc};
@@ -175,6 +176,11 @@ pub struct ConversationDto {
     pub last_read_seq: Seq,
     /// Messages unread by the caller.
     pub unread_count: u64,
+    /// How far the other side has read ("Seen"): for a visitor the furthest any agent taking
+    /// part has read, for an agent the visitor's cursor. Only on a single conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub peer_last_read_seq: Option<Seq>,
 }
 
 impl ConversationDto {
@@ -197,6 +203,15 @@ impl ConversationDto {
             last_seq: conversation.last_seq,
             last_read_seq,
             unread_count,
+            peer_last_read_seq: None,
+        }
+    }
+
+    /// From a row and the caller's whole read state.
+    pub fn with_read_state(conversation: Conversation, read: ReadState) -> Self {
+        Self {
+            peer_last_read_seq: Some(read.peer_last_read_seq),
+            ..Self::new(conversation, read.last_read_seq, read.unread)
         }
     }
 }

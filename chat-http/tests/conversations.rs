@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use chat_core::accounts::{ConversationScope, Permissions};
-use common::{TestApp, assert_error, text};
+use common::{Reply, TestApp, assert_error, text};
 use serde_json::json;
 
 #[tokio::test]
@@ -446,4 +446,52 @@ async fn metadata_with_a_nul_character_is_refused_and_nothing_is_created() {
     let (agent, _) = app.admin("nul@example.com", Permissions::default()).await;
     let listed = app.get("/api/conversations/list", &agent).await;
     assert_eq!(listed.json["totalCount"], 0, "{}", listed.json);
+}
+
+/// A reloaded page can show "Seen" at once: a single conversation carries how far the other
+/// side has read (agents for the visitor, the visitor for an agent).
+#[tokio::test]
+async fn a_conversation_carries_how_far_the_other_side_has_read() {
+    let app = TestApp::new();
+    let (agent, _) = app.admin("seen@example.com", Permissions::OWNER).await;
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let base = format!("/api/conversations/{conversation}");
+    let send =
+        |who: &str| json!({"conversationId": conversation, "senderType": who, "message": "hi"});
+    app.post("/api/messages/send", &visitor, send("customer"))
+        .await;
+    app.post("/api/messages/send", &agent, send("admin")).await;
+    let peer = |got: &Reply| got.json["conversation"]["peerLastReadSeq"].as_u64();
+    assert_eq!(
+        peer(&app.get(&base, &visitor).await),
+        Some(0),
+        "nobody read yet"
+    );
+
+    let agent_read = app
+        .post(&format!("{base}/read"), &agent, json!({"seq": 999}))
+        .await;
+    let visitor_view = app.get(&base, &visitor).await;
+    assert_eq!(peer(&visitor_view), agent_read.json["lastReadSeq"].as_u64());
+    assert_eq!(
+        peer(&app.get(&base, &agent).await),
+        Some(0),
+        "the visitor read nothing"
+    );
+
+    let visitor_read = app
+        .post(&format!("{base}/read"), &visitor, json!({"seq": 2}))
+        .await;
+    assert_eq!(
+        peer(&app.get(&base, &agent).await),
+        visitor_read.json["lastReadSeq"].as_u64()
+    );
+    let list = app.get("/api/conversations/list", &agent).await;
+    assert!(
+        list.json["conversations"][0]
+            .get("peerLastReadSeq")
+            .is_none(),
+        "lists do not compute it"
+    );
 }

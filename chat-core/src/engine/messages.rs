@@ -10,8 +10,8 @@ use crate::error::{Error, InvalidInput, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AttachmentId, ConversationId, MessageId, Seq};
 use crate::log::{AppendOutcome, Command, IdempotencyKey, NewMessage};
-use crate::model::{Actor, Attachment, FileType, Message, UserRef};
-use crate::read;
+use crate::model::{Actor, Attachment, Conversation, FileType, Message, UserRef};
+use crate::read::{self, ReadState};
 use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
 
 const HISTORY_DEFAULT: usize = 50;
@@ -317,27 +317,48 @@ impl ChatEngine {
 
     /// How many messages the principal has unread in the conversation.
     pub async fn unread_count(&self, principal: &Principal, id: ConversationId) -> Result<u64> {
-        let reader = self.reader(principal, id).await?;
+        let (_, reader) = self.reader(principal, id).await?;
         self.store.unread_count(id, reader).await
     }
 
-    /// The principal's read cursor and unread count in the conversation, authorized once.
-    pub async fn read_state(
-        &self,
-        principal: &Principal,
-        id: ConversationId,
-    ) -> Result<(Seq, u64)> {
-        let reader = self.reader(principal, id).await?;
-        let cursor = self.store.read_cursor(id, reader).await?;
-        Ok((cursor, self.store.unread_count(id, reader).await?))
+    /// The principal's read state in the conversation (its cursor, its unread count, and how
+    /// far the other side has read), authorized once.
+    pub async fn read_state(&self, principal: &Principal, id: ConversationId) -> Result<ReadState> {
+        let (conversation, reader) = self.reader(principal, id).await?;
+        let peers = match reader {
+            UserRef::Admin(_) => vec![UserRef::Customer(conversation.customer_id)],
+            UserRef::Customer(_) => self
+                .store
+                .participants(id)
+                .await?
+                .into_iter()
+                .map(|participant| participant.user)
+                .filter(|user| matches!(user, UserRef::Admin(_)))
+                .collect(),
+        };
+        let mut peer_last_read_seq = Seq::ZERO;
+        for peer in peers {
+            peer_last_read_seq = peer_last_read_seq.max(self.store.read_cursor(id, peer).await?);
+        }
+        Ok(ReadState {
+            last_read_seq: self.store.read_cursor(id, reader).await?,
+            unread: self.store.unread_count(id, reader).await?,
+            peer_last_read_seq,
+        })
     }
 
     /// The principal as a reader of the conversation it may read.
-    async fn reader(&self, principal: &Principal, id: ConversationId) -> Result<UserRef> {
-        self.authorized(principal, Action::ReadConversation, id)
+    async fn reader(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<(Conversation, UserRef)> {
+        let conversation = self
+            .authorized(principal, Action::ReadConversation, id)
             .await?;
-        principal
+        let reader = principal
             .user()
-            .ok_or(Error::PermissionDenied("only people have read state"))
+            .ok_or(Error::PermissionDenied("only people have read state"))?;
+        Ok((conversation, reader))
     }
 }

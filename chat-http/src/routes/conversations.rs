@@ -105,13 +105,14 @@ pub async fn get_one(
     let id: ConversationId = parse(&id)?;
     let engine = state.engine();
     let conversation = engine.get_conversation(&auth.principal, id).await?;
-    let (last_read, unread) = match auth.principal.user() {
-        Some(_) => engine.read_state(&auth.principal, id).await?,
-        None => (Seq::ZERO, 0),
+    let conversation = match auth.principal.user() {
+        Some(_) => {
+            let read = engine.read_state(&auth.principal, id).await?;
+            ConversationDto::with_read_state(conversation, read)
+        }
+        None => ConversationDto::new(conversation, Seq::ZERO, 0),
     };
-    Ok(Json(ConversationEnvelope {
-        conversation: ConversationDto::new(conversation, last_read, unread),
-    }))
+    Ok(Json(ConversationEnvelope { conversation }))
 }
 
 /// The event log after `since` (resumable sync over REST).
