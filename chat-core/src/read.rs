@@ -20,18 +20,47 @@ pub struct ReadState {
     pub peer_last_read_seq: Seq,
 }
 
-/// Whether `message` counts towards `reader`'s unread count once it is past their cursor.
-pub fn counts_as_unread(reader: UserRef, message: &Message) -> bool {
-    kind_counts_as_unread(reader, message.sender.kind(), message.private)
+/// What counts as unread for one kind of reader, as data, so that a store's query applies
+/// the same rule as [`counts_as_unread`] instead of restating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadRule {
+    /// The sender kinds whose messages count.
+    pub senders: &'static [ActorKind],
+    /// Whether private notes count.
+    pub private_notes: bool,
+    /// The conversation row's seq that tracks the newest message that counts.
+    pub newest: NewestCounted,
 }
 
-/// [`counts_as_unread`] from just the sender's kind and the private flag, for stores that
-/// index those instead of whole messages.
-pub fn kind_counts_as_unread(reader: UserRef, sender: ActorKind, private: bool) -> bool {
+/// Which of a conversation row's seqs tracks the newest message a reader counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewestCounted {
+    /// `last_reply_seq`: the newest public agent or system message.
+    Reply,
+    /// `last_customer_message_seq`: the newest customer message.
+    CustomerMessage,
+}
+
+/// The rule for `reader`.
+pub fn unread_rule(reader: UserRef) -> UnreadRule {
     match reader {
-        UserRef::Customer(_) => !private && sender != ActorKind::Customer,
-        UserRef::Admin(_) => sender == ActorKind::Customer,
+        UserRef::Customer(_) => UnreadRule {
+            senders: &[ActorKind::Admin, ActorKind::System],
+            private_notes: false,
+            newest: NewestCounted::Reply,
+        },
+        UserRef::Admin(_) => UnreadRule {
+            senders: &[ActorKind::Customer],
+            private_notes: true,
+            newest: NewestCounted::CustomerMessage,
+        },
     }
+}
+
+/// Whether `message` counts towards `reader`'s unread count once it is past their cursor.
+pub fn counts_as_unread(reader: UserRef, message: &Message) -> bool {
+    let rule = unread_rule(reader);
+    rule.senders.contains(&message.sender.kind()) && (rule.private_notes || !message.private)
 }
 
 /// Whether `reader`, whose cursor is `last_read_seq`, has anything unread in `conversation`.
@@ -39,9 +68,9 @@ pub fn kind_counts_as_unread(reader: UserRef, sender: ActorKind, private: bool) 
 /// Agrees with [`counts_as_unread`]: the conversation row tracks the newest message of each
 /// side, so this needs no scan.
 pub fn has_unread(reader: UserRef, conversation: &Conversation, last_read_seq: Seq) -> bool {
-    let newest = match reader {
-        UserRef::Customer(_) => conversation.last_reply_seq,
-        UserRef::Admin(_) => conversation.last_customer_message_seq,
+    let newest = match unread_rule(reader).newest {
+        NewestCounted::Reply => conversation.last_reply_seq,
+        NewestCounted::CustomerMessage => conversation.last_customer_message_seq,
     };
     newest > last_read_seq
 }

@@ -5,6 +5,7 @@ use chat_core::event::{Audience, Event};
 use chat_core::ids::{ConversationId, Seq};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Conversation, Message, Participant, UserRef};
+use chat_core::read::{self, NewestCounted};
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
     ListCursor, ListScope, ReadStateStore,
@@ -209,20 +210,30 @@ fn cursor_join(reader: UserRef) -> String {
     )
 }
 
-/// The unread rule of `chat_core::read::has_unread`, in SQL.
+/// `chat_core::read::has_unread` in SQL, from the core's rule.
 fn has_unread(reader: UserRef) -> &'static str {
-    match reader {
-        UserRef::Customer(_) => "c.last_reply_seq > coalesce(r.last_read_seq, 0)",
-        UserRef::Admin(_) => "c.last_customer_message_seq > coalesce(r.last_read_seq, 0)",
+    match read::unread_rule(reader).newest {
+        NewestCounted::Reply => "c.last_reply_seq > coalesce(r.last_read_seq, 0)",
+        NewestCounted::CustomerMessage => {
+            "c.last_customer_message_seq > coalesce(r.last_read_seq, 0)"
+        }
     }
 }
 
-/// The unread rule of `chat_core::read::counts_as_unread`, in SQL, over `messages m`.
-fn counts_as_unread(reader: UserRef) -> &'static str {
-    match reader {
-        UserRef::Customer(_) => "NOT m.private AND m.sender_type <> 'customer'",
-        UserRef::Admin(_) => "m.sender_type = 'customer'",
-    }
+/// `chat_core::read::counts_as_unread` in SQL over `messages m`, from the core's rule.
+fn counts_as_unread(reader: UserRef) -> String {
+    let rule = read::unread_rule(reader);
+    let senders: Vec<String> = rule
+        .senders
+        .iter()
+        .map(|kind| format!("'{}'", kind.as_str()))
+        .collect();
+    let private = if rule.private_notes {
+        ""
+    } else {
+        " AND NOT m.private"
+    };
+    format!("m.sender_type IN ({}){private}", senders.join(", "))
 }
 
 /// The `last_read_seq` and `unread` columns of a list row.
