@@ -1,6 +1,6 @@
 // The whole conversation, in a real browser: a visitor on the demo page writes, the agent
-// sees it live with an unread count, replies, sees "Seen", closes; the widget shows it
-// closed. Typing and the launcher's unread badge on the way.
+// sees it live with an unread count, replies, sees "Seen" (also after a reload), closes; the
+// widget shows it closed. Typing and the launcher's unread badge on the way.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ARTIFACTS, openAgent, openVisitor, send, useWorld } from './harness.mjs';
@@ -37,6 +37,10 @@ test('a visitor and an agent hold a conversation from first message to closed', 
   await send(agent.page, 'Let me check that for you.');
   await widget.getByText('Let me check that for you.').waitFor();
   // The widget is open and on screen, so it reads the reply and the agent sees "Seen".
+  await agent.page.locator('.seen').waitFor();
+  // A reload shows "Seen" at once: the server says how far the visitor has read.
+  await agent.page.reload();
+  await thread.getByText('Let me check that for you.').waitFor();
   await agent.page.locator('.seen').waitFor();
 
   // Closed widget: the launcher counts what arrives.

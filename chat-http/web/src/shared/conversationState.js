@@ -61,6 +61,7 @@ export function reducer(state, action) {
         hasMore,
         lastSeq: Math.max(state.lastSeq, conversation.lastSeq),
         myReadSeq: Math.max(state.myReadSeq, conversation.lastReadSeq),
+        peerReadSeq: Math.max(state.peerReadSeq, conversation.peerLastReadSeq ?? 0),
       };
     }
     case 'older':

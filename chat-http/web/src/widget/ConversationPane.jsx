@@ -1,6 +1,8 @@
 // The visitor's conversation: messages in real time, typing, "seen", attachments, the
-// closed state, and the unread count for the launcher while the widget is closed.
-import { useEffect } from 'react';
+// closed state, and the unread count for the launcher while the widget is closed (the
+// server's count, re-read when something new arrives: the unread rule lives on the server).
+import { useEffect, useState } from 'react';
+import { request } from '../shared/api.js';
 import { Composer } from '../shared/Composer.jsx';
 import { MessageList } from '../shared/MessageList.jsx';
 import { uploadAttachment } from '../shared/upload.js';
@@ -8,6 +10,25 @@ import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
 import { Greeting } from './Greeting.jsx';
 import { postToHost } from './host.js';
+
+/** The server's unread count while the widget is closed; zero while it is open (and read). */
+function useServerUnread({ token, conversationId, open, loaded, lastSeq }) {
+  const [unread, setUnread] = useState(0);
+  useEffect(() => {
+    if (open || !loaded) {
+      setUnread(0);
+      return undefined;
+    }
+    let cancelled = false;
+    request(`/api/conversations/${conversationId}`, { token })
+      .then(({ conversation }) => !cancelled && setUnread(conversation.unreadCount))
+      .catch(() => {}); // the badge keeps its last count; the next event asks again
+    return () => {
+      cancelled = true;
+    };
+  }, [token, conversationId, open, loaded, lastSeq]);
+  return unread;
+}
 
 export function ConversationPane({ session, socket, open, greeting, onGone, onNewConversation }) {
   const { token, conversationId } = session;
@@ -18,7 +39,7 @@ export function ConversationPane({ session, socket, open, greeting, onGone, onNe
     viewer: 'customer',
   });
   const visible = useVisible();
-  const unread = state.messages.filter((m) => m.senderType !== 'customer' && m.seq > state.myReadSeq).length;
+  const unread = useServerUnread({ token, conversationId, open, loaded: state.loaded, lastSeq: state.lastSeq });
   const closed = state.conversation?.status === 'closed';
 
   useEffect(() => {
