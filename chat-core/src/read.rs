@@ -15,8 +15,8 @@ pub struct ReadState {
     pub last_read_seq: Seq,
     /// Messages unread by them (by [`counts_as_unread`]).
     pub unread: u64,
-    /// How far the other side has read ("Seen"): for a visitor, the furthest any agent
-    /// taking part has read; for an agent, the visitor's cursor.
+    /// How far the other side has read ("Seen"): for a visitor, the furthest any agent has
+    /// read; for an agent, the visitor's cursor.
     pub peer_last_read_seq: Seq,
 }
 

@@ -176,8 +176,8 @@ pub struct ConversationDto {
     pub last_read_seq: Seq,
     /// Messages unread by the caller.
     pub unread_count: u64,
-    /// How far the other side has read ("Seen"): for a visitor the furthest any agent taking
-    /// part has read, for an agent the visitor's cursor. Only on a single conversation.
+    /// How far the other side has read ("Seen"): for a visitor the furthest any agent has
+    /// read, for an agent the visitor's cursor. Only on a single conversation.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<u64>)]
     pub peer_last_read_seq: Option<Seq>,

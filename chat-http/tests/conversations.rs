@@ -480,6 +480,19 @@ async fn a_conversation_carries_how_far_the_other_side_has_read() {
         "the visitor read nothing"
     );
 
+    // A supervisor who never took part reads further: the visitor sees it, as live.
+    let (supervisor, _) = app.admin("lead@example.com", Permissions::OWNER).await;
+    app.post("/api/messages/send", &visitor, send("customer"))
+        .await;
+    let supervisor_read = app
+        .post(&format!("{base}/read"), &supervisor, json!({"seq": 999}))
+        .await;
+    assert!(supervisor_read.json["lastReadSeq"].as_u64() > agent_read.json["lastReadSeq"].as_u64());
+    assert_eq!(
+        peer(&app.get(&base, &visitor).await),
+        supervisor_read.json["lastReadSeq"].as_u64()
+    );
+
     let visitor_read = app
         .post(&format!("{base}/read"), &visitor, json!({"seq": 2}))
         .await;

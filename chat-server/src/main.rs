@@ -168,11 +168,17 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
 async fn open_store(
     options: &Options,
 ) -> Result<(Arc<DynChatStore>, Arc<DynBroadcaster>), Box<dyn std::error::Error>> {
-    match options
+    let database_url = options
         .database_url
         .as_deref()
-        .filter(|url| !url.is_empty())
-    {
+        .filter(|url| !url.is_empty());
+    if database_url.is_some() && options.sled_periodic_flush_ms.is_some() {
+        tracing::warn!("--sled-periodic-flush-ms is ignored: the store is PostgreSQL");
+    }
+    if database_url.is_none() && options.postgres_asynchronous_commit {
+        tracing::warn!("--postgres-asynchronous-commit is ignored: the store is sled");
+    }
+    match database_url {
         None => {
             let mut config = SledConfig::new(options.data_dir.join("store"));
             if let Some(every) = options.sled_periodic_flush_ms {

@@ -366,6 +366,21 @@ impl ReadStateStore for PostgresStore {
         cursor(&self.pool, id, reader).await
     }
 
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+        require(&self.pool, id).await?;
+        let stored: Vec<(String, Uuid, i64)> = sqlx::query_as(
+            "SELECT user_type, user_id, last_read_seq FROM read_cursors WHERE conversation_id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        stored
+            .into_iter()
+            .map(|(kind, user, seq)| Ok((rows::user(&kind, user)?, rows::seq(seq))))
+            .collect()
+    }
+
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
         require(&self.pool, id).await?;
         let (kind, user) = rows::user_columns(reader);

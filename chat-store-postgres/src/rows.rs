@@ -261,7 +261,8 @@ fn actor(kind: &str, id: Uuid) -> Result<Actor> {
     }
 }
 
-fn user(kind: &str, id: Uuid) -> Result<UserRef> {
+/// A person from their `(user_type, user_id)` columns.
+pub fn user(kind: &str, id: Uuid) -> Result<UserRef> {
     match kind {
         "customer" => Ok(UserRef::Customer(id.into())),
         "admin" => Ok(UserRef::Admin(id.into())),

@@ -19,7 +19,7 @@ use serde::de::IgnoredAny;
 
 use crate::codec::{decode, get, get_u64};
 use crate::commit::persist;
-use crate::error::backend;
+use crate::error::{backend, malformed};
 use crate::keys;
 use crate::source::Source;
 use crate::store::SledStore;
@@ -187,6 +187,19 @@ impl ReadStateStore for SledStore {
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
         self.durable_seq(id)?;
         self.cursor(id, reader)
+    }
+
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+        self.durable_seq(id)?;
+        let mut cursors = Vec::new();
+        for (key, _) in self
+            .tree()
+            .entries(&keys::of_conversation(keys::CURSOR, id))?
+        {
+            let reader = keys::cursor_reader(&key).ok_or_else(|| malformed("cursor key"))?;
+            cursors.push((reader, self.cursor(id, reader)?));
+        }
+        Ok(cursors)
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {

@@ -75,14 +75,6 @@ pub(crate) fn backend(error: sled::Error) -> chat_core::Error {
     chat_core::Error::backend(error)
 }
 
-/// Maps a failed apply (shared by every write of its group; nothing of them was stored).
-pub(crate) fn not_applied(error: std::sync::Arc<sled::Error>) -> chat_core::Error {
-    if is_storage_full(&error) {
-        return chat_core::Error::storage_full(error);
-    }
-    chat_core::Error::backend(error)
-}
-
 fn is_storage_full(error: &sled::Error) -> bool {
     matches!(error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull)
 }

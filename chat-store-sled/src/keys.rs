@@ -113,6 +113,19 @@ pub fn cursor(id: ConversationId, reader: UserRef) -> Vec<u8> {
         .build()
 }
 
+/// The reader a [`cursor`] key belongs to.
+pub fn cursor_reader(key: &[u8]) -> Option<UserRef> {
+    let reader = key.get(17..)?;
+    let id: [u8; 16] = reader.get(1..17)?.try_into().ok()?;
+    match reader.first()? {
+        b'c' => Some(UserRef::Customer(
+            chat_core::ids::Uuid::from_bytes(id).into(),
+        )),
+        b'a' => Some(UserRef::Admin(chat_core::ids::Uuid::from_bytes(id).into())),
+        _ => None,
+    }
+}
+
 pub fn attachment(id: AttachmentId) -> Vec<u8> {
     Key::new(ATTACHMENT).uuid(*id.as_uuid().as_bytes()).build()
 }

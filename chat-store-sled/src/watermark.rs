@@ -40,9 +40,13 @@ impl Watermark {
         self.group + 1
     }
 
-    /// The group `group` is durable; records it if the last record is old enough.
+    /// The group `group` is durable (recorded by the next [`Self::tick`] or [`Self::record`]).
     pub fn durable(&mut self, group: u64) {
         self.group = group;
+    }
+
+    /// Records the newest durable group if the last record is older than [`EVERY`].
+    pub fn tick(&mut self) {
         if self.recorded_at.elapsed() >= EVERY {
             self.record();
         }

@@ -11,11 +11,11 @@
 //!
 //! If applying or flushing ever fails, the store stops taking writes until it is reopened:
 //! jobs still queued are refused without running, and the flusher never flushes again, so
-//! nothing planned on top of a failed write is ever acknowledged. A group whose *apply*
-//! failed stored nothing, and its jobs get that error. A group whose *flush* failed (and
-//! any applied behind it) may or may not be on disk, since sled may have written part of its
-//! log: its jobs are answered [`Error::Stopped`] saying so, never a plain failure, and the
-//! caller retries with its idempotency key once the store is reopened.
+//! nothing planned on top of a failed write is ever acknowledged. A group whose apply or
+//! flush failed (and any applied behind it) may or may not be on disk: sled may have
+//! applied part of a batch or written part of its log. Its jobs are answered
+//! [`Error::Stopped`] saying so, never a plain failure, and the caller retries with its
+//! idempotency key once the store is reopened.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,8 +24,6 @@ use std::thread::JoinHandle;
 
 use chat_core::{Error, Result};
 use tokio::sync::oneshot;
-
-use crate::error::not_applied;
 
 use crate::rows::{RowChanges, SharedRows};
 use crate::txn::Txn;
@@ -43,9 +41,8 @@ type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
 enum Outcome {
     /// Applied (and, when every group is flushed, durable).
     Stored,
-    /// Applying it failed: nothing of it was stored.
-    NotApplied(Arc<sled::Error>),
-    /// A flush covering it failed, or it was applied after one did: it may be on disk.
+    /// Applying it failed (sled may have applied part of the batch), a flush covering it
+    /// failed, or it was applied after one did: it may be on disk.
     Uncertain,
 }
 
@@ -53,9 +50,8 @@ impl Outcome {
     fn into_result(self) -> Result<()> {
         match self {
             Self::Stored => Ok(()),
-            Self::NotApplied(error) => Err(not_applied(error)),
             Self::Uncertain => Err(Error::Stopped(
-                "a flush failed, so this write may or may not have been stored; retry it with the same key once the store is reopened",
+                "a write failed, so this write may or may not have been stored; retry it with the same key once the store is reopened",
             )),
         }
     }
@@ -257,12 +253,14 @@ impl Flusher {
             };
             let mut groups = vec![first];
             groups.extend(applied.try_iter());
-            if self.every_group {
+            // Groups that wrote nothing need no flush (they still wait for the ones before).
+            if self.every_group && groups.iter().any(|g| g.group.is_some()) {
                 self.flush(failed);
             }
             for group in groups {
                 self.finish(group, rows);
             }
+            self.watermark.tick();
         }
         // Closing: everything applied is flushed, so the watermark may cover all of it.
         if self.healthy && self.flush(failed) {
@@ -286,7 +284,7 @@ impl Flusher {
     /// Publishes a flushed group's rows and completes its jobs.
     fn finish(&mut self, group: Applied, rows: &SharedRows) {
         let outcome = match group.outcome {
-            Err(error) => Outcome::NotApplied(error),
+            Err(_) => Outcome::Uncertain,
             Ok(()) if !self.healthy => Outcome::Uncertain,
             Ok(()) => {
                 if let Some(number) = group.group {

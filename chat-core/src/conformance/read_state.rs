@@ -61,6 +61,11 @@ pub async fn read_cursor_never_moves_back(store: Arc<DynChatStore>) {
         store.read_cursor(conv.id, stranger).await.expect("cursor"),
         Seq::ZERO
     );
+    assert_eq!(
+        store.read_cursors(conv.id).await.expect("cursors"),
+        vec![(reader, last)],
+        "every reader's cursor, and only readers"
+    );
 }
 
 /// Unread counts are per reader, count the other side's messages past the cursor (never

@@ -324,24 +324,18 @@ impl ChatEngine {
     /// The principal's read state in the conversation (its cursor, its unread count, and how
     /// far the other side has read), authorized once.
     pub async fn read_state(&self, principal: &Principal, id: ConversationId) -> Result<ReadState> {
-        let (conversation, reader) = self.reader(principal, id).await?;
-        let peers = match reader {
-            UserRef::Admin(_) => vec![UserRef::Customer(conversation.customer_id)],
-            UserRef::Customer(_) => self
-                .store
-                .participants(id)
-                .await?
-                .into_iter()
-                .map(|participant| participant.user)
-                .filter(|user| matches!(user, UserRef::Admin(_)))
-                .collect(),
+        let (_, reader) = self.reader(principal, id).await?;
+        let cursors = self.store.read_cursors(id).await?;
+        let furthest = |whose: &dyn Fn(&UserRef) -> bool| {
+            let seqs = cursors.iter().filter(|(user, _)| whose(user));
+            seqs.map(|(_, seq)| *seq).max().unwrap_or(Seq::ZERO)
         };
-        let mut peer_last_read_seq = Seq::ZERO;
-        for peer in peers {
-            peer_last_read_seq = peer_last_read_seq.max(self.store.read_cursor(id, peer).await?);
-        }
+        let peer_last_read_seq = match reader {
+            UserRef::Customer(_) => furthest(&|user| matches!(user, UserRef::Admin(_))),
+            UserRef::Admin(_) => furthest(&|user| matches!(user, UserRef::Customer(_))),
+        };
         Ok(ReadState {
-            last_read_seq: self.store.read_cursor(id, reader).await?,
+            last_read_seq: furthest(&|user| *user == reader),
             unread: self.store.unread_count(id, reader).await?,
             peer_last_read_seq,
         })

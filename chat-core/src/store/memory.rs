@@ -156,11 +156,12 @@ impl ConversationStore for MemoryStore {
             .map(|r| r.state.conversation.clone())
             .collect();
         conversations.sort_by_key(|c| std::cmp::Reverse((c.updated_at, c.id)));
-        let record = |id| self.conversations.get(&id).ok_or_else(missing);
+        let record = |id| self.conversations.get(&id);
         query.page(
             &conversations,
-            |c, reader| Ok(record(c.id)?.cursor(reader)),
-            |c, reader, _| Ok(record(c.id)?.unread(reader)),
+            // A conversation deleted meanwhile is listed as read.
+            |c, reader| Ok(record(c.id).map_or(Seq::ZERO, |r| r.cursor(reader))),
+            |c, reader, _| Ok(record(c.id).map_or(0, |r| r.unread(reader))),
         )
     }
 
@@ -248,6 +249,11 @@ impl ReadStateStore for MemoryStore {
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
         let record = self.conversations.get(&id).ok_or_else(missing)?;
         Ok(record.cursor(reader))
+    }
+
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+        let record = self.conversations.get(&id).ok_or_else(missing)?;
+        Ok(record.cursors.iter().map(|(u, s)| (*u, *s)).collect())
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {

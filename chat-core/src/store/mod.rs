@@ -99,6 +99,9 @@ pub trait ReadStateStore: Debug + Send + Sync + 'static {
     /// The reader's cursor (`Seq::ZERO` if they never read).
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq>;
 
+    /// Every reader's cursor in the conversation (who never read is absent).
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>>;
+
     /// How many messages past the reader's cursor
     /// [count as unread](crate::read::counts_as_unread) for them.
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64>;

@@ -17,6 +17,8 @@ pub struct Call {
     pub end: f64,
     /// The arguments as strace printed them (buffers included).
     pub args: String,
+    /// The return value, when it is a number.
+    pub result: Option<i64>,
 }
 
 /// Parses a log, joining `<unfinished ...>` calls with their `<... resumed>` halves.
@@ -24,9 +26,11 @@ pub fn parse(log: &str) -> Vec<Call> {
     let mut pending: HashMap<&str, (f64, String)> = HashMap::new();
     let mut calls = Vec::new();
     for line in log.lines() {
-        let mut fields = line.splitn(3, ' ');
-        let (Some(pid), Some(time), Some(rest)) = (fields.next(), fields.next(), fields.next())
-        else {
+        // strace pads the pid column, so fields are split on runs of spaces.
+        let Some((pid, rest)) = line.trim_start().split_once(' ') else {
+            continue;
+        };
+        let Some((time, rest)) = rest.trim_start().split_once(' ') else {
             continue;
         };
         let Ok(time) = time.parse::<f64>() else {
@@ -69,12 +73,17 @@ fn finish(start: f64, text: &str) -> Option<Call> {
             None => rest.split_once('>').map(|(path, _)| path.to_owned()),
         })
         .unwrap_or_default();
+    let result = text
+        .rsplit_once(") = ")
+        .and_then(|(_, result)| result.split_whitespace().next())
+        .and_then(|result| result.parse().ok());
     Some(Call {
         name: name.to_owned(),
         target,
         start,
         end: start + duration,
         args: args.to_owned(),
+        result,
     })
 }
 

@@ -110,6 +110,9 @@ impl<S: ReadStateStore> ReadStateStore for CountingStore<S> {
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
         self.inner.read_cursor(id, reader).await
     }
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+        self.inner.read_cursors(id).await
+    }
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
         self.inner.unread_count(id, reader).await
     }

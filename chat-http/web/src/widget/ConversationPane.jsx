@@ -12,7 +12,7 @@ import { Greeting } from './Greeting.jsx';
 import { postToHost } from './host.js';
 
 /** The server's unread count while the widget is closed; zero while it is open (and read). */
-function useServerUnread({ token, conversationId, open, loaded, lastSeq }) {
+function useServerUnread({ token, conversationId, open, loaded, changed }) {
   const [unread, setUnread] = useState(0);
   useEffect(() => {
     if (open || !loaded) {
@@ -26,7 +26,7 @@ function useServerUnread({ token, conversationId, open, loaded, lastSeq }) {
     return () => {
       cancelled = true;
     };
-  }, [token, conversationId, open, loaded, lastSeq]);
+  }, [token, conversationId, open, loaded, changed]);
   return unread;
 }
 
@@ -39,7 +39,14 @@ export function ConversationPane({ session, socket, open, greeting, onGone, onNe
     viewer: 'customer',
   });
   const visible = useVisible();
-  const unread = useServerUnread({ token, conversationId, open, loaded: state.loaded, lastSeq: state.lastSeq });
+  const unread = useServerUnread({
+    token,
+    conversationId,
+    open,
+    loaded: state.loaded,
+    // Re-read when something arrives, and when a read lands (a late mark-read, another tab).
+    changed: `${state.lastSeq}:${state.myReadSeq}`,
+  });
   const closed = state.conversation?.status === 'closed';
 
   useEffect(() => {
