@@ -1,9 +1,12 @@
 //! `PgBroadcaster`: chat-core's broadcaster across server nodes, over LISTEN/NOTIFY on the
 //! store's own database.
 //!
-//! New events are announced by `PostgresStore` inside the transaction that writes them (so
-//! `publish` of an event is a no-op here); every node reads the announced seq range back
-//! and hands the events to its local subscribers. Ephemeral signals are sent whole;
+//! New events are announced by `PostgresStore` inside the transaction that writes them;
+//! every node hands what it hears (or, for large events, reads back by seq) to its local
+//! subscribers. The node that wrote an event does not wait for that round trip: the
+//! engine's `publish` after the commit reaches its subscribers at once, and the copy that
+//! comes back by NOTIFY is dropped by the subscribers' feeds, which deliver each seq once,
+//! in order. Ephemeral signals are sent whole;
 //! revocations and permission changes reach local subscribers at once and are notified
 //! on their own, retried until the database takes them. When the listening connection drops (database restart), it listens
 //! again and only then tells every local subscriber to resync from the store by seq, since
@@ -81,8 +84,9 @@ impl Drop for PgBroadcaster {
 impl Broadcaster for PgBroadcaster {
     async fn publish(&self, topic: Topic, signal: Signal) -> Result<()> {
         if let Signal::Event { .. } = signal {
-            // Announced by the store inside the transaction that wrote it.
-            return Ok(());
+            // Committed here: local subscribers at once. The other nodes hear the store's
+            // NOTIFY, sent inside the transaction that wrote it.
+            return self.local.publish(topic, signal).await;
         }
         let payload = serde_json::to_string(&Notice::Signal {
             topic,

@@ -1,8 +1,9 @@
 //! Two server nodes on one database, each with its own `PostgresStore` and `PgBroadcaster`:
 //! messages sent through node A reach a subscriber on node B, in order, exactly once; a
 //! dropped LISTEN connection makes subscribers resync instead of missing events, and the
-//! resync comes only once notifications flow again; revocations reach the publishing
-//! node's subscribers at once and the other nodes' once the database takes the NOTIFY.
+//! resync comes only once notifications flow again; events and revocations reach the
+//! publishing node's subscribers at once and the other nodes' once the database takes the
+//! NOTIFY.
 
 mod common;
 
@@ -273,6 +274,43 @@ async fn a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_
     drop(held);
     let remote = tokio::time::timeout(HANG_GUARD, there.next()).await;
     assert_eq!(remote.expect("never reached the other node"), expected);
+}
+
+/// The node that committed an event hands it to its own subscribers at once, without the
+/// NOTIFY round trip (here there is none: the event is published without being written).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_reaches_its_own_nodes_subscribers_without_a_notify() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let broadcaster = node_broadcaster(&options).await;
+    let conversation = chat_core::ids::ConversationId::new();
+    let topic = Topic::Conversation(conversation);
+    let mut here = broadcaster.subscribe(topic).await.expect("subscribe");
+    let event = chat_core::event::Event {
+        conversation_id: conversation,
+        seq: chat_core::ids::Seq(1),
+        timestamp: chrono::Utc::now(),
+        kind: chat_core::event::EventKind::ParticipantLeft {
+            user: chat_core::model::UserRef::Admin(chat_core::ids::AdminId::new()),
+        },
+    };
+    broadcaster
+        .publish(
+            topic,
+            Signal::Event {
+                event: event.clone(),
+            },
+        )
+        .await
+        .expect("publish");
+    let delivered = tokio::time::timeout(Duration::from_secs(1), here.next())
+        .await
+        .expect("not delivered locally at once");
+    assert_eq!(
+        delivered,
+        Some(Delivery::Signal(Arc::new(Signal::Event { event })))
+    );
 }
 
 /// A broadcaster of a node of its own on the database.

@@ -47,10 +47,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Workload {
-    /// K conversations (visitor + agent each, an inbox watcher per 50) at a fixed rate.
+    /// K conversations at a fixed rate, in the `stress` or `team` shape.
     Steady {
         #[arg(long, default_value_t = 490)]
         conversations: usize,
+        #[command(flatten)]
+        shape: ShapeArgs,
         /// Messages per second, in total.
         #[arg(long, default_value_t = 500.0)]
         rate: f64,
@@ -62,6 +64,8 @@ enum Workload {
     Saturation {
         #[arg(long, default_value_t = 100)]
         conversations: usize,
+        #[command(flatten)]
+        shape: ShapeArgs,
         #[arg(long, default_value_t = 500.0)]
         start_rate: f64,
         #[arg(long, default_value_t = 1.5)]
@@ -100,6 +104,34 @@ enum Workload {
     },
 }
 
+/// Who works the conversations (see [`steady::Shape`]).
+#[derive(clap::Args)]
+struct ShapeArgs {
+    /// `stress`: an agent connection per conversation; `team`: `--agents` dashboards.
+    #[arg(long, value_enum, default_value = "stress")]
+    shape: ShapeKind,
+    /// Dashboard connections in the team shape.
+    #[arg(long, default_value_t = 20)]
+    agents: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ShapeKind {
+    Stress,
+    Team,
+}
+
+impl ShapeArgs {
+    fn shape(&self) -> steady::Shape {
+        match self.shape {
+            ShapeKind::Stress => steady::Shape::Stress,
+            ShapeKind::Team => steady::Shape::Team {
+                agents: self.agents.max(1),
+            },
+        }
+    }
+}
+
 /// The server under test.
 pub(crate) struct Target {
     pub(crate) url: String,
@@ -107,6 +139,15 @@ pub(crate) struct Target {
     pub(crate) pid: Option<u32>,
     pub(crate) admin_email: String,
     pub(crate) admin_password: String,
+}
+
+/// `steady` and `saturation` keep their names in the stress shape; the team shape's runs
+/// are `team-steady` and `team-saturation`.
+fn workload_name(base: &str, shape: &ShapeArgs) -> String {
+    match shape.shape {
+        ShapeKind::Stress => base.to_owned(),
+        ShapeKind::Team => format!("team-{base}"),
+    }
 }
 
 #[tokio::main]
@@ -122,23 +163,33 @@ async fn main() -> anyhow::Result<()> {
     let (name, result) = match cli.workload {
         Workload::Steady {
             conversations,
+            shape,
             rate,
             duration,
         } => (
-            "steady",
-            steady::steady(&target, conversations, rate, Duration::from_secs(duration)).await?,
+            workload_name("steady", &shape),
+            steady::steady(
+                &target,
+                conversations,
+                shape.shape(),
+                rate,
+                Duration::from_secs(duration),
+            )
+            .await?,
         ),
         Workload::Saturation {
             conversations,
+            shape,
             start_rate,
             factor,
             step,
             p99_limit_ms,
         } => (
-            "saturation",
+            workload_name("saturation", &shape),
             steady::saturation(
                 &target,
                 conversations,
+                shape.shape(),
                 start_rate,
                 factor,
                 Duration::from_secs(step),
@@ -151,17 +202,20 @@ async fn main() -> anyhow::Result<()> {
             rate,
             duration,
         } => (
-            "resume",
+            "resume".into(),
             resume::resume(&target, conversations, rate, Duration::from_secs(duration)).await?,
         ),
         Workload::Idle { connections, hold } => (
-            "idle",
+            "idle".into(),
             idle::idle(&target, connections, Duration::from_secs(hold)).await?,
         ),
         Workload::Storm {
             visitors,
             concurrency,
-        } => ("storm", storm::storm(&target, visitors, concurrency).await?),
+        } => (
+            "storm".into(),
+            storm::storm(&target, visitors, concurrency).await?,
+        ),
     };
     let wire = match target.wire {
         Wire::Socketio => "socketio",

@@ -126,7 +126,13 @@ pub async fn resume(
             url: target.url.clone(),
             wire: target.wire,
             token: agent.clone(),
-            on_event: delivery_counter(id.clone(), track.clone(), window.clone(), epoch),
+            on_event: delivery_counter(
+                id.clone(),
+                track.clone(),
+                window.clone(),
+                epoch,
+                "customer",
+            ),
             follows: Some((id.clone(), track.clone())),
             conn: tokio::sync::Mutex::new(None),
         });

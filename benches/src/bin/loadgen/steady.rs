@@ -1,9 +1,11 @@
-//! Steady chat and saturation: K conversations, each with a visitor and an agent connection
-//! joined to it, plus one inbox-watching agent per 50 conversations. Visitors send at a fixed
-//! open-loop rate (latency counts from the scheduled send time, so a slow server cannot hide
-//! behind a slow client); agents check every delivery for loss, duplicates and order.
+//! Steady chat and saturation in two shapes: `stress` (K conversations, each with a visitor
+//! and an agent connection of its own, plus an inbox watcher per 50) and `team` (K visitors,
+//! a few agents' dashboards each joined to its share of the conversations and receiving the
+//! inbox, agents answering). Senders write at a fixed open-loop rate (latency counts from
+//! the scheduled send time, so a slow server cannot hide behind a slow client); receivers
+//! check every delivery for loss, duplicates and order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,17 +42,38 @@ pub struct Track {
     pub acked: HashSet<u64>,
 }
 
-struct Conversation {
-    id: String,
-    visitor: Conn,
-    _agent: Conn,
+/// Who works the conversations.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// `stress`: every conversation has an agent connection of its own joined to it, plus
+    /// one inbox-watching agent per 50 conversations; only visitors write.
+    Stress,
+    /// `team`: `agents` dashboard connections, each receiving the inbox and joined to an
+    /// even share of the conversations; visitors write at the rate, agents answer at half
+    /// of it.
+    Team {
+        /// Dashboard connections.
+        agents: usize,
+    },
+}
+
+/// One scheduled writer: a connection writing into one conversation.
+struct Sender {
+    conversation: String,
+    conn: Arc<Conn>,
+    sender_type: &'static str,
+    /// Its share of the offered rate (the visitors' shares sum to 1).
+    share: f64,
+    /// What the other side must receive.
     track: Arc<Mutex<Track>>,
 }
 
 /// The connections of a run, and the window their callbacks count into.
 pub struct Chat {
-    conversations: Vec<Arc<Conversation>>,
-    _watchers: Vec<Conn>,
+    senders: Vec<Arc<Sender>>,
+    tracks: Vec<Arc<Mutex<Track>>>,
+    connections: usize,
+    _conns: Vec<Arc<Conn>>,
     window: Arc<Mutex<Arc<Window>>>,
     epoch: Instant,
 }
@@ -64,130 +87,216 @@ fn scheduled_us(client_id: &str) -> Option<u64> {
     client_id.rsplit('-').next()?.parse().ok()
 }
 
+/// A visitor's conversation before any agent connects: what each side must receive.
+struct Opened {
+    id: String,
+    visitor: Arc<Conn>,
+    to_agent: Arc<Mutex<Track>>,
+    to_visitor: Arc<Mutex<Track>>,
+}
+
 impl Chat {
-    /// Sets up `conversations` conversations with their connections.
-    pub async fn connect(target: &Target, conversations: usize) -> anyhow::Result<Self> {
+    /// Sets up `conversations` conversations in `shape` with their connections.
+    pub async fn connect(
+        target: &Target,
+        conversations: usize,
+        shape: Shape,
+    ) -> anyhow::Result<Self> {
         let rest = Rest::new(&target.url);
         let agent = rest
             .login(&target.admin_email, &target.admin_password)
             .await?;
         let window: Arc<Mutex<Arc<Window>>> = Arc::default();
         let epoch = Instant::now();
-        let made = stream::iter(0..conversations)
-            .map(|index| Self::conversation(target, &rest, &agent, window.clone(), epoch, index))
+        let opened = stream::iter(0..conversations)
+            .map(|_| Self::open(target, &rest, window.clone(), epoch))
             .buffered(32)
             .collect::<Vec<_>>()
-            .await;
-        let conversations = made
+            .await
             .into_iter()
-            .map(|made| made.map(Arc::new))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut watchers = Vec::new();
-        for _ in 0..conversations.len().div_ceil(50) {
-            let window = window.clone();
-            let on_event: OnEvent = Arc::new(move |name, _| {
-                if name == "inbox" {
-                    window
-                        .lock()
-                        .expect("window")
-                        .inbox
-                        .fetch_add(1, Ordering::Relaxed);
-                }
-            });
-            watchers.push(Conn::open(&target.url, target.wire, &agent, on_event).await?);
+        let agents = match shape {
+            Shape::Stress => Self::stress_agents(target, &agent, &opened, &window, epoch).await?,
+            Shape::Team { agents } => {
+                Self::team_agents(target, &agent, &opened, &window, epoch, agents).await?
+            }
+        };
+        let share = 1.0 / conversations.max(1) as f64;
+        let mut senders: Vec<Arc<Sender>> = opened
+            .iter()
+            .map(|o| {
+                Arc::new(Sender {
+                    conversation: o.id.clone(),
+                    conn: o.visitor.clone(),
+                    sender_type: "customer",
+                    share,
+                    track: o.to_agent.clone(),
+                })
+            })
+            .collect();
+        if let Shape::Team { agents: count } = shape {
+            senders.extend(opened.iter().enumerate().map(|(index, o)| {
+                Arc::new(Sender {
+                    conversation: o.id.clone(),
+                    conn: agents[index % count].clone(),
+                    sender_type: "admin",
+                    share: share / 2.0,
+                    track: o.to_visitor.clone(),
+                })
+            }));
         }
+        let tracks = opened
+            .iter()
+            .flat_map(|o| [o.to_agent.clone(), o.to_visitor.clone()])
+            .collect();
+        let mut conns: Vec<Arc<Conn>> = opened.iter().map(|o| o.visitor.clone()).collect();
+        conns.extend(agents);
         Ok(Self {
-            conversations,
-            _watchers: watchers,
+            senders,
+            tracks,
+            connections: conns.len(),
+            _conns: conns,
             window,
             epoch,
         })
     }
 
-    async fn conversation(
+    /// A visitor with a conversation, connected and joined; its connection counts the
+    /// agents' answers.
+    async fn open(
         target: &Target,
         rest: &Rest,
-        agent: &str,
         window: Arc<Mutex<Arc<Window>>>,
         epoch: Instant,
-        _index: usize,
-    ) -> anyhow::Result<Conversation> {
-        let visitor_token = rest.visitor().await?;
-        let id = rest.conversation(&visitor_token).await?;
-        let track: Arc<Mutex<Track>> = Arc::default();
-        let on_delivery = delivery_counter(id.clone(), track.clone(), window, epoch);
-        let agent_conn = Conn::open(&target.url, target.wire, agent, on_delivery).await?;
-        let visitor = Conn::open(
-            &target.url,
-            target.wire,
-            &visitor_token,
-            Arc::new(|_, _| {}),
-        )
-        .await?;
+    ) -> anyhow::Result<Opened> {
+        let token = rest.visitor().await?;
+        let id = rest.conversation(&token).await?;
+        let to_visitor: Arc<Mutex<Track>> = Arc::default();
+        let counter = delivery_counter(id.clone(), to_visitor.clone(), window, epoch, "admin");
+        let visitor = Conn::open(&target.url, target.wire, &token, counter).await?;
         let join = json!({"conversationId": id, "since": 0});
-        agent_conn
-            .request("conversation:join", &join)
-            .await
-            .context("agent join")?;
         visitor
             .request("conversation:join", &join)
             .await
             .context("visitor join")?;
-        Ok(Conversation {
+        Ok(Opened {
             id,
-            visitor,
-            _agent: agent_conn,
-            track,
+            visitor: Arc::new(visitor),
+            to_agent: Arc::default(),
+            to_visitor,
         })
+    }
+
+    /// One agent connection per conversation, plus an inbox watcher per 50.
+    async fn stress_agents(
+        target: &Target,
+        agent: &str,
+        opened: &[Opened],
+        window: &Arc<Mutex<Arc<Window>>>,
+        epoch: Instant,
+    ) -> anyhow::Result<Vec<Arc<Conn>>> {
+        let mut conns = Vec::new();
+        for o in opened {
+            let counter = delivery_counter(
+                o.id.clone(),
+                o.to_agent.clone(),
+                window.clone(),
+                epoch,
+                "customer",
+            );
+            let conn = Conn::open(&target.url, target.wire, agent, counter).await?;
+            join(&conn, &o.id).await?;
+            conns.push(Arc::new(conn));
+        }
+        for _ in 0..opened.len().div_ceil(50) {
+            let on_event = inbox_counter(window.clone(), HashMap::new());
+            conns.push(Arc::new(
+                Conn::open(&target.url, target.wire, agent, on_event).await?,
+            ));
+        }
+        Ok(conns)
+    }
+
+    /// `agents` dashboard connections: each receives the inbox and is joined to every
+    /// `agents`-th conversation.
+    async fn team_agents(
+        target: &Target,
+        agent: &str,
+        opened: &[Opened],
+        window: &Arc<Mutex<Arc<Window>>>,
+        epoch: Instant,
+        agents: usize,
+    ) -> anyhow::Result<Vec<Arc<Conn>>> {
+        let mut conns = Vec::new();
+        for first in 0..agents {
+            let mine: Vec<&Opened> = opened.iter().skip(first).step_by(agents).collect();
+            let routes = mine
+                .iter()
+                .map(|o| {
+                    let counter = delivery_counter(
+                        o.id.clone(),
+                        o.to_agent.clone(),
+                        window.clone(),
+                        epoch,
+                        "customer",
+                    );
+                    (o.id.clone(), counter)
+                })
+                .collect();
+            let on_event = inbox_counter(window.clone(), routes);
+            let conn = Conn::open(&target.url, target.wire, agent, on_event).await?;
+            for o in mine {
+                join(&conn, &o.id).await?;
+            }
+            conns.push(Arc::new(conn));
+        }
+        Ok(conns)
     }
 
     /// The number of live connections.
     pub fn connections(&self) -> usize {
-        self.conversations.len() * 2 + self._watchers.len()
+        self.connections
     }
 
-    /// Sends at `rate` messages per second in total for `duration`, then waits up to
-    /// `grace` for deliveries; returns the window.
+    /// Sends at `rate` visitor messages per second in total (plus the agents' answers in
+    /// the team shape) for `duration`, then waits up to `grace` for deliveries; returns the
+    /// window.
     pub async fn run(&self, rate: f64, duration: Duration, grace: Duration) -> Arc<Window> {
         let window = Arc::new(Window::default());
         *self.window.lock().expect("window") = window.clone();
-        let k = self.conversations.len();
-        let interval = Duration::from_secs_f64(k as f64 / rate);
+        let count = self.senders.len();
         let start = Instant::now();
         let end = start + duration;
-        let senders = self
-            .conversations
-            .iter()
-            .enumerate()
-            .map(|(index, conversation)| {
-                let window = window.clone();
-                let offset = interval.mul_f64(index as f64 / k as f64);
-                let epoch = self.epoch;
-                async move {
-                    let mut sends = Vec::new();
-                    let mut n = 0u64;
-                    loop {
-                        let at = start + offset + interval.mul_f64(n as f64);
-                        if at >= end {
-                            break;
-                        }
-                        sleep_until(at).await;
-                        let scheduled = u64::try_from((at - epoch).as_micros()).unwrap_or(0);
-                        // Its own task: the schedule never waits for an ack.
-                        sends.push(tokio::spawn(send(
-                            conversation.clone(),
-                            client_id(index, n, scheduled),
-                            at,
-                            window.clone(),
-                        )));
-                        n += 1;
+        let senders = self.senders.iter().enumerate().map(|(index, sender)| {
+            let window = window.clone();
+            let interval = Duration::from_secs_f64(1.0 / (rate * sender.share));
+            let offset = interval.mul_f64(index as f64 / count as f64);
+            let epoch = self.epoch;
+            async move {
+                let mut sends = Vec::new();
+                let mut n = 0u64;
+                loop {
+                    let at = start + offset + interval.mul_f64(n as f64);
+                    if at >= end {
+                        break;
                     }
-                    for sent in sends {
-                        let _ = sent.await;
-                    }
+                    sleep_until(at).await;
+                    let scheduled = u64::try_from((at - epoch).as_micros()).unwrap_or(0);
+                    // Its own task: the schedule never waits for an ack.
+                    sends.push(tokio::spawn(send(
+                        sender.clone(),
+                        client_id(index, n, scheduled),
+                        at,
+                        window.clone(),
+                    )));
+                    n += 1;
                 }
-            });
-        // Every conversation's schedule runs concurrently in this task.
+                for sent in sends {
+                    let _ = sent.await;
+                }
+            }
+        });
+        // Every sender's schedule runs concurrently in this task.
         futures_util::future::join_all(senders).await;
         let settle = Instant::now() + grace;
         while Instant::now() < settle
@@ -195,30 +304,54 @@ impl Chat {
         {
             sleep(Duration::from_millis(20)).await;
         }
-        let lost = lost(self.conversations.iter().map(|c| &*c.track));
-        window.lost.store(lost, Ordering::Relaxed);
+        window
+            .lost
+            .store(lost(self.tracks.iter().map(|t| &**t)), Ordering::Relaxed);
         window
     }
 }
 
+async fn join(conn: &Conn, id: &str) -> anyhow::Result<()> {
+    let join = json!({"conversationId": id, "since": 0});
+    conn.request("conversation:join", &join)
+        .await
+        .context("agent join")?;
+    Ok(())
+}
+
+/// A dashboard's callback: counts inbox updates and hands message events to the counter
+/// of their conversation.
+fn inbox_counter(window: Arc<Mutex<Arc<Window>>>, routes: HashMap<String, OnEvent>) -> OnEvent {
+    Arc::new(move |name, payload| {
+        if name == "inbox" {
+            window
+                .lock()
+                .expect("window")
+                .inbox
+                .fetch_add(1, Ordering::Relaxed);
+        } else if let Some(counter) = payload["conversationId"]
+            .as_str()
+            .and_then(|id| routes.get(id))
+        {
+            counter(name, payload);
+        }
+    })
+}
+
 /// Sends one message and records its ack.
-async fn send(
-    conversation: Arc<Conversation>,
-    client_id: String,
-    at: Instant,
-    window: Arc<Window>,
-) {
+async fn send(sender: Arc<Sender>, client_id: String, at: Instant, window: Arc<Window>) {
     window.sent.fetch_add(1, Ordering::Relaxed);
     let payload = json!({
-        "conversationId": conversation.id,
+        "conversationId": sender.conversation,
+        "senderType": sender.sender_type,
         "message": BODY,
         "clientMessageId": client_id,
     });
-    match conversation.visitor.request("message:send", &payload).await {
+    match sender.conn.request("message:send", &payload).await {
         Ok(ack) => {
             window.record_ack(at.elapsed());
             if let Some(seq) = ack["seq"].as_u64() {
-                conversation.track.lock().expect("track").acked.insert(seq);
+                sender.track.lock().expect("track").acked.insert(seq);
             }
         }
         Err(error) => {
@@ -228,15 +361,20 @@ async fn send(
     }
 }
 
-/// The agent's callback: times each `message:new` and checks it against what came before.
+/// A receiver's callback: times each `message:new` of conversation `id` sent by `from`
+/// (`customer` or `admin`) and checks it against what came before.
 pub fn delivery_counter(
     id: String,
     track: Arc<Mutex<Track>>,
     window: Arc<Mutex<Arc<Window>>>,
     epoch: Instant,
+    from: &'static str,
 ) -> OnEvent {
     Arc::new(move |name: &str, payload: &Value| {
-        if name != "message:new" || payload["conversationId"] != id.as_str() {
+        if name != "message:new"
+            || payload["conversationId"] != id.as_str()
+            || payload["message"]["senderType"] != from
+        {
             return;
         }
         let now_us = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(0);
@@ -267,10 +405,11 @@ pub fn delivery_counter(
 pub async fn steady(
     target: &Target,
     conversations: usize,
+    shape: Shape,
     rate: f64,
     duration: Duration,
 ) -> anyhow::Result<Value> {
-    let chat = Chat::connect(target, conversations).await?;
+    let chat = Chat::connect(target, conversations, shape).await?;
     eprintln!(
         "steady: {} connections, {rate}/s for {duration:?}",
         chat.connections()
@@ -296,12 +435,13 @@ pub async fn steady(
 pub async fn saturation(
     target: &Target,
     conversations: usize,
+    shape: Shape,
     start_rate: f64,
     factor: f64,
     step: Duration,
     p99_limit_ms: f64,
 ) -> anyhow::Result<Value> {
-    let chat = Chat::connect(target, conversations).await?;
+    let chat = Chat::connect(target, conversations, shape).await?;
     let mut rate = start_rate;
     let mut held: Option<Value> = None;
     let mut steps = Vec::new();
