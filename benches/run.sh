@@ -24,15 +24,22 @@ RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 ADMIN_EMAIL=admin@example.com
 ADMIN_PASSWORD=admin-password
+# Two shapes: `stress` (an agent connection per conversation, ~1,000 connections at 500/s)
+# and `team` (2,000 visitors, 20 agents' dashboards with the inbox, agents answering).
+# Saturation starts at 50/s so every target gets a figure, and doubles per step.
 if [ -n "${QUICK:-}" ]; then
   STEADY="--conversations 100 --rate 300 --duration 8"
-  SATURATION="--conversations 50 --start-rate 250 --factor 2 --step 4"
+  SATURATION="--conversations 50 --start-rate 50 --factor 2 --step 3"
+  TEAM_STEADY="--shape team --agents 10 --conversations 300 --rate 150 --duration 8"
+  TEAM_SATURATION="--shape team --agents 10 --conversations 300 --start-rate 50 --factor 2 --step 3"
   IDLE="--connections 1000 --hold 5"
   STORM="--visitors 300"
 else
-  STEADY="--conversations 490 --rate 500 --duration 15"
-  SATURATION="--conversations 100 --start-rate 250 --factor 1.5 --step 4"
-  IDLE="--connections 4000 --hold 5"
+  STEADY="--conversations 490 --rate 500 --duration 10"
+  SATURATION="--conversations 100 --start-rate 50 --factor 2 --step 3"
+  TEAM_STEADY="--shape team --agents 20 --conversations 2000 --rate 300 --duration 10"
+  TEAM_SATURATION="--shape team --agents 20 --conversations 2000 --start-rate 50 --factor 2 --step 3"
+  IDLE="--connections 3000 --hold 5"
   STORM="--visitors 1000"
 fi
 
@@ -112,6 +119,10 @@ for round in $(seq 1 "$ROUNDS"); do
   for name in "${TARGETS[@]}"; do load "$name" socketio steady $STEADY; done
   # shellcheck disable=SC2086
   for name in "${TARGETS[@]}"; do load "$name" socketio saturation $SATURATION; done
+  # shellcheck disable=SC2086
+  for name in "${TARGETS[@]}"; do load "$name" socketio steady $TEAM_STEADY; done
+  # shellcheck disable=SC2086
+  for name in "${TARGETS[@]}"; do load "$name" socketio saturation $TEAM_SATURATION; done
   # shellcheck disable=SC2086
   for name in "${TARGETS[@]}"; do load "$name" socketio idle $IDLE; done
   # shellcheck disable=SC2086

@@ -115,6 +115,12 @@ pub struct Conversation {
     pub last_customer_message_seq: Seq,
     /// Seq of the newest public admin or system message: what the visitor has unread.
     pub last_reply_seq: Seq,
+    /// How many customer messages the log holds (what agents count as unread).
+    #[serde(default)]
+    pub customer_messages: u64,
+    /// How many public admin or system messages the log holds (what the visitor counts).
+    #[serde(default)]
+    pub replies: u64,
 }
 
 /// A person's membership in a conversation (customer at creation, agents when they join).

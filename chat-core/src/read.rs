@@ -75,6 +75,33 @@ pub fn has_unread(reader: UserRef, conversation: &Conversation, last_read_seq: S
     newest > last_read_seq
 }
 
+/// How many messages in `conversation` count for `reader` (by [`counts_as_unread`]), from
+/// the row's counters: a store keeps, with each cursor, this number as of the cursor, so an
+/// unread count is one subtraction.
+pub fn counted(reader: UserRef, conversation: &Conversation) -> u64 {
+    match unread_rule(reader).newest {
+        NewestCounted::Reply => conversation.replies,
+        NewestCounted::CustomerMessage => conversation.customer_messages,
+    }
+}
+
+/// What a store keeps for a reader: their cursor and how many messages counted for them up
+/// to it, so `unread = counted(conversation) - counted_at_cursor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadCursor {
+    /// Everything up to this seq is read.
+    pub seq: Seq,
+    /// Messages up to `seq` that count for the reader.
+    pub counted: u64,
+}
+
+impl ReadCursor {
+    /// The reader's unread count in `conversation`.
+    pub fn unread(&self, reader: UserRef, conversation: &Conversation) -> u64 {
+        counted(reader, conversation).saturating_sub(self.counted)
+    }
+}
+
 /// The cursor a "read up to `requested`" moves to: never past the end of the log.
 ///
 /// Stores then keep the maximum of this and the stored cursor, so the cursor never moves

@@ -522,12 +522,21 @@ async fn update_conversations<'a>(
         .iter()
         .map(|c| rows::db_seq(c.last_reply_seq))
         .collect();
+    let customer_messages: Vec<i64> = conversations
+        .iter()
+        .map(|c| rows::db_count(c.customer_messages))
+        .collect();
+    let replies: Vec<i64> = conversations
+        .iter()
+        .map(|c| rows::db_count(c.replies))
+        .collect();
     sqlx::query(
         "UPDATE conversations c SET status = u.status, updated_at = u.updated_at, closed_at = u.closed_at, \
          assignee_id = u.assignee_id, last_seq = u.last_seq, last_customer_message_seq = u.lcms, \
-         last_reply_seq = u.lrs \
+         last_reply_seq = u.lrs, customer_messages = u.cm, replies = u.r \
          FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::uuid[], $6::bigint[], \
-         $7::bigint[], $8::bigint[]) AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs) \
+         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
+         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r) \
          WHERE c.id = u.id",
     )
     .bind(&ids)
@@ -538,6 +547,8 @@ async fn update_conversations<'a>(
     .bind(&last)
     .bind(&customer)
     .bind(&reply)
+    .bind(&customer_messages)
+    .bind(&replies)
     .execute(&mut **tx)
     .await?;
     Ok(())

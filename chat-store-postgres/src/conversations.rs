@@ -32,8 +32,9 @@ impl ConversationStore for PostgresStore {
         let c = &commit.conversation;
         sqlx::query(
             "INSERT INTO conversations (id, status, created_at, updated_at, closed_at, customer_ip, metadata, \
-             customer_id, assignee_id, last_seq, last_customer_message_seq, last_reply_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12)",
+             customer_id, assignee_id, last_seq, last_customer_message_seq, last_reply_seq, \
+             customer_messages, replies) \
+             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(c.id.as_uuid())
         .bind(c.status.as_str())
@@ -47,6 +48,8 @@ impl ConversationStore for PostgresStore {
         .bind(rows::db_seq(c.last_seq))
         .bind(rows::db_seq(c.last_customer_message_seq))
         .bind(rows::db_seq(c.last_reply_seq))
+        .bind(rows::db_count(c.customer_messages))
+        .bind(rows::db_count(c.replies))
         .execute(&mut *tx)
         .await
         .map_err(map)?;
@@ -220,6 +223,14 @@ fn has_unread(reader: UserRef) -> &'static str {
     }
 }
 
+/// The conversation column counting what `reader` counts (`chat_core::read::counted`).
+fn counted(reader: UserRef) -> &'static str {
+    match read::unread_rule(reader).newest {
+        NewestCounted::Reply => "c.replies",
+        NewestCounted::CustomerMessage => "c.customer_messages",
+    }
+}
+
 /// `chat_core::read::counts_as_unread` in SQL over `messages m`, from the core's rule.
 fn counts_as_unread(reader: UserRef) -> String {
     let rule = read::unread_rule(reader);
@@ -241,9 +252,9 @@ fn read_state(reader: Option<UserRef>) -> String {
     match reader {
         None => "0::bigint AS last_read_seq, 0::bigint AS unread".into(),
         Some(reader) => format!(
-            "coalesce(r.last_read_seq, 0) AS last_read_seq, (SELECT count(*) FROM messages m \
-             WHERE m.conversation_id = c.id AND m.seq > coalesce(r.last_read_seq, 0) AND {}) AS unread",
-            counts_as_unread(reader)
+            "coalesce(r.last_read_seq, 0) AS last_read_seq, \
+             greatest({} - coalesce(r.counted, 0), 0) AS unread",
+            counted(reader)
         ),
     }
 }
@@ -345,20 +356,30 @@ impl ReadStateStore for PostgresStore {
         seq: Seq,
     ) -> Result<Seq> {
         let (kind, user) = rows::user_columns(reader);
-        let stored: i64 = sqlx::query_scalar(
-            "INSERT INTO read_cursors (conversation_id, user_type, user_id, last_read_seq) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (conversation_id, user_type, user_id) \
-             DO UPDATE SET last_read_seq = GREATEST(read_cursors.last_read_seq, EXCLUDED.last_read_seq) \
+        // The cursor and, as of it, how many messages counted for the reader: the row's
+        // count minus the counted messages after it (usually none), in one snapshot.
+        let query = format!(
+            "INSERT INTO read_cursors (conversation_id, user_type, user_id, last_read_seq, counted) \
+             SELECT c.id, $2, $3, $4, {} - (SELECT count(*) FROM messages m \
+                 WHERE m.conversation_id = c.id AND m.seq > $4 AND {}) \
+             FROM conversations c WHERE c.id = $1 \
+             ON CONFLICT (conversation_id, user_type, user_id) DO UPDATE SET \
+             counted = CASE WHEN EXCLUDED.last_read_seq > read_cursors.last_read_seq \
+                 THEN EXCLUDED.counted ELSE read_cursors.counted END, \
+             last_read_seq = GREATEST(read_cursors.last_read_seq, EXCLUDED.last_read_seq) \
              RETURNING last_read_seq",
-        )
-        .bind(id.as_uuid())
-        .bind(kind)
-        .bind(user)
-        .bind(rows::db_seq(seq))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map)?;
-        Ok(rows::seq(stored))
+            counted(reader),
+            counts_as_unread(reader)
+        );
+        let stored: Option<i64> = sqlx::query_scalar(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .bind(kind)
+            .bind(user)
+            .bind(rows::db_seq(seq))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        stored.map(rows::seq).ok_or_else(missing)
     }
 
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
@@ -382,21 +403,21 @@ impl ReadStateStore for PostgresStore {
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
-        require(&self.pool, id).await?;
         let (kind, user) = rows::user_columns(reader);
         let query = format!(
-            "SELECT count(*) FROM messages m WHERE m.conversation_id = $1 AND m.seq > coalesce((SELECT last_read_seq \
-             FROM read_cursors WHERE conversation_id = $1 AND user_type = $2 AND user_id = $3), 0) AND {}",
-            counts_as_unread(reader)
+            "SELECT greatest({} - coalesce(r.counted, 0), 0) FROM conversations c \
+             LEFT JOIN read_cursors r ON r.conversation_id = c.id AND r.user_type = $2 AND r.user_id = $3 \
+             WHERE c.id = $1",
+            counted(reader)
         );
-        let count: i64 = sqlx::query_scalar(AssertSqlSafe(query))
+        let count: Option<i64> = sqlx::query_scalar(AssertSqlSafe(query))
             .bind(id.as_uuid())
             .bind(kind)
             .bind(user)
-            .fetch_one(&self.pool)
+            .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        Ok(u64::try_from(count).unwrap_or_default())
+        count.map(rows::count).ok_or_else(missing)
     }
 }
 

@@ -14,7 +14,7 @@ use sqlx::types::{Json, Uuid};
 /// The conversation columns every query selects, in [`ConversationRow`]'s order.
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.status, c.created_at, c.updated_at, c.closed_at, \
     host(c.customer_ip) AS customer_ip, c.metadata, c.customer_id, c.assignee_id, c.last_seq, \
-    c.last_customer_message_seq, c.last_reply_seq";
+    c.last_customer_message_seq, c.last_reply_seq, c.customer_messages, c.replies";
 
 #[derive(sqlx::FromRow)]
 pub struct ConversationRow {
@@ -30,6 +30,8 @@ pub struct ConversationRow {
     last_seq: i64,
     last_customer_message_seq: i64,
     last_reply_seq: i64,
+    customer_messages: i64,
+    replies: i64,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -49,6 +51,8 @@ impl TryFrom<ConversationRow> for Conversation {
             last_seq: seq(row.last_seq),
             last_customer_message_seq: seq(row.last_customer_message_seq),
             last_reply_seq: seq(row.last_reply_seq),
+            customer_messages: count(row.customer_messages),
+            replies: count(row.replies),
         })
     }
 }
@@ -226,6 +230,16 @@ impl TryFrom<SessionRow> for Session {
 }
 
 /// A seq as stored (BIGINT).
+/// A stored count (never negative).
+pub fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+/// A count as stored.
+pub fn db_count(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 pub fn seq(value: i64) -> Seq {
     Seq(u64::try_from(value).unwrap_or_default())
 }

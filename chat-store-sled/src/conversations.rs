@@ -10,7 +10,6 @@ use chat_core::log::{
     self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
 };
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
-use chat_core::read;
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, EventStore, ReadStateStore,
 };
@@ -19,6 +18,7 @@ use serde::de::IgnoredAny;
 
 use crate::codec::{decode, get, get_u64};
 use crate::commit::persist;
+use crate::cursors;
 use crate::error::{backend, malformed};
 use crate::keys;
 use crate::source::Source;
@@ -64,8 +64,8 @@ impl ConversationStore for SledStore {
             .collect();
         query.page(
             &matching,
-            |c, reader| self.cursor(c.id, reader),
-            |c, reader, cursor| self.count_unread(c, reader, cursor),
+            |c, reader| Ok(cursors::get(self.tree(), c.id, reader)?.seq),
+            |c, reader, _| Ok(cursors::get(self.tree(), c.id, reader)?.unread(reader, c)),
         )
     }
 
@@ -173,39 +173,39 @@ impl ReadStateStore for SledStore {
     ) -> Result<Seq> {
         self.writer
             .run(move |txn| {
-                txn.state(id).ok_or_else(missing)?;
-                let key = keys::cursor(id, reader);
-                let current = Seq(get_u64(txn, &key)?.unwrap_or(0));
-                if seq > current {
-                    txn.insert(key, seq.get().to_be_bytes());
+                let state = txn.state(id).ok_or_else(missing)?;
+                let current = cursors::get(txn, id, reader)?;
+                if seq <= current.seq {
+                    return Ok(current.seq);
                 }
-                Ok(seq.max(current))
+                let cursor = cursors::at(txn, reader, &state.conversation, seq)?;
+                txn.insert(keys::cursor(id, reader), cursors::encode(cursor));
+                Ok(seq)
             })
             .await
     }
 
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
         self.durable_seq(id)?;
-        self.cursor(id, reader)
+        Ok(cursors::get(self.tree(), id, reader)?.seq)
     }
 
     async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
         self.durable_seq(id)?;
-        let mut cursors = Vec::new();
-        for (key, _) in self
-            .tree()
+        self.tree()
             .entries(&keys::of_conversation(keys::CURSOR, id))?
-        {
-            let reader = keys::cursor_reader(&key).ok_or_else(|| malformed("cursor key"))?;
-            cursors.push((reader, self.cursor(id, reader)?));
-        }
-        Ok(cursors)
+            .into_iter()
+            .map(|(key, value)| {
+                let reader = keys::cursor_reader(&key).ok_or_else(|| malformed("cursor key"))?;
+                Ok((reader, cursors::decode_value(&value)?.seq))
+            })
+            .collect()
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
         let conversation = self.rows().get(id).cloned().ok_or_else(missing)?;
-        let cursor = self.cursor(id, reader)?;
-        self.count_unread(&conversation, reader, cursor)
+        let cursor = cursors::get(self.tree(), id, reader)?;
+        Ok(cursor.unread(reader, &conversation))
     }
 }
 
@@ -213,36 +213,6 @@ impl SledStore {
     /// The conversation's durable `last_seq`, or `NotFound`.
     fn durable_seq(&self, id: ConversationId) -> Result<Seq> {
         self.rows().durable_seq(id).ok_or_else(missing)
-    }
-
-    fn cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
-        Ok(Seq(
-            get_u64(self.tree(), &keys::cursor(id, reader))?.unwrap_or(0)
-        ))
-    }
-
-    /// Counts the messages after `cursor` (up to the durable end) unread for `reader`.
-    fn count_unread(
-        &self,
-        conversation: &Conversation,
-        reader: UserRef,
-        cursor: Seq,
-    ) -> Result<u64> {
-        if cursor >= conversation.last_seq {
-            return Ok(0);
-        }
-        let range = keys::event(conversation.id, cursor.next())
-            ..=keys::event(conversation.id, conversation.last_seq);
-        let mut count = 0;
-        for value in self.tree().range(range).values() {
-            let event = decode_event(&value.map_err(backend)?)?;
-            count += u64::from(
-                event
-                    .message()
-                    .is_some_and(|m| read::counts_as_unread(reader, m)),
-            );
-        }
-        Ok(count)
     }
 }
 

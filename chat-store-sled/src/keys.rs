@@ -8,7 +8,7 @@
 //! | `e` | conversation ‖ seq | JSON `[Event, Conversation or null]`: the log, with row checkpoints |
 //! | `i` | conversation ‖ sender ‖ client id | seq: the idempotency index |
 //! | `p` | conversation ‖ participant id (v7, so join order) | `Participant` (JSON) |
-//! | `r` | conversation ‖ user | seq: read cursors |
+//! | `r` | conversation ‖ user | seq ‖ counted (u64 BE each): read cursors, with how many messages counted for the reader up to them |
 //! | `a` | attachment | `Attachment` (JSON) |
 //! | `A` | conversation ‖ attachment | empty: attachments by conversation |
 //! | `d` | admin | `Admin` (JSON) |
@@ -25,8 +25,9 @@ use chat_core::accounts::TokenHash;
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
 use chat_core::model::{Actor, UserRef};
 
-/// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build reads and writes (version 1 stores are upgraded at open:
+/// see `migrate.rs`).
+pub const SCHEMA_VERSION: u32 = 2;
 pub const SCHEMA: &[u8] = b"vschema";
 
 pub const CONVERSATION: u8 = b'c';

@@ -10,6 +10,7 @@ use crate::config::{Durability, SledConfig};
 use crate::disk::DiskFlush;
 use crate::error::OpenError;
 use crate::keys::{SCHEMA, SCHEMA_VERSION};
+use crate::migrate;
 use crate::rows::{RowIndex, SharedRows};
 use crate::watermark::{self, GROUP_KEY, Watermark};
 use crate::writer::Writer;
@@ -141,6 +142,11 @@ fn check_schema(db: &sled::Db, path: &Path) -> Result<(), OpenError> {
                 .unwrap_or(u32::MAX);
             if found == SCHEMA_VERSION {
                 Ok(())
+            } else if found == migrate::FROM {
+                migrate::upgrade(db).map_err(|error| OpenError::Corrupted {
+                    path: path.to_owned(),
+                    detail: format!("upgrading from schema {found}: {error}"),
+                })
             } else {
                 Err(OpenError::IncompatibleSchema {
                     path: path.to_owned(),

@@ -43,6 +43,7 @@ macro_rules! conformance_tests {
             log::private_notes_are_hidden_from_the_visitor,
             read_state::read_cursor_never_moves_back,
             read_state::unread_counts_follow_the_cursor,
+            read_state::unread_counts_after_a_read_part_way,
             conversations::list_filter_pagination_and_total_count,
             conversations::list_pages_are_stable_under_concurrent_inserts,
             conversations::status_transitions_follow_the_workflow,

@@ -158,3 +158,72 @@ pub async fn unread_counts_follow_the_cursor(store: Arc<DynChatStore>) {
         0
     );
 }
+
+/// A cursor set part-way through the log (a read that raced newer messages) counts exactly
+/// what comes after it, for both sides, private notes and system messages included, and
+/// keeps counting as the log grows.
+pub async fn unread_counts_after_a_read_part_way(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let visitor = visitor(&engine).await;
+    let agent = admin(&engine, "partway", Permissions::default()).await;
+    let conv = conversation(&engine, &visitor).await;
+    let mut seqs = Vec::new();
+    for n in 0..5 {
+        let sent = send(&engine, &visitor, conv.id, &format!("v{n}"), None)
+            .await
+            .expect("send");
+        seqs.push(sent.message.seq);
+        let reply = send(&engine, &agent, conv.id, &format!("a{n}"), None)
+            .await
+            .expect("reply");
+        seqs.push(reply.message.seq);
+        let mut note = SendMessage::text(conv.id, body("note"));
+        note.private = true;
+        engine.send_message(&agent, note).await.expect("note");
+    }
+    // Read up to the third visitor message (index 4: v0 a0 v1 a1 v2).
+    engine
+        .mark_read(&agent, conv.id, seqs[4])
+        .await
+        .expect("read");
+    engine
+        .mark_read(&visitor, conv.id, seqs[1])
+        .await
+        .expect("read");
+    let unread = |who| {
+        let engine = &engine;
+        async move { engine.unread_count(who, conv.id).await.expect("unread") }
+    };
+    assert_eq!(unread(&agent).await, 2, "v3, v4 after the agent's cursor");
+    assert_eq!(
+        unread(&visitor).await,
+        4,
+        "a1..a4 after the visitor's, notes never"
+    );
+
+    send(&engine, &visitor, conv.id, "v5", None)
+        .await
+        .expect("send");
+    send(&engine, &agent, conv.id, "a5", None)
+        .await
+        .expect("reply");
+    assert_eq!(unread(&agent).await, 3);
+    assert_eq!(unread(&visitor).await, 5);
+    let list = engine
+        .list_conversations(&agent, ListRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(list.items[0].unread, 3, "the list agrees");
+
+    // Moving back changes nothing; moving to the end reads everything.
+    engine
+        .mark_read(&agent, conv.id, seqs[0])
+        .await
+        .expect("read");
+    assert_eq!(unread(&agent).await, 3);
+    engine
+        .mark_read(&agent, conv.id, Seq(u64::MAX))
+        .await
+        .expect("read");
+    assert_eq!(unread(&agent).await, 0);
+}

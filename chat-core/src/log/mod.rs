@@ -218,6 +218,8 @@ pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
         last_seq: Seq::ZERO,
         last_customer_message_seq: Seq::ZERO,
         last_reply_seq: Seq::ZERO,
+        customer_messages: 0,
+        replies: 0,
     };
     let mut builder = Builder::new(conversation, at);
     builder.push(EventKind::Created {
@@ -287,8 +289,14 @@ pub fn apply(conversation: &mut Conversation, event: &Event) {
     conversation.updated_at = event.timestamp;
     match &event.kind {
         EventKind::MessageCreated { message } if !message.private => match message.sender.kind() {
-            ActorKind::Customer => conversation.last_customer_message_seq = event.seq,
-            ActorKind::Admin | ActorKind::System => conversation.last_reply_seq = event.seq,
+            ActorKind::Customer => {
+                conversation.last_customer_message_seq = event.seq;
+                conversation.customer_messages += 1;
+            }
+            ActorKind::Admin | ActorKind::System => {
+                conversation.last_reply_seq = event.seq;
+                conversation.replies += 1;
+            }
         },
         EventKind::StatusChanged { to, .. } => {
             conversation.status = *to;

@@ -1,5 +1,6 @@
-//! What a run measures: counters, HDR latency histograms, and the server process's CPU time
-//! and resident memory read from `/proc/<pid>`.
+//! What a run measures: counters, HDR latency histograms, the server process's CPU time and
+//! resident memory read from `/proc/<pid>`, and the CPU time of every PostgreSQL process on
+//! the machine (the database's share of the work, for ours and the baseline alike).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +90,13 @@ impl Window {
     pub fn to_json(&self, elapsed: Duration, usage: Usage) -> Value {
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let delivered = count(&self.delivered);
+        let per_delivered = |seconds: f64| {
+            if delivered == 0 {
+                0.0
+            } else {
+                seconds * 1e6 / delivered as f64
+            }
+        };
         json!({
             "sent": count(&self.sent),
             "acked": count(&self.acked),
@@ -103,28 +111,37 @@ impl Window {
             "ackMs": Self::percentiles(&self.ack),
             "deliveryMs": Self::percentiles(&self.delivery),
             "serverCpuSeconds": usage.cpu_seconds,
-            "serverCpuMicrosPerDelivered": if delivered == 0 { 0.0 } else { usage.cpu_seconds * 1e6 / delivered as f64 },
+            "serverCpuMicrosPerDelivered": per_delivered(usage.cpu_seconds),
+            "postgresCpuSeconds": usage.postgres_cpu_seconds,
+            "postgresCpuMicrosPerDelivered": per_delivered(usage.postgres_cpu_seconds),
             "serverRssBytes": usage.rss_bytes,
         })
     }
 }
 
-/// A server process's CPU seconds (user + system) and resident memory.
+/// A server process's CPU seconds (user + system) and resident memory, and PostgreSQL's
+/// CPU seconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
     pub cpu_seconds: f64,
     pub rss_bytes: u64,
+    pub postgres_cpu_seconds: f64,
 }
 
 impl Usage {
     /// Reads `/proc/<pid>`; zeros when there is no pid or it cannot be read.
     pub fn of(pid: Option<u32>) -> Self {
+        let postgres_cpu_seconds = postgres_cpu_seconds();
         let Some(pid) = pid else {
-            return Self::default();
+            return Self {
+                postgres_cpu_seconds,
+                ..Self::default()
+            };
         };
         Self {
             cpu_seconds: cpu_seconds(pid).unwrap_or(0.0),
             rss_bytes: rss_bytes(pid).unwrap_or(0),
+            postgres_cpu_seconds,
         }
     }
 
@@ -133,6 +150,7 @@ impl Usage {
         Usage {
             cpu_seconds: self.cpu_seconds - earlier.cpu_seconds,
             rss_bytes: self.rss_bytes,
+            postgres_cpu_seconds: self.postgres_cpu_seconds - earlier.postgres_cpu_seconds,
         }
     }
 }
@@ -141,12 +159,41 @@ impl Usage {
 const TICKS_PER_SECOND: f64 = 100.0;
 
 fn cpu_seconds(pid: u32) -> Option<f64> {
+    let (_, fields) = stat(&pid.to_string())?;
+    Some(ticks(&fields, 11..=12)? / TICKS_PER_SECOND)
+}
+
+/// Every `postgres` process's CPU seconds, with those of its children that exited (the
+/// kernel adds a reaped child's time to its parent's `cutime`/`cstime`).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let ticks: f64 = entries
+        .flatten()
+        .filter_map(|entry| stat(entry.file_name().to_str()?))
+        .filter(|(command, _)| command == "postgres")
+        .filter_map(|(_, fields)| ticks(&fields, 11..=14))
+        .sum();
+    ticks / TICKS_PER_SECOND
+}
+
+/// `/proc/<pid>/stat`: the command name and the fields after it (it may hold spaces).
+fn stat(pid: &str) -> Option<(String, Vec<String>)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / TICKS_PER_SECOND)
+    let (head, tail) = stat.rsplit_once(')')?;
+    let command = head.split_once('(')?.1.to_owned();
+    Some((
+        command,
+        tail.split_whitespace().map(str::to_owned).collect(),
+    ))
+}
+
+/// The sum of the tick counts in `fields[range]`.
+fn ticks(fields: &[String], range: std::ops::RangeInclusive<usize>) -> Option<f64> {
+    range
+        .map(|i| fields.get(i)?.parse::<f64>().ok())
+        .sum::<Option<f64>>()
 }
 
 fn rss_bytes(pid: u32) -> Option<u64> {

@@ -1,0 +1,114 @@
+//! A store written by schema version 1 (no message counters in its rows, bare seqs as read
+//! cursors) opens, is upgraded in place, and gives the same unread counts as before.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chat_core::accounts::Permissions;
+use chat_core::conformance::fixtures::{admin, conversation, engine, send, visitor};
+use chat_core::ids::{ConversationId, Seq};
+use chat_core::{ChatEngine, Principal};
+use chat_store_sled::{SCHEMA_VERSION, SledStore};
+
+/// Visitor messages v0..v3 and agent replies a0..a2; the agent has read up to v1, the
+/// visitor up to a0. Returns the principals and the conversation.
+async fn chat(engine: &ChatEngine) -> (Principal, Principal, ConversationId) {
+    let visitor = visitor(engine).await;
+    let agent = admin(engine, "upgrade", Permissions::default()).await;
+    let conv = conversation(engine, &visitor).await;
+    let mut seqs = Vec::new();
+    for n in 0..4 {
+        let sent = send(engine, &visitor, conv.id, &format!("v{n}"), None)
+            .await
+            .expect("send");
+        seqs.push(sent.message.seq);
+        if n < 3 {
+            let reply = send(engine, &agent, conv.id, &format!("a{n}"), None)
+                .await
+                .expect("reply");
+            seqs.push(reply.message.seq);
+        }
+    }
+    // v0 a0 v1 a1 v2 a2 v3
+    engine
+        .mark_read(&agent, conv.id, seqs[2])
+        .await
+        .expect("read");
+    engine
+        .mark_read(&visitor, conv.id, seqs[1])
+        .await
+        .expect("read");
+    (visitor, agent, conv.id)
+}
+
+async fn unread(engine: &ChatEngine, who: &Principal, conv: ConversationId) -> u64 {
+    engine.unread_count(who, conv).await.expect("unread")
+}
+
+/// Rewrites the closed store at `path` as version 1 wrote it.
+fn downgrade_to_version_1(path: &Path) {
+    let db = sled::open(path).expect("raw open");
+    for entry in db.iter() {
+        let (key, value) = entry.expect("entry");
+        match key.first() {
+            Some(b'e') => {
+                let mut stored: serde_json::Value = serde_json::from_slice(&value).expect("event");
+                if let Some(row) = stored[1].as_object_mut() {
+                    row.remove("customer_messages");
+                    row.remove("replies");
+                }
+                db.insert(key, serde_json::to_vec(&stored).expect("json"))
+                    .expect("insert");
+            }
+            Some(b'r') => {
+                db.insert(key, &value[..8]).expect("insert");
+            }
+            _ => {}
+        }
+    }
+    db.insert(b"vschema", &1u32.to_be_bytes()).expect("insert");
+    db.flush().expect("flush");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_store_is_upgraded_and_counts_as_before() {
+    let dir = tempfile::Builder::new()
+        .prefix("upgrade-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir");
+    let (visitor, agent, conv) = {
+        let store = Arc::new(SledStore::open(dir.path()).expect("open"));
+        let engine = engine(store);
+        let chatted = chat(&engine).await;
+        assert_eq!(unread(&engine, &chatted.1, chatted.2).await, 2, "v2, v3");
+        assert_eq!(unread(&engine, &chatted.0, chatted.2).await, 2, "a1, a2");
+        chatted
+    };
+    downgrade_to_version_1(dir.path());
+
+    let store = Arc::new(SledStore::open(dir.path()).expect("a version 1 store opens"));
+    let engine = engine(store.clone());
+    assert_eq!(unread(&engine, &agent, conv).await, 2);
+    assert_eq!(unread(&engine, &visitor, conv).await, 2);
+    send(&engine, &visitor, conv, "v4", None)
+        .await
+        .expect("send");
+    assert_eq!(
+        unread(&engine, &agent, conv).await,
+        3,
+        "the counters keep counting"
+    );
+    engine
+        .mark_read(&agent, conv, Seq(u64::MAX))
+        .await
+        .expect("read");
+    assert_eq!(unread(&engine, &agent, conv).await, 0);
+    drop(engine);
+    drop(store);
+    let db = sled::open(dir.path()).expect("raw open");
+    assert_eq!(
+        db.get(b"vschema").expect("get").as_deref(),
+        Some(&SCHEMA_VERSION.to_be_bytes()[..]),
+        "the new version is recorded"
+    );
+}
