@@ -53,7 +53,7 @@ trap cleanup EXIT
 
 ensure_postgres
 log "building chat-server and loadgen (release)"
-cargo build --release --quiet -p chat-server -p benches --bin loadgen
+cargo build --release --quiet -p chat-server -p benches --bin chat-server --bin loadgen
 
 log "installing the baseline in $WORK/baseline"
 cp -r "$BASELINE_SRC" "$WORK/baseline"
