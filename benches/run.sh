@@ -100,6 +100,9 @@ baseline() {
 start node-naive 3901 baseline 3901 baseline_naive
 start node-tuned 3902 baseline 3902 baseline_tuned 1
 
+# shape_prefix ARGS...: `team-` when the args select the team shape (as loadgen names it).
+shape_prefix() { [[ " $* " == *" --shape team "* ]] && echo team- || true; }
+
 # load NAME WIRE WORKLOAD ARGS...: one loadgen run, its RESULT line appended to the results.
 load() {
   local name=$1 wire=$2 workload=$3
@@ -108,7 +111,7 @@ load() {
   ./target/release/loadgen --url "http://127.0.0.1:${PORT_OF[$name]}" --wire "$wire" \
     --server-pid "${PID_OF[$name]}" --admin-email $ADMIN_EMAIL --admin-password $ADMIN_PASSWORD \
     --label "$name" "$workload" "$@" | sed -n 's/^RESULT //p' >>"$RESULTS" \
-    || echo "{\"workload\":\"$workload\",\"label\":\"$name\",\"wire\":\"$wire\",\"error\":true}" >>"$RESULTS"
+    || echo "{\"workload\":\"$(shape_prefix "$@")$workload\",\"label\":\"$name\",\"wire\":\"$wire\",\"error\":true}" >>"$RESULTS"
 }
 
 TARGETS=(ours-pg ours-sled node-naive node-tuned)

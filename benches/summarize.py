@@ -123,6 +123,7 @@ def main():
         ]
     rows += [
         ("idle Socket.IO RSS/conn, ours-pg vs naive", f"{fmt(kib(idle['ours-pg']))} vs {fmt(kib(idle[BASE]))} KiB", "≤ the baseline's", idle["ours-pg"] is not None and idle[BASE] is not None and idle["ours-pg"] <= idle[BASE]),
+        ("idle WebSocket RSS/conn, ours-pg", f"{fmt(kib(idle_ws['ours-pg']))} KiB", "< 10 KiB", idle_ws["ours-pg"] is not None and idle_ws["ours-pg"] < 10 * 1024),
         ("lost/duplicated/reordered, ours", f"{faults['ours-pg'] + faults['ours-sled']}", "0", faults["ours-pg"] + faults["ours-sled"] == 0),
     ]
     for name, measured, goal, met in rows:

@@ -178,7 +178,7 @@ impl ReadStateStore for SledStore {
                 if seq <= current.seq {
                     return Ok(current.seq);
                 }
-                let cursor = cursors::at(txn, reader, &state.conversation, seq)?;
+                let cursor = cursors::at(txn, reader, &state.conversation, seq, current)?;
                 txn.insert(keys::cursor(id, reader), cursors::encode(cursor));
                 Ok(seq)
             })

@@ -35,21 +35,43 @@ pub fn get(source: &impl Source, id: ConversationId, reader: UserRef) -> Result<
         .map_or(Ok(ReadCursor::default()), |bytes| decode_value(&bytes))
 }
 
-/// The cursor at `seq` in `conversation` (whose log `source` holds): the row's count minus
-/// the counted messages after `seq`, read one event at a time (usually none: a reader
-/// marks read up to the newest event).
+/// The cursor at `seq` in `conversation` (whose log `source` holds), moving on from the
+/// reader's `previous` one: counted forward from it, or back from the row's count, whichever
+/// reads fewer events (none, when a reader marks read up to the newest event).
 pub fn at(
     source: &impl Source,
     reader: UserRef,
     conversation: &Conversation,
     seq: Seq,
+    previous: ReadCursor,
 ) -> Result<ReadCursor> {
-    let mut later = 0;
-    let mut next = seq.next();
-    while next <= conversation.last_seq {
-        if let Some(value) = source.value(&keys::event(conversation.id, next))? {
+    let forward = seq.get().saturating_sub(previous.seq.get());
+    let backward = conversation.last_seq.get().saturating_sub(seq.get());
+    let id = conversation.id;
+    let counted = if forward <= backward {
+        previous.counted + counted_between(source, reader, id, previous.seq, seq)?
+    } else {
+        let later = counted_between(source, reader, id, seq, conversation.last_seq)?;
+        read::counted(reader, conversation).saturating_sub(later)
+    };
+    Ok(ReadCursor { seq, counted })
+}
+
+/// The messages after `after` up to `through` that count for `reader`, read one event at a
+/// time.
+fn counted_between(
+    source: &impl Source,
+    reader: UserRef,
+    id: ConversationId,
+    after: Seq,
+    through: Seq,
+) -> Result<u64> {
+    let mut counted = 0;
+    let mut next = after.next();
+    while next <= through {
+        if let Some(value) = source.value(&keys::event(id, next))? {
             let (event, _): (chat_core::event::Event, serde::de::IgnoredAny) = decode(&value)?;
-            later += u64::from(
+            counted += u64::from(
                 event
                     .message()
                     .is_some_and(|m| read::counts_as_unread(reader, m)),
@@ -57,8 +79,5 @@ pub fn at(
         }
         next = next.next();
     }
-    Ok(ReadCursor {
-        seq,
-        counted: read::counted(reader, conversation).saturating_sub(later),
-    })
+    Ok(counted)
 }

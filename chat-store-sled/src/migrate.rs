@@ -4,6 +4,8 @@
 //! scan. The upgrade rebuilds each row from its log and writes it as the newest checkpoint,
 //! rewrites each cursor, and records the new version, all in one batch.
 
+use std::path::Path;
+
 use chat_core::event::Event;
 use chat_core::ids::{ConversationId, Seq, Uuid};
 use chat_core::log;
@@ -13,14 +15,16 @@ use chat_core::{Error, Result};
 
 use crate::codec::{decode, encode};
 use crate::cursors;
+use crate::disk::DiskFlush;
 use crate::error::{backend, malformed};
 use crate::keys::{self, SCHEMA, SCHEMA_VERSION};
 
 /// The version this module upgrades from.
 pub const FROM: u32 = 1;
 
-/// Upgrades every conversation and cursor, then records [`SCHEMA_VERSION`].
-pub fn upgrade(db: &sled::Db) -> Result<()> {
+/// Upgrades every conversation and cursor, then records [`SCHEMA_VERSION`], and syncs it
+/// all to disk like any acknowledged write.
+pub fn upgrade(db: &sled::Db, dir: &Path) -> Result<()> {
     let mut batch = sled::Batch::default();
     for key in db.scan_prefix([keys::CONVERSATION]).keys() {
         let key = key.map_err(backend)?;
@@ -32,8 +36,8 @@ pub fn upgrade(db: &sled::Db) -> Result<()> {
     }
     batch.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes());
     db.apply_batch(batch).map_err(backend)?;
-    db.flush().map_err(backend)?;
-    Ok(())
+    let mut disk = DiskFlush::open(db.clone(), dir).map_err(chat_core::Error::backend)?;
+    disk.flush().map_err(backend)
 }
 
 fn upgrade_conversation(db: &sled::Db, id: ConversationId, batch: &mut sled::Batch) -> Result<()> {

@@ -68,6 +68,9 @@ impl SledStore {
                 detail: panic_message(&*panic),
             })?
             .map_err(|error| OpenError::from_sled(path.clone(), error))?;
+        // The watermark first: a log that lost acknowledged writes is refused before anything
+        // (an upgrade) rewrites it.
+        let group = check_watermark(&db, &path)?;
         check_schema(&db, &path)?;
         let rows = RowIndex::load(&db).map_err(|error| OpenError::Corrupted {
             path: path.clone(),
@@ -78,7 +81,6 @@ impl SledStore {
             path: path.clone(),
             source,
         };
-        let group = check_watermark(&db, &path)?;
         let watermark = Watermark::new(&path, group);
         let mut disk = DiskFlush::open(db.clone(), &path).map_err(io)?;
         let every_group = config.durability == Durability::Flush;
@@ -143,7 +145,7 @@ fn check_schema(db: &sled::Db, path: &Path) -> Result<(), OpenError> {
             if found == SCHEMA_VERSION {
                 Ok(())
             } else if found == migrate::FROM {
-                migrate::upgrade(db).map_err(|error| OpenError::Corrupted {
+                migrate::upgrade(db, path).map_err(|error| OpenError::Corrupted {
                     path: path.to_owned(),
                     detail: format!("upgrading from schema {found}: {error}"),
                 })

@@ -64,6 +64,8 @@ struct Sender {
     sender_type: &'static str,
     /// Its share of the offered rate (the visitors' shares sum to 1).
     share: f64,
+    /// Where in its interval it starts, in [0, 1): senders of a kind spread evenly.
+    slot: f64,
     /// What the other side must receive.
     track: Arc<Mutex<Track>>,
 }
@@ -124,12 +126,14 @@ impl Chat {
         let share = 1.0 / conversations.max(1) as f64;
         let mut senders: Vec<Arc<Sender>> = opened
             .iter()
-            .map(|o| {
+            .enumerate()
+            .map(|(index, o)| {
                 Arc::new(Sender {
                     conversation: o.id.clone(),
                     conn: o.visitor.clone(),
                     sender_type: "customer",
                     share,
+                    slot: index as f64 * share,
                     track: o.to_agent.clone(),
                 })
             })
@@ -141,6 +145,7 @@ impl Chat {
                     conn: agents[index % count].clone(),
                     sender_type: "admin",
                     share: share / 2.0,
+                    slot: index as f64 * share,
                     track: o.to_visitor.clone(),
                 })
             }));
@@ -264,13 +269,12 @@ impl Chat {
     pub async fn run(&self, rate: f64, duration: Duration, grace: Duration) -> Arc<Window> {
         let window = Arc::new(Window::default());
         *self.window.lock().expect("window") = window.clone();
-        let count = self.senders.len();
         let start = Instant::now();
         let end = start + duration;
         let senders = self.senders.iter().enumerate().map(|(index, sender)| {
             let window = window.clone();
             let interval = Duration::from_secs_f64(1.0 / (rate * sender.share));
-            let offset = interval.mul_f64(index as f64 / count as f64);
+            let offset = interval.mul_f64(sender.slot);
             let epoch = self.epoch;
             async move {
                 let mut sends = Vec::new();
