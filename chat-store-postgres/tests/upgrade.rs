@@ -4,49 +4,11 @@
 
 mod common;
 
-use chat_core::accounts::Permissions;
-use chat_core::conformance::fixtures::{admin, conversation, engine, send, visitor};
+use chat_core::conformance::fixtures::{engine, partly_read, send};
 use chat_core::ids::ConversationId;
 use chat_core::{ChatEngine, Principal};
 use chat_store_postgres::{PoolConfig, PostgresStore};
 use std::sync::Arc;
-
-/// Visitor messages v0..v3, agent replies a0..a2 and a private note; the agent has read up
-/// to v1, the visitor up to a0.
-async fn chat(engine: &ChatEngine) -> (Principal, Principal, ConversationId) {
-    let visitor = visitor(engine).await;
-    let agent = admin(engine, "upgrade", Permissions::default()).await;
-    let conv = conversation(engine, &visitor).await;
-    let mut seqs = Vec::new();
-    for n in 0..4 {
-        let sent = send(engine, &visitor, conv.id, &format!("v{n}"), None)
-            .await
-            .expect("send");
-        seqs.push(sent.message.seq);
-        if n < 3 {
-            let reply = send(engine, &agent, conv.id, &format!("a{n}"), None)
-                .await
-                .expect("reply");
-            seqs.push(reply.message.seq);
-        }
-    }
-    let mut note = chat_core::engine::SendMessage::text(
-        conv.id,
-        chat_core::conformance::fixtures::body("note"),
-    );
-    note.private = true;
-    engine.send_message(&agent, note).await.expect("note");
-    // v0 a0 v1 a1 v2 a2 v3 note
-    engine
-        .mark_read(&agent, conv.id, seqs[2])
-        .await
-        .expect("read");
-    engine
-        .mark_read(&visitor, conv.id, seqs[1])
-        .await
-        .expect("read");
-    (visitor, agent, conv.id)
-}
 
 async fn unread(engine: &ChatEngine, who: &Principal, conv: ConversationId) -> u64 {
     engine.unread_count(who, conv).await.expect("unread")
@@ -60,7 +22,7 @@ async fn a_database_from_before_the_counters_is_upgraded_and_counts_as_before() 
     let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
         .await
         .expect("store");
-    let (visitor, agent, conv) = chat(&engine(Arc::new(store.clone()))).await;
+    let (visitor, agent, conv) = partly_read(&engine(Arc::new(store.clone()))).await;
     // Back to the schema before migration 3, as an older build left it.
     for statement in [
         "ALTER TABLE conversations DROP COLUMN customer_messages, DROP COLUMN replies",

@@ -4,42 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chat_core::accounts::Permissions;
-use chat_core::conformance::fixtures::{admin, conversation, engine, send, visitor};
+use chat_core::conformance::fixtures::{engine, partly_read, send};
 use chat_core::ids::{ConversationId, Seq};
 use chat_core::{ChatEngine, Principal};
 use chat_store_sled::{SCHEMA_VERSION, SledStore};
-
-/// Visitor messages v0..v3 and agent replies a0..a2; the agent has read up to v1, the
-/// visitor up to a0. Returns the principals and the conversation.
-async fn chat(engine: &ChatEngine) -> (Principal, Principal, ConversationId) {
-    let visitor = visitor(engine).await;
-    let agent = admin(engine, "upgrade", Permissions::default()).await;
-    let conv = conversation(engine, &visitor).await;
-    let mut seqs = Vec::new();
-    for n in 0..4 {
-        let sent = send(engine, &visitor, conv.id, &format!("v{n}"), None)
-            .await
-            .expect("send");
-        seqs.push(sent.message.seq);
-        if n < 3 {
-            let reply = send(engine, &agent, conv.id, &format!("a{n}"), None)
-                .await
-                .expect("reply");
-            seqs.push(reply.message.seq);
-        }
-    }
-    // v0 a0 v1 a1 v2 a2 v3
-    engine
-        .mark_read(&agent, conv.id, seqs[2])
-        .await
-        .expect("read");
-    engine
-        .mark_read(&visitor, conv.id, seqs[1])
-        .await
-        .expect("read");
-    (visitor, agent, conv.id)
-}
 
 async fn unread(engine: &ChatEngine, who: &Principal, conv: ConversationId) -> u64 {
     engine.unread_count(who, conv).await.expect("unread")
@@ -79,7 +47,7 @@ async fn a_version_1_store_is_upgraded_and_counts_as_before() {
     let (visitor, agent, conv) = {
         let store = Arc::new(SledStore::open(dir.path()).expect("open"));
         let engine = engine(store);
-        let chatted = chat(&engine).await;
+        let chatted = partly_read(&engine).await;
         assert_eq!(unread(&engine, &chatted.1, chatted.2).await, 2, "v2, v3");
         assert_eq!(unread(&engine, &chatted.0, chatted.2).await, 2, "a1, a2");
         chatted

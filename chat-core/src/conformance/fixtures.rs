@@ -111,3 +111,38 @@ pub async fn chatting(engine: &ChatEngine, messages: usize) -> (Principal, Conve
     }
     (visitor, conversation)
 }
+
+/// A conversation read part-way by both sides, for checks that unread counts survive a
+/// change of storage: visitor messages v0..v3, agent replies a0..a2 and a private note
+/// (v0 a0 v1 a1 v2 a2 v3 note); the agent has read up to v1 (v2, v3 unread), the visitor up
+/// to a0 (a1, a2 unread). Returns (visitor, agent, conversation).
+pub async fn partly_read(engine: &ChatEngine) -> (Principal, Principal, ConversationId) {
+    let visitor = visitor(engine).await;
+    let agent = admin(engine, "partly-read", Permissions::default()).await;
+    let conv = conversation(engine, &visitor).await;
+    let mut seqs = Vec::new();
+    for n in 0..4 {
+        let sent = send(engine, &visitor, conv.id, &format!("v{n}"), None)
+            .await
+            .expect("send");
+        seqs.push(sent.message.seq);
+        if n < 3 {
+            let reply = send(engine, &agent, conv.id, &format!("a{n}"), None)
+                .await
+                .expect("reply");
+            seqs.push(reply.message.seq);
+        }
+    }
+    let mut note = SendMessage::text(conv.id, body("note"));
+    note.private = true;
+    engine.send_message(&agent, note).await.expect("note");
+    engine
+        .mark_read(&agent, conv.id, seqs[2])
+        .await
+        .expect("read");
+    engine
+        .mark_read(&visitor, conv.id, seqs[1])
+        .await
+        .expect("read");
+    (visitor, agent, conv.id)
+}
