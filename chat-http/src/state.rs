@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chat_core::ChatEngine;
 
-use crate::app::inbox_counts::InboxCounts;
+use crate::app::inbox_snapshots::InboxSnapshots;
 use crate::app::presence::Presence;
 use crate::blobs::DynBlobStore;
 use crate::config::ChatConfig;
@@ -24,7 +24,7 @@ struct Inner {
     blobs: Arc<DynBlobStore>,
     limiters: Limiters,
     presence: Arc<Presence>,
-    inbox_counts: InboxCounts,
+    inbox_snapshots: InboxSnapshots,
 }
 
 impl AppState {
@@ -40,7 +40,7 @@ impl AppState {
                 blobs,
                 limiters,
                 presence: Arc::default(),
-                inbox_counts: InboxCounts::default(),
+                inbox_snapshots: InboxSnapshots::default(),
             }),
         }
     }
@@ -65,9 +65,9 @@ impl AppState {
         &self.inner.presence
     }
 
-    /// Unread counts shared by an agent's connections.
-    pub fn inbox_counts(&self) -> &InboxCounts {
-        &self.inner.inbox_counts
+    /// The conversations behind inbox updates, read once per update for every connection.
+    pub fn inbox_snapshots(&self) -> &InboxSnapshots {
+        &self.inner.inbox_snapshots
     }
 
     /// The rate limiters.

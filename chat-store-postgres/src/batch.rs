@@ -265,9 +265,14 @@ async fn load_duplicates(
         client_ids.push(key.client_message_id.as_str().to_owned());
     }
     let found: Vec<(Json<chat_core::event::EventKind>,)> = sqlx::query_as(
-        "SELECT e.kind FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
-         WHERE (m.conversation_id, m.sender_type, m.sender_id, m.client_message_id) IN \
-         (SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]))",
+        // One probe of the unique index per key, whatever the planner thinks of the table:
+        // a LATERAL subquery with LIMIT is never flattened into a join, so a plan cannot
+        // pick a sequential scan for the 100 rows it assumes UNNEST yields (it did on young
+        // tables: every batch read every message).
+        "SELECT e.kind FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS k(c, t, s, id) \
+         CROSS JOIN LATERAL (SELECT m.seq FROM messages m WHERE m.conversation_id = k.c \
+             AND m.sender_type = k.t AND m.sender_id = k.s AND m.client_message_id = k.id LIMIT 1) m \
+         JOIN events e ON e.conversation_id = k.c AND e.seq = m.seq",
     )
     .bind(&conversations)
     .bind(&types)

@@ -5,7 +5,7 @@ use chat_core::event::{Audience, Event};
 use chat_core::ids::{ConversationId, Seq};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Conversation, Message, Participant, UserRef};
-use chat_core::read::{self, NewestCounted};
+use chat_core::read::{self, NewestCounted, ReadCursor};
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
     ListCursor, ListScope, ReadStateStore,
@@ -387,10 +387,10 @@ impl ReadStateStore for PostgresStore {
         cursor(&self.pool, id, reader).await
     }
 
-    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>> {
         require(&self.pool, id).await?;
-        let stored: Vec<(String, Uuid, i64)> = sqlx::query_as(
-            "SELECT user_type, user_id, last_read_seq FROM read_cursors WHERE conversation_id = $1",
+        let stored: Vec<(String, Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT user_type, user_id, last_read_seq, counted FROM read_cursors WHERE conversation_id = $1",
         )
         .bind(id.as_uuid())
         .fetch_all(&self.pool)
@@ -398,7 +398,13 @@ impl ReadStateStore for PostgresStore {
         .map_err(map)?;
         stored
             .into_iter()
-            .map(|(kind, user, seq)| Ok((rows::user(&kind, user)?, rows::seq(seq))))
+            .map(|(kind, user, seq, counted)| {
+                let cursor = ReadCursor {
+                    seq: rows::seq(seq),
+                    counted: u64::try_from(counted).unwrap_or_default(),
+                };
+                Ok((rows::user(&kind, user)?, cursor))
+            })
             .collect()
     }
 

@@ -10,6 +10,7 @@ use chat_core::log::{
     self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
 };
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
+use chat_core::read::ReadCursor;
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, EventStore, ReadStateStore,
 };
@@ -190,14 +191,14 @@ impl ReadStateStore for SledStore {
         Ok(cursors::get(self.tree(), id, reader)?.seq)
     }
 
-    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>> {
         self.durable_seq(id)?;
         self.tree()
             .entries(&keys::of_conversation(keys::CURSOR, id))?
             .into_iter()
             .map(|(key, value)| {
                 let reader = keys::cursor_reader(&key).ok_or_else(|| malformed("cursor key"))?;
-                Ok((reader, cursors::decode_value(&value)?.seq))
+                Ok((reader, cursors::decode_value(&value)?))
             })
             .collect()
     }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::accounts::Permissions;
+use crate::accounts::{ConversationScope, Permissions};
 use crate::conformance::fixtures::{admin, body, chatting, conversation, engine, send, visitor};
 use crate::engine::{ListRequest, SendMessage};
-use crate::ids::Seq;
+use crate::ids::{ConversationId, Seq};
 use crate::model::UserRef;
 use crate::store::DynChatStore;
 
@@ -61,10 +61,19 @@ pub async fn read_cursor_never_moves_back(store: Arc<DynChatStore>) {
         store.read_cursor(conv.id, stranger).await.expect("cursor"),
         Seq::ZERO
     );
+    let now = store
+        .get_conversation(conv.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    let at_the_end = crate::read::ReadCursor {
+        seq: last,
+        counted: crate::read::counted(reader, &now),
+    };
     assert_eq!(
         store.read_cursors(conv.id).await.expect("cursors"),
-        vec![(reader, last)],
-        "every reader's cursor, and only readers"
+        vec![(reader, at_the_end)],
+        "every reader's cursor, with what counted up to it, and only readers"
     );
 }
 
@@ -214,6 +223,34 @@ pub async fn unread_counts_after_a_read_part_way(store: Arc<DynChatStore>) {
         .await
         .expect("list");
     assert_eq!(list.items[0].unread, 3, "the list agrees");
+
+    // The inbox counts every receiving agent from one snapshot, by the same rules.
+    let snapshot = engine.inbox_snapshot(conv.id).await.expect("snapshot");
+    let inbox = |who| engine.inbox_unread(who, snapshot.as_ref());
+    assert_eq!(inbox(&agent), Some(3), "the inbox agrees");
+    assert_eq!(inbox(&visitor), Some(5));
+    let colleague = admin(&engine, "colleague", Permissions::default()).await;
+    assert_eq!(
+        inbox(&colleague),
+        Some(6),
+        "never read: every visitor message"
+    );
+    let restricted = Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    };
+    let outsider = admin(&engine, "outsider", restricted).await;
+    assert_eq!(
+        inbox(&outsider),
+        None,
+        "not assigned to them: nothing to count"
+    );
+    let gone = engine
+        .inbox_snapshot(ConversationId::new())
+        .await
+        .expect("snapshot");
+    assert_eq!(gone, None);
+    assert_eq!(engine.inbox_unread(&agent, gone.as_ref()), None);
 
     // Moving back changes nothing; moving to the end reads everything.
     engine

@@ -328,7 +328,9 @@ impl ChatEngine {
         let cursors = self.store.read_cursors(id).await?;
         let furthest = |whose: &dyn Fn(&UserRef) -> bool| {
             let seqs = cursors.iter().filter(|(user, _)| whose(user));
-            seqs.map(|(_, seq)| *seq).max().unwrap_or(Seq::ZERO)
+            seqs.map(|(_, cursor)| cursor.seq)
+                .max()
+                .unwrap_or(Seq::ZERO)
         };
         let peer_last_read_seq = match reader {
             UserRef::Customer(_) => furthest(&|user| matches!(user, UserRef::Admin(_))),

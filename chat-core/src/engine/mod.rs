@@ -3,11 +3,13 @@
 
 mod accounts;
 mod conversations;
+mod inbox;
 mod messages;
 mod realtime;
 
 pub use accounts::{NewAdmin, NewVisitor};
 pub use conversations::{ListRequest, StartConversation};
+pub use inbox::InboxSnapshot;
 pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
 
 use std::sync::Arc;

@@ -1,13 +1,8 @@
-//! Live features: joining a conversation's room with resumable sync, typing, presence and
-//! the agents' inbox stream.
+//! Live features: joining a conversation's room with resumable sync, typing and presence
+//! (the agents' inbox is in `inbox.rs`).
 
-use std::future::ready;
-
-use futures_util::StreamExt;
-
-use crate::accounts::ConversationScope;
 use crate::authz::{Action, Principal};
-use crate::broadcast::{Delivery, Signal, Subscription, Topic};
+use crate::broadcast::{Signal, Subscription, Topic};
 use crate::engine::{ChatEngine, audience};
 use crate::error::{Error, InvalidInput, Result};
 use crate::feed::ConversationFeed;
@@ -87,33 +82,5 @@ impl ChatEngine {
             return Err(Error::Unauthenticated);
         }
         self.broadcaster.subscribe(Topic::Presence).await
-    }
-
-    /// The inbox stream for agents: new conversations, new messages, updates. An agent
-    /// restricted to assigned conversations sees only theirs, and the update that takes
-    /// one away from them.
-    pub async fn subscribe_inbox(&self, principal: &Principal) -> Result<Subscription> {
-        self.allowed(principal, Action::ListInbox)?;
-        let only = match *principal {
-            Principal::Admin { id, permissions } => {
-                (permissions.scope == ConversationScope::Assigned).then_some(id)
-            }
-            Principal::System | Principal::Visitor(_) | Principal::Anonymous => None,
-        };
-        let live = self.broadcaster.subscribe(Topic::Inbox).await?;
-        let Some(me) = only else { return Ok(live) };
-        let visible = move |delivery: &Delivery| match delivery {
-            Delivery::Signal(signal) => match &**signal {
-                Signal::Inbox { update } => {
-                    update.assignee == Some(me) || update.released == Some(me)
-                }
-                Signal::Resync => true,
-                _ => false,
-            },
-            Delivery::Lagged => true,
-        };
-        Ok(Box::pin(
-            live.filter(move |delivery| ready(visible(delivery))),
-        ))
     }
 }

@@ -19,7 +19,7 @@ use crate::log::{
     self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
 };
 use crate::model::{Actor, Attachment, Conversation, Message, Participant, UserRef};
-use crate::read;
+use crate::read::{self, ReadCursor};
 use crate::store::{
     AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
     CustomerStore, EventStore, ReadStateStore, SessionStore,
@@ -99,8 +99,15 @@ impl Record {
 
     fn unread(&self, reader: UserRef) -> u64 {
         let cursor = self.cursor(reader);
-        let unread = self.messages.iter().rev().take_while(|m| m.seq > cursor);
-        unread.filter(|m| read::counts_as_unread(reader, m)).count() as u64
+        self.counted(reader, |m| m.seq > cursor)
+    }
+
+    /// The messages `which` picks that count for `reader`.
+    fn counted(&self, reader: UserRef, which: impl Fn(&Message) -> bool) -> u64 {
+        let counted = self.messages.iter().filter(|m| which(m));
+        counted
+            .filter(|m| read::counts_as_unread(reader, m))
+            .count() as u64
     }
 }
 
@@ -251,9 +258,17 @@ impl ReadStateStore for MemoryStore {
         Ok(record.cursor(reader))
     }
 
-    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>> {
         let record = self.conversations.get(&id).ok_or_else(missing)?;
-        Ok(record.cursors.iter().map(|(u, s)| (*u, *s)).collect())
+        let cursor = |reader: UserRef, seq: Seq| ReadCursor {
+            seq,
+            counted: record.counted(reader, |m| m.seq <= seq),
+        };
+        Ok(record
+            .cursors
+            .iter()
+            .map(|(reader, seq)| (*reader, cursor(*reader, *seq)))
+            .collect())
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {

@@ -31,6 +31,7 @@ use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
 use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
+use crate::read::ReadCursor;
 use crate::status::ConversationStatus;
 use crate::values::{Email, VisitorIdentifier};
 
@@ -99,8 +100,9 @@ pub trait ReadStateStore: Debug + Send + Sync + 'static {
     /// The reader's cursor (`Seq::ZERO` if they never read).
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq>;
 
-    /// Every reader's cursor in the conversation (who never read is absent).
-    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>>;
+    /// Every reader's cursor in the conversation, with how many messages counted for them
+    /// up to it (who never read is absent).
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>>;
 
     /// How many messages past the reader's cursor
     /// [count as unread](crate::read::counts_as_unread) for them.

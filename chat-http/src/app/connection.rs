@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::app::protocol::{self, ServerEvent};
-use crate::app::{Outgoing, parse, rooms, send_message, watchers};
+use crate::app::{Outgoing, inbox, parse, rooms, send_message, watchers};
 use crate::dto::EventDto;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
@@ -269,7 +269,7 @@ impl Connection {
             Err(chat_core::Error::PermissionDenied(_)) => None,
             Err(error) => return Err(error.into()),
         };
-        let task = inbox.map(|inbox| tokio::spawn(watchers::inbox(self.clone(), inbox, principal)));
+        let task = inbox.map(|inbox| tokio::spawn(inbox::forward(self.clone(), inbox, principal)));
         let previous = {
             let mut slot = lock(&self.inbox);
             if self.closed.load(Ordering::Acquire) {

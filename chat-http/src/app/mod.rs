@@ -7,7 +7,8 @@
 
 pub mod connection;
 pub mod identity;
-pub mod inbox_counts;
+pub mod inbox;
+pub mod inbox_snapshots;
 pub mod presence;
 pub mod protocol;
 mod rooms;

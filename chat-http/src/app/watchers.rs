@@ -1,6 +1,6 @@
 //! A connection's background tasks: the end of its session (revocation, expiry), changed
-//! permissions (signalled, or found by the periodic re-check), agents' presence and the
-//! inbox.
+//! permissions (signalled, or found by the periodic re-check) and agents' presence (the
+//! inbox is in `inbox.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,41 +105,6 @@ pub async fn presence(
         };
         let event = ServerEvent {
             name: "presence",
-            payload,
-        };
-        if !connection.deliver(event).await {
-            return;
-        }
-    }
-}
-
-/// Forwards the inbox of `principal` (the connection restarts it when that changes).
-pub async fn inbox(connection: Arc<Connection>, mut inbox: Subscription, principal: Principal) {
-    let engine = connection.state.engine();
-    while let Some(delivery) = inbox.next().await {
-        let payload = match delivery {
-            Delivery::Lagged => json!({"kind": "resync"}),
-            Delivery::Signal(signal) => match &*signal {
-                Signal::Resync => json!({"kind": "resync"}),
-                Signal::Inbox { update } => {
-                    let counts = connection.state.inbox_counts();
-                    match counts.unread(engine, &principal, update).await {
-                        Ok(Some(unread)) => {
-                            json!({"conversationId": update.conversation_id, "kind": update.kind, "seq": update.seq, "unreadCount": unread})
-                        }
-                        // No longer readable (taken away, or deleted): the list drops it.
-                        Ok(None) => {
-                            json!({"conversationId": update.conversation_id, "kind": "removed", "seq": update.seq})
-                        }
-                        // The count could not be read: the client reloads its list.
-                        Err(_) => json!({"kind": "resync"}),
-                    }
-                }
-                _ => continue,
-            },
-        };
-        let event = ServerEvent {
-            name: "inbox",
             payload,
         };
         if !connection.deliver(event).await {

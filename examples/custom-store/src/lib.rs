@@ -12,6 +12,7 @@ use chat_core::event::{Audience, Event};
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
+use chat_core::read::ReadCursor;
 use chat_core::store::{
     AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
     CustomerStore, EventStore, ReadStateStore, SessionStore,
@@ -110,7 +111,7 @@ impl<S: ReadStateStore> ReadStateStore for CountingStore<S> {
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq> {
         self.inner.read_cursor(id, reader).await
     }
-    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, Seq)>> {
+    async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>> {
         self.inner.read_cursors(id).await
     }
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
