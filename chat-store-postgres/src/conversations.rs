@@ -388,16 +388,27 @@ impl ReadStateStore for PostgresStore {
     }
 
     async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>> {
-        require(&self.pool, id).await?;
-        let stored: Vec<(String, Uuid, i64, i64)> = sqlx::query_as(
-            "SELECT user_type, user_id, last_read_seq, counted FROM read_cursors WHERE conversation_id = $1",
+        // One statement: the conversation's row (a missing one is `NotFound`) with its
+        // cursors, if any.
+        let stored: Vec<(Option<String>, Option<Uuid>, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT r.user_type, r.user_id, r.last_read_seq, r.counted FROM conversations c \
+                 LEFT JOIN read_cursors r ON r.conversation_id = c.id WHERE c.id = $1",
         )
         .bind(id.as_uuid())
         .fetch_all(&self.pool)
         .await
         .map_err(map)?;
+        if stored.is_empty() {
+            return Err(missing());
+        }
         stored
             .into_iter()
+            .filter_map(|row| match row {
+                (Some(kind), Some(user), Some(seq), Some(counted)) => {
+                    Some((kind, user, seq, counted))
+                }
+                _ => None,
+            })
             .map(|(kind, user, seq, counted)| {
                 let cursor = ReadCursor {
                     seq: rows::seq(seq),

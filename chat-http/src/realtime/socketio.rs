@@ -152,7 +152,8 @@ struct Request {
 }
 
 /// Requests a client may have waiting before it is disconnected (it sends faster than it is
-/// answered).
+/// answered). They are queued boxed: the channel allocates its slots in blocks of 32 up
+/// front, and an idle connection should not hold 32 whole requests' worth of memory.
 const REQUESTS: usize = 256;
 
 /// Registers the event and disconnect handlers. socketioxide runs each event's handler in a
@@ -173,12 +174,12 @@ fn register_handlers(socket: &SocketRef) -> Opening {
                   Data(payload): Data<Value>,
                   ack: AckSender,
                   Acked(acked): Acked| {
-                let request = Request {
+                let request = Box::new(Request {
                     event,
                     payload,
                     ack,
                     acked,
-                };
+                });
                 if requests.try_send(request).is_err() {
                     tracing::info!(
                         "closing a Socket.IO connection that sends faster than it is answered"
@@ -204,7 +205,7 @@ fn register_handlers(socket: &SocketRef) -> Opening {
 /// request is handled. An ack that cannot be delivered closes the connection.
 async fn handle_requests(
     ready: watch::Receiver<Option<Option<Arc<Connection>>>>,
-    mut queue: mpsc::Receiver<Request>,
+    mut queue: mpsc::Receiver<Box<Request>>,
     gate: Arc<AckGate>,
 ) {
     let Some(connection) = open_connection(ready).await else {
