@@ -243,6 +243,17 @@ async fn lock_conversations(
     Ok(states)
 }
 
+/// The batch's idempotency lookup: one probe of the unique index per key. A LATERAL
+/// subquery with LIMIT is not flattened into a join, so no plan can turn it into a scan
+/// of `messages`. The `IN (SELECT * FROM UNNEST(..))` form could: its generic plan, made
+/// while the table was young and kept until autovacuum analyzed it, hash-joined a
+/// sequential scan, and every batch read every message (`tests/indexes.rs`).
+pub const IDEMPOTENCY_LOOKUP: &str = "SELECT e.kind \
+    FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS k(c, t, s, id) \
+    CROSS JOIN LATERAL (SELECT m.seq FROM messages m WHERE m.conversation_id = k.c \
+        AND m.sender_type = k.t AND m.sender_id = k.s AND m.client_message_id = k.id LIMIT 1) m \
+    JOIN events e ON e.conversation_id = k.c AND e.seq = m.seq";
+
 /// The stored messages that the batch's idempotency keys name.
 async fn load_duplicates(
     tx: &mut Transaction<'_, Postgres>,
@@ -264,22 +275,13 @@ async fn load_duplicates(
         senders.push(id);
         client_ids.push(key.client_message_id.as_str().to_owned());
     }
-    let found: Vec<(Json<chat_core::event::EventKind>,)> = sqlx::query_as(
-        // One probe of the unique index per key, whatever the planner thinks of the table:
-        // a LATERAL subquery with LIMIT is never flattened into a join, so a plan cannot
-        // pick a sequential scan for the 100 rows it assumes UNNEST yields (it did on young
-        // tables: every batch read every message).
-        "SELECT e.kind FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS k(c, t, s, id) \
-         CROSS JOIN LATERAL (SELECT m.seq FROM messages m WHERE m.conversation_id = k.c \
-             AND m.sender_type = k.t AND m.sender_id = k.s AND m.client_message_id = k.id LIMIT 1) m \
-         JOIN events e ON e.conversation_id = k.c AND e.seq = m.seq",
-    )
-    .bind(&conversations)
-    .bind(&types)
-    .bind(&senders)
-    .bind(&client_ids)
-    .fetch_all(&mut **tx)
-    .await?;
+    let found: Vec<(Json<chat_core::event::EventKind>,)> = sqlx::query_as(IDEMPOTENCY_LOOKUP)
+        .bind(&conversations)
+        .bind(&types)
+        .bind(&senders)
+        .bind(&client_ids)
+        .fetch_all(&mut **tx)
+        .await?;
     let mut duplicates = HashMap::new();
     for (kind,) in found {
         if let chat_core::event::EventKind::MessageCreated { message } = kind.0

@@ -19,6 +19,8 @@ mod notify;
 mod rows;
 mod store;
 
+#[doc(hidden)]
+pub use batch::IDEMPOTENCY_LOOKUP;
 pub use broadcaster::PgBroadcaster;
 pub use error::ConnectError;
 pub use store::{PoolConfig, PostgresStore};

@@ -37,6 +37,66 @@ const QUERIES: [(&str, &str); 6] = [
     ),
 ];
 
+/// The writer's batch idempotency lookup keeps probing the unique index as the table grows
+/// from empty. A prepared statement's generic plan is made once, while the table is young,
+/// and is only replanned when the table is analyzed, which autovacuum does a minute or more
+/// later: the earlier `IN (SELECT * FROM UNNEST(..))` form was planned as a sequential scan
+/// of the then-empty messages and kept reading every message for each batch (seen with
+/// `pg_stat_statements` in `benches/run.sh`: 67% of the database's statement time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_idempotency_lookup_never_scans_the_messages() {
+    let Some(store) = common::fresh_store().await else {
+        return;
+    };
+    let store = std::sync::Arc::new(store);
+    let (_, conversation) = chatting(&engine(store.clone()), 1).await;
+    let mut connection = store.pool().acquire().await.expect("connection");
+    // EXPLAIN and EXECUTE take no bind parameters here: the ids are UUIDs, safe to inline.
+    let (id, customer) = (
+        conversation.id.as_uuid(),
+        conversation.customer_id.as_uuid(),
+    );
+    let execute = format!(
+        "EXECUTE lookup(ARRAY['{id}']::uuid[], ARRAY['customer'], ARRAY['{customer}']::uuid[], ARRAY['c1'])"
+    );
+    let prepare = format!(
+        "SET plan_cache_mode = force_generic_plan; \
+         PREPARE lookup(uuid[], text[], uuid[], text[]) AS {}; {execute}",
+        chat_store_postgres::IDEMPOTENCY_LOOKUP
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(prepare))
+        .execute(&mut *connection)
+        .await
+        .expect("prepare and plan while the table is young");
+    // Then the table grows: a few thousand messages (and their events), not yet analyzed.
+    sqlx::query(
+        "WITH n AS (SELECT g FROM generate_series(1000, 4999) g), \
+         e AS (INSERT INTO events (conversation_id, seq, timestamp, kind) \
+             SELECT $1, g, now(), '{}'::jsonb FROM n) \
+         INSERT INTO messages (id, conversation_id, seq, sender_id, sender_type, content, client_message_id) \
+         SELECT gen_random_uuid(), $1, g, $2, 'customer', 'x', 'c' || g FROM n",
+    )
+    .bind(id)
+    .bind(customer)
+    .execute(&mut *connection)
+    .await
+    .expect("grow");
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {execute}")))
+        .fetch_all(&mut *connection)
+        .await
+        .expect("explain")
+        .into_iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect();
+    assert!(
+        !plan
+            .iter()
+            .any(|line| line.contains("Seq Scan on messages")),
+        "the lookup scans the messages:\n{}",
+        plan.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_queries_have_indexes() {
     let Some(store) = common::fresh_store().await else {

@@ -225,7 +225,14 @@ pub async fn unread_counts_after_a_read_part_way(store: Arc<DynChatStore>) {
     assert_eq!(list.items[0].unread, 3, "the list agrees");
 
     // The inbox counts every receiving agent from one snapshot, by the same rules.
-    let snapshot = engine.inbox_snapshot(conv.id).await.expect("snapshot");
+    let snapshot = engine
+        .inbox_snapshot(&agent, conv.id)
+        .await
+        .expect("snapshot");
+    assert!(
+        engine.inbox_snapshot(&visitor, conv.id).await.is_err(),
+        "only agents have an inbox"
+    );
     let inbox = |who| engine.inbox_unread(who, snapshot.as_ref());
     assert_eq!(inbox(&agent), Some(3), "the inbox agrees");
     assert_eq!(inbox(&visitor), Some(5));
@@ -246,7 +253,7 @@ pub async fn unread_counts_after_a_read_part_way(store: Arc<DynChatStore>) {
         "not assigned to them: nothing to count"
     );
     let gone = engine
-        .inbox_snapshot(ConversationId::new())
+        .inbox_snapshot(&agent, ConversationId::new())
         .await
         .expect("snapshot");
     assert_eq!(gone, None);

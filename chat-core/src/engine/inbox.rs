@@ -17,10 +17,19 @@ use crate::read::ReadCursor;
 /// A conversation and every reader's cursor, read once when an inbox update fans out:
 /// [`ChatEngine::inbox_unread`] then decides and counts for each receiving agent without
 /// another read, however many agents there are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct InboxSnapshot {
     conversation: Conversation,
     cursors: Vec<(UserRef, ReadCursor)>,
+}
+
+/// Names the conversation only: what it holds is for [`ChatEngine::inbox_unread`] to reveal.
+impl std::fmt::Debug for InboxSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxSnapshot")
+            .field("conversation_id", &self.conversation.id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ChatEngine {
@@ -53,12 +62,18 @@ impl ChatEngine {
     }
 
     /// The conversation and its readers' cursors as they are now, `None` once it is
-    /// deleted. Reveals nothing by itself: [`inbox_unread`](Self::inbox_unread) decides per
-    /// principal.
+    /// deleted, read for an agent who has an inbox. Reveals nothing by itself (its fields
+    /// are private): [`inbox_unread`](Self::inbox_unread) decides for each principal it is
+    /// shared with.
     ///
     /// The cursors are read first: counters only grow, so a cursor that moves meanwhile can
     /// overstate a count until the next update, never make it wrap.
-    pub async fn inbox_snapshot(&self, id: ConversationId) -> Result<Option<InboxSnapshot>> {
+    pub async fn inbox_snapshot(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+    ) -> Result<Option<InboxSnapshot>> {
+        self.allowed(principal, Action::ListInbox)?;
         let cursors = match self.store.read_cursors(id).await {
             Ok(cursors) => cursors,
             Err(Error::NotFound(_)) => return Ok(None),

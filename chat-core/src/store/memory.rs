@@ -99,15 +99,14 @@ impl Record {
 
     fn unread(&self, reader: UserRef) -> u64 {
         let cursor = self.cursor(reader);
-        self.counted(reader, |m| m.seq > cursor)
+        let unread = self.messages.iter().rev().take_while(|m| m.seq > cursor);
+        unread.filter(|m| read::counts_as_unread(reader, m)).count() as u64
     }
 
-    /// The messages `which` picks that count for `reader`.
-    fn counted(&self, reader: UserRef, which: impl Fn(&Message) -> bool) -> u64 {
-        let counted = self.messages.iter().filter(|m| which(m));
-        counted
-            .filter(|m| read::counts_as_unread(reader, m))
-            .count() as u64
+    /// The messages up to `seq` that count for `reader`.
+    fn counted(&self, reader: UserRef, seq: Seq) -> u64 {
+        let up_to = self.messages.iter().take_while(|m| m.seq <= seq);
+        up_to.filter(|m| read::counts_as_unread(reader, m)).count() as u64
     }
 }
 
@@ -262,7 +261,7 @@ impl ReadStateStore for MemoryStore {
         let record = self.conversations.get(&id).ok_or_else(missing)?;
         let cursor = |reader: UserRef, seq: Seq| ReadCursor {
             seq,
-            counted: record.counted(reader, |m| m.seq <= seq),
+            counted: record.counted(reader, seq),
         };
         Ok(record
             .cursors

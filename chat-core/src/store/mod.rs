@@ -100,8 +100,10 @@ pub trait ReadStateStore: Debug + Send + Sync + 'static {
     /// The reader's cursor (`Seq::ZERO` if they never read).
     async fn read_cursor(&self, id: ConversationId, reader: UserRef) -> Result<Seq>;
 
-    /// Every reader's cursor in the conversation, with how many messages counted for them
-    /// up to it (who never read is absent).
+    /// Every reader's cursor in the conversation (who never read is absent), with how many
+    /// messages up to it [count](crate::read::counts_as_unread) for them: the number the
+    /// conversation's counters held at that seq, so that [`ReadCursor::unread`] agrees
+    /// with [`unread_count`](Self::unread_count).
     async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>>;
 
     /// How many messages past the reader's cursor

@@ -2,15 +2,15 @@
 //! decided and counted from the snapshot the node reads once per update
 //! (`inbox_snapshots.rs`). Updates that queue up while the client is slow to read (or
 //! arrive in a burst) are coalesced to the latest per conversation before they are sent,
-//! so a connection never falls further behind than the conversations that changed, and
-//! the final state of each is always sent. Message events (the rooms) are never coalesced.
+//! in the order they last changed, so a connection never falls further behind than the
+//! conversations that changed, and the final state of each is always sent (or, after
+//! anything was missed, one `resync` that reloads the list). Message events (the rooms)
+//! are never coalesced.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chat_core::Principal;
 use chat_core::broadcast::{Delivery, InboxKind, InboxUpdate, Signal, Subscription};
-use chat_core::ids::ConversationId;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::{Value, json};
 
@@ -21,7 +21,8 @@ use crate::app::protocol::ServerEvent;
 const COALESCE: usize = 256;
 
 /// Forwards the inbox of `principal` (the connection restarts it when that changes).
-pub async fn forward(connection: Arc<Connection>, mut inbox: Subscription, principal: Principal) {
+pub async fn forward(connection: Arc<Connection>, inbox: Subscription, principal: Principal) {
+    let mut inbox = inbox.fuse();
     while let Some(first) = inbox.next().await {
         let mut pending = Pending::default();
         pending.add(first);
@@ -54,7 +55,7 @@ async fn payloads(connection: &Connection, principal: &Principal, pending: Pendi
     );
     let mut payloads = Vec::with_capacity(pending.updates.len());
     for update in &pending.updates {
-        let Ok(snapshot) = snapshots.get(engine, update).await else {
+        let Ok(snapshot) = snapshots.get(engine, principal, update).await else {
             // The conversation could not be read: the client reloads its list.
             return vec![json!({"kind": "resync"})];
         };
@@ -70,12 +71,13 @@ async fn payloads(connection: &Connection, principal: &Principal, pending: Pendi
     payloads
 }
 
-/// Updates taken in one round: the latest per conversation, in order of first arrival.
+/// Updates taken in one round: the latest per conversation, in order of last arrival (a
+/// client that moves each changed conversation to the top of its list ends in the right
+/// order).
 #[derive(Debug, Default)]
 struct Pending {
     resync: bool,
     updates: Vec<InboxUpdate>,
-    positions: HashMap<ConversationId, usize>,
 }
 
 impl Pending {
@@ -92,14 +94,12 @@ impl Pending {
                 _ => return,
             },
         };
-        match self.positions.get(&update.conversation_id) {
-            Some(&at) => self.updates[at] = merged(self.updates[at], update),
-            None => {
-                self.positions
-                    .insert(update.conversation_id, self.updates.len());
-                self.updates.push(update);
-            }
-        }
+        let id = update.conversation_id;
+        let update = match self.updates.iter().position(|u| u.conversation_id == id) {
+            Some(at) => merged(self.updates.remove(at), update),
+            None => update,
+        };
+        self.updates.push(update);
     }
 }
 
@@ -124,7 +124,7 @@ fn merged(older: InboxUpdate, newer: InboxUpdate) -> InboxUpdate {
 
 #[cfg(test)]
 mod tests {
-    use chat_core::ids::Seq;
+    use chat_core::ids::{ConversationId, Seq};
 
     use super::*;
 
@@ -140,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_the_latest_update_per_conversation_in_arrival_order() {
+    fn keeps_the_latest_update_per_conversation_in_order_of_last_arrival() {
         let (a, b) = (ConversationId::new(), ConversationId::new());
         let mut pending = Pending::default();
         pending.add(update(a, InboxKind::Message, 3));
@@ -158,6 +158,13 @@ mod tests {
                 (a, InboxKind::Updated, Seq(5)),
                 (b, InboxKind::Created, Seq(2))
             ]
+        );
+        pending.add(update(a, InboxKind::Message, 6));
+        let order: Vec<_> = pending.updates.iter().map(|u| u.conversation_id).collect();
+        assert_eq!(
+            order,
+            vec![b, a],
+            "a changed last, so it comes last (top of the list)"
         );
         assert!(!pending.resync);
     }
