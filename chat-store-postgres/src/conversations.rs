@@ -163,6 +163,35 @@ impl ConversationStore for PostgresStore {
     }
 }
 
+/// A conversation row joined with one of its read cursors, if it has any.
+#[derive(sqlx::FromRow)]
+struct CursorRow {
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
+    reader_type: Option<String>,
+    reader_id: Option<Uuid>,
+    last_read_seq: Option<i64>,
+    counted: Option<i64>,
+}
+
+impl CursorRow {
+    fn cursor(&self) -> Result<Option<(UserRef, ReadCursor)>> {
+        let (Some(kind), Some(user), Some(seq), Some(counted)) = (
+            &self.reader_type,
+            self.reader_id,
+            self.last_read_seq,
+            self.counted,
+        ) else {
+            return Ok(None);
+        };
+        let cursor = ReadCursor {
+            seq: rows::seq(seq),
+            counted: u64::try_from(counted).unwrap_or_default(),
+        };
+        Ok(Some((rows::user(kind, user)?, cursor)))
+    }
+}
+
 /// A list row: the conversation plus the reader's cursor and unread count.
 #[derive(sqlx::FromRow)]
 struct PageRow {
@@ -417,6 +446,34 @@ impl ReadStateStore for PostgresStore {
                 Ok((rows::user(&kind, user)?, cursor))
             })
             .collect()
+    }
+
+    async fn conversation_with_cursors(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<(Conversation, Vec<(UserRef, ReadCursor)>)>> {
+        // One statement, so one snapshot: the row and its cursors (NULLs when none).
+        let query = format!(
+            "SELECT {CONVERSATION_COLUMNS}, r.user_type AS reader_type, r.user_id AS reader_id, \
+             r.last_read_seq, r.counted FROM conversations c \
+             LEFT JOIN read_cursors r ON r.conversation_id = c.id WHERE c.id = $1"
+        );
+        let rows: Vec<CursorRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let mut cursors = Vec::with_capacity(rows.len());
+        let mut conversation = None;
+        for row in rows {
+            if let Some(cursor) = row.cursor()? {
+                cursors.push(cursor);
+            }
+            conversation.get_or_insert(row.conversation);
+        }
+        conversation
+            .map(|row| Ok((Conversation::try_from(row)?, cursors)))
+            .transpose()
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {

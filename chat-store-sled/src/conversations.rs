@@ -203,6 +203,20 @@ impl ReadStateStore for SledStore {
             .collect()
     }
 
+    async fn conversation_with_cursors(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<(Conversation, Vec<(UserRef, ReadCursor)>)>> {
+        // The cursors first: the row's counters can only have grown since.
+        let cursors = match self.read_cursors(id).await {
+            Ok(cursors) => cursors,
+            Err(Error::NotFound(_)) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let conversation = self.rows().get(id).cloned();
+        Ok(conversation.map(|conversation| (conversation, cursors)))
+    }
+
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
         let conversation = self.rows().get(id).cloned().ok_or_else(missing)?;
         let cursor = cursors::get(self.tree(), id, reader)?;

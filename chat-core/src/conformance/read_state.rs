@@ -75,6 +75,21 @@ pub async fn read_cursor_never_moves_back(store: Arc<DynChatStore>) {
         vec![(reader, at_the_end)],
         "every reader's cursor, with what counted up to it, and only readers"
     );
+    assert_eq!(
+        store
+            .conversation_with_cursors(conv.id)
+            .await
+            .expect("read together"),
+        Some((now, vec![(reader, at_the_end)])),
+        "the row and its cursors, read together"
+    );
+    assert_eq!(
+        store
+            .conversation_with_cursors(ConversationId::new())
+            .await
+            .expect("read together"),
+        None
+    );
 }
 
 /// Unread counts are per reader, count the other side's messages past the cursor (never

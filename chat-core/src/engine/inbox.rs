@@ -9,7 +9,7 @@ use crate::accounts::ConversationScope;
 use crate::authz::{self, Action, ConversationFacts, Principal};
 use crate::broadcast::{Delivery, Signal, Subscription, Topic};
 use crate::engine::ChatEngine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::ConversationId;
 use crate::model::{Conversation, UserRef};
 use crate::read::ReadCursor;
@@ -66,21 +66,16 @@ impl ChatEngine {
     /// are private): [`inbox_unread`](Self::inbox_unread) decides for each principal it is
     /// shared with.
     ///
-    /// The cursors are read first: counters only grow, so a cursor that moves meanwhile can
-    /// overstate a count until the next update, never make it wrap.
+    /// The store reads the cursors no later than the row: counters only grow, so a cursor
+    /// that moves meanwhile can overstate a count until the next update, never make it wrap.
     pub async fn inbox_snapshot(
         &self,
         principal: &Principal,
         id: ConversationId,
     ) -> Result<Option<InboxSnapshot>> {
         self.allowed(principal, Action::ListInbox)?;
-        let cursors = match self.store.read_cursors(id).await {
-            Ok(cursors) => cursors,
-            Err(Error::NotFound(_)) => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        let snapshot = self.store.get_conversation(id).await?;
-        Ok(snapshot.map(|conversation| InboxSnapshot {
+        let read = self.store.conversation_with_cursors(id).await?;
+        Ok(read.map(|(conversation, cursors)| InboxSnapshot {
             conversation,
             cursors,
         }))

@@ -103,6 +103,15 @@ impl Record {
         unread.filter(|m| read::counts_as_unread(reader, m)).count() as u64
     }
 
+    fn read_cursors(&self) -> Vec<(UserRef, ReadCursor)> {
+        let cursor = |reader: UserRef, seq: Seq| ReadCursor {
+            seq,
+            counted: self.counted(reader, seq),
+        };
+        let cursors = self.cursors.iter();
+        cursors.map(|(r, seq)| (*r, cursor(*r, *seq))).collect()
+    }
+
     /// The messages up to `seq` that count for `reader`.
     fn counted(&self, reader: UserRef, seq: Seq) -> u64 {
         let up_to = self.messages.iter().take_while(|m| m.seq <= seq);
@@ -259,15 +268,15 @@ impl ReadStateStore for MemoryStore {
 
     async fn read_cursors(&self, id: ConversationId) -> Result<Vec<(UserRef, ReadCursor)>> {
         let record = self.conversations.get(&id).ok_or_else(missing)?;
-        let cursor = |reader: UserRef, seq: Seq| ReadCursor {
-            seq,
-            counted: record.counted(reader, seq),
-        };
-        Ok(record
-            .cursors
-            .iter()
-            .map(|(reader, seq)| (*reader, cursor(*reader, *seq)))
-            .collect())
+        Ok(record.read_cursors())
+    }
+
+    async fn conversation_with_cursors(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<(Conversation, Vec<(UserRef, ReadCursor)>)>> {
+        let record = self.conversations.get(&id);
+        Ok(record.map(|r| (r.state.conversation.clone(), r.read_cursors())))
     }
 
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {

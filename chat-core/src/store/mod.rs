@@ -109,6 +109,15 @@ pub trait ReadStateStore: Debug + Send + Sync + 'static {
     /// How many messages past the reader's cursor
     /// [count as unread](crate::read::counts_as_unread) for them.
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64>;
+
+    /// The conversation with every reader's cursor (as [`read_cursors`](Self::read_cursors)),
+    /// `None` if it is missing: what an inbox update's unread counts are computed from, for
+    /// every agent at once. The cursors must be no newer than the conversation's counters
+    /// (read them first, or both in one snapshot), so that no count wraps.
+    async fn conversation_with_cursors(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<(Conversation, Vec<(UserRef, ReadCursor)>)>>;
 }
 
 /// Uploaded files (created and linked through [`EventStore::append`]).

@@ -117,6 +117,12 @@ impl<S: ReadStateStore> ReadStateStore for CountingStore<S> {
     async fn unread_count(&self, id: ConversationId, reader: UserRef) -> Result<u64> {
         self.inner.unread_count(id, reader).await
     }
+    async fn conversation_with_cursors(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<(Conversation, Vec<(UserRef, ReadCursor)>)>> {
+        self.inner.conversation_with_cursors(id).await
+    }
 }
 
 #[async_trait]
