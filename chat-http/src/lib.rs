@@ -16,7 +16,12 @@
 //! let engine = ChatEngine::new(Arc::new(MemoryStore::new()), Arc::new(LocalBroadcaster::new()), config.engine);
 //! let blobs = Arc::new(ObjectStoreBlobs::local("./data/blobs")?);
 //! let app = axum::Router::new().merge(router(AppState::new(engine, blobs, config)));
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! // Chat pushes small frames as they happen: turn Nagle's algorithm off, or a push written
+//! // while the previous one is unacknowledged waits ~40 ms for the client's delayed ACK.
+//! use axum::serve::ListenerExt;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080")
+//!     .await?
+//!     .tap_io(|tcp| drop(tcp.set_nodelay(true)));
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
 //! # Ok(()) }
 //! ```

@@ -5,6 +5,7 @@
 //! <http://127.0.0.1:8080/api/openapi.json>). Every option is also an environment variable.
 
 mod admin;
+mod listener;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::Listener;
 use chat_core::accounts::Permissions;
 use chat_core::engine::NewAdmin;
 use chat_core::values::{DisplayName, Email};
@@ -150,7 +152,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let sweeper =
         chat_http::spawn_upload_sweeper(state.clone(), std::time::Duration::from_secs(600));
     let app = router(state).merge(chat_http::demo_page());
-    let listener = tokio::net::TcpListener::bind(options.bind).await?;
+    let listener = listener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
     axum::serve(
         listener,

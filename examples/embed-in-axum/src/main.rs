@@ -5,13 +5,19 @@
 
 use std::net::SocketAddr;
 
+use axum::serve::{Listener, ListenerExt};
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = embed_in_axum::app(
         std::path::Path::new("./data/embed-example-blobs"),
         "change me",
     )?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    // Chat pushes small frames as they happen: Nagle's algorithm off (TCP_NODELAY), or a
+    // push written while the previous one is unacknowledged waits ~40 ms for the ACK.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000")
+        .await?
+        .tap_io(|tcp| drop(tcp.set_nodelay(true)));
     println!("listening on {}", listener.local_addr()?);
     axum::serve(
         listener,

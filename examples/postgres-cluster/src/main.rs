@@ -6,6 +6,8 @@
 //! (it creates and uses the database `chat_example_cluster` on that server).
 
 use std::net::SocketAddr;
+
+use axum::serve::{Listener, ListenerExt};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,7 +88,9 @@ async fn node(database: &PgConnectOptions) -> Result<(ChatEngine, SocketAddr), E
         std::env::temp_dir().join("chat-example-cluster-blobs"),
     )?);
     let app = chat_http::router(AppState::new(engine.clone(), blobs, config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await?
+        .tap_io(|tcp| drop(tcp.set_nodelay(true)));
     let address = listener.local_addr()?;
     tokio::spawn(async move {
         axum::serve(
