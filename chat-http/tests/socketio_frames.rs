@@ -3,7 +3,8 @@
 //! answered must be handled and acknowledged, even while the server is still opening the
 //! connection (subscribing, announcing presence), not dropped for want of a handler; and a
 //! handshake while the database is out of reach is refused as `unavailable` (clients retry),
-//! never as `authentication required` (clients sign out).
+//! never as `authentication required` (clients sign out); and a closed connection leaves no
+//! task (nor the connection and socket it holds) behind.
 
 mod common;
 
@@ -257,4 +258,51 @@ async fn connected_socket(address: std::net::SocketAddr, token: &str) -> Socket 
         }
     }
     panic!("closed before the namespace connect was answered");
+}
+
+/// A closed Socket.IO connection leaves nothing running: socketioxide keeps a socket's
+/// event handlers until the socket is dropped, and the connection holds the socket, so a
+/// request task that waited on those handlers kept the task, the connection and the socket
+/// alive forever (about 25 KiB per connection ever opened).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_connection_leaves_no_task_behind() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let address = app.serve().await;
+    let open_and_close = || async {
+        let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        let connect = format!("40{}", json!({ "token": visitor }));
+        ws.send(Message::text(connect)).await.expect("send");
+        while let Some(Ok(message)) = ws.next().await {
+            if matches!(&message, Message::Text(text) if text.starts_with("40")) {
+                break;
+            }
+        }
+        ws.close(None).await.expect("close");
+    };
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let settled = |at_most: usize| async move {
+        let deadline = tokio::time::Instant::now() + HANG_GUARD;
+        while metrics.num_alive_tasks() > at_most && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        metrics.num_alive_tasks()
+    };
+    // One first, so whatever starts lazily is in the baseline.
+    open_and_close().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let baseline = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    for _ in 0..20 {
+        open_and_close().await;
+    }
+    let alive = settled(baseline).await;
+    assert!(
+        alive <= baseline,
+        "{alive} tasks alive after 20 closed connections, {baseline} before"
+    );
 }

@@ -165,7 +165,11 @@ fn register_handlers(socket: &SocketRef) -> Opening {
     let (requests, queue) = mpsc::channel(REQUESTS);
     let gate = Arc::new(AckGate::default());
     socket.extensions.insert(gate.clone());
-    tokio::spawn(handle_requests(ready.clone(), queue, gate));
+    // socketioxide keeps a socket's event handlers (and so the request senders) until the
+    // socket itself is dropped, and the connection holds the socket: the request task must
+    // be told the socket is gone, or it, the connection and the socket outlive it forever.
+    let gone = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(handle_requests(ready.clone(), queue, gate, gone.clone()));
     for event in EVENTS {
         let requests = requests.clone();
         socket.on(
@@ -191,8 +195,9 @@ fn register_handlers(socket: &SocketRef) -> Opening {
         );
     }
     socket.on_disconnect(move || {
-        let ready = ready.clone();
+        let (ready, gone) = (ready.clone(), gone.clone());
         async move {
+            gone.notify_one();
             if let Some(connection) = open_connection(ready).await {
                 connection.close().await;
             }
@@ -202,16 +207,27 @@ fn register_handlers(socket: &SocketRef) -> Opening {
 }
 
 /// Handles one connection's requests in arrival order; each ack is sent before the next
-/// request is handled. An ack that cannot be delivered closes the connection.
+/// request is handled. An ack that cannot be delivered closes the connection. Ends when the
+/// socket disconnects (`gone`).
 async fn handle_requests(
     ready: watch::Receiver<Option<Option<Arc<Connection>>>>,
     mut queue: mpsc::Receiver<Box<Request>>,
     gate: Arc<AckGate>,
+    gone: Arc<tokio::sync::Notify>,
 ) {
-    let Some(connection) = open_connection(ready).await else {
+    let connection = tokio::select! {
+        connection = open_connection(ready) => connection,
+        () = gone.notified() => None,
+    };
+    let Some(connection) = connection else {
         return;
     };
-    while let Some(request) = queue.recv().await {
+    loop {
+        let request = tokio::select! {
+            request = queue.recv() => request,
+            () = gone.notified() => None,
+        };
+        let Some(request) = request else { return };
         gate.answering.store(true, Ordering::Release);
         let handled = connection
             .handle(request.event, request.payload, request.acked)
