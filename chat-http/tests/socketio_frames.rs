@@ -306,3 +306,50 @@ async fn a_closed_connection_leaves_no_task_behind() {
         "{alive} tasks alive after 20 closed connections, {baseline} before"
     );
 }
+
+/// Requests a client made before it disconnected still take effect: each of these sends
+/// is followed at once by closing the socket, and every one must be stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_right_before_disconnecting_is_still_stored() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let address = app.serve().await;
+    let before = app.last_seq(&visitor, &conversation).await;
+    let sends = 10;
+    for n in 0..sends {
+        let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        let connect = format!("40{}", json!({ "token": visitor }));
+        ws.send(Message::text(connect)).await.expect("send");
+        let connected = tokio::time::timeout(HANG_GUARD, async {
+            while let Some(Ok(message)) = ws.next().await {
+                if matches!(&message, Message::Text(text) if text.starts_with("40")) {
+                    return;
+                }
+            }
+        });
+        connected.await.expect("connected");
+        let send = format!(
+            "421{}",
+            json!(["message:send", {"conversationId": conversation, "message": format!("last words {n}")}])
+        );
+        ws.send(Message::text(send)).await.expect("send");
+        ws.close(None).await.expect("close");
+    }
+    let stored = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            let last = app.last_seq(&visitor, &conversation).await;
+            if last >= before + sends {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    assert!(
+        stored.await.is_ok(),
+        "every send made before disconnecting is stored"
+    );
+}

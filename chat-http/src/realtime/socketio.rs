@@ -206,9 +206,14 @@ fn register_handlers(socket: &SocketRef) -> Opening {
     opening
 }
 
+/// How long requests queued by a socket that disconnected while its connection was still
+/// opening wait for it to open (it may never: then they are dropped with the socket).
+const OPEN_GRACE: Duration = Duration::from_secs(10);
+
 /// Handles one connection's requests in arrival order; each ack is sent before the next
-/// request is handled. An ack that cannot be delivered closes the connection. Ends when the
-/// socket disconnects (`gone`).
+/// request is handled. An ack that cannot be delivered closes the connection. When the
+/// socket disconnects (`gone`) the queue is closed and what was already queued is still
+/// handled (a send or a read the client made before leaving takes effect), then it ends.
 async fn handle_requests(
     ready: watch::Receiver<Option<Option<Arc<Connection>>>>,
     mut queue: mpsc::Receiver<Box<Request>>,
@@ -216,16 +221,24 @@ async fn handle_requests(
     gone: Arc<tokio::sync::Notify>,
 ) {
     let connection = tokio::select! {
-        connection = open_connection(ready) => connection,
-        () = gone.notified() => None,
+        connection = open_connection(ready.clone()) => connection,
+        () = gone.notified() => {
+            queue.close();
+            let opened = tokio::time::timeout(OPEN_GRACE, open_connection(ready)).await;
+            opened.ok().flatten()
+        }
     };
     let Some(connection) = connection else {
         return;
     };
     loop {
         let request = tokio::select! {
+            biased;
             request = queue.recv() => request,
-            () = gone.notified() => None,
+            () = gone.notified() => {
+                queue.close();
+                continue;
+            }
         };
         let Some(request) = request else { return };
         gate.answering.store(true, Ordering::Release);
