@@ -82,6 +82,11 @@ async fn an_event_sent_right_after_connecting_is_acknowledged() {
 
 /// The namespace answer to a handshake with `token`: `40…` (connected) or `44…` (refused).
 async fn handshake(address: std::net::SocketAddr, token: &str) -> String {
+    open(address, token).await.1
+}
+
+/// A socket after its handshake with `token`, and the namespace's answer.
+async fn open(address: std::net::SocketAddr, token: &str) -> (Socket, String) {
     let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
@@ -98,7 +103,8 @@ async fn handshake(address: std::net::SocketAddr, token: &str) -> String {
         }
         panic!("closed before the namespace answered");
     });
-    answer.await.expect("no namespace answer")
+    let answer = answer.await.expect("no namespace answer");
+    (ws, answer)
 }
 
 #[tokio::test]
@@ -270,17 +276,8 @@ async fn a_closed_connection_leaves_no_task_behind() {
     let (visitor, _) = app.visitor().await;
     let address = app.serve().await;
     let open_and_close = || async {
-        let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
-        let connect = format!("40{}", json!({ "token": visitor }));
-        ws.send(Message::text(connect)).await.expect("send");
-        while let Some(Ok(message)) = ws.next().await {
-            if matches!(&message, Message::Text(text) if text.starts_with("40")) {
-                break;
-            }
-        }
+        let (mut ws, answer) = open(address, &visitor).await;
+        assert!(answer.starts_with("40"), "connected: {answer}");
         ws.close(None).await.expect("close");
     };
     let metrics = tokio::runtime::Handle::current().metrics();
@@ -318,20 +315,8 @@ async fn a_send_right_before_disconnecting_is_still_stored() {
     let before = app.last_seq(&visitor, &conversation).await;
     let sends = 10;
     for n in 0..sends {
-        let url = format!("ws://{address}/socket.io/?EIO=4&transport=websocket");
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
-        let connect = format!("40{}", json!({ "token": visitor }));
-        ws.send(Message::text(connect)).await.expect("send");
-        let connected = tokio::time::timeout(HANG_GUARD, async {
-            while let Some(Ok(message)) = ws.next().await {
-                if matches!(&message, Message::Text(text) if text.starts_with("40")) {
-                    return;
-                }
-            }
-        });
-        connected.await.expect("connected");
+        let (mut ws, answer) = open(address, &visitor).await;
+        assert!(answer.starts_with("40"), "connected: {answer}");
         let send = format!(
             "421{}",
             json!(["message:send", {"conversationId": conversation, "message": format!("last words {n}")}])
