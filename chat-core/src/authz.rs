@@ -81,6 +81,16 @@ pub enum Action {
     DeleteConversation,
     /// Create, change or disable agents.
     ManageAdmins,
+    /// See the workspace's labels (agents only).
+    ListLabels,
+    /// Create, rename or delete workspace labels.
+    ManageLabels,
+    /// Replace a conversation's labels.
+    LabelConversation,
+    /// List, search and insert canned replies (agents only).
+    UseCannedReplies,
+    /// Create, change or delete canned replies.
+    ManageCannedReplies,
 }
 
 impl Action {
@@ -93,6 +103,10 @@ impl Action {
                 | Self::ListConversations
                 | Self::ListInbox
                 | Self::ManageAdmins
+                | Self::ListLabels
+                | Self::ManageLabels
+                | Self::UseCannedReplies
+                | Self::ManageCannedReplies
         )
     }
 }
@@ -186,6 +200,10 @@ fn authorize_visitor(
         return match action {
             Action::ManageAdmins => Err(Denial::Forbidden("visitors cannot manage agents")),
             Action::ListInbox => Err(Denial::Forbidden("only agents have an inbox")),
+            Action::ListLabels
+            | Action::ManageLabels
+            | Action::UseCannedReplies
+            | Action::ManageCannedReplies => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }
@@ -216,6 +234,13 @@ fn authorize_admin(
             Action::CreateConversation => Err(Denial::Forbidden("visitors start conversations")),
             Action::ManageAdmins if !permissions.manage_admins => {
                 Err(Denial::Forbidden("requires the manage_admins permission"))
+            }
+            Action::ManageLabels | Action::ManageCannedReplies
+                if !permissions.manage_conversations =>
+            {
+                Err(Denial::Forbidden(
+                    "requires the manage_conversations permission",
+                ))
             }
             _ => Ok(()),
         };

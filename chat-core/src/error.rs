@@ -171,6 +171,9 @@ pub enum Conflict {
     /// The assignment already holds the requested value.
     #[error("the conversation is already assigned that way")]
     AlreadyAssigned,
+    /// The conversation already has exactly these labels.
+    #[error("the conversation already has these labels")]
+    LabelsUnchanged,
 }
 
 impl Conflict {
@@ -181,6 +184,7 @@ impl Conflict {
             Self::IllegalTransition { .. } => "illegal_transition",
             Self::AttachmentUnavailable => "attachment_unavailable",
             Self::AlreadyAssigned => "already_assigned",
+            Self::LabelsUnchanged => "labels_unchanged",
         }
     }
 }

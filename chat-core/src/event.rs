@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AdminId, ConversationId, CustomerId, Seq};
+use crate::ids::{AdminId, ConversationId, CustomerId, LabelId, Seq};
 use crate::model::{Actor, Attachment, Message, UserRef};
 use crate::status::ConversationStatus;
 
@@ -62,6 +62,15 @@ pub enum EventKind {
         /// Who.
         user: UserRef,
     },
+    /// The conversation's labels changed.
+    LabelsChanged {
+        /// Labels put on it.
+        added: Vec<LabelId>,
+        /// Labels taken off.
+        removed: Vec<LabelId>,
+        /// Who.
+        by: Actor,
+    },
     /// A file was uploaded to the conversation.
     AttachmentAdded {
         /// The file.
@@ -81,8 +90,9 @@ pub enum Audience {
 impl Event {
     /// Whether `audience` may receive this event.
     ///
-    /// A visitor's view of the log skips exactly the private notes (and files uploaded by
-    /// staff that are not yet part of a public message), and nothing else.
+    /// A visitor's view of the log skips exactly the private notes, files uploaded by
+    /// staff that are not yet part of a public message, and label changes (labels are the
+    /// team's own notes on a conversation), and nothing else.
     pub fn visible_to(&self, audience: Audience) -> bool {
         match (&self.kind, audience) {
             (_, Audience::Staff) => true,
@@ -90,6 +100,7 @@ impl Event {
             (EventKind::AttachmentAdded { attachment }, Audience::Customer) => {
                 attachment.visible_to_customer()
             }
+            (EventKind::LabelsChanged { .. }, Audience::Customer) => false,
             (_, Audience::Customer) => true,
         }
     }

@@ -88,6 +88,18 @@ uuid_id!(
     "attachmentId"
 );
 uuid_id!(
+    /// Identifies a workspace label.
+    LabelId,
+    "labelId"
+);
+
+uuid_id!(
+    /// Identifies a canned reply.
+    CannedReplyId,
+    "cannedReplyId"
+);
+
+uuid_id!(
     /// Identifies a participant row (one user in one conversation).
     ParticipantId,
     "participantId"

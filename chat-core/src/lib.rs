@@ -29,12 +29,14 @@
 pub mod accounts;
 pub mod authz;
 pub mod broadcast;
+pub mod canned;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod feed;
 pub mod ids;
 mod invalid;
+pub mod labels;
 pub mod log;
 pub mod model;
 pub mod read;

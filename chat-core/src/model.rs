@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq,
+    AdminId, AttachmentId, ConversationId, CustomerId, LabelId, MessageId, ParticipantId, Seq,
 };
 use crate::status::ConversationStatus;
 use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
@@ -121,6 +121,9 @@ pub struct Conversation {
     /// How many public admin or system messages the log holds (what the visitor counts).
     #[serde(default)]
     pub replies: u64,
+    /// Its labels, in id order (ids of labels deleted since may remain; they show nowhere).
+    #[serde(default)]
+    pub labels: Vec<LabelId>,
 }
 
 /// A person's membership in a conversation (customer at creation, agents when they join).

@@ -285,3 +285,68 @@ short_text!(
     "fileName",
     255
 );
+short_text!(
+    /// A label's title (at most 64 characters); unique in a workspace, ignoring case.
+    LabelTitle,
+    "title",
+    64
+);
+short_text!(
+    /// A canned reply's short code, typed after `/` (at most 64 characters); unique,
+    /// ignoring case.
+    ShortCode,
+    "shortCode",
+    64
+);
+
+impl LabelTitle {
+    /// The form uniqueness is decided on: lower-cased.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl ShortCode {
+    /// The form uniqueness is decided on: lower-cased.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// A label's colour: `#rrggbb`, stored lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LabelColor(String);
+
+impl LabelColor {
+    /// Checks `text`: `#` and six hexadecimal digits.
+    pub fn parse(text: &str) -> Result<Self, InvalidInput> {
+        let digits = text.strip_prefix('#').unwrap_or("");
+        if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(InvalidInput::new(
+                "color",
+                "must be # and six hexadecimal digits",
+            ));
+        }
+        Ok(Self(text.to_ascii_lowercase()))
+    }
+
+    /// The colour, `#rrggbb`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for LabelColor {
+    type Error = InvalidInput;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<LabelColor> for String {
+    fn from(value: LabelColor) -> Self {
+        value.0
+    }
+}

@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 16] = [
+const ALL_ACTIONS: [Action; 21] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -24,6 +24,18 @@ const ALL_ACTIONS: [Action; 16] = [
     Action::Assign,
     Action::DeleteConversation,
     Action::ManageAdmins,
+    Action::ListLabels,
+    Action::ManageLabels,
+    Action::LabelConversation,
+    Action::UseCannedReplies,
+    Action::ManageCannedReplies,
+];
+/// The workspace's catalogs: labels and canned replies.
+const WORKSPACE: [Action; 4] = [
+    Action::ListLabels,
+    Action::ManageLabels,
+    Action::UseCannedReplies,
+    Action::ManageCannedReplies,
 ];
 const VISITOR_READS: [Action; 4] = [
     Action::ReadConversation,
@@ -32,14 +44,16 @@ const VISITOR_READS: [Action; 4] = [
     Action::SendTyping,
 ];
 const VISITOR_WRITES: [Action; 2] = [Action::SendMessage, Action::UploadFile];
-const STAFF_ONLY: [Action; 5] = [
+const STAFF_ONLY: [Action; 6] = [
+    Action::LabelConversation,
     Action::SeePrivateNotes,
     Action::WritePrivateNote,
     Action::ChangeStatus,
     Action::Assign,
     Action::DeleteConversation,
 ];
-const AGENT_BASICS: [Action; 9] = [
+const AGENT_BASICS: [Action; 10] = [
+    Action::LabelConversation,
     Action::ReadConversation,
     Action::JoinRoom,
     Action::SendMessage,
@@ -345,4 +359,42 @@ fn the_system_may_do_anything_to_existing_conversations() {
             "{action:?}"
         );
     }
+}
+
+#[test]
+fn visitors_never_see_nor_manage_labels_or_canned_replies() {
+    let visitor = Principal::Visitor(CustomerId::new());
+    for action in WORKSPACE {
+        assert!(
+            matches!(check(&visitor, action, None), Err(Denial::Forbidden(_))),
+            "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn every_agent_uses_labels_and_canned_replies_and_managers_change_them() {
+    let (_, manager) = agent(Permissions::default());
+    let (_, viewer) = agent(Permissions {
+        manage_conversations: false,
+        ..Permissions::default()
+    });
+    for action in WORKSPACE {
+        assert_eq!(check(&manager, action, None), Ok(()), "{action:?}");
+    }
+    for action in [Action::ListLabels, Action::UseCannedReplies] {
+        assert_eq!(check(&viewer, action, None), Ok(()), "{action:?}");
+    }
+    for action in [Action::ManageLabels, Action::ManageCannedReplies] {
+        assert!(
+            matches!(check(&viewer, action, None), Err(Denial::Forbidden(_))),
+            "{action:?}"
+        );
+    }
+    let conv = facts(CustomerId::new(), Closed, None);
+    assert_eq!(
+        check(&viewer, Action::LabelConversation, Some(&conv)),
+        Ok(()),
+        "labelling needs no manage permission, and closed conversations take labels"
+    );
 }

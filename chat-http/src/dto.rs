@@ -1,8 +1,12 @@
 //! The wire types: camelCase JSON, the seed's field names, conversions from chat-core.
 
+mod workspace;
+
+pub use workspace::*;
+
 use chat_core::accounts::{Admin, ConversationScope, Permissions};
 use chat_core::event::{Event, EventKind};
-use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
+use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, LabelId, MessageId, Seq};
 use chat_core::model::{Actor, Attachment, Conversation, FileType, Message};
 use chat_core::read::ReadState;
 use chat_core::status::ConversationStatus;
@@ -171,6 +175,9 @@ pub struct ConversationDto {
     /// Seq of the newest event.
     #[schema(value_type = u64)]
     pub last_seq: Seq,
+    /// Its labels' ids (agents only; `GET /api/labels` has their titles).
+    #[schema(value_type = Vec<String>)]
+    pub label_ids: Vec<LabelId>,
     /// The caller's read cursor.
     #[schema(value_type = u64)]
     pub last_read_seq: Seq,
@@ -201,6 +208,7 @@ impl ConversationDto {
             closed_at: conversation.closed_at,
             metadata: conversation.metadata.into(),
             last_seq: conversation.last_seq,
+            label_ids: conversation.labels,
             last_read_seq,
             unread_count,
             peer_last_read_seq: None,
@@ -231,6 +239,8 @@ pub struct ListQuery {
     pub admin_id: Option<String>,
     /// `waiting`, `active` or `closed`.
     pub status: Option<String>,
+    /// A label's title (ignoring case).
+    pub label: Option<String>,
     /// Page size, 1–100 (default 20).
     pub limit: Option<usize>,
     /// `nextCursor` of the previous page.
@@ -488,7 +498,7 @@ pub struct EventDto {
     /// Server time.
     pub timestamp: DateTime<Utc>,
     /// `created`, `message`, `statusChanged`, `assigned`, `participantJoined`,
-    /// `participantLeft` or `attachmentAdded`.
+    /// `participantLeft`, `attachmentAdded` or `labelsChanged` (agents only).
     #[serde(rename = "type")]
     pub kind: String,
     /// For `message`.
@@ -512,6 +522,14 @@ pub struct EventDto {
     /// For `attachmentAdded`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentDto>,
+    /// For `labelsChanged`: the ids of the labels put on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub labels_added: Option<Vec<LabelId>>,
+    /// For `labelsChanged`: the ids of the labels taken off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub labels_removed: Option<Vec<LabelId>>,
 }
 
 impl From<Event> for EventDto {
@@ -528,6 +546,8 @@ impl From<Event> for EventDto {
             actor_type: None,
             actor_id: None,
             attachment: None,
+            labels_added: None,
+            labels_removed: None,
         };
         let actor = match event.kind {
             EventKind::Created { customer_id } => {
@@ -548,6 +568,11 @@ impl From<Event> for EventDto {
             EventKind::Assigned { assignee, by } => {
                 dto.kind = "assigned".into();
                 dto.assignee_id = assignee.map(|a| a.to_string());
+                Some(by)
+            }
+            EventKind::LabelsChanged { added, removed, by } => {
+                dto.kind = "labelsChanged".into();
+                (dto.labels_added, dto.labels_removed) = (Some(added), Some(removed));
                 Some(by)
             }
             EventKind::ParticipantJoined { user } => {

@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 19] = [
+const ROUTES: [(&str, &str); 29] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -30,6 +30,16 @@ const ROUTES: [(&str, &str); 19] = [
     ("get", "/api/admins"),
     ("post", "/api/admins"),
     ("patch", "/api/admins/{id}"),
+    ("get", "/api/labels"),
+    ("post", "/api/labels"),
+    ("patch", "/api/labels/{id}"),
+    ("delete", "/api/labels/{id}"),
+    ("get", "/api/conversations/{id}/labels"),
+    ("post", "/api/conversations/{id}/labels"),
+    ("get", "/api/canned-replies"),
+    ("post", "/api/canned-replies"),
+    ("patch", "/api/canned-replies/{id}"),
+    ("delete", "/api/canned-replies/{id}"),
 ];
 
 #[tokio::test]

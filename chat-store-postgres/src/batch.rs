@@ -537,13 +537,18 @@ async fn update_conversations<'a>(
         .iter()
         .map(|c| rows::db_count(c.replies))
         .collect();
+    // UNNEST cannot take an array of arrays: each row's labels travel as one array literal.
+    let labels: Vec<String> = conversations
+        .iter()
+        .map(|c| label_array(&c.labels))
+        .collect();
     sqlx::query(
         "UPDATE conversations c SET status = u.status, updated_at = u.updated_at, closed_at = u.closed_at, \
          assignee_id = u.assignee_id, last_seq = u.last_seq, last_customer_message_seq = u.lcms, \
-         last_reply_seq = u.lrs, customer_messages = u.cm, replies = u.r \
+         last_reply_seq = u.lrs, customer_messages = u.cm, replies = u.r, labels = u.labels::uuid[] \
          FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::uuid[], $6::bigint[], \
-         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
-         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r) \
+         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) \
+         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r, labels) \
          WHERE c.id = u.id",
     )
     .bind(&ids)
@@ -556,9 +561,16 @@ async fn update_conversations<'a>(
     .bind(&reply)
     .bind(&customer_messages)
     .bind(&replies)
+    .bind(&labels)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A PostgreSQL array literal of label ids: `{id,id}`.
+fn label_array(labels: &[chat_core::ids::LabelId]) -> String {
+    let ids: Vec<String> = labels.iter().map(ToString::to_string).collect();
+    format!("{{{}}}", ids.join(","))
 }
 
 /// A row this build cannot read, surfaced as a database error so the batch fails whole.

@@ -33,8 +33,8 @@ impl ConversationStore for PostgresStore {
         sqlx::query(
             "INSERT INTO conversations (id, status, created_at, updated_at, closed_at, customer_ip, metadata, \
              customer_id, assignee_id, last_seq, last_customer_message_seq, last_reply_seq, \
-             customer_messages, replies) \
-             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12, $13, $14)",
+             customer_messages, replies, labels) \
+             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(c.id.as_uuid())
         .bind(c.status.as_str())
@@ -50,6 +50,7 @@ impl ConversationStore for PostgresStore {
         .bind(rows::db_seq(c.last_reply_seq))
         .bind(rows::db_count(c.customer_messages))
         .bind(rows::db_count(c.replies))
+        .bind(c.labels.iter().map(|l| l.as_uuid()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(map)?;
@@ -211,7 +212,7 @@ impl PageRow {
     }
 }
 
-/// `select` followed by the scope and status filter.
+/// `select` followed by the scope, status and label filters.
 fn filtered(query: &ConversationQuery, select: &str) -> QueryBuilder<Postgres> {
     let mut builder = QueryBuilder::new(select);
     builder.push(" WHERE true");
@@ -230,6 +231,12 @@ fn filtered(query: &ConversationQuery, select: &str) -> QueryBuilder<Postgres> {
     }
     if let Some(status) = query.status {
         builder.push(" AND c.status = ").push_bind(status.as_str());
+    }
+    if let Some(label) = query.label {
+        builder
+            .push(" AND c.labels @> ARRAY[")
+            .push_bind(label.as_uuid())
+            .push("]");
     }
     builder
 }

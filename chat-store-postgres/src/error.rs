@@ -70,6 +70,8 @@ fn constraint_subject(error: &sqlx::Error) -> &'static str {
         c if c.starts_with("admins") => "admin",
         c if c.starts_with("customers") => "customer",
         c if c.starts_with("conversations") => "conversation",
+        c if c.starts_with("labels") => "label",
+        c if c.starts_with("canned_replies") => "canned reply",
         _ => "row",
     }
 }

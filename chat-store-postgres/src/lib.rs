@@ -18,6 +18,7 @@ mod error;
 mod notify;
 mod rows;
 mod store;
+mod workspace;
 
 #[doc(hidden)]
 pub use batch::IDEMPOTENCY_LOOKUP;

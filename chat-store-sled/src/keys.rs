@@ -17,6 +17,10 @@
 //! | `K` | identifier | customer id |
 //! | `s` | token hash | `Session` (JSON) |
 //! | `S` | admin ‖ token hash | empty: sessions by admin |
+//! | `l` | label | `Label` (JSON) |
+//! | `L` | lower-cased title | label id |
+//! | `q` | canned reply | `CannedReply` (JSON) |
+//! | `Q` | lower-cased short code | canned reply id |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
@@ -43,6 +47,10 @@ pub const CUSTOMER: u8 = b'k';
 pub const CUSTOMER_IDENTIFIER: u8 = b'K';
 pub const SESSION: u8 = b's';
 pub const ADMIN_SESSION: u8 = b'S';
+pub const LABEL: u8 = b'l';
+pub const LABEL_TITLE: u8 = b'L';
+pub const CANNED_REPLY: u8 = b'q';
+pub const CANNED_SHORT_CODE: u8 = b'Q';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
 pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
@@ -171,6 +179,16 @@ pub fn admin_sessions(admin: AdminId) -> Vec<u8> {
     Key::new(ADMIN_SESSION)
         .uuid(*admin.as_uuid().as_bytes())
         .build()
+}
+
+/// A workspace catalog item (`prefix` ‖ id).
+pub fn item(prefix: u8, id: chat_core::ids::Uuid) -> Vec<u8> {
+    Key::new(prefix).uuid(*id.as_bytes()).build()
+}
+
+/// A workspace catalog's unique-name index entry (`prefix` ‖ lower-cased name).
+pub fn item_name(prefix: u8, key: &str) -> Vec<u8> {
+    Key::new(prefix).bytes(key.as_bytes()).build()
 }
 
 /// A fixed 17-byte encoding of an actor: kind, then the id (zeros for the system).

@@ -30,6 +30,7 @@ mod source;
 mod store;
 mod txn;
 mod watermark;
+mod workspace;
 mod writer;
 
 pub use config::{Durability, SledConfig};

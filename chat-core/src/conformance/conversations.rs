@@ -578,6 +578,7 @@ async fn walk(
     loop {
         let request = ListRequest {
             status,
+            label: None,
             after,
             limit: Some(limit),
         };

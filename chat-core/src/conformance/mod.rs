@@ -25,6 +25,7 @@ pub mod fixtures;
 pub mod log;
 pub mod model;
 pub mod read_state;
+pub mod workspace;
 
 /// Stamps one `#[tokio::test]` per conformance scenario, in a module named `conformance`.
 ///
@@ -55,6 +56,9 @@ macro_rules! conformance_tests {
             accounts::concurrent_admin_updates_keep_every_field,
             accounts::customer_lookup_by_identifier,
             accounts::sessions_expire_and_revoke,
+            workspace::label_titles_are_unique_ignoring_case,
+            workspace::conversation_labels_are_log_events_and_filter_the_list,
+            workspace::canned_replies_are_unique_ranked_and_filled,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

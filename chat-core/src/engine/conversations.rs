@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use crate::accounts::ConversationScope;
 use crate::authz::{Action, Principal};
-use crate::engine::{ChatEngine, now, page_limit};
+use crate::engine::{ChatEngine, now, page_limit, redact_for};
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, ConversationId};
 use crate::log::{self, Command, NewConversation};
@@ -31,6 +31,8 @@ pub struct StartConversation {
 pub struct ListRequest {
     /// Only this status.
     pub status: Option<ConversationStatus>,
+    /// Only conversations with the label of this title (ignoring case); agents only.
+    pub label: Option<String>,
     /// Continue after this cursor.
     pub after: Option<ListCursor>,
     /// Page size (default 20, at most 100).
@@ -67,8 +69,11 @@ impl ChatEngine {
         principal: &Principal,
         id: ConversationId,
     ) -> Result<Conversation> {
-        self.authorized(principal, Action::ReadConversation, id)
-            .await
+        let mut conversation = self
+            .authorized(principal, Action::ReadConversation, id)
+            .await?;
+        redact_for(principal, &mut conversation);
+        Ok(conversation)
     }
 
     /// Its participants.
@@ -100,14 +105,26 @@ impl ChatEngine {
             Principal::Admin { .. } | Principal::System => ListScope::All,
             Principal::Anonymous => return Err(Error::Unauthenticated),
         };
+        let label = match &request.label {
+            Some(title) => {
+                self.allowed(principal, Action::ListLabels)?;
+                Some(self.label_id(title).await?)
+            }
+            None => None,
+        };
         let query = ConversationQuery {
             scope,
             status: request.status,
+            label,
             reader: principal.user(),
             after: request.after,
             limit: page_limit(request.limit, LIST_DEFAULT, LIST_MAX)?,
         };
-        self.store.list_conversations(&query).await
+        let mut page = self.store.list_conversations(&query).await?;
+        for item in &mut page.items {
+            redact_for(principal, &mut item.conversation);
+        }
+        Ok(page)
     }
 
     /// The agents' inbox list (the seed's `GET /api/conversations/list`): agents only,

@@ -2,12 +2,15 @@
 //! authorize → validate → store (durably) → broadcast.
 
 mod accounts;
+mod canned;
 mod conversations;
 mod inbox;
+mod labels;
 mod messages;
 mod realtime;
 
 pub use accounts::{NewAdmin, NewVisitor};
+pub use canned::CannedMatch;
 pub use conversations::{ListRequest, StartConversation};
 pub use inbox::InboxSnapshot;
 pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
@@ -175,6 +178,14 @@ fn audience(principal: &Principal) -> Audience {
     match principal {
         Principal::Admin { .. } | Principal::System => Audience::Staff,
         Principal::Anonymous | Principal::Visitor(_) => Audience::Customer,
+    }
+}
+
+/// Takes out of `conversation` what `principal` may not see: a visitor never sees its
+/// labels (the team's own notes on it).
+fn redact_for(principal: &Principal, conversation: &mut Conversation) {
+    if audience(principal) == Audience::Customer {
+        conversation.labels.clear();
     }
 }
 

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{Conflict, Error, InvalidInput, Result};
 use crate::event::{Event, EventKind};
 use crate::ids::{
-    AdminId, AttachmentId, ConversationId, CustomerId, MessageId, ParticipantId, Seq,
+    AdminId, AttachmentId, ConversationId, CustomerId, LabelId, MessageId, ParticipantId, Seq,
 };
 use crate::model::{Actor, ActorKind, Attachment, Conversation, Message, Participant, UserRef};
 use crate::status::ConversationStatus;
@@ -91,6 +91,13 @@ pub enum Command {
     Leave {
         /// Who.
         user: UserRef,
+    },
+    /// Replace the labels.
+    SetLabels {
+        /// The new set, in id order.
+        labels: Vec<LabelId>,
+        /// Who.
+        by: Actor,
     },
     /// A file was uploaded.
     AddAttachment {
@@ -220,6 +227,7 @@ pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
         last_reply_seq: Seq::ZERO,
         customer_messages: 0,
         replies: 0,
+        labels: Vec::new(),
     };
     let mut builder = Builder::new(conversation, at);
     builder.push(EventKind::Created {
@@ -268,6 +276,7 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             builder.push(EventKind::ParticipantLeft { user: *user });
             builder.commit.left.push(*user);
         }
+        Command::SetLabels { labels, by } => plan_labels(&mut builder, state, labels, *by)?,
         Command::AddAttachment { attachment } => {
             if attachment.conversation_id != state.conversation.id
                 || attachment.message_id.is_some()
@@ -303,6 +312,12 @@ pub fn apply(conversation: &mut Conversation, event: &Event) {
             conversation.closed_at = (*to == ConversationStatus::Closed).then_some(event.timestamp);
         }
         EventKind::Assigned { assignee, .. } => conversation.assignee = *assignee,
+        EventKind::LabelsChanged { added, removed, .. } => {
+            conversation.labels.retain(|label| !removed.contains(label));
+            conversation.labels.extend(added);
+            conversation.labels.sort();
+            conversation.labels.dedup();
+        }
         _ => {}
     }
 }
@@ -396,6 +411,30 @@ fn plan_assign(
         builder.join(admin);
     }
     builder.push(EventKind::Assigned { assignee, by });
+    Ok(())
+}
+
+fn plan_labels(
+    builder: &mut Builder,
+    state: &LogState,
+    labels: &[LabelId],
+    by: Actor,
+) -> Result<()> {
+    let current = &state.conversation.labels;
+    let added: Vec<LabelId> = labels
+        .iter()
+        .filter(|l| !current.contains(l))
+        .copied()
+        .collect();
+    let removed: Vec<LabelId> = current
+        .iter()
+        .filter(|l| !labels.contains(l))
+        .copied()
+        .collect();
+    if added.is_empty() && removed.is_empty() {
+        return Err(Conflict::LabelsUnchanged.into());
+    }
+    builder.push(EventKind::LabelsChanged { added, removed, by });
     Ok(())
 }
 

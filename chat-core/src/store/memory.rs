@@ -4,6 +4,8 @@
 //! Atomicity: a conversation's whole state lives in one map entry, and
 //! [`EventStore::append`] holds that entry's lock for the entire plan-and-persist step.
 
+mod workspace;
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -36,6 +38,8 @@ pub struct MemoryStore {
     customers: DashMap<CustomerId, Customer>,
     customer_identifiers: DashMap<VisitorIdentifier, CustomerId>,
     sessions: DashMap<TokenHash, Session>,
+    labels: workspace::Catalog<crate::labels::Label>,
+    canned_replies: workspace::Catalog<crate::canned::CannedReply>,
 }
 
 impl MemoryStore {

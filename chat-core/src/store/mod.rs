@@ -26,14 +26,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
+use crate::canned::{CannedReply, CannedReplyChanges};
 use crate::error::Result;
 use crate::event::{Audience, Event};
-use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
+use crate::ids::{AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, LabelId, Seq};
+use crate::labels::{Label, LabelChanges};
 use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
 use crate::read::ReadCursor;
 use crate::status::ConversationStatus;
 use crate::values::{Email, VisitorIdentifier};
+#[cfg(doc)]
+use crate::values::{LabelTitle, ShortCode};
 
 /// Conversations and their participants.
 #[async_trait]
@@ -193,6 +197,45 @@ pub trait SessionStore: Debug + Send + Sync + 'static {
     async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64>;
 }
 
+/// Workspace labels. Titles are unique ignoring case ([`LabelTitle::key`]).
+#[async_trait]
+pub trait LabelStore: Debug + Send + Sync + 'static {
+    /// Stores a new label; `AlreadyExists` if the id or the title is taken.
+    async fn create_label(&self, label: &Label) -> Result<()>;
+
+    /// Every label, in title order (ignoring case).
+    async fn list_labels(&self) -> Result<Vec<Label>>;
+
+    /// Changes only the fields `changes` names, atomically, and returns the label as
+    /// stored; `NotFound` if missing, `AlreadyExists` if the new title is taken.
+    async fn update_label(&self, id: LabelId, changes: &LabelChanges) -> Result<Label>;
+
+    /// Deletes a label; `NotFound` if missing. Conversations keep its id in their rows
+    /// and logs (a log is never rewritten); it shows nowhere any more.
+    async fn delete_label(&self, id: LabelId) -> Result<()>;
+}
+
+/// Canned replies. Short codes are unique ignoring case ([`ShortCode::key`]).
+#[async_trait]
+pub trait CannedReplyStore: Debug + Send + Sync + 'static {
+    /// Stores a new reply; `AlreadyExists` if the id or the short code is taken.
+    async fn create_canned_reply(&self, reply: &CannedReply) -> Result<()>;
+
+    /// Every reply, in short-code order (ignoring case).
+    async fn list_canned_replies(&self) -> Result<Vec<CannedReply>>;
+
+    /// Changes only the fields `changes` names, atomically, and returns the reply as
+    /// stored; `NotFound` if missing, `AlreadyExists` if the new short code is taken.
+    async fn update_canned_reply(
+        &self,
+        id: CannedReplyId,
+        changes: &CannedReplyChanges,
+    ) -> Result<CannedReply>;
+
+    /// Deletes a reply; `NotFound` if missing.
+    async fn delete_canned_reply(&self, id: CannedReplyId) -> Result<()>;
+}
+
 /// Every storage trait: what the engine needs from a backend.
 pub trait ChatStore:
     ConversationStore
@@ -202,6 +245,8 @@ pub trait ChatStore:
     + AdminStore
     + CustomerStore
     + SessionStore
+    + LabelStore
+    + CannedReplyStore
 {
 }
 
@@ -213,6 +258,8 @@ impl<T> ChatStore for T where
         + AdminStore
         + CustomerStore
         + SessionStore
+        + LabelStore
+        + CannedReplyStore
 {
 }
 
@@ -261,6 +308,8 @@ pub struct ConversationQuery {
     pub scope: ListScope,
     /// Only this status, if set.
     pub status: Option<ConversationStatus>,
+    /// Only conversations with this label, if set.
+    pub label: Option<LabelId>,
     /// Whose read cursors the unread figures use (`None`: no read state, unread is zero).
     pub reader: Option<UserRef>,
     /// Continue after this cursor.
@@ -294,7 +343,7 @@ pub struct ConversationPage {
 }
 
 impl ConversationQuery {
-    /// Whether `conversation` matches the scope and status filter (ignoring the cursor).
+    /// Whether `conversation` matches the scope, status and label filters (ignoring the cursor).
     pub fn matches(&self, conversation: &Conversation) -> bool {
         let in_scope = match self.scope {
             ListScope::All => true,
@@ -305,5 +354,8 @@ impl ConversationQuery {
             && self
                 .status
                 .is_none_or(|status| conversation.status == status)
+            && self
+                .label
+                .is_none_or(|label| conversation.labels.contains(&label))
     }
 }

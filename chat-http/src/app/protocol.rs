@@ -114,6 +114,10 @@ pub fn from_event(event: Event) -> ServerEvent {
         }
         EventKind::StatusChanged { to, .. } => payload["status"] = json!(to.as_str()),
         EventKind::Assigned { assignee, .. } => payload["assigneeId"] = json!(assignee),
+        EventKind::LabelsChanged { added, removed, .. } => {
+            payload["labelsAdded"] = json!(added);
+            payload["labelsRemoved"] = json!(removed);
+        }
         _ => {}
     }
     payload["event"] = serde_json::to_value(EventDto::from(event)).unwrap_or(Value::Null);

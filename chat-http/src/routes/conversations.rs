@@ -75,6 +75,7 @@ pub async fn list(
             .as_deref()
             .map(str::parse::<ConversationStatus>)
             .transpose()?,
+        label: query.label,
         after: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: query.limit,
     };

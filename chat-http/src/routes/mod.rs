@@ -2,9 +2,11 @@
 //! both, so the document cannot miss a route).
 
 mod admins;
+mod canned;
 mod conversations;
 mod files;
 mod health;
+mod labels;
 pub(crate) mod messages;
 mod sessions;
 
@@ -64,6 +66,14 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(files::download))
         .routes(routes!(admins::list, admins::create))
         .routes(routes!(admins::update))
+        .routes(routes!(labels::list, labels::create))
+        .routes(routes!(labels::update, labels::delete))
+        .routes(routes!(
+            labels::of_conversation,
+            labels::set_on_conversation
+        ))
+        .routes(routes!(canned::search, canned::create))
+        .routes(routes!(canned::update, canned::delete))
         .merge(uploads)
 }
 

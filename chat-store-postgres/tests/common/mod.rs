@@ -26,6 +26,12 @@ pub async fn fresh_database() -> Option<PgConnectOptions> {
         .await
         .expect("connect to DATABASE_URL");
     drop_abandoned(&mut admin).await;
+    // The role is cluster-wide: created once here, the migration finds it. Tests migrating
+    // fresh databases at once would otherwise race on creating it, and the loser gets a
+    // unique violation the migration does not expect. An error here means it exists.
+    let _ = sqlx::query("CREATE ROLE chat_request NOLOGIN")
+        .execute(&mut admin)
+        .await;
     let name = format!(
         "{PREFIX}{}_{}",
         std::process::id(),

@@ -8,14 +8,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use chat_core::Result;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
+use chat_core::canned::{CannedReply, CannedReplyChanges};
 use chat_core::event::{Audience, Event};
-use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
+use chat_core::ids::{
+    AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, LabelId, Seq,
+};
+use chat_core::labels::{Label, LabelChanges};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::read::ReadCursor;
 use chat_core::store::{
-    AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
-    CustomerStore, EventStore, ReadStateStore, SessionStore,
+    AdminStore, AttachmentStore, CannedReplyStore, ConversationPage, ConversationQuery,
+    ConversationStore, CustomerStore, EventStore, LabelStore, ReadStateStore, SessionStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
 use chrono::{DateTime, Utc};
@@ -199,5 +203,47 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
     async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64> {
         self.count();
         self.inner.delete_admin_sessions(admin).await
+    }
+}
+
+#[async_trait]
+impl<S: LabelStore> LabelStore for CountingStore<S> {
+    async fn create_label(&self, label: &Label) -> Result<()> {
+        self.count();
+        self.inner.create_label(label).await
+    }
+    async fn list_labels(&self) -> Result<Vec<Label>> {
+        self.inner.list_labels().await
+    }
+    async fn update_label(&self, id: LabelId, changes: &LabelChanges) -> Result<Label> {
+        self.count();
+        self.inner.update_label(id, changes).await
+    }
+    async fn delete_label(&self, id: LabelId) -> Result<()> {
+        self.count();
+        self.inner.delete_label(id).await
+    }
+}
+
+#[async_trait]
+impl<S: CannedReplyStore> CannedReplyStore for CountingStore<S> {
+    async fn create_canned_reply(&self, reply: &CannedReply) -> Result<()> {
+        self.count();
+        self.inner.create_canned_reply(reply).await
+    }
+    async fn list_canned_replies(&self) -> Result<Vec<CannedReply>> {
+        self.inner.list_canned_replies().await
+    }
+    async fn update_canned_reply(
+        &self,
+        id: CannedReplyId,
+        changes: &CannedReplyChanges,
+    ) -> Result<CannedReply> {
+        self.count();
+        self.inner.update_canned_reply(id, changes).await
+    }
+    async fn delete_canned_reply(&self, id: CannedReplyId) -> Result<()> {
+        self.count();
+        self.inner.delete_canned_reply(id).await
     }
 }

@@ -1,0 +1,294 @@
+//! Labels and canned replies over REST: who may see and change them, uniqueness answers,
+//! unknown titles, the list filter, and what a visitor never sees.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chat_core::accounts::{ConversationScope, Permissions};
+use common::{TestApp, assert_error, text};
+use serde_json::{Value, json};
+
+fn titles(reply: &Value) -> Vec<String> {
+    reply["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| text(&l["title"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn labels_are_unique_ignoring_case_and_only_for_agents() {
+    let app = TestApp::new();
+    let (agent, _) = app.admin("lead@example.com", Permissions::default()).await;
+    let (visitor, _) = app.visitor().await;
+    let created = app
+        .post(
+            "/api/labels",
+            &agent,
+            json!({"title": "Billing", "color": "#AA0000"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    assert_eq!(created.json["label"]["color"], "#aa0000");
+    let duplicate = app
+        .post("/api/labels", &agent, json!({"title": " billing "}))
+        .await;
+    assert_error(&duplicate, StatusCode::CONFLICT, "already_exists");
+    let bad_color = app
+        .post("/api/labels", &agent, json!({"title": "x", "color": "red"}))
+        .await;
+    assert_error(
+        &bad_color,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let label = json!({"title": "t"});
+    let reply = json!({"shortCode": "s", "content": "c"});
+    for (method, path, body) in [
+        (Method::GET, "/api/labels", None),
+        (Method::POST, "/api/labels", Some(label)),
+        (Method::GET, "/api/canned-replies", None),
+        (Method::POST, "/api/canned-replies", Some(reply)),
+    ] {
+        let reply = app.call(method, path, Some(&visitor), body).await;
+        assert_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    }
+    let id = text(&created.json["label"]["id"]);
+    let (viewer, _) = app
+        .admin(
+            "viewer@example.com",
+            Permissions {
+                manage_conversations: false,
+                ..Permissions::default()
+            },
+        )
+        .await;
+    let listed = app.get("/api/labels", &viewer).await;
+    assert_eq!(titles(&listed.json), ["Billing"]);
+    let rename = app
+        .call(
+            Method::PATCH,
+            &format!("/api/labels/{id}"),
+            Some(&viewer),
+            Some(json!({"title": "Money"})),
+        )
+        .await;
+    assert_error(&rename, StatusCode::FORBIDDEN, "forbidden");
+    let rename = app
+        .call(
+            Method::PATCH,
+            &format!("/api/labels/{id}"),
+            Some(&agent),
+            Some(json!({"title": "Money", "color": null})),
+        )
+        .await;
+    assert_eq!(rename.status, StatusCode::OK, "{}", rename.json);
+    assert_eq!(rename.json["label"]["title"], "Money");
+    assert_eq!(rename.json["label"]["color"], Value::Null);
+    let delete = app
+        .call(
+            Method::DELETE,
+            &format!("/api/labels/{id}"),
+            Some(&agent),
+            None,
+        )
+        .await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
+    let again = app
+        .call(
+            Method::DELETE,
+            &format!("/api/labels/{id}"),
+            Some(&agent),
+            None,
+        )
+        .await;
+    assert_error(&again, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn conversation_labels_replace_the_set_refuse_unknown_titles_and_filter_the_list() {
+    let app = TestApp::new();
+    let (agent, _) = app.admin("agent@example.com", Permissions::default()).await;
+    for title in ["vip", "bug"] {
+        let reply = app
+            .post("/api/labels", &agent, json!({"title": title}))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+    let (visitor, _) = app.visitor().await;
+    let tagged = app.conversation(&visitor).await;
+    let _plain = app.conversation(&visitor).await;
+    let path = format!("/api/conversations/{tagged}/labels");
+
+    let set = app
+        .post(&path, &agent, json!({"labels": ["VIP", "bug"]}))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.json);
+    assert_eq!(titles(&set.json), ["bug", "vip"]);
+    let seq = app.last_seq(&agent, &tagged).await;
+
+    let unknown = app
+        .post(&path, &agent, json!({"labels": ["vip", "typo"]}))
+        .await;
+    assert_error(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert!(text(&unknown.json["error"]["message"]).contains("typo"));
+    assert_eq!(
+        titles(&app.get(&path, &agent).await.json),
+        ["bug", "vip"],
+        "nothing changed"
+    );
+    assert_eq!(app.last_seq(&agent, &tagged).await, seq, "nothing appended");
+
+    let listed = app.get("/api/conversations/list?label=Vip", &agent).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+    let ids: Vec<String> = listed.json["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| text(&c["id"]))
+        .collect();
+    assert_eq!(ids, [tagged.clone()]);
+    assert_eq!(listed.json["totalCount"], 1);
+    assert_eq!(
+        listed.json["conversations"][0]["labelIds"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let unknown = app.get("/api/conversations/list?label=nope", &agent).await;
+    assert_error(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+
+    let events = app
+        .get(&format!("/api/conversations/{tagged}/events"), &agent)
+        .await;
+    let last = events.json["events"]
+        .as_array()
+        .and_then(|e| e.last().cloned())
+        .expect("event");
+    assert_eq!(last["type"], "labelsChanged");
+    assert_eq!(last["labelsAdded"].as_array().map(Vec::len), Some(2));
+
+    let seen = app
+        .get(&format!("/api/conversations/{tagged}"), &visitor)
+        .await;
+    assert_eq!(
+        seen.json["conversation"]["labelIds"],
+        json!([]),
+        "a visitor never sees labels"
+    );
+    let theirs = app
+        .get(&format!("/api/conversations/{tagged}/events"), &visitor)
+        .await;
+    assert!(
+        theirs.json["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .all(|e| e["type"] != "labelsChanged"),
+        "{}",
+        theirs.json
+    );
+    for reply in [
+        app.get(&path, &visitor).await,
+        app.post(&path, &visitor, json!({"labels": []})).await,
+    ] {
+        assert_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    }
+
+    let restricted = Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    };
+    let (narrow, _) = app.admin("narrow@example.com", restricted).await;
+    let refused = app.post(&path, &narrow, json!({"labels": []})).await;
+    assert_error(&refused, StatusCode::NOT_FOUND, "not_found");
+
+    let cleared = app.post(&path, &agent, json!({"labels": []})).await;
+    assert_eq!(cleared.json["labels"], json!([]));
+}
+
+#[tokio::test]
+async fn canned_replies_rank_fill_and_refuse_duplicates() {
+    let app = TestApp::new();
+    let (agent, _) = app.admin("grace@example.com", Permissions::default()).await;
+    for (code, content) in [
+        ("thanks", "Happy to help with a refund"),
+        (
+            "refund",
+            "Hi {{visitor.name}}, {{agent.name}} here: refunds take 5 days.",
+        ),
+        ("late-refund", "Sorry for the wait."),
+    ] {
+        let reply = app
+            .post(
+                "/api/canned-replies",
+                &agent,
+                json!({"shortCode": code, "content": content}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    }
+    let duplicate = app
+        .post(
+            "/api/canned-replies",
+            &agent,
+            json!({"shortCode": "REFUND", "content": "x"}),
+        )
+        .await;
+    assert_error(&duplicate, StatusCode::CONFLICT, "already_exists");
+
+    let (visitor, _) = app.visitor().await;
+    let started = app
+        .post(
+            "/api/conversations",
+            &visitor,
+            json!({"metadata": {"name": "Ada"}}),
+        )
+        .await;
+    let conversation = text(&started.json["conversation"]["id"]);
+    let found = app
+        .get(
+            &format!("/api/canned-replies?search=refund&conversationId={conversation}"),
+            &agent,
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.json);
+    let replies = found.json["cannedReplies"].as_array().expect("replies");
+    let codes: Vec<String> = replies.iter().map(|r| text(&r["shortCode"])).collect();
+    assert_eq!(codes, ["refund", "late-refund", "thanks"]);
+    assert_eq!(
+        replies[0]["filled"],
+        "Hi Ada, Agent here: refunds take 5 days."
+    );
+    let plain = app.get("/api/canned-replies?search=zzz", &agent).await;
+    assert_eq!(plain.json["cannedReplies"], json!([]));
+
+    let stranger = chat_core::ids::ConversationId::new();
+    let missing = app
+        .get(
+            &format!("/api/canned-replies?conversationId={stranger}"),
+            &agent,
+        )
+        .await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "not_found");
+    let id = text(&replies[0]["id"]);
+    let empty = app
+        .call(
+            Method::PATCH,
+            &format!("/api/canned-replies/{id}"),
+            Some(&agent),
+            Some(json!({})),
+        )
+        .await;
+    assert_error(&empty, StatusCode::BAD_REQUEST, "bad_request");
+    let clash = app
+        .call(
+            Method::PATCH,
+            &format!("/api/canned-replies/{id}"),
+            Some(&agent),
+            Some(json!({"shortCode": "Thanks"})),
+        )
+        .await;
+    assert_error(&clash, StatusCode::CONFLICT, "already_exists");
+}
