@@ -148,7 +148,7 @@ async fn conversation_labels_replace_the_set_refuse_unknown_titles_and_filter_th
         .iter()
         .map(|c| text(&c["id"]))
         .collect();
-    assert_eq!(ids, [tagged.clone()]);
+    assert_eq!(ids.as_slice(), std::slice::from_ref(&tagged));
     assert_eq!(listed.json["totalCount"], 1);
     assert_eq!(
         listed.json["conversations"][0]["labelIds"]

@@ -2,19 +2,10 @@
 // assignment and logout. The conversation is seeded through the REST API.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openAgent, useWorld } from './harness.mjs';
+import { api as call, openAgent, useWorld } from './harness.mjs';
 
 const world = useWorld();
-
-async function api(path, token, body) {
-  const response = await fetch(`${world.server.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  assert.ok(response.ok, `${path}: ${response.status}`);
-  return response.json();
-}
+const api = (path, token, body) => call(world.server, path, token, body);
 
 test('paging, filters, assignment and logout', async () => {
   const { server, browser } = world;

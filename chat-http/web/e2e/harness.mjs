@@ -143,3 +143,14 @@ export async function send(scope, text, label = 'Message') {
   await box.fill(text);
   await box.press('Enter');
 }
+
+/** Calls the server's REST API (POST when there is a body) and returns the parsed answer. */
+export async function api(server, path, token, body) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}

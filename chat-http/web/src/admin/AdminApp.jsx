@@ -7,6 +7,7 @@ import { connect } from '../shared/socket.js';
 import { forget, logout, storedLogin } from './auth.js';
 import { ChatView } from './ChatView.jsx';
 import { Inbox } from './Inbox.jsx';
+import { useLabels } from './labels.js';
 import { Login } from './Login.jsx';
 
 function Dashboard({ login, selectedId, onSignedOut }) {
@@ -14,6 +15,7 @@ function Dashboard({ login, selectedId, onSignedOut }) {
   const socket = useMemo(() => connect(token), [token]);
   const connection = useConnection(socket);
   const [refreshKey, setRefreshKey] = useState(0);
+  const { labels, reload: reloadLabels } = useLabels(token);
   const refresh = useCallback(() => setRefreshKey((k) => k + 1), []);
   const expired = useCallback(() => {
     forget();
@@ -59,7 +61,15 @@ function Dashboard({ login, selectedId, onSignedOut }) {
       <ConnectionBanner status={connection} />
       <div className="flex min-h-0 flex-1">
         <div className={`w-full border-r md:block md:w-80 ${selectedId ? 'hidden' : ''}`}>
-          <Inbox token={token} socket={socket} me={admin.id} selectedId={selectedId} refreshKey={refreshKey} onUnauthorized={expired} />
+          <Inbox
+            token={token}
+            socket={socket}
+            me={admin.id}
+            labels={labels}
+            selectedId={selectedId}
+            refreshKey={refreshKey}
+            onUnauthorized={expired}
+          />
         </div>
         <main className={`min-w-0 flex-1 ${selectedId ? '' : 'hidden md:block'}`}>
           {selectedId ? (
@@ -69,6 +79,8 @@ function Dashboard({ login, selectedId, onSignedOut }) {
               socket={socket}
               me={admin.id}
               conversationId={selectedId}
+              labels={labels}
+              onLabelsChanged={reloadLabels}
               onRead={refresh}
               onUnauthorized={expired}
             />

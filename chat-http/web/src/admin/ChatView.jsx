@@ -1,6 +1,6 @@
 // One conversation in the dashboard: history paged upward, replies and private notes,
 // typing, "seen", attachments, close / reopen and assignment.
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { request } from '../shared/api.js';
 import { Composer } from '../shared/Composer.jsx';
 import { visitorLabel } from '../shared/format.js';
@@ -8,6 +8,7 @@ import { MessageList } from '../shared/MessageList.jsx';
 import { uploadAttachment } from '../shared/upload.js';
 import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
+import { LabelEditor } from './LabelEditor.jsx';
 import { StatusPill } from './StatusPill.jsx';
 
 function Actions({ conversation, me, token, onError }) {
@@ -45,7 +46,7 @@ function Actions({ conversation, me, token, onError }) {
   );
 }
 
-export function ChatView({ token, socket, me, conversationId, onRead, onUnauthorized }) {
+export function ChatView({ token, socket, me, conversationId, labels, onLabelsChanged, onRead, onUnauthorized }) {
   const { state, send, discard, loadOlder, markRead, noteTyping } = useConversation({
     token,
     socket,
@@ -55,6 +56,14 @@ export function ChatView({ token, socket, me, conversationId, onRead, onUnauthor
   const [actionError, setActionError] = useState(null);
   const visible = useVisible();
   const { conversation } = state;
+  const suggest = useCallback(
+    async (search) => {
+      const query = new URLSearchParams({ search, conversationId });
+      const answer = await request(`/api/canned-replies?${query}`, { token });
+      return answer.cannedReplies;
+    },
+    [token, conversationId],
+  );
 
   useEffect(() => {
     if (state.error?.status === 401) onUnauthorized();
@@ -89,7 +98,10 @@ export function ChatView({ token, socket, me, conversationId, onRead, onUnauthor
           </h2>
           {typeof page === 'string' && <p className="truncate text-xs text-slate-500">from {page}</p>}
         </div>
-        <Actions conversation={conversation} me={me} token={token} onError={setActionError} />
+        <div className="flex flex-wrap items-center gap-2">
+          <LabelEditor conversation={conversation} labels={labels} token={token} onLabelsChanged={onLabelsChanged} onError={setActionError} />
+          <Actions conversation={conversation} me={me} token={token} onError={setActionError} />
+        </div>
       </header>
       {actionError && (
         <p role="alert" className="px-4 py-1 text-xs text-red-700">
@@ -114,9 +126,10 @@ export function ChatView({ token, socket, me, conversationId, onRead, onUnauthor
         onSend={send}
         onTyping={noteTyping}
         onUpload={(file, onProgress) => uploadAttachment({ token, conversationId, file, onProgress })}
+        suggest={suggest}
         allowNotes
         disabled={closed}
-        placeholder="Write a reply…"
+        placeholder="Write a reply… (/ for canned replies)"
       />
     </section>
   );

@@ -4,11 +4,13 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { request } from '../shared/api.js';
 import { shortTime, visitorLabel } from '../shared/format.js';
 import { navigate } from '../shared/router.js';
+import { LabelChips } from './LabelChips.jsx';
+import { labelsOf } from './labels.js';
 import { StatusPill } from './StatusPill.jsx';
 
 const FILTERS = ['all', 'waiting', 'active', 'closed'];
 
-function Row({ conversation, selected, me }) {
+function Row({ conversation, selected, me, labels }) {
   const href = `/admin/chat/${conversation.id}`;
   const unread = conversation.unreadCount;
   return (
@@ -32,6 +34,7 @@ function Row({ conversation, selected, me }) {
           {conversation.assigneeId && (
             <span className="text-[11px] text-slate-500">{conversation.assigneeId === me ? 'Assigned to you' : 'Assigned'}</span>
           )}
+          <LabelChips labels={labelsOf(labels, conversation.labelIds)} />
           {unread > 0 && (
             <span className="unread ml-auto rounded-full bg-blue-600 px-1.5 text-xs font-semibold text-white" aria-label={`${unread} unread`}>
               {unread}
@@ -43,8 +46,9 @@ function Row({ conversation, selected, me }) {
   );
 }
 
-export function Inbox({ token, socket, me, selectedId, refreshKey, onUnauthorized }) {
+export function Inbox({ token, socket, me, labels, selectedId, refreshKey, onUnauthorized }) {
   const [filter, setFilter] = useState('all');
+  const [label, setLabel] = useState('');
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
   const timer = useRef(null);
@@ -53,6 +57,7 @@ export function Inbox({ token, socket, me, selectedId, refreshKey, onUnauthorize
     async (cursor) => {
       const query = new URLSearchParams({ limit: '50' });
       if (filter !== 'all') query.set('status', filter);
+      if (label) query.set('label', label);
       if (cursor) query.set('cursor', cursor);
       try {
         const next = await request(`/api/conversations/list?${query}`, { token });
@@ -65,7 +70,7 @@ export function Inbox({ token, socket, me, selectedId, refreshKey, onUnauthorize
         else setError(e.message);
       }
     },
-    [token, filter, onUnauthorized],
+    [token, filter, label, onUnauthorized],
   );
 
   useEffect(() => {
@@ -100,6 +105,19 @@ export function Inbox({ token, socket, me, selectedId, refreshKey, onUnauthorize
             {name}
           </button>
         ))}
+        <select
+          aria-label="Filter by label"
+          value={label}
+          onChange={(e) => setLabel(e.target.value)}
+          className="ml-auto max-w-[8rem] rounded border border-slate-300 text-xs"
+        >
+          <option value="">All labels</option>
+          {labels.map((l) => (
+            <option key={l.id} value={l.title}>
+              {l.title}
+            </option>
+          ))}
+        </select>
       </div>
       {page && (
         <p className="px-3 py-1 text-xs text-slate-500">
@@ -114,7 +132,7 @@ export function Inbox({ token, socket, me, selectedId, refreshKey, onUnauthorize
       )}
       <ul className="flex-1 overflow-y-auto">
         {page?.conversations.map((c) => (
-          <Row key={c.id} conversation={c} selected={c.id === selectedId} me={me} />
+          <Row key={c.id} conversation={c} selected={c.id === selectedId} me={me} labels={labels} />
         ))}
         {page && page.conversations.length === 0 && <li className="p-3 text-sm text-slate-500">No conversations here yet.</li>}
       </ul>

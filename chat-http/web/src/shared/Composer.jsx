@@ -1,11 +1,13 @@
 // Writing a message: a text box (Enter sends, Shift+Enter breaks the line), file attachments
 // uploaded at once with a progress bar and a clear error when refused, and, for agents, a
-// "private note" switch.
+// "private note" switch and canned replies (`/` opens a picker; arrows move, Enter or Tab
+// inserts, Escape closes).
 import { useId, useRef, useState } from 'react';
 import { fileSize } from './format.js';
 import { PaperclipIcon } from './icons.jsx';
+import { useSuggestions } from './useSuggestions.js';
 
-export function Composer({ onSend, onTyping, onUpload, allowNotes = false, disabled = false, placeholder }) {
+export function Composer({ onSend, onTyping, onUpload, suggest, allowNotes = false, disabled = false, placeholder }) {
   const [text, setText] = useState('');
   const [attachments, setAttachments] = useState([]);
   const [progress, setProgress] = useState(null);
@@ -13,7 +15,9 @@ export function Composer({ onSend, onTyping, onUpload, allowNotes = false, disab
   const [isPrivate, setPrivate] = useState(false);
   const fileInput = useRef(null);
   const textId = useId();
+  const pickerId = useId();
   const uploading = progress !== null;
+  const picker = useSuggestions(text, suggest);
 
   async function attach(event) {
     const file = event.target.files?.[0];
@@ -42,6 +46,12 @@ export function Composer({ onSend, onTyping, onUpload, allowNotes = false, disab
   }
 
   function keyDown(event) {
+    const picked = picker.key(event);
+    if (picked) {
+      event.preventDefault();
+      if (typeof picked === 'object') setText(picked.filled ?? picked.content);
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) submit(event);
   }
 
@@ -79,6 +89,26 @@ export function Composer({ onSend, onTyping, onUpload, allowNotes = false, disab
           Private note (only agents see it)
         </label>
       )}
+      {picker.open && (
+        <ul id={pickerId} role="listbox" aria-label="Canned replies" className="mb-1 max-h-48 overflow-y-auto rounded border bg-white text-sm shadow">
+          {picker.items.map((item, index) => (
+            <li
+              key={item.id}
+              id={`${pickerId}-${index}`}
+              role="option"
+              aria-selected={index === picker.active}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                setText(item.filled ?? item.content);
+              }}
+              className={`cursor-pointer px-2 py-1 ${index === picker.active ? 'bg-blue-50' : ''}`}
+            >
+              <span className="font-mono text-xs text-blue-700">/{item.shortCode}</span>{' '}
+              <span className="text-slate-600">{item.filled ?? item.content}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="flex items-end gap-2">
         <input ref={fileInput} type="file" className="hidden" onChange={attach} aria-hidden="true" tabIndex={-1} data-testid="file-input" />
         <button
@@ -104,6 +134,11 @@ export function Composer({ onSend, onTyping, onUpload, allowNotes = false, disab
             if (!isPrivate) onTyping();
           }}
           onKeyDown={keyDown}
+          role={suggest ? 'combobox' : undefined}
+          aria-expanded={suggest ? picker.open : undefined}
+          aria-controls={picker.open ? pickerId : undefined}
+          aria-autocomplete={suggest ? 'list' : undefined}
+          aria-activedescendant={picker.open ? `${pickerId}-${picker.active}` : undefined}
           className="max-h-32 min-h-[2.5rem] flex-1 resize-none rounded border border-slate-300 px-2 py-2 text-sm focus:border-[var(--accent)] focus:outline-none focus:ring-1 focus:ring-[var(--accent)] disabled:bg-slate-100"
         />
         <button

@@ -27,11 +27,27 @@ export function conversationChanges(payload) {
   const changes = {};
   if ('status' in payload) changes.status = payload.status;
   if ('assigneeId' in payload) changes.assigneeId = payload.assigneeId ?? null;
+  if ('labelsAdded' in payload) changes.labelsAdded = payload.labelsAdded;
+  if ('labelsRemoved' in payload) changes.labelsRemoved = payload.labelsRemoved;
   return changes;
 }
 
+/** A label set after a change: set operations, so a replayed change changes nothing. */
+function relabel(labelIds, added = [], removed = []) {
+  const next = new Set(labelIds);
+  for (const id of removed) next.delete(id);
+  for (const id of added) next.add(id);
+  return [...next];
+}
+
 function withConversation(state, changes) {
-  return state.conversation ? { ...state, conversation: { ...state.conversation, ...changes } } : state;
+  if (!state.conversation) return state;
+  const { labelsAdded, labelsRemoved, ...fields } = changes;
+  const conversation = { ...state.conversation, ...fields };
+  if (labelsAdded || labelsRemoved) {
+    conversation.labelIds = relabel(conversation.labelIds ?? [], labelsAdded, labelsRemoved);
+  }
+  return { ...state, conversation };
 }
 
 function applyEvent(state, event) {
@@ -43,6 +59,8 @@ function applyEvent(state, event) {
       return withConversation(next, { status: event.status });
     case 'assigned':
       return withConversation(next, { assigneeId: event.assigneeId ?? null });
+    case 'labelsChanged':
+      return withConversation(next, { labelsAdded: event.labelsAdded, labelsRemoved: event.labelsRemoved });
     default:
       return next;
   }
