@@ -133,6 +133,9 @@ pub struct Customer {
     /// First visit.
     #[serde(with = "chrono::serde::ts_microseconds")]
     pub first_seen: DateTime<Utc>,
+    /// When an agent blocked the visitor; a blocked visitor's sessions are refused.
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub blocked_at: Option<DateTime<Utc>>,
 }
 
 /// SHA-256 of a bearer token: the only form in which tokens are stored.

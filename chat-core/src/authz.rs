@@ -91,6 +91,10 @@ pub enum Action {
     UseCannedReplies,
     /// Create, change or delete canned replies.
     ManageCannedReplies,
+    /// See visitors' records (who is blocked).
+    ViewVisitors,
+    /// Block or unblock a visitor.
+    BlockVisitors,
 }
 
 impl Action {
@@ -107,6 +111,8 @@ impl Action {
                 | Self::ManageLabels
                 | Self::UseCannedReplies
                 | Self::ManageCannedReplies
+                | Self::ViewVisitors
+                | Self::BlockVisitors
         )
     }
 }
@@ -203,7 +209,9 @@ fn authorize_visitor(
             Action::ListLabels
             | Action::ManageLabels
             | Action::UseCannedReplies
-            | Action::ManageCannedReplies => Err(Denial::Forbidden("only agents may do this")),
+            | Action::ManageCannedReplies
+            | Action::ViewVisitors
+            | Action::BlockVisitors => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }
@@ -235,7 +243,7 @@ fn authorize_admin(
             Action::ManageAdmins if !permissions.manage_admins => {
                 Err(Denial::Forbidden("requires the manage_admins permission"))
             }
-            Action::ManageLabels | Action::ManageCannedReplies
+            Action::ManageLabels | Action::ManageCannedReplies | Action::BlockVisitors
                 if !permissions.manage_conversations =>
             {
                 Err(Denial::Forbidden(

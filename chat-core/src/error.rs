@@ -30,6 +30,10 @@ pub enum Error {
     /// No valid session: the token is missing, unknown, expired or revoked.
     #[error("authentication required")]
     Unauthenticated,
+    /// The session's visitor is blocked: every request of theirs is refused (kind
+    /// `PermissionDenied`).
+    #[error("this visitor is blocked")]
+    VisitorBlocked,
     /// The input failed validation.
     #[error(transparent)]
     InvalidInput(#[from] InvalidInput),
@@ -95,6 +99,7 @@ impl Error {
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::PermissionDenied(_) => ErrorKind::PermissionDenied,
             Self::Unauthenticated => ErrorKind::Unauthenticated,
+            Self::VisitorBlocked => ErrorKind::PermissionDenied,
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::NotSupported(_) => ErrorKind::NotSupported,
             Self::Backend { .. } => ErrorKind::Backend,
@@ -112,6 +117,7 @@ impl Error {
             Self::Conflict(conflict) => conflict.code(),
             Self::PermissionDenied(_) => "forbidden",
             Self::Unauthenticated => "unauthenticated",
+            Self::VisitorBlocked => "visitor_blocked",
             Self::InvalidInput(_) => "invalid_input",
             Self::NotSupported(_) => "not_supported",
             Self::Backend { .. } => "internal",

@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 21] = [
+const ALL_ACTIONS: [Action; 23] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -29,6 +29,8 @@ const ALL_ACTIONS: [Action; 21] = [
     Action::LabelConversation,
     Action::UseCannedReplies,
     Action::ManageCannedReplies,
+    Action::ViewVisitors,
+    Action::BlockVisitors,
 ];
 /// The workspace's catalogs: labels and canned replies.
 const WORKSPACE: [Action; 4] = [
@@ -397,4 +399,26 @@ fn every_agent_uses_labels_and_canned_replies_and_managers_change_them() {
         Ok(()),
         "labelling needs no manage permission, and closed conversations take labels"
     );
+}
+
+#[test]
+fn blocking_visitors_needs_manage_conversations_and_visitors_never_do_it() {
+    let (_, manager) = agent(Permissions::default());
+    let (_, viewer) = agent(Permissions {
+        manage_conversations: false,
+        ..Permissions::default()
+    });
+    let visitor = Principal::Visitor(CustomerId::new());
+    assert_eq!(check(&manager, Action::BlockVisitors, None), Ok(()));
+    assert_eq!(check(&viewer, Action::ViewVisitors, None), Ok(()));
+    assert!(matches!(
+        check(&viewer, Action::BlockVisitors, None),
+        Err(Denial::Forbidden(_))
+    ));
+    for action in [Action::ViewVisitors, Action::BlockVisitors] {
+        assert!(
+            matches!(check(&visitor, action, None), Err(Denial::Forbidden(_))),
+            "{action:?}"
+        );
+    }
 }

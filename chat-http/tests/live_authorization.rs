@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use chat_core::accounts::{ConversationScope, Permissions};
-use chat_core::broadcast::{Broadcaster, Signal, Subscription, Topic};
+use chat_core::broadcast::{Broadcaster, Signal, Topic};
 use chat_http::{AppState, ObjectStoreBlobs, router};
+use common::live::{LosesSessionSignals, closes};
 use common::ws_client::Client;
 use common::{TestApp, assert_error, text};
 use serde_json::{Value, json};
@@ -46,19 +47,6 @@ async fn next_named(client: &mut Client, name: &str, within: Duration) -> Option
         let event = tokio::time::timeout(left, client.event()).await.ok()??;
         if event["type"] == name {
             return Some(event);
-        }
-    }
-}
-
-/// Whether the socket closes within `within` (other frames are skipped).
-async fn closes(client: &mut Client, within: Duration) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        match tokio::time::timeout(left, client.event()).await {
-            Ok(None) => return true,
-            Ok(Some(_)) => continue,
-            Err(_) => return false,
         }
     }
 }
@@ -427,24 +415,6 @@ async fn the_seeds_admin_id_is_accepted_when_it_matches_the_session_and_refused_
         claim
     });
     assert_error(&as_visitor.await, StatusCode::FORBIDDEN, "forbidden");
-}
-
-/// Loses every signal about sessions, as a cross-node link that dropped them would.
-#[derive(Debug)]
-struct LosesSessionSignals(Arc<chat_core::LocalBroadcaster>);
-
-#[async_trait::async_trait]
-impl Broadcaster for LosesSessionSignals {
-    async fn publish(&self, topic: Topic, signal: Signal) -> chat_core::Result<()> {
-        if topic == Topic::Sessions {
-            return Ok(());
-        }
-        self.0.publish(topic, signal).await
-    }
-
-    async fn subscribe(&self, topic: Topic) -> chat_core::Result<Subscription> {
-        self.0.subscribe(topic).await
-    }
 }
 
 #[tokio::test]

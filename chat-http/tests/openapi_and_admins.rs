@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 29] = [
+const ROUTES: [(&str, &str); 33] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -40,6 +40,10 @@ const ROUTES: [(&str, &str); 29] = [
     ("post", "/api/canned-replies"),
     ("patch", "/api/canned-replies/{id}"),
     ("delete", "/api/canned-replies/{id}"),
+    ("get", "/api/visitors/blocked"),
+    ("get", "/api/visitors/{id}"),
+    ("post", "/api/visitors/{id}/block"),
+    ("delete", "/api/visitors/{id}/block"),
 ];
 
 #[tokio::test]

@@ -16,7 +16,8 @@ use crate::rows::{ATTACHMENT_COLUMNS, AdminRow, AttachmentRow, CustomerRow, Sess
 use crate::store::PostgresStore;
 
 const ADMIN_COLUMNS: &str = "id, email, password_hash, name, permissions, created_at, disabled";
-const CUSTOMER_COLUMNS: &str = "id, identifier, verified, user_agent, location_data, first_seen";
+const CUSTOMER_COLUMNS: &str =
+    "id, identifier, verified, user_agent, location_data, first_seen, blocked_at";
 const SESSION_COLUMNS: &str = "token_hash, subject_type, subject_id, created_at, expires_at";
 
 #[async_trait]
@@ -186,6 +187,35 @@ impl CustomerStore for PostgresStore {
             .await
             .map_err(map)?;
         row.map(Customer::try_from).transpose()
+    }
+
+    async fn set_customer_blocked(
+        &self,
+        id: CustomerId,
+        blocked_at: Option<DateTime<Utc>>,
+    ) -> Result<Customer> {
+        let query = format!(
+            "UPDATE customers SET blocked_at = $2 WHERE id = $1 RETURNING {CUSTOMER_COLUMNS}"
+        );
+        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .bind(blocked_at)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        Customer::try_from(row.ok_or(Error::NotFound("customer"))?)
+    }
+
+    async fn blocked_customers(&self) -> Result<Vec<Customer>> {
+        let query = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE blocked_at IS NOT NULL \
+             ORDER BY blocked_at DESC, id DESC"
+        );
+        let rows: Vec<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        rows.into_iter().map(Customer::try_from).collect()
     }
 }
 

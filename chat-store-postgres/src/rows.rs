@@ -176,6 +176,7 @@ pub struct CustomerRow {
     user_agent: Option<String>,
     location_data: Json<serde_json::Value>,
     first_seen: DateTime<Utc>,
+    blocked_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -197,6 +198,7 @@ impl TryFrom<CustomerRow> for Customer {
                 .transpose()?,
             location_data: Metadata::try_from(row.location_data.0)?,
             first_seen: row.first_seen,
+            blocked_at: row.blocked_at,
         })
     }
 }

@@ -146,6 +146,40 @@ impl CustomerStore for SledStore {
             None => Ok(None),
         }
     }
+
+    async fn set_customer_blocked(
+        &self,
+        id: CustomerId,
+        blocked_at: Option<DateTime<Utc>>,
+    ) -> Result<Customer> {
+        self.writer
+            .run(move |txn| {
+                let key = keys::customer(id);
+                let mut customer: Customer = get(txn, &key)?.ok_or(Error::NotFound("customer"))?;
+                customer.blocked_at = blocked_at;
+                match blocked_at {
+                    Some(_) => txn.insert(keys::blocked_customer(id), Vec::new()),
+                    None => txn.remove(keys::blocked_customer(id)),
+                }
+                txn.insert(key, encode(&customer)?);
+                Ok(customer)
+            })
+            .await
+    }
+
+    async fn blocked_customers(&self) -> Result<Vec<Customer>> {
+        let mut blocked = Vec::new();
+        for entry in self.tree().scan_prefix([keys::BLOCKED_CUSTOMER]) {
+            let (key, _) = entry.map_err(crate::error::backend)?;
+            let id: [u8; 16] = key[1..]
+                .try_into()
+                .map_err(|_| malformed("blocked index"))?;
+            let id = CustomerId::from_uuid(chat_core::ids::Uuid::from_bytes(id));
+            blocked.extend(self.get_customer(id).await?);
+        }
+        blocked.sort_by_key(|c: &Customer| std::cmp::Reverse((c.blocked_at, c.id)));
+        Ok(blocked)
+    }
 }
 
 #[async_trait]

@@ -15,6 +15,7 @@
 //! | `D` | lower-cased email | admin id |
 //! | `k` | customer | `Customer` (JSON) |
 //! | `K` | identifier | customer id |
+//! | `B` | customer | empty: the blocked visitors |
 //! | `s` | token hash | `Session` (JSON) |
 //! | `S` | admin ‖ token hash | empty: sessions by admin |
 //! | `l` | label | `Label` (JSON) |
@@ -45,6 +46,7 @@ pub const ADMIN: u8 = b'd';
 pub const ADMIN_EMAIL: u8 = b'D';
 pub const CUSTOMER: u8 = b'k';
 pub const CUSTOMER_IDENTIFIER: u8 = b'K';
+pub const BLOCKED_CUSTOMER: u8 = b'B';
 pub const SESSION: u8 = b's';
 pub const ADMIN_SESSION: u8 = b'S';
 pub const LABEL: u8 = b'l';
@@ -156,6 +158,12 @@ pub fn admin_email(email: &str) -> Vec<u8> {
 
 pub fn customer(id: CustomerId) -> Vec<u8> {
     Key::new(CUSTOMER).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+pub fn blocked_customer(id: CustomerId) -> Vec<u8> {
+    Key::new(BLOCKED_CUSTOMER)
+        .uuid(*id.as_uuid().as_bytes())
+        .build()
 }
 
 pub fn customer_identifier(identifier: &str) -> Vec<u8> {

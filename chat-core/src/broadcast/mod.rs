@@ -119,6 +119,8 @@ pub enum Revoked {
     Token(crate::accounts::TokenHash),
     /// Every session of an agent (disabled, or password changed).
     Admin(AdminId),
+    /// Every session of a visitor (blocked).
+    Visitor(crate::ids::CustomerId),
 }
 
 /// An inbox notification for agents.

@@ -270,3 +270,101 @@ pub async fn sessions_expire_and_revoke(store: Arc<DynChatStore>) {
         Principal::Visitor(customer.id)
     );
 }
+
+/// A blocked visitor's sessions are refused with `VisitorBlocked` (and work again once
+/// unblocked); the blocked list holds exactly the blocked visitors, newest first; blocking
+/// again keeps the first time; only agents with `manage_conversations` may block.
+pub async fn blocked_visitors_are_refused_and_listed(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let lead = admin(&engine, "blocker", Permissions::default()).await;
+    let viewer = admin(
+        &engine,
+        "viewer",
+        Permissions {
+            manage_conversations: false,
+            ..Permissions::default()
+        },
+    )
+    .await;
+    let mut visitors = Vec::new();
+    for n in 0..3u8 {
+        let customer = engine
+            .create_visitor(&Principal::Anonymous, NewVisitor::default())
+            .await
+            .expect("visitor");
+        let token = TokenHash([10 + n; 32]);
+        engine
+            .open_session(
+                SessionSubject::Visitor(customer.id),
+                token,
+                Duration::days(1),
+            )
+            .await
+            .expect("open");
+        visitors.push((customer.id, token));
+    }
+    let (first, first_token) = visitors[0];
+    let (second, _) = visitors[1];
+    let (third, third_token) = visitors[2];
+
+    let refused = engine.block_visitor(&viewer, first).await;
+    assert!(
+        matches!(refused, Err(Error::PermissionDenied(_))),
+        "{refused:?}"
+    );
+    let by_visitor = engine
+        .block_visitor(&Principal::Visitor(third), first)
+        .await;
+    assert!(
+        matches!(by_visitor, Err(Error::PermissionDenied(_))),
+        "{by_visitor:?}"
+    );
+    let missing = engine.block_visitor(&lead, CustomerId::new()).await;
+    assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
+
+    let blocked = engine.block_visitor(&lead, first).await.expect("block");
+    let since = blocked.blocked_at.expect("blocked_at");
+    engine.block_visitor(&lead, second).await.expect("block");
+    let again = engine
+        .block_visitor(&lead, first)
+        .await
+        .expect("block again");
+    assert_eq!(
+        again.blocked_at,
+        Some(since),
+        "blocking again keeps the first time"
+    );
+    assert!(matches!(
+        engine.authenticate(&first_token).await,
+        Err(Error::VisitorBlocked)
+    ));
+    assert_eq!(
+        engine.authenticate(&third_token).await.expect("auth"),
+        Principal::Visitor(third)
+    );
+    let listed: Vec<CustomerId> = engine
+        .blocked_visitors(&viewer)
+        .await
+        .expect("list")
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(listed, [second, first], "most recently blocked first");
+    let listing = engine.blocked_visitors(&Principal::Visitor(third)).await;
+    assert!(
+        matches!(listing, Err(Error::PermissionDenied(_))),
+        "{listing:?}"
+    );
+
+    let unblocked = engine.unblock_visitor(&lead, first).await.expect("unblock");
+    assert_eq!(unblocked.blocked_at, None);
+    assert_eq!(
+        engine.authenticate(&first_token).await.expect("auth"),
+        Principal::Visitor(first)
+    );
+    let listed = engine.blocked_visitors(&lead).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, second);
+    let stored = store.get_customer(first).await.expect("get").expect("row");
+    assert_eq!(stored.blocked_at, None);
+}

@@ -56,6 +56,7 @@ macro_rules! conformance_tests {
             accounts::concurrent_admin_updates_keep_every_field,
             accounts::customer_lookup_by_identifier,
             accounts::sessions_expire_and_revoke,
+            accounts::blocked_visitors_are_refused_and_listed,
             workspace::label_titles_are_unique_ignoring_case,
             workspace::conversation_labels_are_log_events_and_filter_the_list,
             workspace::canned_replies_are_unique_ranked_and_filled,

@@ -54,6 +54,7 @@ impl ChatEngine {
             user_agent: new.user_agent,
             location_data: Metadata::parse(new.location_data.into(), &self.config.limits)?,
             first_seen: now(),
+            blocked_at: None,
         };
         match self.store.create_customer(&customer).await {
             // Two first visits with one identifier raced: both get the one that won.
@@ -76,11 +77,45 @@ impl ChatEngine {
     pub async fn get_customer(&self, principal: &Principal, id: CustomerId) -> Result<Customer> {
         let allowed = match principal {
             Principal::Visitor(me) => *me == id,
-            Principal::Admin { .. } | Principal::System => true,
-            Principal::Anonymous => return Err(Error::Unauthenticated),
+            _ => self.allowed(principal, Action::ViewVisitors).is_ok(),
         };
+        if matches!(principal, Principal::Anonymous) {
+            return Err(Error::Unauthenticated);
+        }
         let customer = self.store.get_customer(id).await?.filter(|_| allowed);
         customer.ok_or(Error::NotFound("customer"))
+    }
+
+    /// Blocks a visitor (permission `manage_conversations`): its sessions are refused from
+    /// now on with `VisitorBlocked`, so nothing it sends is stored, and its open connections
+    /// close. Blocking a blocked visitor keeps the first time.
+    pub async fn block_visitor(&self, principal: &Principal, id: CustomerId) -> Result<Customer> {
+        self.allowed(principal, Action::BlockVisitors)?;
+        let current = self
+            .store
+            .get_customer(id)
+            .await?
+            .ok_or(Error::NotFound("customer"))?;
+        let customer = match current.blocked_at {
+            Some(_) => current,
+            None => self.store.set_customer_blocked(id, Some(now())).await?,
+        };
+        let sessions = Revoked::Visitor(id);
+        self.publish(Topic::Sessions, Signal::Revoked { sessions })
+            .await;
+        Ok(customer)
+    }
+
+    /// Unblocks a visitor: its sessions work again.
+    pub async fn unblock_visitor(&self, principal: &Principal, id: CustomerId) -> Result<Customer> {
+        self.allowed(principal, Action::BlockVisitors)?;
+        self.store.set_customer_blocked(id, None).await
+    }
+
+    /// The blocked visitors, most recently blocked first (agents).
+    pub async fn blocked_visitors(&self, principal: &Principal) -> Result<Vec<Customer>> {
+        self.allowed(principal, Action::ViewVisitors)?;
+        self.store.blocked_customers().await
     }
 
     /// Creates an agent (permission `manage_admins`, or the system for the first one).
@@ -210,7 +245,8 @@ impl ChatEngine {
     }
 
     /// The principal behind a token hash. Unknown, expired and revoked tokens, and tokens
-    /// of disabled agents, are `Unauthenticated`.
+    /// of disabled agents, are `Unauthenticated`; tokens of blocked visitors are
+    /// `VisitorBlocked`.
     pub async fn authenticate(&self, token_hash: &TokenHash) -> Result<Principal> {
         let session = self
             .store
@@ -222,7 +258,11 @@ impl ChatEngine {
             return Err(Error::Unauthenticated);
         }
         match session.subject {
-            SessionSubject::Visitor(id) => Ok(Principal::Visitor(id)),
+            SessionSubject::Visitor(id) => match self.store.get_customer(id).await? {
+                Some(customer) if customer.blocked_at.is_some() => Err(Error::VisitorBlocked),
+                Some(_) => Ok(Principal::Visitor(id)),
+                None => Err(Error::Unauthenticated),
+            },
             SessionSubject::Admin(id) => match self.store.get_admin(id).await? {
                 Some(admin) if !admin.disabled => Ok(Principal::Admin {
                     id,

@@ -437,6 +437,30 @@ impl CustomerStore for MemoryStore {
         };
         self.get_customer(id).await
     }
+
+    async fn set_customer_blocked(
+        &self,
+        id: CustomerId,
+        blocked_at: Option<DateTime<Utc>>,
+    ) -> Result<Customer> {
+        let mut customer = self
+            .customers
+            .get_mut(&id)
+            .ok_or(Error::NotFound("customer"))?;
+        customer.blocked_at = blocked_at;
+        Ok(customer.clone())
+    }
+
+    async fn blocked_customers(&self) -> Result<Vec<Customer>> {
+        let mut blocked: Vec<Customer> = self
+            .customers
+            .iter()
+            .filter(|c| c.blocked_at.is_some())
+            .map(|c| c.clone())
+            .collect();
+        blocked.sort_by_key(|c| std::cmp::Reverse((c.blocked_at, c.id)));
+        Ok(blocked)
+    }
 }
 
 #[async_trait]

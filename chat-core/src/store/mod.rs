@@ -179,6 +179,18 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
         &self,
         identifier: &VisitorIdentifier,
     ) -> Result<Option<Customer>>;
+
+    /// Sets (or, with `None`, clears) when the visitor was blocked, atomically, and returns
+    /// the visitor as stored; `NotFound` if missing.
+    async fn set_customer_blocked(
+        &self,
+        id: CustomerId,
+        blocked_at: Option<DateTime<Utc>>,
+    ) -> Result<Customer>;
+
+    /// The blocked visitors, most recently blocked first (found through an index, not by
+    /// reading every visitor).
+    async fn blocked_customers(&self) -> Result<Vec<Customer>>;
 }
 
 /// Bearer-token sessions, keyed by the token's hash.

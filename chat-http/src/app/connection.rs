@@ -243,7 +243,7 @@ impl Connection {
         for attempt in 1..=REREAD_ATTEMPTS {
             match self.state.engine().authenticate(&self.token).await {
                 Ok(principal) => return Some(principal),
-                Err(chat_core::Error::Unauthenticated) => {
+                Err(chat_core::Error::Unauthenticated | chat_core::Error::VisitorBlocked) => {
                     tracing::info!("closing a connection whose session ended");
                     return None;
                 }

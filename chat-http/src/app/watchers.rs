@@ -85,6 +85,8 @@ fn ends(sessions: Revoked, connection: &Connection, principal: Principal) -> boo
         (Revoked::Token(hash), _) => hash == connection.token,
         (Revoked::Admin(admin), Principal::Admin { id, .. }) => admin == id,
         (Revoked::Admin(_), _) => false,
+        (Revoked::Visitor(blocked), Principal::Visitor(id)) => blocked == id,
+        (Revoked::Visitor(_), _) => false,
     }
 }
 

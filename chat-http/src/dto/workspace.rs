@@ -1,8 +1,9 @@
-//! The wire types of the workspace catalogs: labels and canned replies.
+//! The wire types of the agents' workflow: labels, canned replies, visitors and blocking.
 
+use chat_core::accounts::Customer;
 use chat_core::canned::CannedReply;
 use chat_core::engine::CannedMatch;
-use chat_core::ids::{CannedReplyId, LabelId};
+use chat_core::ids::{CannedReplyId, CustomerId, LabelId};
 use chat_core::labels::Label;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -167,4 +168,44 @@ pub struct CannedReplyList {
 /// A field that is absent (`None`), `null` (`Some(None)`) or a value (`Some(Some(_))`).
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// A visitor as agents see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorDto {
+    /// Id.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: CustomerId,
+    /// The embedding site's id for it, when verified.
+    pub identifier: Option<String>,
+    /// First visit.
+    pub first_seen: DateTime<Utc>,
+    /// When it was blocked; `null` when it is not.
+    pub blocked_at: Option<DateTime<Utc>>,
+}
+
+impl From<Customer> for VisitorDto {
+    fn from(customer: Customer) -> Self {
+        Self {
+            id: customer.id,
+            identifier: customer.identifier.map(Into::into),
+            first_seen: customer.first_seen,
+            blocked_at: customer.blocked_at,
+        }
+    }
+}
+
+/// `{visitor}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VisitorEnvelope {
+    /// The visitor.
+    pub visitor: VisitorDto,
+}
+
+/// `{visitors}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VisitorList {
+    /// The visitors.
+    pub visitors: Vec<VisitorDto>,
 }

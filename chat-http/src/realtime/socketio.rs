@@ -53,6 +53,9 @@ pub enum Refused {
     /// No valid session.
     #[error("authentication required")]
     Unauthenticated,
+    /// The session's visitor is blocked.
+    #[error("visitor_blocked")]
+    Blocked,
     /// The store is out of reach for now: try again.
     #[error("unavailable")]
     Unavailable,
@@ -65,6 +68,7 @@ impl From<chat_core::Error> for Refused {
     fn from(error: chat_core::Error) -> Self {
         match error {
             chat_core::Error::Unauthenticated => Self::Unauthenticated,
+            chat_core::Error::VisitorBlocked => Self::Blocked,
             chat_core::Error::Unavailable { .. } => Self::Unavailable,
             error => {
                 tracing::warn!(%error, "a Socket.IO handshake failed");

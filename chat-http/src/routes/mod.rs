@@ -9,6 +9,7 @@ mod health;
 mod labels;
 pub(crate) mod messages;
 mod sessions;
+mod visitors;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -74,6 +75,9 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(canned::search, canned::create))
         .routes(routes!(canned::update, canned::delete))
+        .routes(routes!(visitors::blocked))
+        .routes(routes!(visitors::get_one))
+        .routes(routes!(visitors::block, visitors::unblock))
         .merge(uploads)
 }
 

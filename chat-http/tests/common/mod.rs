@@ -5,6 +5,7 @@
     reason = "each test file uses a different part of the harness"
 )]
 
+pub mod live;
 pub mod scratch;
 pub mod ws_client;
 

@@ -2,7 +2,7 @@
 // polling transports: a visitor and an agent exchange messages with acks, typing and read
 // receipts; a client that rejoins with `since` gets exactly what it missed; foreign origins
 // and bad tokens are refused; sockets follow the current policy (a reassigned agent leaves
-// the room, a password change closes the socket); a long conversation joins in full. Prints "N passed, M failed" and exits non-zero on failure.
+// the room, a password change or a block closes the socket); a long conversation joins in full. Prints "N passed, M failed" and exits non-zero on failure.
 //
 // Run with: CHAT_URL=http://127.0.0.1:8080 CHAT_ADMIN_EMAIL=… CHAT_ADMIN_PASSWORD=… node realtime.mjs
 import assert from "node:assert/strict";
@@ -52,7 +52,7 @@ async function visitorWithConversation() {
   assert.equal(session.status, 201);
   const created = await rest("POST", "/api/conversations", session.json.token, {});
   assert.equal(created.status, 201);
-  return { token: session.json.token, conversationId: created.json.conversation.id };
+  return { token: session.json.token, customerId: session.json.customerId, conversationId: created.json.conversation.id };
 }
 
 async function agentToken() {
@@ -127,12 +127,20 @@ async function resync(transports) {
   }
 }
 
+/// Resolves when the server closes `socket`; rejects if it stays open.
+function disconnected(socket) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("socket stayed open")), GUARD_MS);
+    socket.on("disconnect", () => { clearTimeout(timer); resolve(); });
+  });
+}
+
 async function revocation(transports) {
   const token = await agentToken();
   const socket = await connect(token, transports);
-  const closed = new Promise((resolve) => socket.on("disconnect", resolve));
+  const closed = disconnected(socket);
   assert.equal((await rest("POST", "/api/auth/logout", token)).status, 204);
-  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("socket stayed open")), GUARD_MS))]);
+  await closed;
 }
 
 async function refusals(transports) {
@@ -212,10 +220,24 @@ async function passwordChange(transports) {
   const owner = await agentToken();
   const agent = await newAgent(owner, "all");
   const socket = await connect(agent.token, transports);
-  const closed = new Promise((resolve) => socket.on("disconnect", resolve));
+  const closed = disconnected(socket);
   const changed = await rest("PATCH", `/api/admins/${agent.id}`, owner, { password: "another password 456" });
   assert.equal(changed.status, 200, JSON.stringify(changed.json));
-  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("socket stayed open")), GUARD_MS))]);
+  await closed;
+}
+
+/// Blocking a visitor closes its open socket and refuses a new one with `visitor_blocked`.
+async function blocking(transports) {
+  const { token, customerId } = await visitorWithConversation();
+  const socket = await connect(token, transports);
+  const closed = disconnected(socket);
+  const owner = await agentToken();
+  const blocked = await rest("POST", `/api/visitors/${customerId}/block`, owner);
+  assert.equal(blocked.status, 200, JSON.stringify(blocked.json));
+  await closed;
+  await assert.rejects(connect(token, transports), /visitor_blocked/);
+  assert.equal((await rest("DELETE", `/api/visitors/${customerId}/block`, owner)).status, 200);
+  (await connect(token, transports)).close();
 }
 
 /// A 600-message conversation joined from 0 arrives whole: the ack's events, then the rest
@@ -277,6 +299,7 @@ for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]])
   tests.push([`logout closes the socket over ${name}`, () => revocation(transports)]);
   tests.push([`reassignment takes a restricted agent out of the room over ${name}`, () => reassignment(transports)]);
   tests.push([`a password change closes the socket over ${name}`, () => passwordChange(transports)]);
+  tests.push([`blocking a visitor closes its socket over ${name}`, () => blocking(transports)]);
   tests.push([`a 600-message conversation joins in full over ${name}`, () => longJoin(transports)]);
   tests.push([`requests during a long catch-up are acknowledged over ${name}`, () => acksDuringCatchUp(transports)]);
 }

@@ -53,7 +53,7 @@ test('canned replies: "/" opens a picker the keyboard works, filled for the visi
   const filled = `Hi Ada, ${admin.name} here: refunds take 5 days.`;
   const { context, page } = await openAgent(world.browser, world.server);
   await page.goto(`${world.server.url}/admin/chat/${tagged.id}`);
-  const box = page.getByRole('combobox', { name: 'Message' });
+  const box = page.getByRole('textbox', { name: 'Message' });
   await box.click();
   await box.pressSequentially('/');
   const picker = page.getByRole('listbox', { name: 'Canned replies' });

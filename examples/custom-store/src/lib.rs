@@ -185,6 +185,17 @@ impl<S: CustomerStore> CustomerStore for CountingStore<S> {
     ) -> Result<Option<Customer>> {
         self.inner.find_customer_by_identifier(identifier).await
     }
+    async fn set_customer_blocked(
+        &self,
+        id: CustomerId,
+        blocked_at: Option<DateTime<Utc>>,
+    ) -> Result<Customer> {
+        self.count();
+        self.inner.set_customer_blocked(id, blocked_at).await
+    }
+    async fn blocked_customers(&self) -> Result<Vec<Customer>> {
+        self.inner.blocked_customers().await
+    }
 }
 
 #[async_trait]

@@ -5,12 +5,13 @@ import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx'
 import { navigate, usePath } from '../shared/router.js';
 import { connect } from '../shared/socket.js';
 import { forget, logout, storedLogin } from './auth.js';
+import { BlockedVisitors } from './BlockedVisitors.jsx';
 import { ChatView } from './ChatView.jsx';
 import { Inbox } from './Inbox.jsx';
 import { useLabels } from './labels.js';
 import { Login } from './Login.jsx';
 
-function Dashboard({ login, selectedId, onSignedOut }) {
+function Dashboard({ login, selectedId, page, onSignedOut }) {
   const { token, admin } = login;
   const socket = useMemo(() => connect(token), [token]);
   const connection = useConnection(socket);
@@ -45,6 +46,16 @@ function Dashboard({ login, selectedId, onSignedOut }) {
           Support inbox
         </a>
         <div className="flex items-center gap-3 text-sm">
+          <a
+            href="/admin/blocked"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate('/admin/blocked');
+            }}
+            className="text-xs underline"
+          >
+            Blocked visitors
+          </a>
           <span className="hidden sm:inline">{admin.name}</span>
           <button
             type="button"
@@ -72,7 +83,9 @@ function Dashboard({ login, selectedId, onSignedOut }) {
           />
         </div>
         <main className={`min-w-0 flex-1 ${selectedId ? '' : 'hidden md:block'}`}>
-          {selectedId ? (
+          {page === 'blocked' ? (
+            <BlockedVisitors token={token} />
+          ) : selectedId ? (
             <ChatView
               key={selectedId}
               token={token}
@@ -108,5 +121,6 @@ export function AdminApp() {
     return <Login onLoggedIn={setLogin} />;
   }
   const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
-  return <Dashboard login={login} selectedId={selectedId} onSignedOut={signedOut} />;
+  const page = path === '/admin/blocked' ? 'blocked' : null;
+  return <Dashboard login={login} selectedId={selectedId} page={page} onSignedOut={signedOut} />;
 }

@@ -8,6 +8,7 @@ import { MessageList } from '../shared/MessageList.jsx';
 import { uploadAttachment } from '../shared/upload.js';
 import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
+import { BlockButton } from './BlockButton.jsx';
 import { LabelEditor } from './LabelEditor.jsx';
 import { StatusPill } from './StatusPill.jsx';
 
@@ -99,6 +100,7 @@ export function ChatView({ token, socket, me, conversationId, labels, onLabelsCh
           {typeof page === 'string' && <p className="truncate text-xs text-slate-500">from {page}</p>}
         </div>
         <div className="flex flex-wrap items-center gap-2">
+          <BlockButton customerId={conversation.customerId} token={token} onError={setActionError} />
           <LabelEditor conversation={conversation} labels={labels} token={token} onLabelsChanged={onLabelsChanged} onError={setActionError} />
           <Actions conversation={conversation} me={me} token={token} onError={setActionError} />
         </div>

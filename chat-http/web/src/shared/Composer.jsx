@@ -134,8 +134,6 @@ export function Composer({ onSend, onTyping, onUpload, suggest, allowNotes = fal
             if (!isPrivate) onTyping();
           }}
           onKeyDown={keyDown}
-          role={suggest ? 'combobox' : undefined}
-          aria-expanded={suggest ? picker.open : undefined}
           aria-controls={picker.open ? pickerId : undefined}
           aria-autocomplete={suggest ? 'list' : undefined}
           aria-activedescendant={picker.open ? `${pickerId}-${picker.active}` : undefined}

@@ -3,13 +3,14 @@ import { io } from 'socket.io-client';
 import { ApiError } from './api.js';
 
 /** Handshake refusals that retrying cannot fix; anything else (`unavailable`) is retried. */
-const FINAL_REFUSALS = new Set(['authentication required', 'this origin may not open a socket']);
+const FINAL_REFUSALS = new Set(['authentication required', 'this origin may not open a socket', 'visitor_blocked']);
 const RETRY_REFUSED_MS = 2000;
 
 /**
- * Connects to this server with a session token; reconnects by itself after a drop, and
- * after a handshake refused for now (the database out of reach), which socket.io-client
- * would otherwise not retry.
+ * Connects to this server with a session token; reconnects by itself after a drop, after a
+ * handshake refused for now (the database out of reach), and after the server closed the
+ * socket (a revoked session, a blocked visitor, a stalled reader), which socket.io-client
+ * would otherwise not retry: the new handshake says why, or resumes.
  */
 export function connect(token) {
   const socket = io({
@@ -25,11 +26,16 @@ export function connect(token) {
     closed = true;
     return disconnect();
   };
-  socket.on('connect_error', (err) => {
-    if (socket.active || FINAL_REFUSALS.has(err.message)) return;
+  const retry = () =>
     setTimeout(() => {
       if (!closed && !socket.connected && !socket.active) socket.connect();
     }, RETRY_REFUSED_MS);
+  socket.on('connect_error', (err) => {
+    if (socket.active || FINAL_REFUSALS.has(err.message)) return;
+    retry();
+  });
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io server disconnect') retry();
   });
   return socket;
 }

@@ -62,6 +62,7 @@ export function Widget() {
   const [session, setSession] = useState(() => storedSession(options.identifier));
   const [open, setOpen] = useState(!options.embedded);
   const [error, setError] = useState(null);
+  const [blocked, setBlocked] = useState(false);
 
   const updateSession = useCallback((next) => {
     saveSession(next);
@@ -90,6 +91,7 @@ export function Widget() {
     if (!socket) return undefined;
     const refused = (err) => {
       if (err.message === 'authentication required') updateSession(null);
+      if (err.message === 'visitor_blocked') setBlocked(true);
     };
     socket.on('connect_error', refused);
     return () => {
@@ -113,7 +115,12 @@ export function Widget() {
           The chat could not start: {error}
         </p>
       )}
-      {session && !session.conversationId && (
+      {blocked && (
+        <p role="status" className="blocked p-3 text-sm text-slate-700">
+          This chat is not available to you any more.
+        </p>
+      )}
+      {!blocked && session && !session.conversationId && (
         <StartPane
           key={session.token}
           session={session}
@@ -121,7 +128,7 @@ export function Widget() {
           onStarted={(conversationId) => updateSession({ ...session, conversationId })}
         />
       )}
-      {session?.conversationId && socket && (
+      {!blocked && session?.conversationId && socket && (
         <ConversationPane
           key={session.conversationId}
           session={session}
