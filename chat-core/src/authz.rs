@@ -95,6 +95,10 @@ pub enum Action {
     ViewVisitors,
     /// Block or unblock a visitor.
     BlockVisitors,
+    /// Rate a conversation (its visitor only).
+    RateConversation,
+    /// See reports (ratings per agent).
+    ViewReports,
 }
 
 impl Action {
@@ -113,6 +117,7 @@ impl Action {
                 | Self::ManageCannedReplies
                 | Self::ViewVisitors
                 | Self::BlockVisitors
+                | Self::ViewReports
         )
     }
 }
@@ -211,7 +216,8 @@ fn authorize_visitor(
             | Action::UseCannedReplies
             | Action::ManageCannedReplies
             | Action::ViewVisitors
-            | Action::BlockVisitors => Err(Denial::Forbidden("only agents may do this")),
+            | Action::BlockVisitors
+            | Action::ViewReports => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }
@@ -219,9 +225,11 @@ fn authorize_visitor(
         .filter(|c| c.customer_id == me)
         .ok_or(Denial::NotFound)?;
     match action {
-        Action::ReadConversation | Action::JoinRoom | Action::MarkRead | Action::SendTyping => {
-            Ok(())
-        }
+        Action::ReadConversation
+        | Action::JoinRoom
+        | Action::MarkRead
+        | Action::SendTyping
+        | Action::RateConversation => Ok(()),
         Action::SendMessage | Action::UploadFile => match facts.status {
             ConversationStatus::Waiting | ConversationStatus::Active => Ok(()),
             ConversationStatus::Closed if policy.customer_may_reopen => Ok(()),
@@ -243,7 +251,10 @@ fn authorize_admin(
             Action::ManageAdmins if !permissions.manage_admins => {
                 Err(Denial::Forbidden("requires the manage_admins permission"))
             }
-            Action::ManageLabels | Action::ManageCannedReplies | Action::BlockVisitors
+            Action::ManageLabels
+            | Action::ManageCannedReplies
+            | Action::BlockVisitors
+            | Action::ViewReports
                 if !permissions.manage_conversations =>
             {
                 Err(Denial::Forbidden(
@@ -260,6 +271,7 @@ fn authorize_admin(
         Action::SendMessage | Action::UploadFile if facts.status == ConversationStatus::Closed => {
             Err(Denial::Closed)
         }
+        Action::RateConversation => Err(Denial::Forbidden("only the visitor rates")),
         Action::ChangeStatus
         | Action::Assign
         | Action::WritePrivateNote

@@ -161,7 +161,7 @@ pub enum ErrorKind {
 #[non_exhaustive]
 pub enum Conflict {
     /// The conversation is closed and this write may not reopen it.
-    #[error("the conversation is closed")]
+    #[error("the conversation is closed: start a new conversation (agents: reopen it)")]
     ConversationClosed,
     /// The status workflow does not allow this transition.
     #[error("cannot change status from {from} to {to}")]
@@ -177,6 +177,12 @@ pub enum Conflict {
     /// The assignment already holds the requested value.
     #[error("the conversation is already assigned that way")]
     AlreadyAssigned,
+    /// Only a closed conversation can be rated.
+    #[error("only a closed conversation can be rated")]
+    NotClosed,
+    /// The first rating is older than the change window: it can no longer be replaced.
+    #[error("the rating can no longer be changed (7 days after the first)")]
+    RatingFinal,
     /// The conversation already has exactly these labels.
     #[error("the conversation already has these labels")]
     LabelsUnchanged,
@@ -191,6 +197,8 @@ impl Conflict {
             Self::AttachmentUnavailable => "attachment_unavailable",
             Self::AlreadyAssigned => "already_assigned",
             Self::LabelsUnchanged => "labels_unchanged",
+            Self::NotClosed => "not_closed",
+            Self::RatingFinal => "rating_final",
         }
     }
 }

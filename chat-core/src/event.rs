@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AdminId, ConversationId, CustomerId, LabelId, Seq};
 use crate::model::{Actor, Attachment, Message, UserRef};
+use crate::ratings::Score;
 use crate::status::ConversationStatus;
 
 /// One entry of a conversation's log.
@@ -68,6 +69,15 @@ pub enum EventKind {
         added: Vec<LabelId>,
         /// Labels taken off.
         removed: Vec<LabelId>,
+        /// Who.
+        by: Actor,
+    },
+    /// The visitor rated the conversation (replacing an earlier rating, if any).
+    Rated {
+        /// 1 to 5.
+        score: Score,
+        /// The visitor's words.
+        comment: Option<String>,
         /// Who.
         by: Actor,
     },

@@ -39,6 +39,7 @@ mod invalid;
 pub mod labels;
 pub mod log;
 pub mod model;
+pub mod ratings;
 pub mod read;
 pub mod status;
 pub mod store;

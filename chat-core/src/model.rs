@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{
     AdminId, AttachmentId, ConversationId, CustomerId, LabelId, MessageId, ParticipantId, Seq,
 };
+use crate::ratings::Rating;
 use crate::status::ConversationStatus;
 use crate::values::{ClientMessageId, FileName, MessageBody, Metadata};
 
@@ -124,6 +125,9 @@ pub struct Conversation {
     /// Its labels, in id order (ids of labels deleted since may remain; they show nowhere).
     #[serde(default)]
     pub labels: Vec<LabelId>,
+    /// The visitor's satisfaction rating, once given.
+    #[serde(default)]
+    pub rating: Option<Rating>,
 }
 
 /// A person's membership in a conversation (customer at creation, agents when they join).

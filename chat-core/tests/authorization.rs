@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 23] = [
+const ALL_ACTIONS: [Action; 25] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -31,6 +31,8 @@ const ALL_ACTIONS: [Action; 23] = [
     Action::ManageCannedReplies,
     Action::ViewVisitors,
     Action::BlockVisitors,
+    Action::RateConversation,
+    Action::ViewReports,
 ];
 /// The workspace's catalogs: labels and canned replies.
 const WORKSPACE: [Action; 4] = [
@@ -260,7 +262,8 @@ fn restricted_agent_sees_only_assigned_conversations() {
     let mine = facts(CustomerId::new(), Active, Some(me));
     let theirs = facts(CustomerId::new(), Active, Some(AdminId::new()));
     let unassigned = facts(CustomerId::new(), Waiting, None);
-    for action in ALL_ACTIONS.into_iter().filter(|a| a.targets_conversation()) {
+    let agents_may = |a: &Action| a.targets_conversation() && *a != Action::RateConversation;
+    for action in ALL_ACTIONS.into_iter().filter(agents_may) {
         assert_eq!(
             check(&admin, action, Some(&mine)),
             Ok(()),
@@ -419,6 +422,41 @@ fn blocking_visitors_needs_manage_conversations_and_visitors_never_do_it() {
         assert!(
             matches!(check(&visitor, action, None), Err(Denial::Forbidden(_))),
             "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn only_the_conversations_visitor_rates_it_and_managers_read_the_report() {
+    let me = CustomerId::new();
+    let visitor = Principal::Visitor(me);
+    let own = facts(me, Closed, None);
+    let foreign = facts(CustomerId::new(), Closed, None);
+    assert_eq!(
+        check(&visitor, Action::RateConversation, Some(&own)),
+        Ok(())
+    );
+    assert_eq!(
+        check(&visitor, Action::RateConversation, Some(&foreign)),
+        Err(Denial::NotFound)
+    );
+    let (_, manager) = agent(Permissions::default());
+    let (_, viewer) = agent(Permissions {
+        manage_conversations: false,
+        ..Permissions::default()
+    });
+    assert!(matches!(
+        check(&manager, Action::RateConversation, Some(&own)),
+        Err(Denial::Forbidden(_))
+    ));
+    assert_eq!(check(&manager, Action::ViewReports, None), Ok(()));
+    for principal in [viewer, visitor] {
+        assert!(
+            matches!(
+                check(&principal, Action::ViewReports, None),
+                Err(Denial::Forbidden(_))
+            ),
+            "{principal:?}"
         );
     }
 }

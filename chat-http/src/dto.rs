@@ -178,6 +178,8 @@ pub struct ConversationDto {
     /// Its labels' ids (agents only; `GET /api/labels` has their titles).
     #[schema(value_type = Vec<String>)]
     pub label_ids: Vec<LabelId>,
+    /// The visitor's satisfaction rating, once given.
+    pub rating: Option<RatingDto>,
     /// The caller's read cursor.
     #[schema(value_type = u64)]
     pub last_read_seq: Seq,
@@ -209,6 +211,7 @@ impl ConversationDto {
             metadata: conversation.metadata.into(),
             last_seq: conversation.last_seq,
             label_ids: conversation.labels,
+            rating: conversation.rating.map(Into::into),
             last_read_seq,
             unread_count,
             peer_last_read_seq: None,
@@ -498,7 +501,7 @@ pub struct EventDto {
     /// Server time.
     pub timestamp: DateTime<Utc>,
     /// `created`, `message`, `statusChanged`, `assigned`, `participantJoined`,
-    /// `participantLeft`, `attachmentAdded` or `labelsChanged` (agents only).
+    /// `participantLeft`, `attachmentAdded`, `labelsChanged` (agents only) or `rated`.
     #[serde(rename = "type")]
     pub kind: String,
     /// For `message`.
@@ -530,6 +533,12 @@ pub struct EventDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<String>>)]
     pub labels_removed: Option<Vec<LabelId>>,
+    /// For `rated`: the score, 1 to 5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    /// For `rated`: the visitor's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl From<Event> for EventDto {
@@ -548,6 +557,8 @@ impl From<Event> for EventDto {
             attachment: None,
             labels_added: None,
             labels_removed: None,
+            rating: None,
+            comment: None,
         };
         let actor = match event.kind {
             EventKind::Created { customer_id } => {
@@ -573,6 +584,11 @@ impl From<Event> for EventDto {
             EventKind::LabelsChanged { added, removed, by } => {
                 dto.kind = "labelsChanged".into();
                 (dto.labels_added, dto.labels_removed) = (Some(added), Some(removed));
+                Some(by)
+            }
+            EventKind::Rated { score, comment, by } => {
+                dto.kind = "rated".into();
+                (dto.rating, dto.comment) = (Some(score.get()), comment);
                 Some(by)
             }
             EventKind::ParticipantJoined { user } => {

@@ -142,7 +142,7 @@ async fn bad_messages_are_refused_and_store_nothing() {
 }
 
 #[tokio::test]
-async fn the_seed_list_route_is_for_agents_with_counts_and_pages() {
+async fn the_seed_list_route_gives_agents_the_inbox_and_visitors_their_own() {
     let app = TestApp::new();
     let (agent, agent_id) = app
         .admin("lister@example.com", Permissions::default())
@@ -221,8 +221,21 @@ async fn the_seed_list_route_is_for_agents_with_counts_and_pages() {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
+
+    let (other_visitor, _) = app.visitor().await;
+    let theirs = app.conversation(&other_visitor).await;
+    let own = app.get("/api/conversations/list", &visitor).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.json);
+    assert_eq!(own.json["totalCount"], 5, "a visitor lists only its own");
+    let listed = app.get("/api/conversations/list", &other_visitor).await;
+    assert_eq!(listed.json["totalCount"], 1);
+    assert_eq!(text(&listed.json["conversations"][0]["id"]), theirs);
     assert_error(
-        &app.get("/api/conversations/list", &visitor).await,
+        &app.get(
+            &format!("/api/conversations/list?adminId={agent_id}"),
+            &visitor,
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     );
@@ -308,10 +321,12 @@ async fn agents_reply_close_reopen_and_assign() {
         StatusCode::CONFLICT,
         "illegal_transition",
     );
-    assert_error(
-        &app.send_as_visitor(&visitor, &conversation, "hello?").await,
-        StatusCode::CONFLICT,
-        "conversation_closed",
+    let late = app.send_as_visitor(&visitor, &conversation, "hello?").await;
+    assert_error(&late, StatusCode::CONFLICT, "conversation_closed");
+    assert!(
+        text(&late.json["error"]["message"]).contains("start a new conversation"),
+        "the visitor is told what to do: {}",
+        late.json
     );
     let reopened = app
         .post(

@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 33] = [
+const ROUTES: [(&str, &str); 35] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -44,6 +44,8 @@ const ROUTES: [(&str, &str); 33] = [
     ("get", "/api/visitors/{id}"),
     ("post", "/api/visitors/{id}/block"),
     ("delete", "/api/visitors/{id}/block"),
+    ("post", "/api/conversations/{id}/rating"),
+    ("get", "/api/reports/ratings"),
 ];
 
 #[tokio::test]

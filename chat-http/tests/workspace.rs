@@ -1,5 +1,6 @@
-//! Labels and canned replies over REST: who may see and change them, uniqueness answers,
-//! unknown titles, the list filter, and what a visitor never sees.
+//! The agents' workflow over REST: labels and canned replies (who may see and change them,
+//! uniqueness answers, unknown titles, the list filter, what a visitor never sees) and
+//! satisfaction ratings (who rates what when, and the report).
 
 mod common;
 
@@ -291,4 +292,87 @@ async fn canned_replies_rank_fill_and_refuse_duplicates() {
         )
         .await;
     assert_error(&clash, StatusCode::CONFLICT, "already_exists");
+}
+
+#[tokio::test]
+async fn the_visitor_rates_its_closed_conversation_and_managers_read_the_report() {
+    let app = TestApp::new();
+    let (agent, agent_id) = app.admin("rated@example.com", Permissions::default()).await;
+    let (viewer, _) = app
+        .admin(
+            "viewer@example.com",
+            Permissions {
+                manage_conversations: false,
+                ..Permissions::default()
+            },
+        )
+        .await;
+    let (visitor, _) = app.visitor().await;
+    let (stranger, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let rating = format!("/api/conversations/{conversation}/rating");
+    let early = app.post(&rating, &visitor, json!({"rating": 5})).await;
+    assert_error(&early, StatusCode::CONFLICT, "not_closed");
+    let base = format!("/api/conversations/{conversation}");
+    let assigned = app
+        .post(
+            &format!("{base}/assign"),
+            &agent,
+            json!({"assigneeId": agent_id}),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.json);
+    let closed = app
+        .post(
+            &format!("{base}/status"),
+            &agent,
+            json!({"status": "closed"}),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.json);
+
+    for bad in [
+        json!({"rating": 0}),
+        json!({"rating": 6}),
+        json!({"rating": 3, "comment": "x".repeat(1001)}),
+    ] {
+        let refused = app.post(&rating, &visitor, bad).await;
+        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    }
+    let by_agent = app.post(&rating, &agent, json!({"rating": 5})).await;
+    assert_error(&by_agent, StatusCode::FORBIDDEN, "forbidden");
+    let foreign = app.post(&rating, &stranger, json!({"rating": 1})).await;
+    assert_error(&foreign, StatusCode::NOT_FOUND, "not_found");
+
+    let rated = app
+        .post(
+            &rating,
+            &visitor,
+            json!({"rating": 4, "comment": "Quick and kind"}),
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::OK, "{}", rated.json);
+    assert_eq!(rated.json["conversation"]["rating"]["rating"], 4);
+    assert!(rated.json["conversation"]["rating"]["changeableUntil"].is_string());
+    let changed = app.post(&rating, &visitor, json!({"rating": 5})).await;
+    assert_eq!(changed.json["conversation"]["rating"]["rating"], 5);
+    let seen = app.get(&base, &agent).await;
+    assert_eq!(seen.json["conversation"]["rating"]["rating"], 5);
+
+    let report = app.get("/api/reports/ratings", &agent).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.json);
+    assert_eq!(report.json["overall"]["total"], 1);
+    assert_eq!(report.json["overall"]["counts"]["5"], 1);
+    assert_eq!(report.json["overall"]["average"], 5.0);
+    assert_eq!(text(&report.json["agents"][0]["agentId"]), agent_id);
+    let other = chat_core::ids::AdminId::new();
+    let none = app
+        .get(&format!("/api/reports/ratings?agentId={other}"), &agent)
+        .await;
+    assert_eq!(none.json["overall"]["total"], 0);
+    assert_eq!(none.json["overall"]["average"], Value::Null);
+    for who in [&viewer, &visitor] {
+        let refused = app.get("/api/reports/ratings", who).await;
+        assert_error(&refused, StatusCode::FORBIDDEN, "forbidden");
+    }
 }

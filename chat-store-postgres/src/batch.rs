@@ -542,13 +542,18 @@ async fn update_conversations<'a>(
         .iter()
         .map(|c| label_array(&c.labels))
         .collect();
+    let ratings: Vec<Option<sqlx::types::Json<&chat_core::ratings::Rating>>> = conversations
+        .iter()
+        .map(|c| c.rating.as_ref().map(sqlx::types::Json))
+        .collect();
     sqlx::query(
         "UPDATE conversations c SET status = u.status, updated_at = u.updated_at, closed_at = u.closed_at, \
          assignee_id = u.assignee_id, last_seq = u.last_seq, last_customer_message_seq = u.lcms, \
-         last_reply_seq = u.lrs, customer_messages = u.cm, replies = u.r, labels = u.labels::uuid[] \
+         last_reply_seq = u.lrs, customer_messages = u.cm, replies = u.r, labels = u.labels::uuid[], \
+         rating = u.rating \
          FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::uuid[], $6::bigint[], \
-         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) \
-         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r, labels) \
+         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::jsonb[]) \
+         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r, labels, rating) \
          WHERE c.id = u.id",
     )
     .bind(&ids)
@@ -562,6 +567,7 @@ async fn update_conversations<'a>(
     .bind(&customer_messages)
     .bind(&replies)
     .bind(&labels)
+    .bind(&ratings)
     .execute(&mut **tx)
     .await?;
     Ok(())

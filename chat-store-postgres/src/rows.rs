@@ -6,6 +6,7 @@ use chat_core::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
 use chat_core::event::{Event, EventKind};
 use chat_core::ids::{AdminId, ConversationId, CustomerId, LabelId, Seq};
 use chat_core::model::{Actor, Attachment, Conversation, FileType, Participant, UserRef};
+use chat_core::ratings::Rating;
 use chat_core::values::{DisplayName, Email, FileName, Metadata, UserAgent, VisitorIdentifier};
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use sqlx::types::{Json, Uuid};
 /// The conversation columns every query selects, in [`ConversationRow`]'s order.
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.status, c.created_at, c.updated_at, c.closed_at, \
     host(c.customer_ip) AS customer_ip, c.metadata, c.customer_id, c.assignee_id, c.last_seq, \
-    c.last_customer_message_seq, c.last_reply_seq, c.customer_messages, c.replies, c.labels";
+    c.last_customer_message_seq, c.last_reply_seq, c.customer_messages, c.replies, c.labels, c.rating";
 
 #[derive(sqlx::FromRow)]
 pub struct ConversationRow {
@@ -33,6 +34,7 @@ pub struct ConversationRow {
     customer_messages: i64,
     replies: i64,
     labels: Vec<Uuid>,
+    rating: Option<Json<Rating>>,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -55,6 +57,7 @@ impl TryFrom<ConversationRow> for Conversation {
             customer_messages: count(row.customer_messages),
             replies: count(row.replies),
             labels: row.labels.into_iter().map(LabelId::from_uuid).collect(),
+            rating: row.rating.map(|rating| rating.0),
         })
     }
 }

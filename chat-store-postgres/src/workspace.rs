@@ -1,12 +1,14 @@
 //! The workspace catalogs: labels and canned replies. Names are unique ignoring case
 //! through a `UNIQUE` lower-cased key column (computed by chat-core); every update is one
-//! statement, so concurrent changes never undo each other.
+//! statement, so concurrent changes never undo each other. And the reports, counted by the
+//! database over the rated conversation rows.
 
 use async_trait::async_trait;
 use chat_core::canned::{CannedReply, CannedReplyChanges};
-use chat_core::ids::{CannedReplyId, LabelId};
+use chat_core::ids::{AdminId, CannedReplyId, LabelId};
 use chat_core::labels::{Label, LabelChanges};
-use chat_core::store::{CannedReplyStore, LabelStore};
+use chat_core::ratings::{RatingCount, RatingQuery, Score};
+use chat_core::store::{CannedReplyStore, LabelStore, ReportStore};
 use chat_core::values::{LabelColor, LabelTitle, MessageBody, ShortCode};
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -174,5 +176,35 @@ impl CannedReplyStore for PostgresStore {
             .await
             .map_err(map)?;
         touched(done.rows_affected(), "canned reply")
+    }
+}
+
+#[async_trait]
+impl ReportStore for PostgresStore {
+    async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>> {
+        let rows: Vec<(Option<Uuid>, i16, i64)> = sqlx::query_as(
+            "SELECT (rating->>'agent')::uuid, (rating->>'score')::smallint, count(*) \
+             FROM conversations WHERE rating IS NOT NULL \
+             AND ($1::bigint IS NULL OR (rating->>'rated_at')::bigint >= $1) \
+             AND ($2::bigint IS NULL OR (rating->>'rated_at')::bigint < $2) \
+             AND ($3::uuid IS NULL OR (rating->>'agent')::uuid = $3) \
+             GROUP BY 1, 2",
+        )
+        .bind(query.since.map(|t| t.timestamp_micros()))
+        .bind(query.until.map(|t| t.timestamp_micros()))
+        .bind(query.agent.map(|a| a.as_uuid()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        rows.into_iter()
+            .map(|(agent, score, count)| {
+                let score = u8::try_from(score).unwrap_or(0);
+                Ok(RatingCount {
+                    agent: agent.map(AdminId::from_uuid),
+                    score: Score::new(score)?,
+                    count: u64::try_from(count).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 }

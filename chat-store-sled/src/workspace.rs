@@ -1,6 +1,6 @@
 //! The workspace catalogs (labels, canned replies): items under one prefix, a unique
 //! lower-cased name under another, both written in one writer job so a uniqueness check and
-//! its write are one step.
+//! its write are one step; and the reports, read from the conversation rows in memory.
 
 use async_trait::async_trait;
 use chat_core::Error;
@@ -8,7 +8,8 @@ use chat_core::Result;
 use chat_core::canned::{CannedReply, CannedReplyChanges};
 use chat_core::ids::{CannedReplyId, LabelId, Uuid};
 use chat_core::labels::{Label, LabelChanges};
-use chat_core::store::{CannedReplyStore, LabelStore};
+use chat_core::ratings::{self, RatingCount, RatingQuery};
+use chat_core::store::{CannedReplyStore, LabelStore, ReportStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -162,5 +163,14 @@ impl CannedReplyStore for SledStore {
 
     async fn delete_canned_reply(&self, id: CannedReplyId) -> Result<()> {
         self.delete_item::<CannedReply>(id.as_uuid()).await
+    }
+}
+
+#[async_trait]
+impl ReportStore for SledStore {
+    async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>> {
+        let rows = self.rows();
+        let ratings = rows.newest_first().filter_map(|c| c.rating.as_ref());
+        Ok(ratings::count(ratings, query))
     }
 }

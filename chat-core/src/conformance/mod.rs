@@ -24,6 +24,7 @@ pub mod conversations;
 pub mod fixtures;
 pub mod log;
 pub mod model;
+pub mod ratings;
 pub mod read_state;
 pub mod workspace;
 
@@ -60,6 +61,7 @@ macro_rules! conformance_tests {
             workspace::label_titles_are_unique_ignoring_case,
             workspace::conversation_labels_are_log_events_and_filter_the_list,
             workspace::canned_replies_are_unique_ranked_and_filled,
+            ratings::ratings_are_the_visitors_and_the_report_counts_per_agent,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -127,17 +127,6 @@ impl ChatEngine {
         Ok(page)
     }
 
-    /// The agents' inbox list (the seed's `GET /api/conversations/list`): agents only,
-    /// scoped like [`list_conversations`](Self::list_conversations).
-    pub async fn list_inbox(
-        &self,
-        principal: &Principal,
-        request: ListRequest,
-    ) -> Result<ConversationPage> {
-        self.allowed(principal, Action::ListInbox)?;
-        self.list_conversations(principal, request).await
-    }
-
     /// An agent joins (takes part in) a conversation; a waiting one becomes active.
     pub async fn join_conversation(
         &self,

@@ -7,6 +7,7 @@ mod conversations;
 mod inbox;
 mod labels;
 mod messages;
+mod ratings;
 mod realtime;
 
 pub use accounts::{NewAdmin, NewVisitor};

@@ -19,6 +19,7 @@ use crate::ids::{
     AdminId, AttachmentId, ConversationId, CustomerId, LabelId, MessageId, ParticipantId, Seq,
 };
 use crate::model::{Actor, ActorKind, Attachment, Conversation, Message, Participant, UserRef};
+use crate::ratings::{Rating, Score};
 use crate::status::ConversationStatus;
 use crate::values::{ClientMessageId, MessageBody, Metadata};
 
@@ -96,6 +97,15 @@ pub enum Command {
     SetLabels {
         /// The new set, in id order.
         labels: Vec<LabelId>,
+        /// Who.
+        by: Actor,
+    },
+    /// The visitor rates the (closed) conversation.
+    Rate {
+        /// 1 to 5.
+        score: Score,
+        /// Its words.
+        comment: Option<String>,
         /// Who.
         by: Actor,
     },
@@ -228,6 +238,7 @@ pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
         customer_messages: 0,
         replies: 0,
         labels: Vec::new(),
+        rating: None,
     };
     let mut builder = Builder::new(conversation, at);
     builder.push(EventKind::Created {
@@ -277,6 +288,22 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             builder.commit.left.push(*user);
         }
         Command::SetLabels { labels, by } => plan_labels(&mut builder, state, labels, *by)?,
+        Command::Rate { score, comment, by } => {
+            let conversation = &state.conversation;
+            if conversation.status != ConversationStatus::Closed {
+                return Err(Conflict::NotClosed.into());
+            }
+            if let Some(earlier) = &conversation.rating
+                && !earlier.may_change_at(request.at)
+            {
+                return Err(Conflict::RatingFinal.into());
+            }
+            builder.push(EventKind::Rated {
+                score: *score,
+                comment: comment.clone(),
+                by: *by,
+            });
+        }
         Command::AddAttachment { attachment } => {
             if attachment.conversation_id != state.conversation.id
                 || attachment.message_id.is_some()
@@ -312,6 +339,19 @@ pub fn apply(conversation: &mut Conversation, event: &Event) {
             conversation.closed_at = (*to == ConversationStatus::Closed).then_some(event.timestamp);
         }
         EventKind::Assigned { assignee, .. } => conversation.assignee = *assignee,
+        EventKind::Rated { score, comment, .. } => {
+            let first_rated_at = conversation
+                .rating
+                .as_ref()
+                .map_or(event.timestamp, |earlier| earlier.first_rated_at);
+            conversation.rating = Some(Rating {
+                score: *score,
+                comment: comment.clone(),
+                agent: conversation.assignee,
+                rated_at: event.timestamp,
+                first_rated_at,
+            });
+        }
         EventKind::LabelsChanged { added, removed, .. } => {
             conversation.labels.retain(|label| !removed.contains(label));
             conversation.labels.extend(added);

@@ -47,6 +47,14 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// A copy of every conversation row, in no order.
+    fn conversation_rows(&self) -> Vec<Conversation> {
+        self.conversations
+            .iter()
+            .map(|r| r.state.conversation.clone())
+            .collect()
+    }
 }
 
 /// Everything of one conversation, behind one lock.
@@ -169,11 +177,7 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
-        let mut conversations: Vec<Conversation> = self
-            .conversations
-            .iter()
-            .map(|r| r.state.conversation.clone())
-            .collect();
+        let mut conversations = self.conversation_rows();
         conversations.sort_by_key(|c| std::cmp::Reverse((c.updated_at, c.id)));
         let record = |id| self.conversations.get(&id);
         query.page(

@@ -33,6 +33,7 @@ use crate::ids::{AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerI
 use crate::labels::{Label, LabelChanges};
 use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
+use crate::ratings::{RatingCount, RatingQuery};
 use crate::read::ReadCursor;
 use crate::status::ConversationStatus;
 use crate::values::{Email, VisitorIdentifier};
@@ -248,6 +249,14 @@ pub trait CannedReplyStore: Debug + Send + Sync + 'static {
     async fn delete_canned_reply(&self, id: CannedReplyId) -> Result<()>;
 }
 
+/// Reports over many conversations.
+#[async_trait]
+pub trait ReportStore: Debug + Send + Sync + 'static {
+    /// The ratings that `query` matches, counted by agent and score (as
+    /// [`ratings::count`](crate::ratings::count) counts the rows' ratings).
+    async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>>;
+}
+
 /// Every storage trait: what the engine needs from a backend.
 pub trait ChatStore:
     ConversationStore
@@ -259,6 +268,7 @@ pub trait ChatStore:
     + SessionStore
     + LabelStore
     + CannedReplyStore
+    + ReportStore
 {
 }
 
@@ -272,6 +282,7 @@ impl<T> ChatStore for T where
         + SessionStore
         + LabelStore
         + CannedReplyStore
+        + ReportStore
 {
 }
 

@@ -114,6 +114,9 @@ pub fn from_event(event: Event) -> ServerEvent {
         }
         EventKind::StatusChanged { to, .. } => payload["status"] = json!(to.as_str()),
         EventKind::Assigned { assignee, .. } => payload["assigneeId"] = json!(assignee),
+        EventKind::Rated { score, comment, .. } => {
+            payload["rating"] = json!({"rating": score.get(), "comment": comment});
+        }
         EventKind::LabelsChanged { added, removed, .. } => {
             payload["labelsAdded"] = json!(added);
             payload["labelsRemoved"] = json!(removed);

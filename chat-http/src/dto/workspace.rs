@@ -1,10 +1,12 @@
-//! The wire types of the agents' workflow: labels, canned replies, visitors and blocking.
+//! The wire types of the agents' workflow: labels, canned replies, visitors and blocking,
+//! satisfaction ratings and their report.
 
 use chat_core::accounts::Customer;
 use chat_core::canned::CannedReply;
 use chat_core::engine::CannedMatch;
-use chat_core::ids::{CannedReplyId, CustomerId, LabelId};
+use chat_core::ids::{AdminId, CannedReplyId, CustomerId, LabelId};
 use chat_core::labels::Label;
+use chat_core::ratings::{CHANGE_WINDOW, Rating, RatingReport, RatingSummary};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -208,4 +210,115 @@ pub struct VisitorEnvelope {
 pub struct VisitorList {
     /// The visitors.
     pub visitors: Vec<VisitorDto>,
+}
+
+/// A conversation's satisfaction rating.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingDto {
+    /// 1 to 5.
+    pub rating: u8,
+    /// The visitor's words.
+    pub comment: Option<String>,
+    /// When it was given.
+    pub rated_at: DateTime<Utc>,
+    /// Until when the visitor may still change it.
+    pub changeable_until: DateTime<Utc>,
+}
+
+impl From<Rating> for RatingDto {
+    fn from(rating: Rating) -> Self {
+        Self {
+            rating: rating.score.get(),
+            comment: rating.comment,
+            rated_at: rating.rated_at,
+            changeable_until: rating.first_rated_at + CHANGE_WINDOW,
+        }
+    }
+}
+
+/// `POST /api/conversations/{id}/rating` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateRequest {
+    /// 1 (bad) to 5 (great).
+    pub rating: u8,
+    /// Optional words (at most 1,000 characters).
+    pub comment: Option<String>,
+}
+
+/// `GET /api/reports/ratings` query.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RatingReportQuery {
+    /// Rated at or after (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Rated before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// Only this agent's conversations (the assignee when rated).
+    pub agent_id: Option<String>,
+}
+
+/// Counts per score and the average.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingSummaryDto {
+    /// How many ratings of each score: keys `"1"` to `"5"`.
+    #[schema(value_type = Object)]
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// How many ratings.
+    pub total: u64,
+    /// The mean score, `null` without ratings.
+    pub average: Option<f64>,
+}
+
+impl From<RatingSummary> for RatingSummaryDto {
+    fn from(summary: RatingSummary) -> Self {
+        Self {
+            counts: (1..=5)
+                .zip(summary.counts)
+                .map(|(score, n)| (score.to_string(), n))
+                .collect(),
+            total: summary.total,
+            average: summary.average,
+        }
+    }
+}
+
+/// One agent's line of the report.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentRatingsDto {
+    /// The agent; `null`: conversations nobody was assigned.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub agent_id: Option<AdminId>,
+    /// Its ratings.
+    #[serde(flatten)]
+    pub summary: RatingSummaryDto,
+}
+
+/// The ratings report.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingReportDto {
+    /// All counted ratings.
+    pub overall: RatingSummaryDto,
+    /// Per agent, unassigned last.
+    pub agents: Vec<AgentRatingsDto>,
+}
+
+impl From<RatingReport> for RatingReportDto {
+    fn from(report: RatingReport) -> Self {
+        Self {
+            overall: report.overall.into(),
+            agents: report
+                .agents
+                .into_iter()
+                .map(|(agent_id, summary)| AgentRatingsDto {
+                    agent_id,
+                    summary: summary.into(),
+                })
+                .collect(),
+        }
+    }
 }

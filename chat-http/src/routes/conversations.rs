@@ -55,10 +55,12 @@ pub async fn create(
     ))
 }
 
-/// The agents' conversation list (the seed's route), newest activity first.
+/// The conversation list (the seed's route), newest activity first: an agent's inbox, or a
+/// visitor's own conversations (the widget's "your conversations").
 #[utoipa::path(get, path = "/api/conversations/list", tag = "conversations",
     params(("adminId" = Option<String>, Query, description = "must be the caller's own id"),
         ("status" = Option<String>, Query, description = "waiting, active or closed"),
+        ("label" = Option<String>, Query, description = "a label's title (agents)"),
         ("limit" = Option<usize>, Query, description = "1-100, default 20"),
         ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
     responses((status = 200, body = ListResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
@@ -79,7 +81,10 @@ pub async fn list(
         after: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: query.limit,
     };
-    let page = state.engine().list_inbox(&auth.principal, request).await?;
+    let page = state
+        .engine()
+        .list_conversations(&auth.principal, request)
+        .await?;
     Ok(Json(ListResponse {
         next_cursor: page.next.as_ref().map(encode_cursor),
         total_count: page.total_count,

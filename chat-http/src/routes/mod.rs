@@ -8,6 +8,7 @@ mod files;
 mod health;
 mod labels;
 pub(crate) mod messages;
+mod ratings;
 mod sessions;
 mod visitors;
 
@@ -78,6 +79,8 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(visitors::blocked))
         .routes(routes!(visitors::get_one))
         .routes(routes!(visitors::block, visitors::unblock))
+        .routes(routes!(ratings::rate))
+        .routes(routes!(ratings::report))
         .merge(uploads)
 }
 

@@ -16,10 +16,12 @@ use chat_core::ids::{
 use chat_core::labels::{Label, LabelChanges};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
+use chat_core::ratings::{RatingCount, RatingQuery};
 use chat_core::read::ReadCursor;
 use chat_core::store::{
     AdminStore, AttachmentStore, CannedReplyStore, ConversationPage, ConversationQuery,
-    ConversationStore, CustomerStore, EventStore, LabelStore, ReadStateStore, SessionStore,
+    ConversationStore, CustomerStore, EventStore, LabelStore, ReadStateStore, ReportStore,
+    SessionStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
 use chrono::{DateTime, Utc};
@@ -256,5 +258,12 @@ impl<S: CannedReplyStore> CannedReplyStore for CountingStore<S> {
     async fn delete_canned_reply(&self, id: CannedReplyId) -> Result<()> {
         self.count();
         self.inner.delete_canned_reply(id).await
+    }
+}
+
+#[async_trait]
+impl<S: ReportStore> ReportStore for CountingStore<S> {
+    async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>> {
+        self.inner.rating_counts(query).await
     }
 }

@@ -1,6 +1,6 @@
 //! The workspace catalogs of `MemoryStore`: labels and canned replies, each a list with a
 //! unique, case-insensitive name, behind one lock so a uniqueness check and its write are
-//! one step.
+//! one step; and the reports over its conversations.
 
 use std::sync::Mutex;
 
@@ -10,7 +10,8 @@ use crate::canned::{CannedReply, CannedReplyChanges};
 use crate::error::{Error, Result};
 use crate::ids::{CannedReplyId, LabelId};
 use crate::labels::{Label, LabelChanges};
-use crate::store::{CannedReplyStore, LabelStore, MemoryStore};
+use crate::ratings::{self, RatingCount, RatingQuery};
+use crate::store::{CannedReplyStore, LabelStore, MemoryStore, ReportStore};
 
 /// An item of a catalog: an id and a unique name.
 pub(super) trait Item: Clone {
@@ -143,5 +144,16 @@ impl CannedReplyStore for MemoryStore {
 
     async fn delete_canned_reply(&self, id: CannedReplyId) -> Result<()> {
         self.canned_replies.delete(id)
+    }
+}
+
+#[async_trait]
+impl ReportStore for MemoryStore {
+    async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>> {
+        let rows = self.conversation_rows();
+        Ok(ratings::count(
+            rows.iter().filter_map(|c| c.rating.as_ref()),
+            query,
+        ))
     }
 }

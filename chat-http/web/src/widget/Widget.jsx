@@ -1,25 +1,36 @@
 // The customer widget (inside the embed loader's iframe, or standalone at /widget): a
-// session made on first open and kept in localStorage, the visitor's conversation, and what
-// the launcher needs (unread count, close).
+// session made on first open and kept in localStorage, the visitor's conversations (one
+// open at a time, the others a click away), and what the launcher needs (unread count,
+// close).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
 import { Composer } from '../shared/Composer.jsx';
 import { newEntry, saveOutbox } from '../shared/outbox.js';
 import { connect } from '../shared/socket.js';
 import { uploadAttachment } from '../shared/upload.js';
+import { ConversationList } from './ConversationList.jsx';
 import { ConversationPane } from './ConversationPane.jsx';
 import { Greeting } from './Greeting.jsx';
 import { listenToHost, postToHost } from './host.js';
 import { readOptions } from './options.js';
 import { saveSession, startConversation, startSession, storedSession } from './session.js';
 
-function Header({ title, embedded }) {
+function Header({ title, embedded, onList }) {
   return (
     <header className="flex items-center justify-between bg-[var(--accent)] px-4 py-3 text-white">
       <div>
         <h1 className="text-base font-semibold">{title}</h1>
         <p className="text-xs opacity-90">We usually reply within a few minutes.</p>
       </div>
+      {onList && (
+        <button
+          type="button"
+          onClick={onList}
+          className="ml-auto mr-2 rounded border border-white/50 px-2 py-1 text-xs focus:outline-none focus:ring-2 focus:ring-white"
+        >
+          Your conversations
+        </button>
+      )}
       {embedded && (
         <button
           type="button"
@@ -63,6 +74,7 @@ export function Widget() {
   const [open, setOpen] = useState(!options.embedded);
   const [error, setError] = useState(null);
   const [blocked, setBlocked] = useState(false);
+  const [listing, setListing] = useState(false);
 
   const updateSession = useCallback((next) => {
     saveSession(next);
@@ -108,7 +120,7 @@ export function Widget() {
 
   return (
     <div className="flex h-screen flex-col bg-white text-slate-900" style={{ '--accent': options.color }}>
-      <Header title={options.title} embedded={options.embedded} />
+      <Header title={options.title} embedded={options.embedded} onList={session && !blocked && !listing ? () => setListing(true) : null} />
       <ConnectionBanner status={connection} />
       {error && (
         <p role="alert" className="p-3 text-sm text-red-700">
@@ -120,7 +132,20 @@ export function Widget() {
           This chat is not available to you any more.
         </p>
       )}
-      {!blocked && session && !session.conversationId && (
+      {!blocked && listing && session && (
+        <ConversationList
+          token={session.token}
+          onOpen={(conversationId) => {
+            setListing(false);
+            updateSession({ ...session, conversationId });
+          }}
+          onNew={() => {
+            setListing(false);
+            updateSession({ ...session, conversationId: null });
+          }}
+        />
+      )}
+      {!blocked && !listing && session && !session.conversationId && (
         <StartPane
           key={session.token}
           session={session}
@@ -128,7 +153,7 @@ export function Widget() {
           onStarted={(conversationId) => updateSession({ ...session, conversationId })}
         />
       )}
-      {!blocked && session?.conversationId && socket && (
+      {!blocked && !listing && session?.conversationId && socket && (
         <ConversationPane
           key={session.conversationId}
           session={session}
