@@ -1,5 +1,6 @@
 //! The web UI: the embed loader at `/widget.js`, the customer widget at `/widget`, the
-//! agents' dashboard at `/admin`, `/admin/login`, `/admin/chat/{id}` and `/admin/blocked`, and (for the
+//! agents' dashboard at `/admin`, `/admin/login`, `/admin/chat/{id}`, `/admin/blocked` and
+//! `/admin/reports`, and (for the
 //! ready server, not for apps that embed the router and own their `/`) a demo host page,
 //! all served from the bundle built in `web/` and embedded in the binary. The widget and
 //! the dashboard are separate pages (`widget.html`, `admin.html`) with their own scripts, so
@@ -45,6 +46,7 @@ pub fn router(allowed_origins: &[String]) -> Router<AppState> {
         .route("/admin/login", get(dashboard))
         .route("/admin/chat/{id}", get(dashboard))
         .route("/admin/blocked", get(dashboard))
+        .route("/admin/reports", get(dashboard))
         .route("/assets/{*path}", get(asset))
 }
 

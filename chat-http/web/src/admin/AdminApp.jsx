@@ -10,6 +10,7 @@ import { ChatView } from './ChatView.jsx';
 import { Inbox } from './Inbox.jsx';
 import { useLabels } from './labels.js';
 import { Login } from './Login.jsx';
+import { Reports } from './Reports.jsx';
 
 function Dashboard({ login, selectedId, page, onSignedOut }) {
   const { token, admin } = login;
@@ -46,16 +47,22 @@ function Dashboard({ login, selectedId, page, onSignedOut }) {
           Support inbox
         </a>
         <div className="flex items-center gap-3 text-sm">
-          <a
-            href="/admin/blocked"
-            onClick={(e) => {
-              e.preventDefault();
-              navigate('/admin/blocked');
-            }}
-            className="text-xs underline"
-          >
-            Blocked visitors
-          </a>
+          {[
+            ['/admin/reports', 'Reports'],
+            ['/admin/blocked', 'Blocked visitors'],
+          ].map(([href, label]) => (
+            <a
+              key={href}
+              href={href}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(href);
+              }}
+              className="text-xs underline"
+            >
+              {label}
+            </a>
+          ))}
           <span className="hidden sm:inline">{admin.name}</span>
           <button
             type="button"
@@ -85,6 +92,8 @@ function Dashboard({ login, selectedId, page, onSignedOut }) {
         <main className={`min-w-0 flex-1 ${selectedId ? '' : 'hidden md:block'}`}>
           {page === 'blocked' ? (
             <BlockedVisitors token={token} />
+          ) : page === 'reports' ? (
+            <Reports token={token} me={admin.id} />
           ) : selectedId ? (
             <ChatView
               key={selectedId}
@@ -121,6 +130,6 @@ export function AdminApp() {
     return <Login onLoggedIn={setLogin} />;
   }
   const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
-  const page = path === '/admin/blocked' ? 'blocked' : null;
+  const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports' }[path] ?? null;
   return <Dashboard login={login} selectedId={selectedId} page={page} onSignedOut={signedOut} />;
 }

@@ -98,6 +98,11 @@ export function ChatView({ token, socket, me, conversationId, labels, onLabelsCh
             {visitorLabel(conversation.customerId)} <StatusPill status={conversation.status} />
           </h2>
           {typeof page === 'string' && <p className="truncate text-xs text-slate-500">from {page}</p>}
+          {conversation.rating && (
+            <p className="rating text-xs text-slate-700">
+              Rated {conversation.rating.rating}/5{conversation.rating.comment ? `: “${conversation.rating.comment}”` : ''}
+            </p>
+          )}
         </div>
         <div className="flex flex-wrap items-center gap-2">
           <BlockButton customerId={conversation.customerId} token={token} onError={setActionError} />

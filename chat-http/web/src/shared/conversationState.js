@@ -29,6 +29,7 @@ export function conversationChanges(payload) {
   if ('assigneeId' in payload) changes.assigneeId = payload.assigneeId ?? null;
   if ('labelsAdded' in payload) changes.labelsAdded = payload.labelsAdded;
   if ('labelsRemoved' in payload) changes.labelsRemoved = payload.labelsRemoved;
+  if ('rating' in payload) changes.rating = payload.rating;
   return changes;
 }
 
@@ -59,6 +60,8 @@ function applyEvent(state, event) {
       return withConversation(next, { status: event.status });
     case 'assigned':
       return withConversation(next, { assigneeId: event.assigneeId ?? null });
+    case 'rated':
+      return withConversation(next, { rating: { rating: event.rating, comment: event.comment ?? null } });
     case 'labelsChanged':
       return withConversation(next, { labelsAdded: event.labelsAdded, labelsRemoved: event.labelsRemoved });
     default:

@@ -10,6 +10,7 @@ import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
 import { Greeting } from './Greeting.jsx';
 import { postToHost } from './host.js';
+import { RatingForm } from './RatingForm.jsx';
 
 /** The server's unread count while the widget is closed; zero while it is open (and read). */
 function useServerUnread({ token, conversationId, open, loaded, changed }) {
@@ -83,6 +84,7 @@ export function ConversationPane({ session, socket, open, greeting, onGone, onNe
       {closed ? (
         <div className="closed border-t bg-slate-50 p-3 text-center text-sm" role="status">
           <p>This conversation has been closed.</p>
+          <RatingForm token={token} conversationId={conversationId} rating={state.conversation.rating} />
           <button
             type="button"
             onClick={onNewConversation}
