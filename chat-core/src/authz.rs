@@ -231,7 +231,9 @@ fn authorize_visitor(
         | Action::SendTyping
         | Action::RateConversation => Ok(()),
         Action::SendMessage | Action::UploadFile => match facts.status {
-            ConversationStatus::Waiting | ConversationStatus::Active => Ok(()),
+            ConversationStatus::Waiting
+            | ConversationStatus::Active
+            | ConversationStatus::Snoozed => Ok(()),
             ConversationStatus::Closed if policy.customer_may_reopen => Ok(()),
             ConversationStatus::Closed => Err(Denial::Closed),
         },

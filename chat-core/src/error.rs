@@ -183,6 +183,9 @@ pub enum Conflict {
     /// The first rating is older than the change window: it can no longer be replaced.
     #[error("the rating can no longer be changed (7 days after the first)")]
     RatingFinal,
+    /// The conversation is not snoozed, or its wake time has not come.
+    #[error("the conversation is not due to wake")]
+    NotDue,
     /// The conversation already has exactly these labels.
     #[error("the conversation already has these labels")]
     LabelsUnchanged,
@@ -198,6 +201,7 @@ impl Conflict {
             Self::AlreadyAssigned => "already_assigned",
             Self::LabelsUnchanged => "labels_unchanged",
             Self::NotClosed => "not_closed",
+            Self::NotDue => "not_due",
             Self::RatingFinal => "rating_final",
         }
     }

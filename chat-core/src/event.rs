@@ -72,6 +72,15 @@ pub enum EventKind {
         /// Who.
         by: Actor,
     },
+    /// An agent snoozed the conversation (status `snoozed`); it wakes on the visitor's next
+    /// message or at `until`, as a `StatusChanged` from `snoozed`.
+    Snoozed {
+        /// When it wakes by itself, if ever.
+        #[serde(with = "chrono::serde::ts_microseconds_option")]
+        until: Option<DateTime<Utc>>,
+        /// Who.
+        by: Actor,
+    },
     /// The visitor rated the conversation (replacing an earlier rating, if any).
     Rated {
         /// 1 to 5.

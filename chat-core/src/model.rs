@@ -128,6 +128,10 @@ pub struct Conversation {
     /// The visitor's satisfaction rating, once given.
     #[serde(default)]
     pub rating: Option<Rating>,
+    /// When a snoozed conversation wakes by itself (`None`: only the visitor's next
+    /// message wakes it).
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub snoozed_until: Option<DateTime<Utc>>,
 }
 
 /// A person's membership in a conversation (customer at creation, agents when they join).

@@ -17,11 +17,14 @@ pub enum ConversationStatus {
     Active,
     /// Done; `closed_at` is set.
     Closed,
+    /// Put aside by an agent until the visitor writes again or `snoozed_until` passes.
+    Snoozed,
 }
 
 impl ConversationStatus {
     /// All statuses, for exhaustive tests and filters.
-    pub const ALL: [ConversationStatus; 3] = [Self::Waiting, Self::Active, Self::Closed];
+    pub const ALL: [ConversationStatus; 4] =
+        [Self::Waiting, Self::Active, Self::Closed, Self::Snoozed];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl ConversationStatus {
             Self::Waiting => "waiting",
             Self::Active => "active",
             Self::Closed => "closed",
+            Self::Snoozed => "snoozed",
         }
     }
 }
@@ -46,6 +50,8 @@ impl FromStr for ConversationStatus {
         Self::ALL
             .into_iter()
             .find(|status| status.as_str() == s)
-            .ok_or_else(|| InvalidInput::new("status", "must be waiting, active or closed"))
+            .ok_or_else(|| {
+                InvalidInput::new("status", "must be waiting, active, closed or snoozed")
+            })
     }
 }

@@ -1,8 +1,11 @@
 //! The conversation status workflow as a pure state machine.
 //!
 //! `waiting` → `active` (an admin replies or sets it) → `closed` → reopened by an admin
-//! (`active`) or by a new customer message (`waiting`) when the embedder allows it.
-//! Anything else, including "change to the status it already has", is an error.
+//! (`active`) or by a new customer message (`waiting`) when the embedder allows it. An open
+//! conversation (`waiting`, `active`) may be `snoozed`: the visitor's next message wakes it
+//! (`waiting`: it waits for a reply), its wake time wakes it (`active`), an agent may
+//! unsnooze it (`active`) or close it. Anything else, including "change to the status it
+//! already has", is an error.
 
 use crate::error::Conflict;
 use crate::model::ActorKind;
@@ -13,7 +16,12 @@ impl ConversationStatus {
     pub fn set_by_admin(self, to: ConversationStatus) -> Result<ConversationStatus, Conflict> {
         use ConversationStatus::*;
         match (self, to) {
-            (Waiting, Active) | (Waiting, Closed) | (Active, Closed) | (Closed, Active) => Ok(to),
+            (Waiting, Active)
+            | (Waiting, Closed)
+            | (Active, Closed)
+            | (Closed, Active)
+            | (Snoozed, Active)
+            | (Snoozed, Closed) => Ok(to),
             (from, to) => Err(Conflict::IllegalTransition { from, to }),
         }
     }
@@ -38,7 +46,23 @@ impl ConversationStatus {
             (Closed, ActorKind::Customer) if customer_may_reopen => Ok(Some(Waiting)),
             (Closed, _) => Err(Conflict::ConversationClosed),
             (Waiting, ActorKind::Admin) => Ok(Some(Active)),
+            (Snoozed, ActorKind::Customer) => Ok(Some(Waiting)),
             _ => Ok(None),
+        }
+    }
+}
+
+impl ConversationStatus {
+    /// An agent snoozes the conversation: open ones may be snoozed, a snoozed one gets a
+    /// new wake time.
+    pub fn snooze(self) -> Result<ConversationStatus, Conflict> {
+        use ConversationStatus::*;
+        match self {
+            Waiting | Active | Snoozed => Ok(Snoozed),
+            Closed => Err(Conflict::IllegalTransition {
+                from: self,
+                to: Snoozed,
+            }),
         }
     }
 }

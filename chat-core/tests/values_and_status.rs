@@ -3,7 +3,7 @@
 
 use chat_core::error::Conflict;
 use chat_core::model::ActorKind;
-use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
+use chat_core::status::ConversationStatus::{self, Active, Closed, Snoozed, Waiting};
 use chat_core::values::{ClientMessageId, Email, Limits, MessageBody, Metadata};
 use serde_json::json;
 
@@ -111,12 +111,14 @@ fn client_message_ids_are_bounded() {
 }
 
 #[test]
-fn admins_may_make_exactly_four_status_changes() {
+fn admins_may_make_exactly_six_status_changes() {
     let allowed = [
         (Waiting, Active),
         (Waiting, Closed),
         (Active, Closed),
         (Closed, Active),
+        (Snoozed, Active),
+        (Snoozed, Closed),
     ];
     for from in ConversationStatus::ALL {
         for to in ConversationStatus::ALL {
@@ -168,6 +170,20 @@ fn messages_drive_the_workflow() {
         Closed.on_message(Admin, false, true),
         Err(Conflict::ConversationClosed)
     );
+    assert_eq!(
+        Snoozed.on_message(Customer, false, false),
+        Ok(Some(Waiting)),
+        "the visitor's message wakes a snoozed conversation"
+    );
+    assert_eq!(
+        Snoozed.on_message(Admin, false, false),
+        Ok(None),
+        "a reply keeps it snoozed"
+    );
+    for from in [Waiting, Active, Snoozed] {
+        assert_eq!(from.snooze(), Ok(Snoozed), "{from}");
+    }
+    assert!(Closed.snooze().is_err());
 }
 
 #[test]

@@ -180,6 +180,8 @@ pub struct ConversationDto {
     pub label_ids: Vec<LabelId>,
     /// The visitor's satisfaction rating, once given.
     pub rating: Option<RatingDto>,
+    /// When a snoozed conversation wakes by itself.
+    pub snoozed_until: Option<DateTime<Utc>>,
     /// The caller's read cursor.
     #[schema(value_type = u64)]
     pub last_read_seq: Seq,
@@ -212,6 +214,7 @@ impl ConversationDto {
             last_seq: conversation.last_seq,
             label_ids: conversation.labels,
             rating: conversation.rating.map(Into::into),
+            snoozed_until: conversation.snoozed_until,
             last_read_seq,
             unread_count,
             peer_last_read_seq: None,
@@ -328,8 +331,11 @@ pub struct ReadResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatusRequest {
-    /// `active` (reopen) or `closed`.
+    /// `active` (reopen, unsnooze), `closed` or `snoozed`.
     pub status: String,
+    /// With `snoozed`: when it wakes by itself (in the future, within a year); without it,
+    /// only the visitor's next message wakes it.
+    pub snoozed_until: Option<DateTime<Utc>>,
 }
 
 /// `POST /api/conversations/{id}/assign` body.
@@ -501,7 +507,8 @@ pub struct EventDto {
     /// Server time.
     pub timestamp: DateTime<Utc>,
     /// `created`, `message`, `statusChanged`, `assigned`, `participantJoined`,
-    /// `participantLeft`, `attachmentAdded`, `labelsChanged` (agents only) or `rated`.
+    /// `participantLeft`, `attachmentAdded`, `labelsChanged` (agents only), `snoozed` or
+    /// `rated`.
     #[serde(rename = "type")]
     pub kind: String,
     /// For `message`.
@@ -533,6 +540,9 @@ pub struct EventDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<String>>)]
     pub labels_removed: Option<Vec<LabelId>>,
+    /// For `snoozed`: when it wakes by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<DateTime<Utc>>,
     /// For `rated`: the score, 1 to 5.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<u8>,
@@ -559,6 +569,7 @@ impl From<Event> for EventDto {
             labels_removed: None,
             rating: None,
             comment: None,
+            snoozed_until: None,
         };
         let actor = match event.kind {
             EventKind::Created { customer_id } => {
@@ -584,6 +595,11 @@ impl From<Event> for EventDto {
             EventKind::LabelsChanged { added, removed, by } => {
                 dto.kind = "labelsChanged".into();
                 (dto.labels_added, dto.labels_removed) = (Some(added), Some(removed));
+                Some(by)
+            }
+            EventKind::Snoozed { until, by } => {
+                dto.kind = "snoozed".into();
+                (dto.status, dto.snoozed_until) = (Some("snoozed".into()), until);
                 Some(by)
             }
             EventKind::Rated { score, comment, by } => {

@@ -15,7 +15,12 @@
 //! let config = ChatConfig::default();
 //! let engine = ChatEngine::new(Arc::new(MemoryStore::new()), Arc::new(LocalBroadcaster::new()), config.engine);
 //! let blobs = Arc::new(ObjectStoreBlobs::local("./data/blobs")?);
-//! let app = axum::Router::new().merge(router(AppState::new(engine, blobs, config)));
+//! let state = AppState::new(engine, blobs, config);
+//! // Background work the API relies on: snoozed conversations wake at their time (also one
+//! // whose time passed while the server was down), and uploads never sent are removed.
+//! chat_http::spawn_snooze_waker(state.clone(), std::time::Duration::from_secs(5));
+//! chat_http::spawn_upload_sweeper(state.clone(), std::time::Duration::from_secs(600));
+//! let app = axum::Router::new().merge(router(state));
 //! // Chat pushes small frames as they happen: turn Nagle's algorithm off, or a push written
 //! // while the previous one is unacknowledged waits ~40 ms for the client's delayed ACK.
 //! use axum::serve::ListenerExt;
@@ -42,6 +47,7 @@ mod layers;
 pub mod ratelimit;
 pub mod realtime;
 mod routes;
+mod snoozer;
 pub mod state;
 mod sweeper;
 mod ui;
@@ -53,6 +59,7 @@ use axum::routing::get;
 
 pub use blobs::{BlobStore, DynBlobStore, ObjectStoreBlobs};
 pub use config::{ChatConfig, IdentityConfig, RateLimits};
+pub use snoozer::spawn_snooze_waker;
 pub use state::AppState;
 pub use sweeper::{spawn_upload_sweeper, sweep_unattached_uploads};
 pub use ui::demo_page;

@@ -376,3 +376,75 @@ async fn the_visitor_rates_its_closed_conversation_and_managers_read_the_report(
         assert_error(&refused, StatusCode::FORBIDDEN, "forbidden");
     }
 }
+
+#[tokio::test]
+async fn snooze_over_rest_wakes_on_the_visitors_message_and_refuses_bad_times() {
+    let app = TestApp::new();
+    let (agent, _) = app
+        .admin("snooze@example.com", Permissions::default())
+        .await;
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let status = format!("/api/conversations/{conversation}/status");
+    let past = app
+        .post(
+            &status,
+            &agent,
+            json!({"status": "snoozed", "snoozedUntil": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_error(&past, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let misplaced = app
+        .post(
+            &status,
+            &agent,
+            json!({"status": "closed", "snoozedUntil": "2999-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_error(
+        &misplaced,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let by_visitor = app
+        .post(&status, &visitor, json!({"status": "snoozed"}))
+        .await;
+    assert_error(&by_visitor, StatusCode::FORBIDDEN, "forbidden");
+
+    let until = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let snoozed = app
+        .post(
+            &status,
+            &agent,
+            json!({"status": "snoozed", "snoozedUntil": until}),
+        )
+        .await;
+    assert_eq!(snoozed.status, StatusCode::OK, "{}", snoozed.json);
+    assert_eq!(snoozed.json["conversation"]["status"], "snoozed");
+    assert!(snoozed.json["conversation"]["snoozedUntil"].is_string());
+    let listed = app
+        .get("/api/conversations/list?status=snoozed", &agent)
+        .await;
+    assert_eq!(listed.json["totalCount"], 1);
+
+    let sent = app
+        .send_as_visitor(&visitor, &conversation, "hello again")
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.json);
+    let woken = app
+        .get(&format!("/api/conversations/{conversation}"), &agent)
+        .await;
+    assert_eq!(woken.json["conversation"]["status"], "waiting");
+    assert_eq!(woken.json["conversation"]["snoozedUntil"], Value::Null);
+    let events = app
+        .get(&format!("/api/conversations/{conversation}/events"), &agent)
+        .await;
+    let kinds: Vec<String> = events.json["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| text(&e["type"]))
+        .collect();
+    let tail = &kinds[kinds.len() - 3..];
+    assert_eq!(tail, ["snoozed", "statusChanged", "message"], "{kinds:?}");
+}

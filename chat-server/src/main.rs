@@ -151,6 +151,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(engine, Arc::new(blobs), config);
     let sweeper =
         chat_http::spawn_upload_sweeper(state.clone(), std::time::Duration::from_secs(600));
+    let waker = chat_http::spawn_snooze_waker(state.clone(), std::time::Duration::from_secs(5));
     let app = router(state).merge(chat_http::demo_page());
     let listener = listener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
@@ -161,6 +162,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     sweeper.abort();
+    waker.abort();
     tracing::info!("stopped; the store is flushed as it closes");
     Ok(())
 }

@@ -542,6 +542,8 @@ async fn update_conversations<'a>(
         .iter()
         .map(|c| label_array(&c.labels))
         .collect();
+    let snoozed: Vec<Option<chrono::DateTime<chrono::Utc>>> =
+        conversations.iter().map(|c| c.snoozed_until).collect();
     let ratings: Vec<Option<sqlx::types::Json<&chat_core::ratings::Rating>>> = conversations
         .iter()
         .map(|c| c.rating.as_ref().map(sqlx::types::Json))
@@ -550,10 +552,10 @@ async fn update_conversations<'a>(
         "UPDATE conversations c SET status = u.status, updated_at = u.updated_at, closed_at = u.closed_at, \
          assignee_id = u.assignee_id, last_seq = u.last_seq, last_customer_message_seq = u.lcms, \
          last_reply_seq = u.lrs, customer_messages = u.cm, replies = u.r, labels = u.labels::uuid[], \
-         rating = u.rating \
+         rating = u.rating, snoozed_until = u.snoozed_until \
          FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::uuid[], $6::bigint[], \
-         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::jsonb[]) \
-         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r, labels, rating) \
+         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::jsonb[], $13::timestamptz[]) \
+         AS u(id, status, updated_at, closed_at, assignee_id, last_seq, lcms, lrs, cm, r, labels, rating, snoozed_until) \
          WHERE c.id = u.id",
     )
     .bind(&ids)
@@ -568,6 +570,7 @@ async fn update_conversations<'a>(
     .bind(&replies)
     .bind(&labels)
     .bind(&ratings)
+    .bind(&snoozed)
     .execute(&mut **tx)
     .await?;
     Ok(())

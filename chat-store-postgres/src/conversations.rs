@@ -150,6 +150,23 @@ impl ConversationStore for PostgresStore {
         })
     }
 
+    async fn due_snoozes(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until IS NOT NULL \
+             AND snoozed_until <= $1 ORDER BY snoozed_until, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(ids.into_iter().map(ConversationId::from_uuid).collect())
+    }
+
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         let deleted = sqlx::query("DELETE FROM conversations WHERE id = $1")
             .bind(id.as_uuid())

@@ -15,7 +15,7 @@ use sqlx::types::{Json, Uuid};
 /// The conversation columns every query selects, in [`ConversationRow`]'s order.
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.status, c.created_at, c.updated_at, c.closed_at, \
     host(c.customer_ip) AS customer_ip, c.metadata, c.customer_id, c.assignee_id, c.last_seq, \
-    c.last_customer_message_seq, c.last_reply_seq, c.customer_messages, c.replies, c.labels, c.rating";
+    c.last_customer_message_seq, c.last_reply_seq, c.customer_messages, c.replies, c.labels, c.rating, c.snoozed_until";
 
 #[derive(sqlx::FromRow)]
 pub struct ConversationRow {
@@ -35,6 +35,7 @@ pub struct ConversationRow {
     replies: i64,
     labels: Vec<Uuid>,
     rating: Option<Json<Rating>>,
+    snoozed_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -58,6 +59,7 @@ impl TryFrom<ConversationRow> for Conversation {
             replies: count(row.replies),
             labels: row.labels.into_iter().map(LabelId::from_uuid).collect(),
             rating: row.rating.map(|rating| rating.0),
+            snoozed_until: row.snoozed_until,
         })
     }
 }

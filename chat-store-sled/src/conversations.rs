@@ -70,6 +70,18 @@ impl ConversationStore for SledStore {
         )
     }
 
+    async fn due_snoozes(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        Ok(chat_core::store::due_snoozes(
+            self.rows().newest_first(),
+            now,
+            limit,
+        ))
+    }
+
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         self.writer
             .run(move |txn| {

@@ -26,6 +26,7 @@ pub mod log;
 pub mod model;
 pub mod ratings;
 pub mod read_state;
+pub mod snooze;
 pub mod workspace;
 
 /// Stamps one `#[tokio::test]` per conformance scenario, in a module named `conformance`.
@@ -62,6 +63,7 @@ macro_rules! conformance_tests {
             workspace::conversation_labels_are_log_events_and_filter_the_list,
             workspace::canned_replies_are_unique_ranked_and_filled,
             ratings::ratings_are_the_visitors_and_the_report_counts_per_agent,
+            snooze::snoozed_conversations_wake_on_a_message_or_at_their_time,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -9,12 +9,14 @@ mod labels;
 mod messages;
 mod ratings;
 mod realtime;
+mod snooze;
 
 pub use accounts::{NewAdmin, NewVisitor};
 pub use canned::CannedMatch;
 pub use conversations::{ListRequest, StartConversation};
 pub use inbox::InboxSnapshot;
 pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
+pub use snooze::MAX_SNOOZE;
 
 use std::sync::Arc;
 

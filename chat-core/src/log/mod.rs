@@ -100,6 +100,15 @@ pub enum Command {
         /// Who.
         by: Actor,
     },
+    /// Snooze until `until` (or until the visitor writes).
+    Snooze {
+        /// When it wakes by itself.
+        until: Option<DateTime<Utc>>,
+        /// Who.
+        by: Actor,
+    },
+    /// The wake time of a snoozed conversation passed: it wakes (`active`).
+    Wake,
     /// The visitor rates the (closed) conversation.
     Rate {
         /// 1 to 5.
@@ -239,6 +248,7 @@ pub fn plan_create(new: NewConversation, at: DateTime<Utc>) -> Commit {
         replies: 0,
         labels: Vec::new(),
         rating: None,
+        snoozed_until: None,
     };
     let mut builder = Builder::new(conversation, at);
     builder.push(EventKind::Created {
@@ -288,6 +298,27 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             builder.commit.left.push(*user);
         }
         Command::SetLabels { labels, by } => plan_labels(&mut builder, state, labels, *by)?,
+        Command::Snooze { until, by } => {
+            state.conversation.status.snooze()?;
+            builder.push(EventKind::Snoozed {
+                until: *until,
+                by: *by,
+            });
+        }
+        Command::Wake => {
+            let conversation = &state.conversation;
+            let due = conversation
+                .snoozed_until
+                .is_some_and(|at| at <= request.at);
+            if conversation.status != ConversationStatus::Snoozed || !due {
+                return Err(Conflict::NotDue.into());
+            }
+            builder.push(EventKind::StatusChanged {
+                from: ConversationStatus::Snoozed,
+                to: ConversationStatus::Active,
+                by: Actor::System,
+            });
+        }
         Command::Rate { score, comment, by } => {
             let conversation = &state.conversation;
             if conversation.status != ConversationStatus::Closed {
@@ -337,6 +368,11 @@ pub fn apply(conversation: &mut Conversation, event: &Event) {
         EventKind::StatusChanged { to, .. } => {
             conversation.status = *to;
             conversation.closed_at = (*to == ConversationStatus::Closed).then_some(event.timestamp);
+            conversation.snoozed_until = None;
+        }
+        EventKind::Snoozed { until, .. } => {
+            conversation.status = ConversationStatus::Snoozed;
+            conversation.snoozed_until = *until;
         }
         EventKind::Assigned { assignee, .. } => conversation.assignee = *assignee,
         EventKind::Rated { score, comment, .. } => {

@@ -188,6 +188,10 @@ impl ConversationStore for MemoryStore {
         )
     }
 
+    async fn due_snoozes(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ConversationId>> {
+        Ok(super::due_snoozes(&self.conversation_rows(), now, limit))
+    }
+
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         let (_, record) = self.conversations.remove(&id).ok_or_else(missing)?;
         for attachment in record.attachments.keys() {

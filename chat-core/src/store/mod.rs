@@ -56,6 +56,10 @@ pub trait ConversationStore: Debug + Send + Sync + 'static {
     /// A page of conversations, newest activity first (`updated_at` desc, then id desc).
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage>;
 
+    /// Snoozed conversations whose wake time is at or before `now`, earliest first, at most
+    /// `limit` (found through an index, not by reading every conversation).
+    async fn due_snoozes(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ConversationId>>;
+
     /// Deletes the conversation and everything in it: participants, events, messages,
     /// attachments, read cursors and idempotency keys. `NotFound` if it does not exist.
     async fn delete_conversation(&self, id: ConversationId) -> Result<()>;
@@ -381,4 +385,20 @@ impl ConversationQuery {
                 .label
                 .is_none_or(|label| conversation.labels.contains(&label))
     }
+}
+
+/// The snoozed conversations among `rows` due at `now`, earliest first, at most `limit`:
+/// [`ConversationStore::due_snoozes`] for stores that keep their rows in memory.
+pub fn due_snoozes<'a>(
+    rows: impl IntoIterator<Item = &'a Conversation>,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Vec<ConversationId> {
+    let mut due: Vec<(DateTime<Utc>, ConversationId)> = rows
+        .into_iter()
+        .filter(|c| c.status == ConversationStatus::Snoozed)
+        .filter_map(|c| c.snoozed_until.filter(|at| *at <= now).map(|at| (at, c.id)))
+        .collect();
+    due.sort();
+    due.into_iter().take(limit).map(|(_, id)| id).collect()
 }

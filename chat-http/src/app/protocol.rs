@@ -113,6 +113,10 @@ pub fn from_event(event: Event) -> ServerEvent {
             payload["status"] = json!(ConversationStatus::Waiting.as_str())
         }
         EventKind::StatusChanged { to, .. } => payload["status"] = json!(to.as_str()),
+        EventKind::Snoozed { until, .. } => {
+            payload["status"] = json!(ConversationStatus::Snoozed.as_str());
+            payload["snoozedUntil"] = json!(until);
+        }
         EventKind::Assigned { assignee, .. } => payload["assigneeId"] = json!(assignee),
         EventKind::Rated { score, comment, .. } => {
             payload["rating"] = json!({"rating": score.get(), "comment": comment});

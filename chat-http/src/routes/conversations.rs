@@ -186,7 +186,8 @@ pub async fn read(
     Ok(Json(ReadResponse { last_read_seq }))
 }
 
-/// Closes or reopens a conversation (agents with `manageConversations`).
+/// Closes, reopens, snoozes or unsnoozes a conversation (agents with `manageConversations`).
+/// A snoozed conversation wakes on the visitor's next message or at `snoozedUntil`.
 #[utoipa::path(post, path = "/api/conversations/{id}/status", tag = "conversations",
     params(("id" = String, Path)), request_body = StatusRequest,
     responses((status = 200, body = ConversationEnvelope), (status = 401, body = ErrorBody),
@@ -201,7 +202,19 @@ pub async fn set_status(
 ) -> ApiResult<Json<ConversationEnvelope>> {
     let id = parse(&id)?;
     let to: ConversationStatus = request.status.parse()?;
-    let conversation = state.engine().set_status(&auth.principal, id, to).await?;
+    let engine = state.engine();
+    let conversation = match to {
+        ConversationStatus::Snoozed => {
+            engine
+                .snooze(&auth.principal, id, request.snoozed_until)
+                .await?
+        }
+        _ if request.snoozed_until.is_some() => {
+            let problem = "is only for status snoozed";
+            return Err(chat_core::error::InvalidInput::new("snoozedUntil", problem).into());
+        }
+        _ => engine.set_status(&auth.principal, id, to).await?,
+    };
     Ok(Json(ConversationEnvelope {
         conversation: ConversationDto::new(conversation, Seq::ZERO, 0),
     }))

@@ -67,6 +67,9 @@ impl<S: ConversationStore> ConversationStore for CountingStore<S> {
     async fn list_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage> {
         self.inner.list_conversations(query).await
     }
+    async fn due_snoozes(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ConversationId>> {
+        self.inner.due_snoozes(now, limit).await
+    }
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         self.count();
         self.inner.delete_conversation(id).await

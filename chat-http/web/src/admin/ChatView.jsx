@@ -10,6 +10,7 @@ import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
 import { BlockButton } from './BlockButton.jsx';
 import { LabelEditor } from './LabelEditor.jsx';
+import { SnoozeMenu } from './SnoozeMenu.jsx';
 import { StatusPill } from './StatusPill.jsx';
 
 function Actions({ conversation, me, token, onError }) {
@@ -34,6 +35,13 @@ function Actions({ conversation, me, token, onError }) {
       <button type="button" disabled={busy} className={button} onClick={() => post('assign', { assigneeId: mine ? null : me })}>
         {mine ? 'Unassign' : 'Assign to me'}
       </button>
+      <SnoozeMenu
+        conversation={conversation}
+        busy={busy}
+        className={button}
+        onSnooze={(snoozedUntil) => post('status', { status: 'snoozed', snoozedUntil })}
+        onWake={() => post('status', { status: 'active' })}
+      />
       {conversation.status === 'closed' ? (
         <button type="button" disabled={busy} className={button} onClick={() => post('status', { status: 'active' })}>
           Reopen

@@ -8,7 +8,7 @@ import { LabelChips } from './LabelChips.jsx';
 import { labelsOf } from './labels.js';
 import { StatusPill } from './StatusPill.jsx';
 
-const FILTERS = ['all', 'waiting', 'active', 'closed'];
+const FILTERS = ['all', 'waiting', 'active', 'snoozed', 'closed'];
 
 function Row({ conversation, selected, me, labels }) {
   const href = `/admin/chat/${conversation.id}`;
@@ -33,6 +33,9 @@ function Row({ conversation, selected, me, labels }) {
           <StatusPill status={conversation.status} />
           {conversation.assigneeId && (
             <span className="text-[11px] text-slate-500">{conversation.assigneeId === me ? 'Assigned to you' : 'Assigned'}</span>
+          )}
+          {conversation.status === 'snoozed' && conversation.snoozedUntil && (
+            <span className="text-[11px] text-slate-500">wakes {shortTime(conversation.snoozedUntil)}</span>
           )}
           <LabelChips labels={labelsOf(labels, conversation.labelIds)} />
           {unread > 0 && (
@@ -93,7 +96,7 @@ export function Inbox({ token, socket, me, labels, selectedId, refreshKey, onUna
 
   return (
     <nav aria-label="Conversations" className="flex h-full flex-col">
-      <div className="flex gap-1 border-b p-2" role="group" aria-label="Filter by status">
+      <div className="flex flex-wrap gap-1 border-b p-2" role="group" aria-label="Filter by status">
         {FILTERS.map((name) => (
           <button
             key={name}

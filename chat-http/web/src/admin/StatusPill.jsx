@@ -3,6 +3,7 @@ const TONES = {
   waiting: 'bg-amber-100 text-amber-900',
   active: 'bg-green-100 text-green-900',
   closed: 'bg-slate-200 text-slate-700',
+  snoozed: 'bg-violet-100 text-violet-900',
 };
 
 export function StatusPill({ status }) {

@@ -26,6 +26,7 @@ function merge(existing, incoming) {
 export function conversationChanges(payload) {
   const changes = {};
   if ('status' in payload) changes.status = payload.status;
+  if ('status' in payload) changes.snoozedUntil = payload.snoozedUntil ?? null;
   if ('assigneeId' in payload) changes.assigneeId = payload.assigneeId ?? null;
   if ('labelsAdded' in payload) changes.labelsAdded = payload.labelsAdded;
   if ('labelsRemoved' in payload) changes.labelsRemoved = payload.labelsRemoved;
@@ -57,7 +58,9 @@ function applyEvent(state, event) {
     case 'message':
       return { ...next, messages: merge(next.messages, [event.message]) };
     case 'statusChanged':
-      return withConversation(next, { status: event.status });
+      return withConversation(next, { status: event.status, snoozedUntil: null });
+    case 'snoozed':
+      return withConversation(next, { status: 'snoozed', snoozedUntil: event.snoozedUntil ?? null });
     case 'assigned':
       return withConversation(next, { assigneeId: event.assigneeId ?? null });
     case 'rated':
