@@ -68,6 +68,9 @@ pub struct Admin {
     pub created_at: DateTime<Utc>,
     /// A disabled agent cannot log in and has no sessions.
     pub disabled: bool,
+    /// The most open conversations auto-assignment gives it; `None`: no limit.
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 /// What an agent update changes: only the fields it names (`Some`), all at once, so two
@@ -84,6 +87,8 @@ pub struct AdminChanges {
     pub permissions: Option<Permissions>,
     /// Disabled or re-enabled.
     pub disabled: Option<bool>,
+    /// New auto-assignment capacity; `Some(None)`: no limit.
+    pub capacity: Option<Option<u32>>,
 }
 
 impl AdminChanges {
@@ -108,6 +113,9 @@ impl AdminChanges {
         }
         if let Some(disabled) = self.disabled {
             admin.disabled = disabled;
+        }
+        if let Some(capacity) = self.capacity {
+            admin.capacity = capacity;
         }
     }
 

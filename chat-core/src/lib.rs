@@ -27,6 +27,7 @@
 //! ```
 
 pub mod accounts;
+pub mod assignment;
 pub mod authz;
 pub mod broadcast;
 pub mod canned;

@@ -73,6 +73,8 @@ pub struct AdminDto {
     pub permissions: PermissionsDto,
     /// Disabled agents cannot log in.
     pub disabled: bool,
+    /// The most open conversations auto-assignment gives it; `null`: no limit.
+    pub capacity: Option<u32>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -123,6 +125,17 @@ pub struct UpdateAdminRequest {
     pub permissions: Option<PermissionsDto>,
     /// New password (ends the agent's sessions).
     pub password: Option<String>,
+    /// Auto-assignment capacity; `null`: no limit.
+    #[serde(default, deserialize_with = "present_u32")]
+    #[schema(value_type = Option<u32>)]
+    pub capacity: Option<Option<u32>>,
+}
+
+/// A field that is absent (`None`), `null` (`Some(None)`) or a number.
+fn present_u32<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(deserializer).map(Some)
 }
 
 /// `{admin}`.
@@ -667,6 +680,7 @@ impl From<Admin> for AdminDto {
             name: admin.name.into(),
             permissions: admin.permissions.into(),
             disabled: admin.disabled,
+            capacity: admin.capacity,
             created_at: admin.created_at,
         }
     }

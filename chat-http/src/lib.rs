@@ -36,6 +36,7 @@
 //! mapped to status codes in one place ([`error`]).
 
 pub mod app;
+mod assigner;
 pub mod auth;
 pub mod blobs;
 pub mod config;
@@ -57,6 +58,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 
+pub use assigner::spawn_auto_assigner;
 pub use blobs::{BlobStore, DynBlobStore, ObjectStoreBlobs};
 pub use config::{ChatConfig, IdentityConfig, RateLimits};
 pub use snoozer::spawn_snooze_waker;

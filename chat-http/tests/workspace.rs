@@ -448,3 +448,52 @@ async fn snooze_over_rest_wakes_on_the_visitors_message_and_refuses_bad_times() 
     let tail = &kinds[kinds.len() - 3..];
     assert_eq!(tail, ["snoozed", "statusChanged", "message"], "{kinds:?}");
 }
+
+#[tokio::test]
+async fn an_agents_capacity_is_set_cleared_and_checked() {
+    let app = TestApp::new();
+    let owner_permissions = Permissions {
+        manage_admins: true,
+        ..Permissions::default()
+    };
+    let (owner, _) = app.admin("owner@example.com", owner_permissions).await;
+    let (agent, agent_id) = app.admin("agent@example.com", Permissions::default()).await;
+    let path = format!("/api/admins/{agent_id}");
+    let set = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&owner),
+            Some(json!({"capacity": 3})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.json);
+    assert_eq!(set.json["admin"]["capacity"], 3);
+    let cleared = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&owner),
+            Some(json!({"capacity": null})),
+        )
+        .await;
+    assert_eq!(cleared.json["admin"]["capacity"], Value::Null);
+    let negative = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&owner),
+            Some(json!({"capacity": -1})),
+        )
+        .await;
+    assert!(negative.status.is_client_error(), "{}", negative.json);
+    let own = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&agent),
+            Some(json!({"capacity": 99})),
+        )
+        .await;
+    assert_error(&own, StatusCode::FORBIDDEN, "forbidden");
+}

@@ -80,6 +80,17 @@ struct Options {
     /// `--features s3`; endpoint and credentials from the standard `AWS_*` variables).
     #[arg(long, env = "CHAT_BLOB_STORE")]
     blob_store: Option<String>,
+    /// Give new and woken conversations to the online agents (off by default).
+    #[arg(long, env = "CHAT_AUTO_ASSIGN", value_enum)]
+    auto_assign: Option<AutoAssign>,
+}
+
+/// How conversations are assigned automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AutoAssign {
+    /// The online agent with the fewest open conversations under its capacity; ties in
+    /// turn.
+    RoundRobin,
 }
 
 /// What to do instead of serving.
@@ -152,6 +163,8 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let sweeper =
         chat_http::spawn_upload_sweeper(state.clone(), std::time::Duration::from_secs(600));
     let waker = chat_http::spawn_snooze_waker(state.clone(), std::time::Duration::from_secs(5));
+    let assigner = (options.auto_assign == Some(AutoAssign::RoundRobin))
+        .then(|| chat_http::spawn_auto_assigner(state.clone(), std::time::Duration::from_secs(5)));
     let app = router(state).merge(chat_http::demo_page());
     let listener = listener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
@@ -163,6 +176,9 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     sweeper.abort();
     waker.abort();
+    if let Some(assigner) = assigner {
+        assigner.abort();
+    }
     tracing::info!("stopped; the store is flushed as it closes");
     Ok(())
 }

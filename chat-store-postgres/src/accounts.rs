@@ -15,7 +15,8 @@ use crate::error::map;
 use crate::rows::{ATTACHMENT_COLUMNS, AdminRow, AttachmentRow, CustomerRow, SessionRow};
 use crate::store::PostgresStore;
 
-const ADMIN_COLUMNS: &str = "id, email, password_hash, name, permissions, created_at, disabled";
+const ADMIN_COLUMNS: &str =
+    "id, email, password_hash, name, permissions, created_at, disabled, capacity";
 const CUSTOMER_COLUMNS: &str =
     "id, identifier, verified, user_agent, location_data, first_seen, blocked_at";
 const SESSION_COLUMNS: &str = "token_hash, subject_type, subject_id, created_at, expires_at";
@@ -81,8 +82,8 @@ impl AttachmentStore for PostgresStore {
 impl AdminStore for PostgresStore {
     async fn create_admin(&self, admin: &Admin) -> Result<()> {
         sqlx::query(
-            "INSERT INTO admins (id, email, password_hash, name, permissions, created_at, disabled) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO admins (id, email, password_hash, name, permissions, created_at, disabled, capacity) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(admin.id.as_uuid())
         .bind(admin.email.as_str())
@@ -91,6 +92,7 @@ impl AdminStore for PostgresStore {
         .bind(Json(admin.permissions))
         .bind(admin.created_at)
         .bind(admin.disabled)
+        .bind(admin.capacity.map(db_capacity))
         .execute(&self.pool)
         .await
         .map_err(map)?;
@@ -131,7 +133,8 @@ impl AdminStore for PostgresStore {
         let query = format!(
             "UPDATE admins SET email = COALESCE($2, email), name = COALESCE($3, name), \
              password_hash = COALESCE($4, password_hash), permissions = COALESCE($5, permissions), \
-             disabled = COALESCE($6, disabled) WHERE id = $1 RETURNING {ADMIN_COLUMNS}"
+             disabled = COALESCE($6, disabled), capacity = CASE WHEN $7 THEN $8 ELSE capacity END \
+             WHERE id = $1 RETURNING {ADMIN_COLUMNS}"
         );
         let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
             .bind(id.as_uuid())
@@ -140,6 +143,8 @@ impl AdminStore for PostgresStore {
             .bind(changes.password_hash.as_deref())
             .bind(changes.permissions.map(Json))
             .bind(changes.disabled)
+            .bind(changes.capacity.is_some())
+            .bind(changes.capacity.flatten().map(db_capacity))
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
@@ -268,4 +273,9 @@ impl SessionStore for PostgresStore {
                 .map_err(map)?;
         Ok(deleted.rows_affected())
     }
+}
+
+/// A capacity as the column holds it (capacities past `i32::MAX` mean "no practical limit").
+fn db_capacity(capacity: u32) -> i32 {
+    i32::try_from(capacity).unwrap_or(i32::MAX)
 }

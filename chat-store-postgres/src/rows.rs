@@ -155,6 +155,7 @@ pub struct AdminRow {
     permissions: Json<chat_core::accounts::Permissions>,
     created_at: DateTime<Utc>,
     disabled: bool,
+    capacity: Option<i32>,
 }
 
 impl TryFrom<AdminRow> for Admin {
@@ -169,6 +170,7 @@ impl TryFrom<AdminRow> for Admin {
             permissions: row.permissions.0,
             created_at: row.created_at,
             disabled: row.disabled,
+            capacity: row.capacity.map(|c| u32::try_from(c).unwrap_or(0)),
         })
     }
 }

@@ -1,20 +1,24 @@
 //! The workspace catalogs: labels and canned replies. Names are unique ignoring case
 //! through a `UNIQUE` lower-cased key column (computed by chat-core); every update is one
 //! statement, so concurrent changes never undo each other. And the reports, counted by the
-//! database over the rated conversation rows.
+//! database over the rated conversation rows; and what auto-assignment reads, with its
+//! lease as an advisory lock.
 
 use async_trait::async_trait;
 use chat_core::canned::{CannedReply, CannedReplyChanges};
 use chat_core::ids::{AdminId, CannedReplyId, LabelId};
 use chat_core::labels::{Label, LabelChanges};
+use chat_core::model::Conversation;
 use chat_core::ratings::{RatingCount, RatingQuery, Score};
-use chat_core::store::{CannedReplyStore, LabelStore, ReportStore};
+use chat_core::store::{AssignmentStore, CannedReplyStore, LabelStore, Lease, ReportStore};
 use chat_core::values::{LabelColor, LabelTitle, MessageBody, ShortCode};
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::types::Uuid;
 
 use crate::error::map;
+use crate::rows::{CONVERSATION_COLUMNS, ConversationRow};
 use crate::store::PostgresStore;
 
 #[derive(sqlx::FromRow)]
@@ -206,5 +210,50 @@ impl ReportStore for PostgresStore {
                 })
             })
             .collect()
+    }
+}
+
+/// The advisory lock key of the assignment lease ("chat-asg" in ASCII).
+const ASSIGNMENT_LOCK: i64 = 0x6368_6174_2d61_7367;
+
+#[async_trait]
+impl AssignmentStore for PostgresStore {
+    async fn unassigned_conversations(&self, limit: usize) -> Result<Vec<Conversation>> {
+        let query = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.assignee_id IS NULL \
+             AND c.status IN ('waiting', 'active') ORDER BY c.created_at, c.id LIMIT $1"
+        );
+        let rows: Vec<ConversationRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        rows.into_iter().map(Conversation::try_from).collect()
+    }
+
+    async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>> {
+        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT assignee_id, count(*) FROM conversations WHERE assignee_id IS NOT NULL \
+             AND status IN ('waiting', 'active') GROUP BY assignee_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, n)| (AdminId::from_uuid(id), u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
+    async fn try_assignment_lease(&self) -> Result<Option<Lease>> {
+        // A transaction-level advisory lock: held while the lease (the open transaction)
+        // lives, released when it is dropped (rolled back) or its connection dies.
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(ASSIGNMENT_LOCK)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map)?;
+        Ok(locked.then(|| Box::new(tx) as Lease))
     }
 }

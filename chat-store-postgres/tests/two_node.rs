@@ -322,3 +322,74 @@ async fn node_broadcaster(options: &sqlx::postgres::PgConnectOptions) -> PgBroad
         .await
         .expect("broadcaster")
 }
+
+/// Two nodes run auto-assignment passes at the same time, again and again, while
+/// conversations arrive: each conversation is assigned exactly once and no agent ever holds
+/// more than its capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_node_auto_assignment_assigns_each_conversation_once_within_capacity() {
+    use chat_core::Principal;
+    use chat_core::accounts::{AdminChanges, Permissions};
+    use chat_core::conformance::fixtures::{admin, conversation, visitor};
+    use chat_core::event::EventKind;
+
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let (a, b) = (node(&options).await, node(&options).await);
+    let mut agents = Vec::new();
+    for (tag, capacity) in [("one", Some(4)), ("two", Some(4)), ("three", None)] {
+        let Principal::Admin { id, .. } = admin(&a, tag, Permissions::default()).await else {
+            unreachable!()
+        };
+        let changes = AdminChanges {
+            capacity: Some(capacity),
+            ..AdminChanges::default()
+        };
+        a.update_admin(&Principal::System, id, changes)
+            .await
+            .expect("capacity");
+        agents.push(id);
+    }
+    let guest = visitor(&a).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        for _ in 0..5 {
+            ids.push(conversation(&a, &guest).await.id);
+        }
+        let (on_a, on_b) = tokio::join!(a.auto_assign(&agents, None), b.auto_assign(&agents, None));
+        on_a.expect("pass on A");
+        on_b.expect("pass on B");
+    }
+    // A last pass picks up anything a pass skipped because the other held the lease.
+    a.auto_assign(&agents, None).await.expect("final pass");
+    let mut held = std::collections::HashMap::new();
+    for id in &ids {
+        let page = a
+            .events_since(
+                &Principal::System,
+                *id,
+                chat_core::ids::Seq::ZERO,
+                Some(100),
+            )
+            .await
+            .expect("events");
+        let assigned = page
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Assigned { .. }))
+            .count();
+        assert_eq!(
+            assigned, 1,
+            "conversation {id} was assigned {assigned} times"
+        );
+        let row = a
+            .get_conversation(&Principal::System, *id)
+            .await
+            .expect("row");
+        *held.entry(row.assignee.expect("assigned")).or_insert(0) += 1;
+    }
+    assert_eq!(held.get(&agents[0]), Some(&4), "capacity 4");
+    assert_eq!(held.get(&agents[1]), Some(&4), "capacity 4");
+    assert_eq!(held.get(&agents[2]), Some(&22));
+}

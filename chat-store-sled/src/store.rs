@@ -27,6 +27,8 @@ pub struct SledStore {
     db: sled::Db,
     rows: Arc<SharedRows>,
     path: PathBuf,
+    /// The assignment lease: one process opens a store, so a lock in it is deployment-wide.
+    pub(crate) assignment: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for SledStore {
@@ -92,6 +94,7 @@ impl SledStore {
             db,
             rows,
             path,
+            assignment: Arc::default(),
         })
     }
 

@@ -1,15 +1,18 @@
 //! The workspace catalogs (labels, canned replies): items under one prefix, a unique
 //! lower-cased name under another, both written in one writer job so a uniqueness check and
-//! its write are one step; and the reports, read from the conversation rows in memory.
+//! its write are one step; the reports and what auto-assignment reads, from the
+//! conversation rows in memory.
 
 use async_trait::async_trait;
 use chat_core::Error;
 use chat_core::Result;
 use chat_core::canned::{CannedReply, CannedReplyChanges};
+use chat_core::ids::AdminId;
 use chat_core::ids::{CannedReplyId, LabelId, Uuid};
 use chat_core::labels::{Label, LabelChanges};
+use chat_core::model::Conversation;
 use chat_core::ratings::{self, RatingCount, RatingQuery};
-use chat_core::store::{CannedReplyStore, LabelStore, ReportStore};
+use chat_core::store::{AssignmentStore, CannedReplyStore, LabelStore, Lease, ReportStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -172,5 +175,26 @@ impl ReportStore for SledStore {
         let rows = self.rows();
         let ratings = rows.newest_first().filter_map(|c| c.rating.as_ref());
         Ok(ratings::count(ratings, query))
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for SledStore {
+    async fn unassigned_conversations(&self, limit: usize) -> Result<Vec<Conversation>> {
+        Ok(chat_core::store::unassigned_conversations(
+            self.rows().newest_first(),
+            limit,
+        ))
+    }
+
+    async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>> {
+        Ok(chat_core::store::open_conversation_counts(
+            self.rows().newest_first(),
+        ))
+    }
+
+    async fn try_assignment_lease(&self) -> Result<Option<Lease>> {
+        let lease = self.assignment.clone().try_lock_owned().ok();
+        Ok(lease.map(|guard| Box::new(guard) as Lease))
     }
 }

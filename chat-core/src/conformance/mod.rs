@@ -20,6 +20,7 @@
 //! scenario by name.
 
 pub mod accounts;
+pub mod assignment;
 pub mod conversations;
 pub mod fixtures;
 pub mod log;
@@ -64,6 +65,7 @@ macro_rules! conformance_tests {
             workspace::canned_replies_are_unique_ranked_and_filled,
             ratings::ratings_are_the_visitors_and_the_report_counts_per_agent,
             snooze::snoozed_conversations_wake_on_a_message_or_at_their_time,
+            assignment::auto_assignment_gives_each_waiting_conversation_to_one_free_agent,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -129,6 +129,7 @@ impl ChatEngine {
             permissions: new.permissions,
             created_at: now(),
             disabled: false,
+            capacity: None,
         };
         self.store.create_admin(&admin).await?;
         Ok(admin)

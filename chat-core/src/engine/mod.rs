@@ -2,6 +2,7 @@
 //! authorize → validate → store (durably) → broadcast.
 
 mod accounts;
+mod assignment;
 mod canned;
 mod conversations;
 mod inbox;
@@ -12,6 +13,7 @@ mod realtime;
 mod snooze;
 
 pub use accounts::{NewAdmin, NewVisitor};
+pub use assignment::AssignmentPass;
 pub use canned::CannedMatch;
 pub use conversations::{ListRequest, StartConversation};
 pub use inbox::InboxSnapshot;

@@ -76,6 +76,13 @@ pub enum Command {
         /// Who.
         by: Actor,
     },
+    /// Auto-assignment gives an unassigned open conversation to `assignee`; refused
+    /// (`AlreadyAssigned`) if someone holds it or it is no longer open, so one agent gets it
+    /// however many nodes try.
+    AutoAssign {
+        /// The agent.
+        assignee: AdminId,
+    },
     /// Assign or unassign.
     Assign {
         /// New assignee.
@@ -275,6 +282,17 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             builder.push(EventKind::StatusChanged { from, to, by: *by });
         }
         Command::Assign { assignee, by } => plan_assign(&mut builder, state, *assignee, *by)?,
+        Command::AutoAssign { assignee } => {
+            let conversation = &state.conversation;
+            let open = matches!(
+                conversation.status,
+                ConversationStatus::Waiting | ConversationStatus::Active
+            );
+            if conversation.assignee.is_some() || !open {
+                return Err(Conflict::AlreadyAssigned.into());
+            }
+            plan_assign(&mut builder, state, Some(*assignee), Actor::System)?;
+        }
         Command::Join { user } => {
             if is_participant(state, *user) {
                 return Err(Error::AlreadyExists("participant"));

@@ -39,6 +39,7 @@ pub struct MemoryStore {
     customer_identifiers: DashMap<VisitorIdentifier, CustomerId>,
     sessions: DashMap<TokenHash, Session>,
     labels: workspace::Catalog<crate::labels::Label>,
+    assignment: std::sync::Arc<tokio::sync::Mutex<()>>,
     canned_replies: workspace::Catalog<crate::canned::CannedReply>,
 }
 

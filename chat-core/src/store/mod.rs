@@ -261,6 +261,26 @@ pub trait ReportStore: Debug + Send + Sync + 'static {
     async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>>;
 }
 
+/// A lease only one holder in the whole deployment has at a time (every node on one store);
+/// dropping it releases it.
+pub type Lease = Box<dyn Send>;
+
+/// What auto-assignment reads.
+#[async_trait]
+pub trait AssignmentStore: Debug + Send + Sync + 'static {
+    /// Open (`waiting` or `active`) conversations nobody is assigned, oldest first
+    /// (`created_at`, then id), at most `limit`.
+    async fn unassigned_conversations(&self, limit: usize) -> Result<Vec<Conversation>>;
+
+    /// How many open (`waiting` or `active`) conversations each agent holds (agents holding
+    /// none are absent).
+    async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>>;
+
+    /// The assignment lease, if nobody holds it: one assignment pass at a time across every
+    /// node, so capacities hold. `None`: another holder is assigning now.
+    async fn try_assignment_lease(&self) -> Result<Option<Lease>>;
+}
+
 /// Every storage trait: what the engine needs from a backend.
 pub trait ChatStore:
     ConversationStore
@@ -273,6 +293,7 @@ pub trait ChatStore:
     + LabelStore
     + CannedReplyStore
     + ReportStore
+    + AssignmentStore
 {
 }
 
@@ -287,6 +308,7 @@ impl<T> ChatStore for T where
         + LabelStore
         + CannedReplyStore
         + ReportStore
+        + AssignmentStore
 {
 }
 
@@ -401,4 +423,37 @@ pub fn due_snoozes<'a>(
         .collect();
     due.sort();
     due.into_iter().take(limit).map(|(_, id)| id).collect()
+}
+
+/// [`AssignmentStore::unassigned_conversations`] over rows kept in memory.
+pub fn unassigned_conversations<'a>(
+    rows: impl IntoIterator<Item = &'a Conversation>,
+    limit: usize,
+) -> Vec<Conversation> {
+    let mut open: Vec<&Conversation> = rows
+        .into_iter()
+        .filter(|c| c.assignee.is_none() && is_open(c))
+        .collect();
+    open.sort_by_key(|c| (c.created_at, c.id));
+    open.into_iter().take(limit).cloned().collect()
+}
+
+/// [`AssignmentStore::open_conversation_counts`] over rows kept in memory.
+pub fn open_conversation_counts<'a>(
+    rows: impl IntoIterator<Item = &'a Conversation>,
+) -> Vec<(AdminId, u64)> {
+    let mut counts: std::collections::BTreeMap<AdminId, u64> = Default::default();
+    for conversation in rows.into_iter().filter(|c| is_open(c)) {
+        if let Some(agent) = conversation.assignee {
+            *counts.entry(agent).or_default() += 1;
+        }
+    }
+    counts.into_iter().collect()
+}
+
+fn is_open(conversation: &Conversation) -> bool {
+    matches!(
+        conversation.status,
+        ConversationStatus::Waiting | ConversationStatus::Active
+    )
 }

@@ -100,6 +100,14 @@ impl Presence {
         Ok(self.changes.subscribe())
     }
 
+    /// The agents online on any node, as this node knows; starts the hub on first use.
+    pub async fn online(self: &Arc<Self>, engine: &ChatEngine) -> ApiResult<Vec<AdminId>> {
+        self.started
+            .get_or_try_init(|| self.start(engine.clone()))
+            .await?;
+        Ok(self.lock().nodes.keys().copied().collect())
+    }
+
     /// Counts a new connection of the agent; its first one here is announced.
     pub async fn connected(&self, engine: &ChatEngine, admin_id: AdminId) {
         *self.lock().local.entry(admin_id).or_default() += 1;

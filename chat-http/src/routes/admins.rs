@@ -58,8 +58,9 @@ pub async fn create(
     ))
 }
 
-/// Disables or re-enables an agent, changes permissions or sets a new password. Disabling
-/// and a new password end the agent's sessions.
+/// Disables or re-enables an agent, changes permissions, its auto-assignment capacity
+/// (`null`: no limit) or sets a new password. Disabling and a new password end the agent's
+/// sessions.
 #[utoipa::path(patch, path = "/api/admins/{id}", tag = "admins",
     params(("id" = String, Path)), request_body = UpdateAdminRequest,
     responses((status = 200, body = AdminEnvelope), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -81,6 +82,7 @@ pub async fn update(
             None => None,
         },
         disabled: request.disabled,
+        capacity: request.capacity,
         ..AdminChanges::default()
     };
     if changes.is_empty() {

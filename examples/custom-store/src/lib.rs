@@ -19,9 +19,9 @@ use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::ratings::{RatingCount, RatingQuery};
 use chat_core::read::ReadCursor;
 use chat_core::store::{
-    AdminStore, AttachmentStore, CannedReplyStore, ConversationPage, ConversationQuery,
-    ConversationStore, CustomerStore, EventStore, LabelStore, ReadStateStore, ReportStore,
-    SessionStore,
+    AdminStore, AssignmentStore, AttachmentStore, CannedReplyStore, ConversationPage,
+    ConversationQuery, ConversationStore, CustomerStore, EventStore, LabelStore, Lease,
+    ReadStateStore, ReportStore, SessionStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
 use chrono::{DateTime, Utc};
@@ -268,5 +268,18 @@ impl<S: CannedReplyStore> CannedReplyStore for CountingStore<S> {
 impl<S: ReportStore> ReportStore for CountingStore<S> {
     async fn rating_counts(&self, query: &RatingQuery) -> Result<Vec<RatingCount>> {
         self.inner.rating_counts(query).await
+    }
+}
+
+#[async_trait]
+impl<S: AssignmentStore> AssignmentStore for CountingStore<S> {
+    async fn unassigned_conversations(&self, limit: usize) -> Result<Vec<Conversation>> {
+        self.inner.unassigned_conversations(limit).await
+    }
+    async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>> {
+        self.inner.open_conversation_counts().await
+    }
+    async fn try_assignment_lease(&self) -> Result<Option<Lease>> {
+        self.inner.try_assignment_lease().await
     }
 }

@@ -1,6 +1,6 @@
 //! The workspace catalogs of `MemoryStore`: labels and canned replies, each a list with a
 //! unique, case-insensitive name, behind one lock so a uniqueness check and its write are
-//! one step; and the reports over its conversations.
+//! one step; the reports over its conversations, and what auto-assignment reads.
 
 use std::sync::Mutex;
 
@@ -8,10 +8,14 @@ use async_trait::async_trait;
 
 use crate::canned::{CannedReply, CannedReplyChanges};
 use crate::error::{Error, Result};
+use crate::ids::AdminId;
 use crate::ids::{CannedReplyId, LabelId};
 use crate::labels::{Label, LabelChanges};
+use crate::model::Conversation;
 use crate::ratings::{self, RatingCount, RatingQuery};
-use crate::store::{CannedReplyStore, LabelStore, MemoryStore, ReportStore};
+use crate::store::{
+    AssignmentStore, CannedReplyStore, LabelStore, Lease, MemoryStore, ReportStore,
+};
 
 /// An item of a catalog: an id and a unique name.
 pub(super) trait Item: Clone {
@@ -155,5 +159,26 @@ impl ReportStore for MemoryStore {
             rows.iter().filter_map(|c| c.rating.as_ref()),
             query,
         ))
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for MemoryStore {
+    async fn unassigned_conversations(&self, limit: usize) -> Result<Vec<Conversation>> {
+        Ok(super::super::unassigned_conversations(
+            &self.conversation_rows(),
+            limit,
+        ))
+    }
+
+    async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>> {
+        Ok(super::super::open_conversation_counts(
+            &self.conversation_rows(),
+        ))
+    }
+
+    async fn try_assignment_lease(&self) -> Result<Option<Lease>> {
+        let lease = self.assignment.clone().try_lock_owned().ok();
+        Ok(lease.map(|guard| Box::new(guard) as Lease))
     }
 }
