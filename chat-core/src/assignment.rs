@@ -2,14 +2,29 @@
 //! agent with the fewest open conversations under its capacity, ties taken in turn (round
 //! robin); when nobody is free it waits, and the longest-waiting goes first.
 
+use crate::error::InvalidInput;
 use crate::ids::AdminId;
+
+/// The largest capacity an agent may be given.
+pub const MAX_CAPACITY: u32 = 10_000;
+
+/// Checks a capacity: at most [`MAX_CAPACITY`] (`None`, no limit, is always fine).
+pub fn check_capacity(capacity: Option<u32>) -> Result<(), InvalidInput> {
+    match capacity {
+        Some(n) if n > MAX_CAPACITY => Err(InvalidInput::new(
+            "capacity",
+            format!("must be at most {MAX_CAPACITY}, or null for no limit"),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// An agent that could take a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {
     /// The agent.
     pub agent: AdminId,
-    /// How many open (`waiting` or `active`) conversations it holds.
+    /// How many conversations it holds that are not closed.
     pub open: u64,
     /// The most it takes; `None`: no limit.
     pub capacity: Option<u32>,
@@ -72,6 +87,54 @@ mod tests {
             },
         ];
         assert_eq!(pick(&candidates, None), Some(ids[2]), "ids[1] is full");
+    }
+
+    #[test]
+    fn an_auto_assignment_is_refused_once_someone_holds_the_conversation_or_it_is_not_open() {
+        use crate::error::{Conflict, Error};
+        use crate::ids::{ConversationId, CustomerId};
+        use crate::log::{AppendRequest, Command, LogState, NewConversation, plan, plan_create};
+        use crate::model::Conversation;
+        use crate::status::ConversationStatus;
+
+        let new = NewConversation {
+            id: ConversationId::new(),
+            customer_id: CustomerId::new(),
+            customer_ip: None,
+            metadata: Default::default(),
+        };
+        let fresh = plan_create(new, chrono::Utc::now()).conversation;
+        let agent = AdminId::new();
+        let attempt = |conversation: &Conversation| {
+            let state = LogState {
+                conversation: conversation.clone(),
+                participants: Vec::new(),
+                attachments: Vec::new(),
+            };
+            let request = AppendRequest {
+                conversation_id: conversation.id,
+                command: Command::AutoAssign { assignee: agent },
+                at: chrono::Utc::now(),
+            };
+            plan(&state, &request)
+        };
+        let assigned = attempt(&fresh).expect("unassigned and open: assigned");
+        assert_eq!(assigned.conversation.assignee, Some(agent));
+        let held = Conversation {
+            assignee: Some(AdminId::new()),
+            ..fresh.clone()
+        };
+        let snoozed = Conversation {
+            status: ConversationStatus::Snoozed,
+            ..fresh.clone()
+        };
+        for conversation in [held, snoozed] {
+            let refused = attempt(&conversation);
+            assert!(
+                matches!(refused, Err(Error::Conflict(Conflict::AlreadyAssigned))),
+                "{refused:?}"
+            );
+        }
     }
 
     #[test]

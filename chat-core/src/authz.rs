@@ -102,6 +102,18 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action stores something a visitor sends: refused to a blocked visitor
+    /// (checked against the visitor's record as it is now, whatever the session said).
+    pub fn stores_visitor_content(self) -> bool {
+        matches!(
+            self,
+            Self::CreateConversation
+                | Self::SendMessage
+                | Self::UploadFile
+                | Self::RateConversation
+        )
+    }
+
     /// Whether the action is about one conversation (and so needs its facts).
     pub fn targets_conversation(self) -> bool {
         !matches!(
@@ -262,6 +274,13 @@ fn authorize_admin(
                 Err(Denial::Forbidden(
                     "requires the manage_conversations permission",
                 ))
+            }
+            // Visitors and reports span every conversation: not for agents who see only
+            // the ones assigned to them.
+            Action::ViewVisitors | Action::BlockVisitors | Action::ViewReports
+                if permissions.scope == ConversationScope::Assigned =>
+            {
+                Err(Denial::Forbidden("requires access to all conversations"))
             }
             _ => Ok(()),
         };

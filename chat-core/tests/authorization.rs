@@ -460,3 +460,21 @@ fn only_the_conversations_visitor_rates_it_and_managers_read_the_report() {
         );
     }
 }
+
+#[test]
+fn visitors_and_reports_are_for_agents_who_see_every_conversation() {
+    let (_, narrow) = agent(Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    });
+    for action in [
+        Action::ViewVisitors,
+        Action::BlockVisitors,
+        Action::ViewReports,
+    ] {
+        assert!(
+            matches!(check(&narrow, action, None), Err(Denial::Forbidden(_))),
+            "{action:?}"
+        );
+    }
+}

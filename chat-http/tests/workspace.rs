@@ -205,6 +205,15 @@ async fn conversation_labels_replace_the_set_refuse_unknown_titles_and_filter_th
     let refused = app.post(&path, &narrow, json!({"labels": []})).await;
     assert_error(&refused, StatusCode::NOT_FOUND, "not_found");
 
+    let changed = app
+        .post(&path, &agent, json!({"add": ["vip"], "remove": ["BUG"]}))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.json);
+    assert_eq!(titles(&changed.json), ["vip"]);
+    let both = app
+        .post(&path, &agent, json!({"labels": [], "add": ["vip"]}))
+        .await;
+    assert_error(&both, StatusCode::BAD_REQUEST, "bad_request");
     let cleared = app.post(&path, &agent, json!({"labels": []})).await;
     assert_eq!(cleared.json["labels"], json!([]));
 }
@@ -344,6 +353,18 @@ async fn the_visitor_rates_its_closed_conversation_and_managers_read_the_report(
     let foreign = app.post(&rating, &stranger, json!({"rating": 1})).await;
     assert_error(&foreign, StatusCode::NOT_FOUND, "not_found");
 
+    let label = app
+        .post("/api/labels", &agent, json!({"title": "angry"}))
+        .await;
+    assert_eq!(label.status, StatusCode::CREATED, "{}", label.json);
+    let labelled = app
+        .post(
+            &format!("{base}/labels"),
+            &agent,
+            json!({"labels": ["angry"]}),
+        )
+        .await;
+    assert_eq!(labelled.status, StatusCode::OK, "{}", labelled.json);
     let rated = app
         .post(
             &rating,
@@ -352,6 +373,11 @@ async fn the_visitor_rates_its_closed_conversation_and_managers_read_the_report(
         )
         .await;
     assert_eq!(rated.status, StatusCode::OK, "{}", rated.json);
+    assert_eq!(
+        rated.json["conversation"]["labelIds"],
+        json!([]),
+        "the visitor's answer leaves the labels out"
+    );
     assert_eq!(rated.json["conversation"]["rating"]["rating"], 4);
     assert!(rated.json["conversation"]["rating"]["changeableUntil"].is_string());
     let changed = app.post(&rating, &visitor, json!({"rating": 5})).await;

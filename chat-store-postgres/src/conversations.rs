@@ -33,8 +33,8 @@ impl ConversationStore for PostgresStore {
         sqlx::query(
             "INSERT INTO conversations (id, status, created_at, updated_at, closed_at, customer_ip, metadata, \
              customer_id, assignee_id, last_seq, last_customer_message_seq, last_reply_seq, \
-             customer_messages, replies, labels) \
-             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             customer_messages, replies, labels, rating, snoozed_until) \
+             VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(c.id.as_uuid())
         .bind(c.status.as_str())
@@ -51,6 +51,8 @@ impl ConversationStore for PostgresStore {
         .bind(rows::db_count(c.customer_messages))
         .bind(rows::db_count(c.replies))
         .bind(c.labels.iter().map(|l| l.as_uuid()).collect::<Vec<_>>())
+        .bind(c.rating.as_ref().map(sqlx::types::Json))
+        .bind(c.snoozed_until)
         .execute(&mut *tx)
         .await
         .map_err(map)?;

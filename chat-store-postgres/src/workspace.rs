@@ -234,7 +234,7 @@ impl AssignmentStore for PostgresStore {
     async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>> {
         let rows: Vec<(Uuid, i64)> = sqlx::query_as(
             "SELECT assignee_id, count(*) FROM conversations WHERE assignee_id IS NOT NULL \
-             AND status IN ('waiting', 'active') GROUP BY assignee_id",
+             AND status <> 'closed' GROUP BY assignee_id",
         )
         .fetch_all(&self.pool)
         .await

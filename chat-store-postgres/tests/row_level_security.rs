@@ -130,3 +130,67 @@ async fn store_last_seq(store: &PostgresStore, id: chat_core::ids::ConversationI
         .last_seq
         .get()
 }
+
+/// The request role follows the workflow rules too: a visitor never reads label changes,
+/// and a blocked visitor reads nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_role_hides_label_changes_from_visitors_and_everything_from_blocked_ones() {
+    let Some(store) = common::fresh_store().await else {
+        return;
+    };
+    let store = std::sync::Arc::new(store);
+    let engine = engine(store.clone());
+    let (ann, conversation) = chatting(&engine, 1).await;
+    let agent = admin(&engine, "labels-rls", Permissions::default()).await;
+    engine
+        .create_label(
+            &agent,
+            chat_core::values::LabelTitle::parse("vip").expect("title"),
+            None,
+        )
+        .await
+        .expect("label");
+    engine
+        .set_conversation_labels(&agent, conversation.id, &["vip".into()])
+        .await
+        .expect("labels");
+    let Principal::Visitor(ann_id) = ann else {
+        unreachable!()
+    };
+    let all_events = i64::try_from(store_last_seq(&store, conversation.id).await).expect("seq");
+
+    let mut connection = store.pool().acquire().await.expect("connection");
+    sqlx::query("SET ROLE chat_request")
+        .execute(&mut *connection)
+        .await
+        .expect("set role");
+    let visitor = format!("visitor:{ann_id}");
+    assert_eq!(
+        visible(&mut connection, &visitor, "events").await,
+        all_events - 1,
+        "exactly the label change is hidden"
+    );
+    let Principal::Admin { id: agent_id, .. } = agent else {
+        unreachable!()
+    };
+    assert_eq!(
+        visible(&mut connection, &format!("admin:{agent_id}"), "events").await,
+        all_events
+    );
+    sqlx::query("RESET ROLE")
+        .execute(&mut *connection)
+        .await
+        .expect("reset role");
+    engine.block_visitor(&agent, ann_id).await.expect("block");
+    sqlx::query("SET ROLE chat_request")
+        .execute(&mut *connection)
+        .await
+        .expect("set role");
+    for table in ["conversations", "events", "messages"] {
+        assert_eq!(
+            visible(&mut connection, &visitor, table).await,
+            0,
+            "a blocked visitor reads no {table}"
+        );
+    }
+}

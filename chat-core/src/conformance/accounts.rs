@@ -338,6 +338,13 @@ pub async fn blocked_visitors_are_refused_and_listed(store: Arc<DynChatStore>) {
         engine.authenticate(&first_token).await,
         Err(Error::VisitorBlocked)
     ));
+    // A connection authenticated before the block still holds a visitor principal: what it
+    // sends is refused all the same, and nothing is stored.
+    let stale = Principal::Visitor(first);
+    let start = engine
+        .start_conversation(&stale, crate::engine::StartConversation::default())
+        .await;
+    assert!(matches!(start, Err(Error::VisitorBlocked)), "{start:?}");
     assert_eq!(
         engine.authenticate(&third_token).await.expect("auth"),
         Principal::Visitor(third)

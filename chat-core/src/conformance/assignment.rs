@@ -137,4 +137,23 @@ pub async fn auto_assignment_gives_each_waiting_conversation_to_one_free_agent(
         (0, None),
         "it waits"
     );
+
+    // A snoozed conversation still counts: it comes back to its agent.
+    engine
+        .snooze(&Principal::System, older, None)
+        .await
+        .expect("snooze");
+    assert_eq!(
+        engine
+            .auto_assign(&only_b, None)
+            .await
+            .expect("pass")
+            .assigned,
+        0
+    );
+    assert_eq!(
+        assignments(store.as_ref(), newer).await,
+        (0, None),
+        "b is still full"
+    );
 }

@@ -62,6 +62,7 @@ macro_rules! conformance_tests {
             accounts::blocked_visitors_are_refused_and_listed,
             workspace::label_titles_are_unique_ignoring_case,
             workspace::conversation_labels_are_log_events_and_filter_the_list,
+            workspace::concurrent_label_changes_all_stick,
             workspace::canned_replies_are_unique_ranked_and_filled,
             ratings::ratings_are_the_visitors_and_the_report_counts_per_agent,
             snooze::snoozed_conversations_wake_on_a_message_or_at_their_time,

@@ -148,7 +148,7 @@ pub async fn conversation_labels_are_log_events_and_filter_the_list(store: Arc<D
         "a refused change changes nothing"
     );
 
-    let (conv, _) = engine
+    engine
         .set_conversation_labels(&agent, tagged.id, &["bug".into(), "vip".into()])
         .await
         .expect("replace");
@@ -186,6 +186,7 @@ pub async fn conversation_labels_are_log_events_and_filter_the_list(store: Arc<D
         .list_conversations(&guest, ListRequest::default())
         .await
         .expect("visitor list");
+    assert_eq!(mine.items.len(), 2);
     assert!(mine.items.iter().all(|s| s.conversation.labels.is_empty()));
     let seen = engine
         .get_conversation(&guest, tagged.id)
@@ -197,7 +198,6 @@ pub async fn conversation_labels_are_log_events_and_filter_the_list(store: Arc<D
         matches!(refused, Err(Error::PermissionDenied(_))),
         "{refused:?}"
     );
-    let _ = other;
 
     let labels = store.list_labels().await.expect("labels");
     let bug = labels
@@ -211,7 +211,58 @@ pub async fn conversation_labels_are_log_events_and_filter_the_list(store: Arc<D
         .expect("labels");
     let names: Vec<&str> = left.iter().map(|l| l.title.as_str()).collect();
     assert_eq!(names, ["vip"], "a deleted label shows nowhere");
-    assert_eq!(conv.labels.len(), 2);
+    let row = store
+        .get_conversation(tagged.id)
+        .await
+        .expect("get")
+        .expect("row");
+    assert_eq!(row.labels.len(), 2, "the row keeps the deleted label's id");
+    let _ = other;
+}
+
+/// Changes to different labels made at the same time all stick (put on and taken off
+/// against the set as it is when written), and a change that changes nothing appends
+/// nothing.
+pub async fn concurrent_label_changes_all_stick(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let agent = admin(&engine, "changer", Permissions::default()).await;
+    let names: Vec<String> = (0..6).map(|n| format!("l{n}")).collect();
+    for name in &names {
+        engine
+            .create_label(&agent, title(name), None)
+            .await
+            .expect("label");
+    }
+    let guest = visitor(&engine).await;
+    let conv = conversation(&engine, &guest).await;
+    engine
+        .set_conversation_labels(&agent, conv.id, &names[..3])
+        .await
+        .expect("set");
+    let changes = (0..3).map(|n| {
+        let engine = engine.clone();
+        let (add, remove) = (vec![names[n + 3].clone()], vec![names[n].clone()]);
+        async move {
+            engine
+                .change_conversation_labels(&agent, conv.id, &add, &remove)
+                .await
+        }
+    });
+    for result in futures_util::future::join_all(changes).await {
+        result.expect("change");
+    }
+    let (_, shown) = engine
+        .change_conversation_labels(&agent, conv.id, &[], &[])
+        .await
+        .expect("no change");
+    let titles: Vec<&str> = shown.iter().map(|l| l.title.as_str()).collect();
+    assert_eq!(titles, ["l3", "l4", "l5"], "every change stuck");
+    let events = all_events(store.as_ref(), conv.id).await;
+    let label_events = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::LabelsChanged { .. }))
+        .count();
+    assert_eq!(label_events, 4, "one per change that changed something");
 }
 
 /// Short codes are unique ignoring case; search ranks prefix, then contains, then content;

@@ -157,6 +157,9 @@ impl ChatEngine {
         {
             return Err(Error::PermissionDenied("agents cannot disable themselves"));
         }
+        if let Some(capacity) = changes.capacity {
+            crate::assignment::check_capacity(capacity)?;
+        }
         let admin = self.store.update_admin(id, &changes).await?;
         if changes.ends_sessions() {
             self.end_admin_sessions(id).await?;

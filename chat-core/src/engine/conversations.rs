@@ -47,6 +47,8 @@ impl ChatEngine {
         request: StartConversation,
     ) -> Result<Conversation> {
         self.allowed(principal, Action::CreateConversation)?;
+        self.in_good_standing(principal, Action::CreateConversation)
+            .await?;
         let Principal::Visitor(customer_id) = *principal else {
             return Err(Error::PermissionDenied("only visitors start conversations"));
         };

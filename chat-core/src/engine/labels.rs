@@ -73,26 +73,54 @@ impl ChatEngine {
         id: ConversationId,
         titles: &[String],
     ) -> Result<(Conversation, Vec<Label>)> {
-        let conversation = self
-            .authorized(principal, Action::LabelConversation, id)
+        self.authorized(principal, Action::LabelConversation, id)
             .await?;
         let all = self.store.list_labels().await?;
         let wanted = labels::resolve_titles(&all, titles)?;
         let by = principal.actor().ok_or(Error::Unauthenticated)?;
-        let command = Command::SetLabels {
-            labels: wanted.clone(),
-            by,
-        };
+        let command = Command::SetLabels { labels: wanted, by };
         let conversation = match self.commit(id, command).await {
             Ok(commit) => commit.conversation,
-            Err(Error::Conflict(Conflict::LabelsUnchanged)) => Conversation {
-                labels: wanted,
-                ..conversation
-            },
+            Err(Error::Conflict(Conflict::LabelsUnchanged)) => self.current(id).await?,
             Err(error) => return Err(error),
         };
         let shown = labels::labels_of(&all, &conversation.labels);
         Ok((conversation, shown))
+    }
+
+    /// Puts the labels titled `add` on a conversation and takes those titled `remove` off
+    /// (ignoring case), against its labels as they are when written, so concurrent changes
+    /// to different labels all stick. An unknown title is `InvalidInput`, and nothing
+    /// changes; a label in both lists is taken off.
+    pub async fn change_conversation_labels(
+        &self,
+        principal: &Principal,
+        id: ConversationId,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(Conversation, Vec<Label>)> {
+        self.authorized(principal, Action::LabelConversation, id)
+            .await?;
+        let all = self.store.list_labels().await?;
+        let add = labels::resolve_titles(&all, add)?;
+        let remove = labels::resolve_titles(&all, remove)?;
+        let by = principal.actor().ok_or(Error::Unauthenticated)?;
+        let command = Command::ChangeLabels { add, remove, by };
+        let conversation = match self.commit(id, command).await {
+            Ok(commit) => commit.conversation,
+            Err(Error::Conflict(Conflict::LabelsUnchanged)) => self.current(id).await?,
+            Err(error) => return Err(error),
+        };
+        let shown = labels::labels_of(&all, &conversation.labels);
+        Ok((conversation, shown))
+    }
+
+    /// The conversation as stored now (after a change that changed nothing).
+    async fn current(&self, id: ConversationId) -> Result<Conversation> {
+        self.store
+            .get_conversation(id)
+            .await?
+            .ok_or(Error::NotFound("conversation"))
     }
 
     /// The labels that `conversation` carries and that still exist, in title order.

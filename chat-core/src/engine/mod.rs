@@ -98,6 +98,7 @@ impl ChatEngine {
         let conversation = self.store.get_conversation(id).await?;
         let facts = conversation.as_ref().map(ConversationFacts::from);
         authz::authorize(principal, action, facts.as_ref(), &self.config.policy)?;
+        self.in_good_standing(principal, action).await?;
         conversation.ok_or(Error::NotFound("conversation"))
     }
 
@@ -109,6 +110,23 @@ impl ChatEngine {
             None,
             &self.config.policy,
         )?)
+    }
+
+    /// Refuses a write of a visitor blocked since its session was read (a connection opened
+    /// before the block, whose close signal may be late or lost): what it sends is never
+    /// stored.
+    async fn in_good_standing(&self, principal: &Principal, action: Action) -> Result<()> {
+        let Principal::Visitor(id) = *principal else {
+            return Ok(());
+        };
+        if !action.stores_visitor_content() {
+            return Ok(());
+        }
+        match self.store.get_customer(id).await? {
+            Some(customer) if customer.blocked_at.is_none() => Ok(()),
+            Some(_) => Err(Error::VisitorBlocked),
+            None => Err(Error::Unauthenticated),
+        }
     }
 
     /// Appends a command and announces what it committed; `Duplicate` is passed through.

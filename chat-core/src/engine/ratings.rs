@@ -1,7 +1,7 @@
 //! Satisfaction ratings: the visitor rates its closed conversation; agents read the report.
 
 use crate::authz::{Action, Principal};
-use crate::engine::ChatEngine;
+use crate::engine::{ChatEngine, redact_for};
 use crate::error::{Error, Result};
 use crate::ids::ConversationId;
 use crate::log::Command;
@@ -24,7 +24,9 @@ impl ChatEngine {
         let comment = ratings::comment(comment)?;
         let by = principal.actor().ok_or(Error::Unauthenticated)?;
         let command = Command::Rate { score, comment, by };
-        Ok(self.commit(id, command).await?.conversation)
+        let mut conversation = self.commit(id, command).await?.conversation;
+        redact_for(principal, &mut conversation);
+        Ok(conversation)
     }
 
     /// Ratings counted per score, overall and per agent (agents with

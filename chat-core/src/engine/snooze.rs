@@ -55,7 +55,11 @@ impl ChatEngine {
                         progress = true;
                     }
                     Err(Error::Conflict(Conflict::NotDue) | Error::NotFound(_)) => {}
-                    Err(error) => return Err(error),
+                    // One conversation that cannot be woken now must not hold back the
+                    // others: the next pass tries it again.
+                    Err(error) => {
+                        tracing::warn!(conversation = %id, %error, "could not wake a snoozed conversation");
+                    }
                 }
             }
             if due.len() < WAKE_BATCH || !progress {

@@ -107,6 +107,16 @@ pub enum Command {
         /// Who.
         by: Actor,
     },
+    /// Put labels on and take labels off, against the set as it is when written (so two
+    /// agents' changes to different labels both stick).
+    ChangeLabels {
+        /// Labels to put on.
+        add: Vec<LabelId>,
+        /// Labels to take off.
+        remove: Vec<LabelId>,
+        /// Who.
+        by: Actor,
+    },
     /// Snooze until `until` (or until the visitor writes).
     Snooze {
         /// When it wakes by itself.
@@ -316,6 +326,19 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             builder.commit.left.push(*user);
         }
         Command::SetLabels { labels, by } => plan_labels(&mut builder, state, labels, *by)?,
+        Command::ChangeLabels { add, remove, by } => {
+            let mut labels: Vec<LabelId> = state
+                .conversation
+                .labels
+                .iter()
+                .filter(|l| !remove.contains(l))
+                .chain(add.iter().filter(|l| !remove.contains(l)))
+                .copied()
+                .collect();
+            labels.sort();
+            labels.dedup();
+            plan_labels(&mut builder, state, &labels, *by)?;
+        }
         Command::Snooze { until, by } => {
             state.conversation.status.snooze()?;
             builder.push(EventKind::Snoozed {

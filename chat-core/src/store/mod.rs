@@ -272,8 +272,8 @@ pub trait AssignmentStore: Debug + Send + Sync + 'static {
     /// (`created_at`, then id), at most `limit`.
     async fn unassigned_conversations(&self, limit: usize) -> Result<Vec<Conversation>>;
 
-    /// How many open (`waiting` or `active`) conversations each agent holds (agents holding
-    /// none are absent).
+    /// How many conversations each agent holds that are not closed (`waiting`, `active`
+    /// and `snoozed`: a snoozed one comes back to it), agents holding none absent.
     async fn open_conversation_counts(&self) -> Result<Vec<(AdminId, u64)>>;
 
     /// The assignment lease, if nobody holds it: one assignment pass at a time across every
@@ -443,7 +443,10 @@ pub fn open_conversation_counts<'a>(
     rows: impl IntoIterator<Item = &'a Conversation>,
 ) -> Vec<(AdminId, u64)> {
     let mut counts: std::collections::BTreeMap<AdminId, u64> = Default::default();
-    for conversation in rows.into_iter().filter(|c| is_open(c)) {
+    let held = rows
+        .into_iter()
+        .filter(|c| c.status != ConversationStatus::Closed);
+    for conversation in held {
         if let Some(agent) = conversation.assignee {
             *counts.entry(agent).or_default() += 1;
         }

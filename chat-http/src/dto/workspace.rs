@@ -73,13 +73,18 @@ pub struct LabelList {
     pub labels: Vec<LabelDto>,
 }
 
-/// `POST /api/conversations/{id}/labels` body.
+/// `POST /api/conversations/{id}/labels` body: either `labels` (the new set) or
+/// `add`/`remove` (changes to the set as it is when written, so concurrent changes to
+/// different labels all stick). Every title must name a label (ignoring case).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetLabelsRequest {
-    /// The titles of the conversation's new set of labels (ignoring case); every title
-    /// must name a label.
-    pub labels: Vec<String>,
+    /// The titles of the conversation's new set of labels.
+    pub labels: Option<Vec<String>>,
+    /// Titles of labels to put on.
+    pub add: Option<Vec<String>>,
+    /// Titles of labels to take off.
+    pub remove: Option<Vec<String>>,
 }
 
 /// A canned reply.

@@ -130,8 +130,9 @@ pub async fn of_conversation(
     }))
 }
 
-/// Replaces the conversation's labels (an event in its log). Every title must name a label:
-/// an unknown one is a 422 and nothing changes.
+/// Replaces the conversation's labels (`labels`), or puts some on and takes some off
+/// (`add`, `remove`): an event in its log. Every title must name a label: an unknown one is
+/// a 422 and nothing changes.
 #[utoipa::path(post, path = "/api/conversations/{id}/labels", tag = "labels",
     params(("id" = String, Path)), request_body = SetLabelsRequest,
     responses((status = 200, body = LabelList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -144,10 +145,32 @@ pub async fn set_on_conversation(
     ApiJson(request): ApiJson<SetLabelsRequest>,
 ) -> ApiResult<Json<LabelList>> {
     let id: ConversationId = parse(&id)?;
-    let (_, labels) = state
-        .engine()
-        .set_conversation_labels(&auth.principal, id, &request.labels)
-        .await?;
+    let engine = state.engine();
+    let (_, labels) = match request {
+        SetLabelsRequest {
+            labels: Some(labels),
+            add: None,
+            remove: None,
+        } => {
+            engine
+                .set_conversation_labels(&auth.principal, id, &labels)
+                .await?
+        }
+        SetLabelsRequest {
+            labels: None,
+            add,
+            remove,
+        } => {
+            let (add, remove) = (add.unwrap_or_default(), remove.unwrap_or_default());
+            engine
+                .change_conversation_labels(&auth.principal, id, &add, &remove)
+                .await?
+        }
+        SetLabelsRequest { .. } => {
+            let refused = "give either labels, or add and remove";
+            return Err(ApiError::BadRequest(refused.into()));
+        }
+    };
     Ok(Json(LabelList {
         labels: labels.into_iter().map(Into::into).collect(),
     }))

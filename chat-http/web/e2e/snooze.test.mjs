@@ -11,14 +11,18 @@ test('snooze presets, the wake time, unsnooze, and a visitor message that wakes 
   await send(visitor.widget, 'I will check with my bank and come back');
   const agent = await openAgent(world.browser, world.server);
   const { page } = agent;
-  const row = page.locator('a.conversation').first();
-  await row.click();
+  await page.locator('a.conversation').first().click();
+  await page.waitForURL('**/admin/chat/*');
+  const id = page.url().split('/').pop();
+  const row = page.locator(`a.conversation[data-conversation-id="${id}"]`);
   const header = page.getByRole('region', { name: /Conversation with/ });
 
   await page.getByRole('button', { name: 'Snooze', exact: true }).click();
   await page.getByRole('group', { name: 'Snooze until' }).getByRole('button', { name: 'In 1 hour' }).click();
   await header.getByText(/^Snoozed until /).waitFor();
   await row.getByText(/^wakes /).waitFor();
+  await page.getByRole('button', { name: 'Waiting' }).click();
+  await row.waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'Snoozed' }).click();
   await row.waitFor();
   await page.getByRole('button', { name: 'All' }).click();

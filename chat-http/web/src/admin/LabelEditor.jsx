@@ -1,8 +1,10 @@
 // Choosing a conversation's labels: a checklist of the workspace's labels, and a box that
-// creates a new label and puts it on. Each change replaces the set on the server, which
-// records it in the conversation's log; the chips follow the log's events, and the
-// checklist shows the requested set until the log catches up (or the request fails).
-import { useEffect, useId, useState } from 'react';
+// creates a new label and puts it on. Each change puts one label on or takes one off (so
+// two agents' changes both stick), one at a time; the server records it in the
+// conversation's log, the chips follow the log's events, and the checklist shows the
+// requested state until the log's next label change (or the request fails). Escape closes
+// the panel and returns to its button.
+import { useEffect, useId, useRef, useState } from 'react';
 import { request } from '../shared/api.js';
 import { LabelChips } from './LabelChips.jsx';
 import { labelsOf } from './labels.js';
@@ -11,29 +13,36 @@ export function LabelEditor({ conversation, labels, token, onLabelsChanged, onEr
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState('');
   const [requested, setRequested] = useState(null);
+  const [pending, setPending] = useState(false);
   const panelId = useId();
+  const button = useRef(null);
   const stored = conversation.labelIds ?? [];
+  const storedKey = [...stored].sort().join(',');
   const shown = requested ?? stored;
   const current = labelsOf(labels, stored);
 
-  useEffect(() => {
-    if (requested && sameSet(requested, stored)) setRequested(null);
-  }, [requested, stored]);
+  // The log's next change to the labels (this change, or someone else's) is the truth.
+  useEffect(() => setRequested(null), [storedKey]);
 
-  async function replace(ids, titles) {
+  async function change(ids, body) {
     setRequested(ids);
+    setPending(true);
     try {
-      await request(`/api/conversations/${conversation.id}/labels`, { method: 'POST', token, body: { labels: titles } });
+      await request(`/api/conversations/${conversation.id}/labels`, { method: 'POST', token, body });
       onError(null);
     } catch (e) {
       setRequested(null);
       onError(e.message);
+    } finally {
+      setPending(false);
     }
   }
 
   function toggle(label) {
-    const ids = shown.includes(label.id) ? shown.filter((id) => id !== label.id) : [...shown, label.id];
-    replace(ids, labelsOf(labels, ids).map((l) => l.title));
+    if (pending) return;
+    const on = shown.includes(label.id);
+    const ids = on ? shown.filter((id) => id !== label.id) : [...shown, label.id];
+    change(ids, on ? { remove: [label.title] } : { add: [label.title] });
   }
 
   async function create(event) {
@@ -44,8 +53,7 @@ export function LabelEditor({ conversation, labels, token, onLabelsChanged, onEr
       const { label } = await request('/api/labels', { method: 'POST', token, body: { title: name } });
       await onLabelsChanged();
       setTitle('');
-      const ids = [...shown, label.id];
-      await replace(ids, [...labelsOf(labels, shown).map((l) => l.title), label.title]);
+      await change([...shown, label.id], { add: [label.title] });
     } catch (e) {
       onError(e.message);
     }
@@ -55,6 +63,7 @@ export function LabelEditor({ conversation, labels, token, onLabelsChanged, onEr
     <div className="relative flex items-center gap-2">
       <LabelChips labels={current} />
       <button
+        ref={button}
         type="button"
         aria-expanded={open}
         aria-controls={panelId}
@@ -64,13 +73,21 @@ export function LabelEditor({ conversation, labels, token, onLabelsChanged, onEr
         Labels
       </button>
       {open && (
-        <div id={panelId} className="absolute right-0 top-8 z-10 w-56 rounded border bg-white p-2 shadow">
+        <div
+          id={panelId}
+          className="absolute right-0 top-8 z-10 w-56 rounded border bg-white p-2 shadow"
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape') return;
+            setOpen(false);
+            button.current?.focus();
+          }}
+        >
           <fieldset>
             <legend className="mb-1 text-xs font-semibold">Labels on this conversation</legend>
             {labels.length === 0 && <p className="text-xs text-slate-500">No labels yet.</p>}
             {labels.map((label) => (
               <label key={label.id} className="flex items-center gap-2 text-sm">
-                <input type="checkbox" checked={shown.includes(label.id)} onChange={() => toggle(label)} />
+                <input type="checkbox" checked={shown.includes(label.id)} aria-busy={pending} onChange={() => toggle(label)} />
                 {label.title}
               </label>
             ))}
@@ -93,6 +110,3 @@ export function LabelEditor({ conversation, labels, token, onLabelsChanged, onEr
   );
 }
 
-function sameSet(a, b) {
-  return a.length === b.length && a.every((id) => b.includes(id));
-}

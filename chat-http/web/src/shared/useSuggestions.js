@@ -1,5 +1,7 @@
 // The `/` picker's state: while the composer's text is `/` and a search (no spaces), ask
-// for matches (the server ranks them) and let the keyboard move through and pick one.
+// for matches (the server ranks them) and let the keyboard move through and pick one. While
+// the answer for the text as typed is on its way, Enter waits instead of sending the `/`
+// command as a message; Escape closes the picker, and then Enter sends the text as it is.
 import { useEffect, useRef, useState } from 'react';
 
 /** The search typed after a leading `/`, or null when the text is not a `/` command. */
@@ -9,36 +11,32 @@ export function slashQuery(text) {
 }
 
 export function useSuggestions(text, suggest) {
-  const [items, setItems] = useState([]);
+  const [found, setFound] = useState({ query: null, items: [] });
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState(null);
   const latest = useRef(0);
   const query = suggest ? slashQuery(text) : null;
 
   useEffect(() => {
-    if (query === null) {
-      setItems([]);
-      return;
-    }
+    if (query === null) return;
     const ticket = ++latest.current;
     suggest(query).then(
-      (found) => {
-        if (ticket !== latest.current) return;
-        setItems(found);
-        setActive(0);
-      },
-      () => ticket === latest.current && setItems([]),
+      (items) => ticket === latest.current && (setFound({ query, items }), setActive(0)),
+      () => ticket === latest.current && setFound({ query, items: [] }),
     );
   }, [query, suggest]);
 
-  const open = query !== null && dismissed !== text && items.length > 0;
+  const engaged = query !== null && dismissed !== text;
+  const items = found.query === query ? found.items : [];
+  const open = engaged && items.length > 0;
   return {
     open,
     items,
     active,
     /** Handles a key; returns the picked item for Enter/Tab, true if it consumed the key. */
     key(event) {
-      if (!open) return false;
+      if (!engaged) return false;
+      if (!open) return event.key === 'Enter';
       if (event.key === 'ArrowDown') setActive((a) => (a + 1) % items.length);
       else if (event.key === 'ArrowUp') setActive((a) => (a - 1 + items.length) % items.length);
       else if (event.key === 'Escape') setDismissed(text);

@@ -4,7 +4,8 @@ import { useEffect, useState } from 'react';
 import { request } from '../shared/api.js';
 import { shortTime } from '../shared/format.js';
 
-const STATUS = { waiting: 'Waiting for a reply', active: 'Open', closed: 'Closed' };
+// A snoozed conversation is the team's business: to the visitor it is open.
+const STATUS = { waiting: 'Waiting for a reply', active: 'Open', snoozed: 'Open', closed: 'Closed' };
 
 export function ConversationList({ token, onOpen, onNew }) {
   const [conversations, setConversations] = useState(null);

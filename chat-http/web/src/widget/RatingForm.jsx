@@ -11,7 +11,8 @@ export function RatingForm({ token, conversationId, rating }) {
   const [score, setScore] = useState(rating?.rating ?? null);
   const [comment, setComment] = useState(rating?.comment ?? '');
   const [error, setError] = useState(null);
-  const changeable = !given || new Date(given.changeableUntil) > new Date();
+  // A rating seen live carries no deadline yet: the server still decides.
+  const changeable = !given?.changeableUntil || new Date(given.changeableUntil) > new Date();
 
   async function submit(event) {
     event.preventDefault();
