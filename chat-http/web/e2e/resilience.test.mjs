@@ -1,4 +1,5 @@
-// What survives: a reload keeps the conversation (session in localStorage); a server crash
+// What survives: a reload keeps the conversation (session in localStorage); messages written
+// while the conversation is being started are all sent; a server crash
 // and restart shows "Reconnecting…", keeps what the visitor wrote meanwhile, and resumes
 // with `since`, with no message lost or shown twice; a 360 px phone gets a full-screen chat.
 import assert from 'node:assert/strict';
@@ -16,6 +17,24 @@ test('a reload keeps the history', async () => {
   await visitor.page.getByRole('button', { name: /open chat/i }).click();
   await visitor.widget.getByText('Before the reload').waitFor();
   assert.equal(await visitor.widget.getByText('Before the reload').count(), 1);
+  await visitor.context.close();
+});
+
+test('messages written while the conversation is being started are all sent, in order', async () => {
+  const { server, browser } = world;
+  const visitor = await openVisitor(browser, server);
+  const { widget } = visitor;
+  // A slow start: the conversation exists only a second after the first send.
+  await visitor.context.route('**/api/conversations', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await route.continue();
+  });
+  const texts = ['One, starting', 'Two, while it starts', 'Three, still starting'];
+  for (const text of texts) await send(widget, text);
+  for (const text of texts) await widget.locator('li.message').getByText(text, { exact: true }).waitFor();
+  const shown = await widget.locator('li.message').allTextContents();
+  const order = texts.map((text) => shown.findIndex((line) => line.includes(text)));
+  assert.deepEqual(order, [...order].sort((a, b) => a - b), `in order: ${shown}`);
   await visitor.context.close();
 });
 

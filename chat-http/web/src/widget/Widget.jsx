@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
 import { Composer } from '../shared/Composer.jsx';
-import { newEntry, saveOutbox } from '../shared/outbox.js';
+import { loadOutbox, newEntry, saveOutbox } from '../shared/outbox.js';
 import { connect } from '../shared/socket.js';
 import { uploadAttachment } from '../shared/upload.js';
 import { ConversationList } from './ConversationList.jsx';
@@ -45,13 +45,27 @@ function Header({ title, embedded, onList }) {
   );
 }
 
-/** Before the first message: the greeting and a composer; the conversation starts on send. */
+/**
+ * Before the first message: the greeting and a composer; the conversation starts on send.
+ * Messages written while it is being started are all kept, in order: the first to learn
+ * its id hands every one written so far to the conversation's outbox.
+ */
 function StartPane({ session, greeting, onStarted }) {
   const pending = useRef(null);
+  const written = useRef([]);
+  const handed = useRef(false);
   const conversation = () => (pending.current ??= startConversation(session.token));
   async function send(text, attachments) {
+    const entry = newEntry(text, attachments);
+    written.current.push(entry);
     const id = await conversation();
-    saveOutbox(id, [newEntry(text, attachments)]);
+    if (handed.current) {
+      // Written after the hand-over, before this pane went away.
+      saveOutbox(id, [...loadOutbox(id), entry]);
+      return;
+    }
+    handed.current = true;
+    saveOutbox(id, [...loadOutbox(id), ...written.current]);
     onStarted(id);
   }
   async function attach(file, onProgress) {
