@@ -79,13 +79,7 @@ impl ChatEngine {
         let wanted = labels::resolve_titles(&all, titles)?;
         let by = principal.actor().ok_or(Error::Unauthenticated)?;
         let command = Command::SetLabels { labels: wanted, by };
-        let conversation = match self.commit(id, command).await {
-            Ok(commit) => commit.conversation,
-            Err(Error::Conflict(Conflict::LabelsUnchanged)) => self.current(id).await?,
-            Err(error) => return Err(error),
-        };
-        let shown = labels::labels_of(&all, &conversation.labels);
-        Ok((conversation, shown))
+        self.relabel(id, &all, command).await
     }
 
     /// Puts the labels titled `add` on a conversation and takes those titled `remove` off
@@ -106,21 +100,28 @@ impl ChatEngine {
         let remove = labels::resolve_titles(&all, remove)?;
         let by = principal.actor().ok_or(Error::Unauthenticated)?;
         let command = Command::ChangeLabels { add, remove, by };
-        let conversation = match self.commit(id, command).await {
-            Ok(commit) => commit.conversation,
-            Err(Error::Conflict(Conflict::LabelsUnchanged)) => self.current(id).await?,
-            Err(error) => return Err(error),
-        };
-        let shown = labels::labels_of(&all, &conversation.labels);
-        Ok((conversation, shown))
+        self.relabel(id, &all, command).await
     }
 
-    /// The conversation as stored now (after a change that changed nothing).
-    async fn current(&self, id: ConversationId) -> Result<Conversation> {
-        self.store
-            .get_conversation(id)
-            .await?
-            .ok_or(Error::NotFound("conversation"))
+    /// Appends a label command; returns the conversation (as stored now, when the command
+    /// changed nothing) and its labels among `all`.
+    async fn relabel(
+        &self,
+        id: ConversationId,
+        all: &[Label],
+        command: Command,
+    ) -> Result<(Conversation, Vec<Label>)> {
+        let conversation = match self.commit(id, command).await {
+            Ok(commit) => commit.conversation,
+            Err(Error::Conflict(Conflict::LabelsUnchanged)) => self
+                .store
+                .get_conversation(id)
+                .await?
+                .ok_or(Error::NotFound("conversation"))?,
+            Err(error) => return Err(error),
+        };
+        let shown = labels::labels_of(all, &conversation.labels);
+        Ok((conversation, shown))
     }
 
     /// The labels that `conversation` carries and that still exist, in title order.
