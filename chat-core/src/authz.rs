@@ -99,6 +99,10 @@ pub enum Action {
     RateConversation,
     /// See reports (ratings per agent).
     ViewReports,
+    /// Read the store-wide change feed (every event of every conversation).
+    ReadChangeFeed,
+    /// Register, change and inspect webhook endpoints.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -130,6 +134,8 @@ impl Action {
                 | Self::ViewVisitors
                 | Self::BlockVisitors
                 | Self::ViewReports
+                | Self::ReadChangeFeed
+                | Self::ManageWebhooks
         )
     }
 }
@@ -229,7 +235,9 @@ fn authorize_visitor(
             | Action::ManageCannedReplies
             | Action::ViewVisitors
             | Action::BlockVisitors
-            | Action::ViewReports => Err(Denial::Forbidden("only agents may do this")),
+            | Action::ViewReports
+            | Action::ReadChangeFeed
+            | Action::ManageWebhooks => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }
@@ -262,7 +270,9 @@ fn authorize_admin(
     if !action.targets_conversation() {
         return match action {
             Action::CreateConversation => Err(Denial::Forbidden("visitors start conversations")),
-            Action::ManageAdmins if !permissions.manage_admins => {
+            Action::ManageAdmins | Action::ReadChangeFeed | Action::ManageWebhooks
+                if !permissions.manage_admins =>
+            {
                 Err(Denial::Forbidden("requires the manage_admins permission"))
             }
             Action::ManageLabels
@@ -277,7 +287,11 @@ fn authorize_admin(
             }
             // Visitors and reports span every conversation: not for agents who see only
             // the ones assigned to them.
-            Action::ViewVisitors | Action::BlockVisitors | Action::ViewReports
+            Action::ViewVisitors
+            | Action::BlockVisitors
+            | Action::ViewReports
+            | Action::ReadChangeFeed
+            | Action::ManageWebhooks
                 if permissions.scope == ConversationScope::Assigned =>
             {
                 Err(Denial::Forbidden("requires access to all conversations"))

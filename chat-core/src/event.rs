@@ -97,6 +97,38 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// Every event type's name, as the API, the change feed and webhooks show it.
+    pub const TYPE_NAMES: [&'static str; 10] = [
+        "created",
+        "message",
+        "statusChanged",
+        "assigned",
+        "participantJoined",
+        "participantLeft",
+        "labelsChanged",
+        "snoozed",
+        "rated",
+        "attachmentAdded",
+    ];
+
+    /// This event's type name (one of [`TYPE_NAMES`](Self::TYPE_NAMES)).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "created",
+            Self::MessageCreated { .. } => "message",
+            Self::StatusChanged { .. } => "statusChanged",
+            Self::Assigned { .. } => "assigned",
+            Self::ParticipantJoined { .. } => "participantJoined",
+            Self::ParticipantLeft { .. } => "participantLeft",
+            Self::LabelsChanged { .. } => "labelsChanged",
+            Self::Snoozed { .. } => "snoozed",
+            Self::Rated { .. } => "rated",
+            Self::AttachmentAdded { .. } => "attachmentAdded",
+        }
+    }
+}
+
 /// Who is looking at the log: staff see everything, the visitor does not see private notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Audience {

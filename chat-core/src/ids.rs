@@ -100,6 +100,18 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// Identifies a webhook endpoint.
+    WebhookId,
+    "webhookId"
+);
+
+uuid_id!(
+    /// Identifies one delivery attempt of a webhook.
+    DeliveryId,
+    "deliveryId"
+);
+
+uuid_id!(
     /// Identifies a participant row (one user in one conversation).
     ParticipantId,
     "participantId"
@@ -130,6 +142,33 @@ impl Seq {
 }
 
 impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Position in the store-wide change feed: every committed event gets the next one,
+/// atomically with its write, and positions become visible in order (see
+/// [`ChangeFeedStore`](crate::store::ChangeFeedStore)).
+///
+/// `FeedPosition::ZERO` is before the first change: a new consumer reads after zero.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct FeedPosition(pub u64);
+
+impl FeedPosition {
+    /// Before the first change.
+    pub const ZERO: FeedPosition = FeedPosition(0);
+
+    /// The raw number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FeedPosition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }

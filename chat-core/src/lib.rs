@@ -31,6 +31,7 @@ pub mod assignment;
 pub mod authz;
 pub mod broadcast;
 pub mod canned;
+pub mod changes;
 pub mod engine;
 pub mod error;
 pub mod event;
@@ -45,6 +46,7 @@ pub mod read;
 pub mod status;
 pub mod store;
 pub mod values;
+pub mod webhooks;
 mod workflow;
 
 #[cfg(feature = "conformance")]

@@ -570,7 +570,7 @@ impl From<Event> for EventDto {
             conversation_id: event.conversation_id,
             seq: event.seq,
             timestamp: event.timestamp,
-            kind: String::new(),
+            kind: event.kind.type_name().to_owned(),
             message: None,
             status: None,
             previous_status: None,
@@ -585,51 +585,35 @@ impl From<Event> for EventDto {
             snoozed_until: None,
         };
         let actor = match event.kind {
-            EventKind::Created { customer_id } => {
-                dto.kind = "created".into();
-                Some(Actor::Customer(customer_id))
-            }
+            EventKind::Created { customer_id } => Some(Actor::Customer(customer_id)),
             EventKind::MessageCreated { message } => {
-                dto.kind = "message".into();
                 let sender = message.sender;
                 dto.message = Some(message.into());
                 Some(sender)
             }
             EventKind::StatusChanged { from, to, by } => {
-                dto.kind = "statusChanged".into();
                 (dto.previous_status, dto.status) = (Some(from.to_string()), Some(to.to_string()));
                 Some(by)
             }
             EventKind::Assigned { assignee, by } => {
-                dto.kind = "assigned".into();
                 dto.assignee_id = assignee.map(|a| a.to_string());
                 Some(by)
             }
             EventKind::LabelsChanged { added, removed, by } => {
-                dto.kind = "labelsChanged".into();
                 (dto.labels_added, dto.labels_removed) = (Some(added), Some(removed));
                 Some(by)
             }
             EventKind::Snoozed { until, by } => {
-                dto.kind = "snoozed".into();
                 (dto.status, dto.snoozed_until) = (Some("snoozed".into()), until);
                 Some(by)
             }
             EventKind::Rated { score, comment, by } => {
-                dto.kind = "rated".into();
                 (dto.rating, dto.comment) = (Some(score.get()), comment);
                 Some(by)
             }
-            EventKind::ParticipantJoined { user } => {
-                dto.kind = "participantJoined".into();
-                Some(user.into())
-            }
-            EventKind::ParticipantLeft { user } => {
-                dto.kind = "participantLeft".into();
-                Some(user.into())
-            }
+            EventKind::ParticipantJoined { user } => Some(user.into()),
+            EventKind::ParticipantLeft { user } => Some(user.into()),
             EventKind::AttachmentAdded { attachment } => {
-                dto.kind = "attachmentAdded".into();
                 let uploader = attachment.uploader;
                 dto.attachment = Some(attachment.into());
                 Some(uploader)

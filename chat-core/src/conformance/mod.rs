@@ -23,6 +23,7 @@ pub mod accounts;
 pub mod assignment;
 pub mod conversations;
 pub mod fixtures;
+pub mod integrations;
 pub mod log;
 pub mod model;
 pub mod ratings;
@@ -67,6 +68,9 @@ macro_rules! conformance_tests {
             ratings::ratings_are_the_visitors_and_the_report_counts_per_agent,
             snooze::snoozed_conversations_wake_on_a_message_or_at_their_time,
             assignment::auto_assignment_gives_each_waiting_conversation_to_one_free_agent,
+            integrations::change_feed_has_every_event_once_in_commit_order,
+            integrations::change_feed_is_for_owners,
+            integrations::webhook_endpoints_are_claimed_once_and_replayed,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

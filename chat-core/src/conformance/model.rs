@@ -329,6 +329,27 @@ impl Side {
         Ok(format!("cursor {cursor}"))
     }
 
+    /// The change feed as (position, conversation index, seq): the same on every backend
+    /// for the same operations, restarts included.
+    async fn feed(&self) -> Vec<(u64, Option<usize>, u64)> {
+        let changes = self
+            .engine
+            .store()
+            .changes_after(crate::ids::FeedPosition::ZERO, usize::MAX)
+            .await
+            .expect("feed");
+        changes
+            .iter()
+            .map(|c| {
+                let index = self
+                    .conversations
+                    .iter()
+                    .position(|id| *id == c.event.conversation_id);
+                (c.position.get(), index, c.event.seq.get())
+            })
+            .collect()
+    }
+
     /// Checks every invariant over every conversation of this side.
     async fn check_invariants(&self) {
         let store = self.engine.store();
@@ -433,5 +454,10 @@ pub async fn check_ops<B: ModelBackend>(backend: &mut B, ops: &[Op]) {
         let want = oracle.apply(op).await;
         assert_eq!(got, want, "step {step}: {op:?} differs from the oracle");
         subject.check_invariants().await;
+        assert_eq!(
+            subject.feed().await,
+            oracle.feed().await,
+            "step {step}: the change feed differs from the oracle's"
+        );
     }
 }

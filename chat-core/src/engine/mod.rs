@@ -4,6 +4,7 @@
 mod accounts;
 mod assignment;
 mod canned;
+mod changes;
 mod conversations;
 mod inbox;
 mod labels;
@@ -11,14 +12,17 @@ mod messages;
 mod ratings;
 mod realtime;
 mod snooze;
+mod webhooks;
 
 pub use accounts::{NewAdmin, NewVisitor};
 pub use assignment::AssignmentPass;
 pub use canned::CannedMatch;
+pub use changes::{DeliveryConfig, WebhookSender};
 pub use conversations::{ListRequest, StartConversation};
 pub use inbox::InboxSnapshot;
 pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
 pub use snooze::MAX_SNOOZE;
+pub use webhooks::NewWebhook;
 
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 //! Atomicity: a conversation's whole state lives in one map entry, and
 //! [`EventStore::append`] holds that entry's lock for the entire plan-and-persist step.
 
+mod integrations;
 mod workspace;
 
 use std::collections::HashMap;
@@ -41,6 +42,8 @@ pub struct MemoryStore {
     labels: workspace::Catalog<crate::labels::Label>,
     assignment: std::sync::Arc<tokio::sync::Mutex<()>>,
     canned_replies: workspace::Catalog<crate::canned::CannedReply>,
+    feed: integrations::Feed,
+    webhooks: std::sync::Mutex<Vec<integrations::Webhook>>,
 }
 
 impl MemoryStore {
@@ -159,7 +162,9 @@ impl ConversationStore for MemoryStore {
             Entry::Vacant(slot) => {
                 let mut record = Record::new(commit);
                 record.persist(commit);
-                slot.insert(record);
+                // The entry stays locked until the feed has the events.
+                let _record = slot.insert(record);
+                self.feed.push(&commit.events);
                 Ok(())
             }
         }
@@ -212,6 +217,7 @@ impl EventStore for MemoryStore {
         let outcome = log::append(&mut *record, request)?;
         if let AppendOutcome::Committed(commit) = &outcome {
             record.persist(commit);
+            self.feed.push(&commit.events);
             for attachment in &commit.attachments {
                 self.attachment_owners
                     .insert(attachment.id, attachment.conversation_id);

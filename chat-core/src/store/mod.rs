@@ -27,9 +27,13 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
 use crate::canned::{CannedReply, CannedReplyChanges};
+use crate::changes::Change;
 use crate::error::Result;
 use crate::event::{Audience, Event};
-use crate::ids::{AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, LabelId, Seq};
+use crate::ids::{
+    AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, DeliveryId, FeedPosition,
+    LabelId, Seq, WebhookId,
+};
 use crate::labels::{Label, LabelChanges};
 use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
@@ -39,6 +43,9 @@ use crate::status::ConversationStatus;
 use crate::values::{Email, VisitorIdentifier};
 #[cfg(doc)]
 use crate::values::{LabelTitle, ShortCode};
+use crate::webhooks::{
+    DeliveryAttempt, DeliveryProgress, WebhookChanges, WebhookClaim, WebhookEndpoint,
+};
 
 /// Conversations and their participants.
 #[async_trait]
@@ -281,6 +288,80 @@ pub trait AssignmentStore: Debug + Send + Sync + 'static {
     async fn try_assignment_lease(&self) -> Result<Option<Lease>>;
 }
 
+/// The store-wide change feed: every committed event with its [`FeedPosition`].
+///
+/// # Contract
+///
+/// - A position is given to every event atomically with its write (the same transaction or
+///   batch): an event is in the feed exactly when it is stored.
+/// - Positions grow in commit order and become visible in that order: once a reader sees
+///   position `p`, every event with a smaller position that will ever exist is already
+///   visible. A consumer that saves the last position it handled and reads after it again
+///   misses nothing and gets nothing twice, across crashes of writer and reader alike.
+/// - Positions may have holes (a deleted conversation's events leave the feed with it),
+///   never late arrivals.
+#[async_trait]
+pub trait ChangeFeedStore: Debug + Send + Sync + 'static {
+    /// The events after `after`, ascending by position, at most `limit`.
+    async fn changes_after(&self, after: FeedPosition, limit: usize) -> Result<Vec<Change>>;
+
+    /// The newest visible position (`ZERO` when nothing was written).
+    async fn feed_head(&self) -> Result<FeedPosition>;
+}
+
+/// Webhook endpoints and their delivery log.
+#[async_trait]
+pub trait WebhookStore: Debug + Send + Sync + 'static {
+    /// Registers an endpoint.
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> Result<()>;
+
+    /// Every endpoint, oldest first.
+    async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>>;
+
+    /// One endpoint.
+    async fn get_webhook(&self, id: WebhookId) -> Result<Option<WebhookEndpoint>>;
+
+    /// Applies `changes` atomically (a replay sets the cursor and clears the attempts;
+    /// enabling clears the attempts and the backoff); `NotFound("webhook")` if missing.
+    async fn update_webhook(
+        &self,
+        id: WebhookId,
+        changes: &WebhookChanges,
+    ) -> Result<WebhookEndpoint>;
+
+    /// Deletes an endpoint and its delivery log; `NotFound("webhook")` if missing.
+    async fn delete_webhook(&self, id: WebhookId) -> Result<()>;
+
+    /// Claims, until `until`, every enabled endpoint whose cursor is behind `head`, whose
+    /// backoff has passed at `now` and that nobody else holds a live claim on.
+    async fn claim_webhooks(
+        &self,
+        head: FeedPosition,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<WebhookClaim>>;
+
+    /// Writes a pass's progress for a claimed endpoint, atomically: the attempt into the
+    /// log, the new delivery state if the cursor is still `progress.from`, the disabling.
+    /// With `release`, the claim ends. Returns `false`, writing nothing, when the claim is
+    /// no longer held (expired and taken, or the endpoint deleted).
+    async fn record_delivery(
+        &self,
+        claim: &WebhookClaim,
+        progress: &DeliveryProgress,
+        release: bool,
+    ) -> Result<bool>;
+
+    /// The endpoint's delivery log, newest first, before `before` (a delivery id), at most
+    /// `limit`.
+    async fn webhook_deliveries(
+        &self,
+        id: WebhookId,
+        before: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryAttempt>>;
+}
+
 /// Every storage trait: what the engine needs from a backend.
 pub trait ChatStore:
     ConversationStore
@@ -294,6 +375,8 @@ pub trait ChatStore:
     + CannedReplyStore
     + ReportStore
     + AssignmentStore
+    + ChangeFeedStore
+    + WebhookStore
 {
 }
 
@@ -309,6 +392,8 @@ impl<T> ChatStore for T where
         + CannedReplyStore
         + ReportStore
         + AssignmentStore
+        + ChangeFeedStore
+        + WebhookStore
 {
 }
 
