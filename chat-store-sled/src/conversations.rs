@@ -244,7 +244,7 @@ impl SledStore {
 }
 
 /// A stored event's value decoded as just the event.
-fn decode_event(value: &[u8]) -> Result<Event> {
+pub(crate) fn decode_event(value: &[u8]) -> Result<Event> {
     let (event, _): (Event, IgnoredAny) = decode(value)?;
     Ok(event)
 }

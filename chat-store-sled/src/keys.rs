@@ -22,6 +22,9 @@
 //! | `L` | lower-cased title | label id |
 //! | `q` | canned reply | `CannedReply` (JSON) |
 //! | `Q` | lower-cased short code | canned reply id |
+//! | `f` | feed position (u64 BE) | conversation ‖ seq: the change feed |
+//! | `w` | webhook | `StoredWebhook` (JSON) |
+//! | `W` | webhook ‖ delivery id | `DeliveryAttempt` (JSON): the delivery log |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
@@ -30,9 +33,9 @@ use chat_core::accounts::TokenHash;
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
 use chat_core::model::{Actor, UserRef};
 
-/// The schema version this build reads and writes (version 1 stores are upgraded at open:
-/// see `migrate.rs`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// The schema version this build reads and writes (older stores are upgraded at open: see
+/// `migrate.rs`).
+pub const SCHEMA_VERSION: u32 = 3;
 pub const SCHEMA: &[u8] = b"vschema";
 
 pub const CONVERSATION: u8 = b'c';
@@ -53,6 +56,9 @@ pub const LABEL: u8 = b'l';
 pub const LABEL_TITLE: u8 = b'L';
 pub const CANNED_REPLY: u8 = b'q';
 pub const CANNED_SHORT_CODE: u8 = b'Q';
+pub const FEED: u8 = b'f';
+pub const WEBHOOK: u8 = b'w';
+pub const DELIVERY: u8 = b'W';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
 pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
@@ -197,6 +203,45 @@ pub fn item(prefix: u8, id: chat_core::ids::Uuid) -> Vec<u8> {
 /// A workspace catalog's unique-name index entry (`prefix` ‖ lower-cased name).
 pub fn item_name(prefix: u8, key: &str) -> Vec<u8> {
     Key::new(prefix).bytes(key.as_bytes()).build()
+}
+
+/// The change feed's entry at `position`.
+pub fn feed(position: u64) -> Vec<u8> {
+    Key::new(FEED).bytes(&position.to_be_bytes()).build()
+}
+
+/// A feed entry's value: the event's conversation and seq.
+pub fn feed_value(id: ConversationId, seq: Seq) -> Vec<u8> {
+    [&conversation_id(id)[..], &seq.get().to_be_bytes()].concat()
+}
+
+/// The position of a [`feed`] key and the event its value names.
+pub fn feed_entry(key: &[u8], value: &[u8]) -> Option<(u64, ConversationId, Seq)> {
+    let position = u64::from_be_bytes(key.get(1..9)?.try_into().ok()?);
+    let id: [u8; 16] = value.get(..16)?.try_into().ok()?;
+    let seq = u64::from_be_bytes(value.get(16..24)?.try_into().ok()?);
+    Some((
+        position,
+        chat_core::ids::Uuid::from_bytes(id).into(),
+        Seq(seq),
+    ))
+}
+
+/// A webhook endpoint.
+pub fn webhook(id: chat_core::ids::WebhookId) -> Vec<u8> {
+    Key::new(WEBHOOK).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+/// An endpoint's delivery log (`id` `None`: the whole log's prefix).
+pub fn delivery(
+    webhook: chat_core::ids::WebhookId,
+    id: Option<chat_core::ids::DeliveryId>,
+) -> Vec<u8> {
+    let key = Key::new(DELIVERY).uuid(*webhook.as_uuid().as_bytes());
+    match id {
+        Some(id) => key.uuid(*id.as_uuid().as_bytes()).build(),
+        None => key.build(),
+    }
 }
 
 /// A fixed 17-byte encoding of an actor: kind, then the id (zeros for the system).

@@ -23,6 +23,7 @@ mod conversations;
 mod cursors;
 mod disk;
 mod error;
+mod integrations;
 mod keys;
 mod migrate;
 mod rows;

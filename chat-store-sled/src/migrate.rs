@@ -1,8 +1,12 @@
-//! Upgrades a store of schema version 1 at open, before anything reads it. Version 2 keeps
-//! message counters in the conversation rows (`customer_messages`, `replies`) and, with each
-//! read cursor, how many messages counted for its reader up to it, so unread counts need no
-//! scan. The upgrade rebuilds each row from its log and writes it as the newest checkpoint,
-//! rewrites each cursor, and records the new version, all in one batch.
+//! Upgrades a store of an older schema version at open, before anything reads it, in one
+//! batch with the new version number.
+//!
+//! - Version 2 keeps message counters in the conversation rows (`customer_messages`,
+//!   `replies`) and, with each read cursor, how many messages counted for its reader up to
+//!   it, so unread counts need no scan: the upgrade from 1 rebuilds each row from its log,
+//!   writes it as the newest checkpoint, and rewrites each cursor.
+//! - Version 3 has the change feed: the upgrade from 2 (or 1) gives every stored event a
+//!   position, in the order of the events' timestamps.
 
 use std::path::Path;
 
@@ -19,25 +23,73 @@ use crate::disk::DiskFlush;
 use crate::error::{backend, malformed};
 use crate::keys::{self, SCHEMA, SCHEMA_VERSION};
 
-/// The version this module upgrades from.
-pub const FROM: u32 = 1;
+/// The oldest version this module upgrades from.
+pub const OLDEST: u32 = 1;
 
-/// Upgrades every conversation and cursor, then records [`SCHEMA_VERSION`], and syncs it
-/// all to disk like any acknowledged write.
-pub fn upgrade(db: &sled::Db, dir: &Path) -> Result<()> {
+/// Upgrades a store of version `from`, then records [`SCHEMA_VERSION`], and syncs it all
+/// to disk like any acknowledged write.
+pub fn upgrade(db: &sled::Db, dir: &Path, from: u32) -> Result<()> {
     let mut batch = sled::Batch::default();
+    let conversations = conversations(db)?;
+    if from < 2 {
+        for id in &conversations {
+            upgrade_conversation(db, *id, &mut batch)?;
+        }
+    }
+    if from < 3 {
+        fill_feed(db, &conversations, &mut batch)?;
+    }
+    batch.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes());
+    db.apply_batch(batch).map_err(backend)?;
+    let mut disk = DiskFlush::open(db.clone(), dir).map_err(chat_core::Error::backend)?;
+    disk.flush().map_err(backend)
+}
+
+/// Every conversation's id.
+fn conversations(db: &sled::Db) -> Result<Vec<ConversationId>> {
+    let mut ids = Vec::new();
     for key in db.scan_prefix([keys::CONVERSATION]).keys() {
         let key = key.map_err(backend)?;
         let id: [u8; 16] = key
             .get(1..17)
             .and_then(|id| id.try_into().ok())
             .ok_or_else(|| malformed("conversation key"))?;
-        upgrade_conversation(db, ConversationId::from(Uuid::from_bytes(id)), &mut batch)?;
+        ids.push(ConversationId::from(Uuid::from_bytes(id)));
     }
-    batch.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes());
-    db.apply_batch(batch).map_err(backend)?;
-    let mut disk = DiskFlush::open(db.clone(), dir).map_err(chat_core::Error::backend)?;
-    disk.flush().map_err(backend)
+    Ok(ids)
+}
+
+/// Gives every stored event a feed position: by timestamp, then conversation and seq (so
+/// each conversation's events keep their order).
+fn fill_feed(db: &sled::Db, ids: &[ConversationId], batch: &mut sled::Batch) -> Result<()> {
+    let mut events = Vec::new();
+    for id in ids {
+        for value in db
+            .scan_prefix(keys::of_conversation(keys::EVENT, *id))
+            .values()
+        {
+            let (event, _): (Event, serde::de::IgnoredAny) = decode(&value.map_err(backend)?)?;
+            events.push((event.timestamp, event.conversation_id, event.seq));
+        }
+    }
+    events.sort_unstable();
+    // A clock that stepped back could put a later seq first: each conversation's positions
+    // carry its seqs in ascending order regardless.
+    let mut seqs: std::collections::HashMap<ConversationId, Vec<Seq>> = Default::default();
+    for (_, id, seq) in &events {
+        seqs.entry(*id).or_default().push(*seq);
+    }
+    for list in seqs.values_mut() {
+        list.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    for (position, (_, id, _)) in events.iter().enumerate() {
+        let seq = seqs
+            .get_mut(id)
+            .and_then(Vec::pop)
+            .ok_or_else(|| malformed("feed"))?;
+        batch.insert(keys::feed(position as u64 + 1), keys::feed_value(*id, seq));
+    }
+    Ok(())
 }
 
 fn upgrade_conversation(db: &sled::Db, id: ConversationId, batch: &mut sled::Batch) -> Result<()> {

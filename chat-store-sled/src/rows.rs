@@ -131,15 +131,44 @@ fn replay(newest_first: impl Iterator<Item = sled::Result<sled::IVec>>) -> Resul
 pub struct SharedRows {
     durable: RwLock<RowIndex>,
     pending: Mutex<HashMap<ConversationId, (u64, Option<ConversationState>)>>,
+    /// The change feed's newest position: durable (what readers may read up to) and staged
+    /// (what the writer gives out after).
+    feed: Mutex<FeedHeads>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct FeedHeads {
+    durable: u64,
+    staged: u64,
 }
 
 impl SharedRows {
-    /// Starts from a loaded index.
-    pub fn new(index: RowIndex) -> Self {
+    /// Starts from a loaded index and the feed's newest position on disk.
+    pub fn new(index: RowIndex, feed: u64) -> Self {
         Self {
             durable: RwLock::new(index),
             pending: Mutex::default(),
+            feed: Mutex::new(FeedHeads {
+                durable: feed,
+                staged: feed,
+            }),
         }
+    }
+
+    /// The newest feed position readers may read.
+    pub fn durable_feed_position(&self) -> u64 {
+        self.feed_heads().durable
+    }
+
+    /// The newest feed position given out, durable or not: the writer continues after it.
+    pub fn newest_feed_position(&self) -> u64 {
+        self.feed_heads().staged
+    }
+
+    fn feed_heads(&self) -> std::sync::MutexGuard<'_, FeedHeads> {
+        self.feed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The durable rows.
@@ -159,8 +188,10 @@ impl SharedRows {
         pending.get(&id).map(|(_, row)| row.clone())
     }
 
-    /// Group `group` was applied (not yet flushed): the writer plans against its rows.
-    pub fn stage(&self, group: u64, changes: &RowChanges) {
+    /// Group `group` was applied (not yet flushed): the writer plans against its rows and
+    /// continues the feed after `feed`.
+    pub fn stage(&self, group: u64, changes: &RowChanges, feed: u64) {
+        self.feed_heads().staged = feed;
         let mut pending = self
             .pending
             .lock()
@@ -168,12 +199,15 @@ impl SharedRows {
         pending.extend(changes.iter().map(|(id, row)| (*id, (group, row.clone()))));
     }
 
-    /// Group `group` is durable: readers see its rows.
-    pub fn publish(&self, group: u64, changes: RowChanges) {
+    /// Group `group` is durable: readers see its rows, and the feed up to `feed`.
+    pub fn publish(&self, group: u64, changes: RowChanges, feed: u64) {
         self.durable
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .apply(changes);
+        let mut heads = self.feed_heads();
+        heads.durable = heads.durable.max(feed);
+        drop(heads);
         let mut pending = self
             .pending
             .lock()

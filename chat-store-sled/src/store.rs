@@ -78,7 +78,12 @@ impl SledStore {
             path: path.clone(),
             detail: error.to_string(),
         })?;
-        let rows = Arc::new(SharedRows::new(rows));
+        let feed =
+            crate::integrations::feed_head_on_disk(&db).map_err(|error| OpenError::Corrupted {
+                path: path.clone(),
+                detail: error.to_string(),
+            })?;
+        let rows = Arc::new(SharedRows::new(rows, feed));
         let io = |source| OpenError::Io {
             path: path.clone(),
             source,
@@ -101,6 +106,11 @@ impl SledStore {
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The rows with the feed's durable head.
+    pub(crate) fn rows_shared(&self) -> &SharedRows {
+        &self.rows
     }
 
     /// The tree, for reads outside the writer.
@@ -147,8 +157,8 @@ fn check_schema(db: &sled::Db, path: &Path) -> Result<(), OpenError> {
                 .unwrap_or(u32::MAX);
             if found == SCHEMA_VERSION {
                 Ok(())
-            } else if found == migrate::FROM {
-                migrate::upgrade(db, path).map_err(|error| OpenError::Corrupted {
+            } else if (migrate::OLDEST..SCHEMA_VERSION).contains(&found) {
+                migrate::upgrade(db, path, found).map_err(|error| OpenError::Corrupted {
                     path: path.to_owned(),
                     detail: format!("upgrading from schema {found}: {error}"),
                 })

@@ -29,12 +29,18 @@ pub struct Txn<'a> {
     job: Overlay,
     group_rows: RowChanges,
     job_rows: RowChanges,
+    /// The newest feed position given out by the group, and by the job.
+    group_feed: u64,
+    job_feed: u64,
 }
 
 impl<'a> Txn<'a> {
     /// An empty group over `tree` and `rows`.
     pub fn new(tree: &'a sled::Tree, rows: &'a SharedRows) -> Self {
+        let feed = rows.newest_feed_position();
         Self {
+            group_feed: feed,
+            job_feed: feed,
             tree,
             rows,
             group: Overlay::new(),
@@ -65,6 +71,13 @@ impl<'a> Txn<'a> {
         self.job_rows.insert(id, None);
     }
 
+    /// Gives `id`'s event `seq` the next feed position.
+    pub fn add_to_feed(&mut self, id: ConversationId, seq: chat_core::ids::Seq) {
+        self.job_feed += 1;
+        let key = crate::keys::feed(self.job_feed);
+        self.insert(key, crate::keys::feed_value(id, seq));
+    }
+
     /// Sets `key` to `value` (visible to this job's reads at once).
     pub fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         self.job.insert(key.into(), Some(value.into()));
@@ -81,12 +94,14 @@ impl<'a> Txn<'a> {
         let job = std::mem::take(&mut self.job);
         self.group.extend(job);
         self.group_rows.extend(self.job_rows.drain());
+        self.group_feed = self.job_feed;
     }
 
     /// Drops the current job's writes.
     pub fn abort_job(&mut self) {
         self.job.clear();
         self.job_rows.clear();
+        self.job_feed = self.group_feed;
     }
 
     /// Whether the group wrote anything.
@@ -94,8 +109,8 @@ impl<'a> Txn<'a> {
         self.group.is_empty()
     }
 
-    /// The group's writes as one batch, and its row changes.
-    pub fn into_parts(self) -> (sled::Batch, RowChanges) {
+    /// The group's writes as one batch, its row changes, and its newest feed position.
+    pub fn into_parts(self) -> (sled::Batch, RowChanges, u64) {
         let mut batch = sled::Batch::default();
         for (key, value) in self.group {
             match value {
@@ -103,7 +118,7 @@ impl<'a> Txn<'a> {
                 None => batch.remove(key),
             }
         }
-        (batch, self.group_rows)
+        (batch, self.group_rows, self.group_feed)
     }
 
     fn pending(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {

@@ -66,6 +66,8 @@ struct Applied {
     group: Option<u64>,
     completions: Vec<Completion>,
     rows: RowChanges,
+    /// The newest feed position it gave out.
+    feed: u64,
     /// `Err` when applying it failed.
     outcome: Result<(), Arc<sled::Error>>,
 }
@@ -192,18 +194,19 @@ fn apply_loop(
             next_group += 1;
             next_group - 1
         });
-        let (outcome, changes) = match group {
+        let (outcome, changes, feed) = match group {
             Some(group) => apply(db, txn, group, failed),
-            None => (Ok(()), RowChanges::new()),
+            None => (Ok(()), RowChanges::new(), 0),
         };
         if let (Some(group), Ok(())) = (group, &outcome) {
-            rows.stage(group, &changes);
+            rows.stage(group, &changes, feed);
         }
         if flusher
             .send(Applied {
                 group,
                 completions,
                 rows: changes,
+                feed,
                 outcome,
             })
             .is_err()
@@ -219,16 +222,16 @@ fn apply(
     mut txn: Txn<'_>,
     group: u64,
     failed: &AtomicBool,
-) -> (Result<(), Arc<sled::Error>>, RowChanges) {
+) -> (Result<(), Arc<sled::Error>>, RowChanges, u64) {
     txn.insert(GROUP_KEY, group.to_be_bytes());
     txn.commit_job();
-    let (batch, changes) = txn.into_parts();
+    let (batch, changes, feed) = txn.into_parts();
     let outcome = db.apply_batch(batch).map_err(Arc::new);
     if let Err(error) = &outcome {
         failed.store(true, Ordering::Release);
         tracing::error!(%error, "applying a write group failed; the store stops taking writes");
     }
-    (outcome, changes)
+    (outcome, changes, feed)
 }
 
 /// The flusher thread's state.
@@ -288,7 +291,7 @@ impl Flusher {
             Ok(()) if !self.healthy => Outcome::Uncertain,
             Ok(()) => {
                 if let Some(number) = group.group {
-                    rows.publish(number, group.rows);
+                    rows.publish(number, group.rows, group.feed);
                     if self.every_group {
                         self.watermark.durable(number);
                     }
@@ -329,7 +332,7 @@ mod tests {
     async fn after_a_failed_flush_nothing_behind_it_is_acknowledged() {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = sled::Config::new().path(dir.path()).open().expect("open");
-        let rows = Arc::new(SharedRows::new(RowIndex::load(&db).expect("rows")));
+        let rows = Arc::new(SharedRows::new(RowIndex::load(&db).expect("rows"), 0));
         let (entered, flushing) = std_mpsc::channel();
         let (release, released) = std_mpsc::channel::<()>();
         let mut calls = 0;

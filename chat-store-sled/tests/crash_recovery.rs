@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chat_core::engine::{NewVisitor, SendMessage, StartConversation};
-use chat_core::ids::{ConversationId, MessageId, Seq};
-use chat_core::store::{ConversationStore, EventStore};
+use chat_core::ids::{ConversationId, FeedPosition, MessageId, Seq};
+use chat_core::store::{ChangeFeedStore, ConversationStore, EventStore};
 use chat_core::values::{ClientMessageId, Limits, MessageBody};
 use chat_core::{ChatEngine, EngineConfig, LocalBroadcaster, Principal};
 use chat_store_sled::SledStore;
@@ -131,7 +131,41 @@ fn verify(dir: &std::path::Path, acked: &[(ConversationId, Seq, MessageId)]) {
                 "acknowledged message {id} (seq {seq}) was lost"
             );
         }
+        verify_feed(&store, &stored).await;
     });
+}
+
+/// The change feed after the crash: positions 1..n with no gap, each stored event of the
+/// checked conversations exactly once and in seq order, and new writes continue after it.
+async fn verify_feed(store: &SledStore, stored: &HashMap<(ConversationId, Seq), MessageId>) {
+    let feed = store
+        .changes_after(FeedPosition::ZERO, usize::MAX)
+        .await
+        .expect("feed");
+    let positions: Vec<u64> = feed.iter().map(|c| c.position.get()).collect();
+    assert_eq!(
+        positions,
+        (1..=feed.len() as u64).collect::<Vec<_>>(),
+        "the feed has a gap after SIGKILL"
+    );
+    let mut seen = HashSet::new();
+    let mut last: HashMap<ConversationId, Seq> = HashMap::new();
+    for change in &feed {
+        let key = (change.event.conversation_id, change.event.seq);
+        assert!(seen.insert(key), "{key:?} twice in the feed");
+        let before = last.insert(key.0, key.1).unwrap_or(Seq::ZERO);
+        assert!(key.1 > before, "{key:?} out of order in the feed");
+    }
+    for key in stored.keys() {
+        assert!(
+            seen.contains(key),
+            "stored message {key:?} missing from the feed"
+        );
+    }
+    assert_eq!(
+        store.feed_head().await.expect("head"),
+        FeedPosition(feed.len() as u64)
+    );
 }
 
 fn parse_ack(line: &str) -> Option<(ConversationId, Seq, MessageId)> {

@@ -1,11 +1,13 @@
 //! A store written by schema version 1 (no message counters in its rows, bare seqs as read
-//! cursors) opens, is upgraded in place, and gives the same unread counts as before.
+//! cursors, no change feed) opens, is upgraded in place, gives the same unread counts as
+//! before, and has every stored event in its change feed.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use chat_core::conformance::fixtures::{engine, partly_read, send};
-use chat_core::ids::{ConversationId, Seq};
+use chat_core::ids::{ConversationId, FeedPosition, Seq};
+use chat_core::store::{ChangeFeedStore, EventStore};
 use chat_core::{ChatEngine, Principal};
 use chat_store_sled::{SCHEMA_VERSION, SledStore};
 
@@ -31,6 +33,9 @@ fn downgrade_to_version_1(path: &Path) {
             Some(b'r') => {
                 db.insert(key, &value[..8]).expect("insert");
             }
+            Some(b'f') => {
+                db.remove(key).expect("remove");
+            }
             _ => {}
         }
     }
@@ -55,6 +60,19 @@ async fn a_version_1_store_is_upgraded_and_counts_as_before() {
     downgrade_to_version_1(dir.path());
 
     let store = Arc::new(SledStore::open(dir.path()).expect("a version 1 store opens"));
+    let feed = store
+        .changes_after(FeedPosition::ZERO, usize::MAX)
+        .await
+        .expect("feed");
+    let logged = store
+        .events_since(conv, Seq::ZERO, usize::MAX)
+        .await
+        .expect("events");
+    assert_eq!(
+        feed.into_iter().map(|c| c.event).collect::<Vec<_>>(),
+        logged,
+        "the upgrade gives every stored event a feed position, in order"
+    );
     let engine = engine(store.clone());
     assert_eq!(unread(&engine, &agent, conv).await, 2);
     assert_eq!(unread(&engine, &visitor, conv).await, 2);
