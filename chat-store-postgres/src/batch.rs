@@ -323,7 +323,6 @@ async fn load_attachments(
 /// Writes every commit of the batch: one statement per table.
 async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx::Result<()> {
     let events: Vec<&Event> = commits.iter().flat_map(|c| &c.events).collect();
-    insert_events(tx, &events).await?;
     let messages: Vec<&Message> = commits.iter().filter_map(|c| c.message.as_ref()).collect();
     insert_messages(tx, &messages).await?;
     for commit in commits {
@@ -336,9 +335,14 @@ async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx
         latest.insert(commit.conversation.id, &commit.conversation);
     }
     update_conversations(tx, latest.values().copied()).await?;
+    // Last before the commit: it takes the feed's lock (see `insert_events`).
+    insert_events(tx, &events).await?;
     notify::events(tx, &events).await
 }
 
+/// Inserts the events with the change feed's next positions. Taking the positions locks the
+/// feed's counter row until the transaction ends, so callers run it as their last write:
+/// transactions take positions one after another, in commit order.
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Postgres>,
     events: &[&Event],
@@ -349,13 +353,18 @@ pub(crate) async fn insert_events(
     let kinds: Vec<Json<&chat_core::event::EventKind>> =
         events.iter().map(|e| Json(&e.kind)).collect();
     sqlx::query(
-        "INSERT INTO events (conversation_id, seq, timestamp, kind) \
-         SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[], $4::jsonb[])",
+        "WITH head AS (UPDATE change_feed_head SET position = position + $5 \
+                       RETURNING position - $5 AS base) \
+         INSERT INTO events (conversation_id, seq, timestamp, kind, position) \
+         SELECT e.c, e.s, e.t, e.k, head.base + e.n \
+         FROM head, UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[], $4::jsonb[]) \
+              WITH ORDINALITY AS e(c, s, t, k, n)",
     )
     .bind(&conversations)
     .bind(&seqs)
     .bind(&times)
     .bind(&kinds)
+    .bind(events.len() as i64)
     .execute(&mut **tx)
     .await?;
     Ok(())

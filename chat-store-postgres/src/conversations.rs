@@ -56,11 +56,11 @@ impl ConversationStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(map)?;
-        let events: Vec<&Event> = commit.events.iter().collect();
-        batch::insert_events(&mut tx, &events).await.map_err(map)?;
         batch::write_participants(&mut tx, commit)
             .await
             .map_err(map)?;
+        let events: Vec<&Event> = commit.events.iter().collect();
+        batch::insert_events(&mut tx, &events).await.map_err(map)?;
         notify::events(&mut tx, &events).await.map_err(map)?;
         tx.commit().await.map_err(map)
     }

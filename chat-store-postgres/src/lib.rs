@@ -15,6 +15,7 @@ mod batch;
 mod broadcaster;
 mod conversations;
 mod error;
+mod integrations;
 mod notify;
 mod rows;
 mod store;

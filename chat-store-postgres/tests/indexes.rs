@@ -8,7 +8,7 @@ mod common;
 use chat_core::conformance::fixtures::{chatting, engine};
 use sqlx::Row;
 
-const QUERIES: [(&str, &str); 6] = [
+const QUERIES: [(&str, &str); 8] = [
     (
         "history",
         "SELECT e.kind FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
@@ -34,6 +34,14 @@ const QUERIES: [(&str, &str); 6] = [
     (
         "participants",
         "SELECT id FROM participants WHERE conversation_id = $1",
+    ),
+    (
+        "change feed",
+        "SELECT kind FROM events WHERE $1::uuid IS NOT NULL AND position > 2 ORDER BY position LIMIT 100",
+    ),
+    (
+        "webhook deliveries",
+        "SELECT id FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT 50",
     ),
 ];
 
@@ -71,8 +79,8 @@ async fn the_batch_idempotency_lookup_never_scans_the_messages() {
     // Then the table grows: a few thousand messages (and their events), not yet analyzed.
     sqlx::query(
         "WITH n AS (SELECT g FROM generate_series(1000, 4999) g), \
-         e AS (INSERT INTO events (conversation_id, seq, timestamp, kind) \
-             SELECT $1, g, now(), '{}'::jsonb FROM n) \
+         e AS (INSERT INTO events (conversation_id, seq, timestamp, kind, position) \
+             SELECT $1, g, now(), '{}'::jsonb, 1000000 + g FROM n) \
          INSERT INTO messages (id, conversation_id, seq, sender_id, sender_type, content, client_message_id) \
          SELECT gen_random_uuid(), $1, g, $2, 'customer', 'x', 'c' || g FROM n",
     )
