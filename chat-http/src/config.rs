@@ -30,6 +30,8 @@ pub struct ChatConfig {
     /// How long a real-time client may leave its bounded outgoing queue full before it is
     /// disconnected (default 10 s). Until then its forwarders wait and resync from the store.
     pub stall_limit: Duration,
+    /// Webhook delivery: the address guard, timeouts and retries.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Default for ChatConfig {
@@ -45,6 +47,7 @@ impl Default for ChatConfig {
             unattached_upload_ttl: Duration::from_secs(24 * 3600),
             rate_limits: RateLimits::default(),
             stall_limit: Duration::from_secs(10),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The wire types: camelCase JSON, the seed's field names, conversions from chat-core.
 
+mod integrations;
 mod workspace;
 
+pub use integrations::*;
 pub use workspace::*;
 
 use chat_core::accounts::{Admin, ConversationScope, Permissions};

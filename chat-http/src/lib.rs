@@ -52,6 +52,7 @@ mod snoozer;
 pub mod state;
 mod sweeper;
 mod ui;
+pub mod webhooks;
 
 use std::sync::Arc;
 

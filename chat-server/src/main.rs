@@ -83,6 +83,13 @@ struct Options {
     /// Give new and woken conversations to the online agents (off by default).
     #[arg(long, env = "CHAT_AUTO_ASSIGN", value_enum)]
     auto_assign: Option<AutoAssign>,
+    /// Allow webhook endpoints on private and loopback addresses (refused by default).
+    #[arg(long, env = "CHAT_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// The waits between webhook attempts at one event, in seconds (default 5, 300, 1800,
+    /// 7200, 18000, 36000; then the event is marked failed).
+    #[arg(long, env = "CHAT_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
+    webhook_retry_schedule: Vec<f64>,
 }
 
 /// How conversations are assigned automatically.
@@ -138,6 +145,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let engine = ChatEngine::new(store, broadcaster, chat_core::EngineConfig::default());
         return admin::run(&engine, command).await;
     }
+    let webhooks = webhook_config(&options);
     let config = ChatConfig {
         allowed_origins: options
             .allowed_origins
@@ -155,6 +163,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
             messages_per_session: options.rate_messages,
             uploads_per_session: options.rate_uploads,
         },
+        webhooks,
         ..ChatConfig::default()
     };
     let engine = ChatEngine::new(store, broadcaster, config.engine);
@@ -165,6 +174,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let waker = chat_http::spawn_snooze_waker(state.clone(), std::time::Duration::from_secs(5));
     let assigner = (options.auto_assign == Some(AutoAssign::RoundRobin))
         .then(|| chat_http::spawn_auto_assigner(state.clone(), std::time::Duration::from_secs(5)));
+    let webhooks = chat_http::webhooks::spawn_webhook_worker(state.clone(), WEBHOOK_POLL);
     let app = router(state).merge(chat_http::demo_page());
     let listener = listener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
@@ -176,11 +186,32 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     sweeper.abort();
     waker.abort();
+    webhooks.abort();
     if let Some(assigner) = assigner {
         assigner.abort();
     }
     tracing::info!("stopped; the store is flushed as it closes");
     Ok(())
+}
+
+/// How often the webhook worker looks for due retries when nothing was written.
+const WEBHOOK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Webhook delivery from the options.
+fn webhook_config(options: &Options) -> chat_http::webhooks::WebhookConfig {
+    let mut config = chat_http::webhooks::WebhookConfig {
+        allow_private: options.webhook_allow_private,
+        ..Default::default()
+    };
+    let schedule: Vec<std::time::Duration> = options
+        .webhook_retry_schedule
+        .iter()
+        .filter_map(|seconds| std::time::Duration::try_from_secs_f64(*seconds).ok())
+        .collect();
+    if !schedule.is_empty() {
+        config.delivery.schedule = chat_core::webhooks::RetrySchedule(schedule);
+    }
+    config
 }
 
 /// Sled in the data directory with in-process fan-out, or, for a `postgres://` URL,

@@ -27,6 +27,13 @@ pub struct NewWebhook {
 }
 
 impl ChatEngine {
+    /// Refuses a principal who may not manage webhooks: for checks the HTTP layer makes
+    /// before calling (resolving an endpoint's host), so a refused caller learns nothing
+    /// from them.
+    pub fn may_manage_webhooks(&self, principal: &Principal) -> Result<()> {
+        self.allowed(principal, Action::ManageWebhooks)
+    }
+
     /// Registers an endpoint; it is sent the events committed from now on.
     pub async fn create_webhook(
         &self,

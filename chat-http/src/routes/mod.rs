@@ -3,6 +3,7 @@
 
 mod admins;
 mod canned;
+mod changes;
 mod conversations;
 mod files;
 mod health;
@@ -11,6 +12,7 @@ pub(crate) mod messages;
 mod ratings;
 mod sessions;
 mod visitors;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -81,6 +83,16 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(visitors::block, visitors::unblock))
         .routes(routes!(ratings::rate))
         .routes(routes!(ratings::report))
+        .routes(routes!(changes::list))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(
+            webhooks::get_one,
+            webhooks::update,
+            webhooks::delete
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(webhooks::deliveries))
         .merge(uploads)
 }
 

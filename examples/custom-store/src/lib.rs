@@ -9,9 +9,11 @@ use async_trait::async_trait;
 use chat_core::Result;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
 use chat_core::canned::{CannedReply, CannedReplyChanges};
+use chat_core::changes::Change;
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{
-    AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, LabelId, Seq,
+    AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, DeliveryId, FeedPosition,
+    LabelId, Seq, WebhookId,
 };
 use chat_core::labels::{Label, LabelChanges};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
@@ -19,11 +21,14 @@ use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::ratings::{RatingCount, RatingQuery};
 use chat_core::read::ReadCursor;
 use chat_core::store::{
-    AdminStore, AssignmentStore, AttachmentStore, CannedReplyStore, ConversationPage,
-    ConversationQuery, ConversationStore, CustomerStore, EventStore, LabelStore, Lease,
-    ReadStateStore, ReportStore, SessionStore,
+    AdminStore, AssignmentStore, AttachmentStore, CannedReplyStore, ChangeFeedStore,
+    ConversationPage, ConversationQuery, ConversationStore, CustomerStore, EventStore, LabelStore,
+    Lease, ReadStateStore, ReportStore, SessionStore, WebhookStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
+use chat_core::webhooks::{
+    DeliveryAttempt, DeliveryProgress, WebhookChanges, WebhookClaim, WebhookEndpoint,
+};
 use chrono::{DateTime, Utc};
 
 /// A store that forwards to `S` and counts the writes that reached it.
@@ -281,5 +286,67 @@ impl<S: AssignmentStore> AssignmentStore for CountingStore<S> {
     }
     async fn try_assignment_lease(&self) -> Result<Option<Lease>> {
         self.inner.try_assignment_lease().await
+    }
+}
+
+#[async_trait]
+impl<S: ChangeFeedStore> ChangeFeedStore for CountingStore<S> {
+    async fn changes_after(&self, after: FeedPosition, limit: usize) -> Result<Vec<Change>> {
+        self.inner.changes_after(after, limit).await
+    }
+    async fn feed_head(&self) -> Result<FeedPosition> {
+        self.inner.feed_head().await
+    }
+}
+
+#[async_trait]
+impl<S: WebhookStore> WebhookStore for CountingStore<S> {
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> Result<()> {
+        self.count();
+        self.inner.create_webhook(endpoint).await
+    }
+    async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>> {
+        self.inner.list_webhooks().await
+    }
+    async fn get_webhook(&self, id: WebhookId) -> Result<Option<WebhookEndpoint>> {
+        self.inner.get_webhook(id).await
+    }
+    async fn update_webhook(
+        &self,
+        id: WebhookId,
+        changes: &WebhookChanges,
+    ) -> Result<WebhookEndpoint> {
+        self.count();
+        self.inner.update_webhook(id, changes).await
+    }
+    async fn delete_webhook(&self, id: WebhookId) -> Result<()> {
+        self.count();
+        self.inner.delete_webhook(id).await
+    }
+    async fn claim_webhooks(
+        &self,
+        head: FeedPosition,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<WebhookClaim>> {
+        self.count();
+        self.inner.claim_webhooks(head, now, until).await
+    }
+    async fn record_delivery(
+        &self,
+        claim: &WebhookClaim,
+        progress: &DeliveryProgress,
+        release: bool,
+    ) -> Result<bool> {
+        self.count();
+        self.inner.record_delivery(claim, progress, release).await
+    }
+    async fn webhook_deliveries(
+        &self,
+        id: WebhookId,
+        before: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryAttempt>> {
+        self.inner.webhook_deliveries(id, before, limit).await
     }
 }

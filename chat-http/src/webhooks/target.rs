@@ -1,0 +1,151 @@
+//! Which addresses a webhook may be delivered to: public ones only, unless the operator
+//! allows private and loopback targets (`--webhook-allow-private`). Checked when an endpoint
+//! is registered and again at every delivery, on the addresses the name resolves to then
+//! (a name that later resolves to an internal address is refused, not followed).
+
+use std::net::{IpAddr, SocketAddr};
+
+use chat_core::error::InvalidInput;
+use chat_core::webhooks::WebhookUrl;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// Checks that `url`'s host resolves to allowed addresses only.
+pub async fn check_target(url: &WebhookUrl, allow_private: bool) -> Result<(), InvalidInput> {
+    let invalid = |why: String| InvalidInput::new("url", why);
+    let parsed = reqwest::Url::parse(url.as_str()).map_err(|e| invalid(e.to_string()))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| invalid("must name a host".into()))?;
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addresses = resolve(host.trim_matches(['[', ']']), port, allow_private)
+        .await
+        .map_err(|e| invalid(e.to_string()))?;
+    if addresses.is_empty() {
+        return Err(invalid(format!("{host} does not resolve")));
+    }
+    Ok(())
+}
+
+/// A resolver for the delivery client that drops refused addresses.
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
+    pub allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let addresses = resolve(name.as_str(), 0, allow_private).await?;
+            let addrs: Addrs = Box::new(addresses.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The allowed addresses of `host`; an error when it resolves only to refused ones.
+async fn resolve(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    let all: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port)).await?.collect(),
+    };
+    let allowed: Vec<SocketAddr> = all
+        .iter()
+        .copied()
+        .filter(|a| allow_private || is_public(a.ip()))
+        .collect();
+    if allowed.is_empty() && !all.is_empty() {
+        return Err(format!(
+            "{host} is a private or loopback address (start the server with --webhook-allow-private to allow it)"
+        )
+        .into());
+    }
+    Ok(allowed)
+}
+
+/// Refuses a URL whose host is a literal private or loopback address (literals never reach
+/// the resolver).
+pub fn check_literal(url: &reqwest::Url, allow_private: bool) -> Result<(), String> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        _ => return Ok(()),
+    };
+    if allow_private || is_public(ip) {
+        Ok(())
+    } else {
+        Err(format!("{ip} is a private or loopback address"))
+    }
+}
+
+/// Whether `ip` is a public unicast address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // shared address space
+                || (a == 198 && (18..20).contains(&b)) // benchmarking
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00 // unique local
+                    || (first & 0xffc0) == 0xfe80 // link local
+                    || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_not_public() {
+        for refused in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(refused.parse().unwrap()), "{refused}");
+        }
+        for allowed in ["93.184.216.34", "2606:2800:220:1::1"] {
+            assert!(is_public(allowed.parse().unwrap()), "{allowed}");
+        }
+    }
+
+    #[tokio::test]
+    async fn loopback_targets_are_refused_unless_allowed() {
+        let url = WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap();
+        assert!(check_target(&url, false).await.is_err());
+        assert!(check_target(&url, true).await.is_ok());
+        let named = WebhookUrl::parse("http://localhost:9/hook").unwrap();
+        assert!(check_target(&named, false).await.is_err());
+    }
+}
