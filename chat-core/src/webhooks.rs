@@ -355,6 +355,9 @@ pub struct DeliveryProgress {
     pub attempt: Option<DeliveryAttempt>,
     /// Why the endpoint is disabled now, if it is.
     pub disabled: Option<String>,
+    /// The claim, if kept, lasts until then (a pass renews it with every write back, so a
+    /// claim outlives its holder by at most one period).
+    pub renew_until: Option<DateTime<Utc>>,
 }
 
 /// A delivery pass's hold on an endpoint, so two nodes never deliver to one endpoint at
@@ -459,6 +462,8 @@ impl StoredWebhook {
         }
         if release {
             self.claim = None;
+        } else if let Some(until) = progress.renew_until {
+            self.claim = Some((claim.token, until));
         }
         true
     }

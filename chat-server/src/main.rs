@@ -90,6 +90,10 @@ struct Options {
     /// 7200, 18000, 36000; then the event is marked failed).
     #[arg(long, env = "CHAT_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
     webhook_retry_schedule: Vec<f64>,
+    /// How long one webhook attempt may take, in seconds. A crashed node's endpoints are
+    /// taken over by another node three times this long after its last attempt.
+    #[arg(long, env = "CHAT_WEBHOOK_TIMEOUT", default_value_t = 10.0)]
+    webhook_timeout: f64,
 }
 
 /// How conversations are assigned automatically.
@@ -199,9 +203,11 @@ const WEBHOOK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Webhook delivery from the options.
 fn webhook_config(options: &Options) -> chat_http::webhooks::WebhookConfig {
+    let timeout = std::time::Duration::try_from_secs_f64(options.webhook_timeout)
+        .unwrap_or(std::time::Duration::from_secs(10));
     let mut config = chat_http::webhooks::WebhookConfig {
         allow_private: options.webhook_allow_private,
-        ..Default::default()
+        ..chat_http::webhooks::WebhookConfig::with_timeout(timeout)
     };
     let schedule: Vec<std::time::Duration> = options
         .webhook_retry_schedule

@@ -179,7 +179,8 @@ fn attempt(claim_id: crate::ids::WebhookId, position: FeedPosition) -> DeliveryA
 }
 
 /// An endpoint starts at the feed's head; it is claimed only when behind, by one holder at
-/// a time, until the claim expires; progress is written only under the live claim; an
+/// a time, until the claim expires (each write back renews it); progress is written only
+/// under the live claim; an
 /// agent's change (a replay) ends the claim and wins over the pass's cursor; the log reads
 /// newest first; a disabled endpoint is never claimed; delete takes the log with it.
 pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatStore>) {
@@ -237,6 +238,7 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
         },
         attempt: Some(attempt(endpoint.id, first)),
         disabled: None,
+        renew_until: Some(later + Duration::hours(1)),
     };
     assert!(
         store
@@ -254,6 +256,15 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
     );
     let stored = engine.webhook(&owner, endpoint.id).await.expect("get");
     assert_eq!(stored.delivery.cursor, first);
+    let past_first_expiry = later + Duration::seconds(1);
+    assert!(
+        store
+            .claim_webhooks(head, past_first_expiry, past_first_expiry)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a write back renews the claim"
+    );
 
     let replayed = engine
         .update_webhook(
@@ -275,6 +286,7 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
         },
         attempt: None,
         disabled: None,
+        renew_until: None,
     };
     assert!(
         !store
@@ -298,6 +310,7 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
         },
         attempt: Some(second.clone()),
         disabled: Some("gone".into()),
+        renew_until: None,
     };
     assert!(
         store

@@ -38,8 +38,9 @@ pub trait WebhookSender: Send + Sync {
 pub struct DeliveryConfig {
     /// The waits between attempts at one event.
     pub schedule: RetrySchedule,
-    /// How long a pass holds an endpoint; it takes no new event after half of it, so this
-    /// must exceed twice the sender's timeout.
+    /// How long a claim on an endpoint lasts unless renewed: a pass renews it after every
+    /// attempt, and ends its work on an endpoint after this long. It must exceed the
+    /// sender's timeout; after a crash, the endpoint waits this long for another pass.
     pub claim_for: Duration,
 }
 
@@ -47,7 +48,7 @@ impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
             schedule: RetrySchedule::default(),
-            claim_for: Duration::from_secs(60),
+            claim_for: Duration::from_secs(30),
         }
     }
 }
@@ -77,9 +78,10 @@ impl ChatEngine {
     ) -> Result<usize> {
         self.allowed(&Principal::System, Action::ManageWebhooks)?;
         let head = self.store.feed_head().await?;
-        let start = now();
-        let until = start + chrono::Duration::from_std(config.claim_for).unwrap_or_default();
-        let claims = self.store.claim_webhooks(head, start, until).await?;
+        let claims = self
+            .store
+            .claim_webhooks(head, now(), claim_until(config))
+            .await?;
         let passes = claims
             .into_iter()
             .map(|claim| self.deliver_to(claim, sender, config));
@@ -106,7 +108,7 @@ impl ChatEngine {
             let changes = self.store.changes_after(state.cursor, PASS_PAGE).await?;
             let exhausted = changes.len() < PASS_PAGE;
             for change in &changes {
-                if started.elapsed() > config.claim_for / 2 {
+                if started.elapsed() > config.claim_for {
                     return self.release(&claim, recorded.cursor, state, attempts).await;
                 }
                 if !claim.endpoint.takes(&change.event) {
@@ -137,6 +139,7 @@ impl ChatEngine {
                     )),
                     disabled: (step.outcome == AttemptOutcome::Disabled)
                         .then(|| "the receiver answered 410 Gone".to_owned()),
+                    renew_until: Some(claim_until(config)),
                 };
                 let done = matches!(
                     step.outcome,
@@ -166,10 +169,16 @@ impl ChatEngine {
             state,
             attempt: None,
             disabled: None,
+            renew_until: None,
         };
         self.store.record_delivery(claim, &progress, true).await?;
         Ok(attempts)
     }
+}
+
+/// When a claim made or renewed now ends.
+fn claim_until(config: &DeliveryConfig) -> chrono::DateTime<chrono::Utc> {
+    now() + chrono::Duration::from_std(config.claim_for).unwrap_or_default()
 }
 
 /// The delivery log's record of one attempt.

@@ -26,17 +26,28 @@ pub struct WebhookConfig {
     pub allow_private: bool,
     /// How long one attempt may take.
     pub timeout: Duration,
-    /// The retry schedule and how long a pass holds an endpoint.
+    /// The retry schedule and how long a pass holds an endpoint (more than `timeout`).
     pub delivery: DeliveryConfig,
+}
+
+impl WebhookConfig {
+    /// A configuration whose attempts time out after `timeout`, and whose claims last three
+    /// times that (so a crashed node's endpoints are taken over that soon).
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            allow_private: false,
+            timeout,
+            delivery: DeliveryConfig {
+                claim_for: timeout * 3,
+                ..DeliveryConfig::default()
+            },
+        }
+    }
 }
 
 impl Default for WebhookConfig {
     fn default() -> Self {
-        Self {
-            allow_private: false,
-            timeout: Duration::from_secs(10),
-            delivery: DeliveryConfig::default(),
-        }
+        Self::with_timeout(Duration::from_secs(10))
     }
 }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// What the receiver answered.
+    /// What the receiver answered (0: the sender went away before the answer).
     pub status: u16,
 }
 
@@ -118,14 +118,20 @@ impl Receiver {
 }
 
 async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    // Logged on arrival (status 0): a sender that dies before the answer still shows here.
+    let index = {
+        let mut log = shared.log.lock().expect("lock");
+        log.push(Received {
+            headers: headers.clone(),
+            body: body.clone(),
+            status: 0,
+        });
+        log.len() - 1
+    };
     let delay = *shared.delay.lock().expect("lock");
     tokio::time::sleep(delay).await;
     let (status, retry_after) = (shared.answer.lock().expect("lock"))(&headers, &body);
-    shared.log.lock().expect("lock").push(Received {
-        headers,
-        body,
-        status,
-    });
+    shared.log.lock().expect("lock")[index].status = status;
     let status = StatusCode::from_u16(status).expect("status");
     match retry_after {
         Some(value) => (status, [("retry-after", value)]).into_response(),

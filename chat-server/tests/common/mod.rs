@@ -6,6 +6,8 @@
 )]
 
 pub mod process;
+#[path = "../../../chat-http/tests/common/receiver.rs"]
+pub mod receiver;
 #[path = "../../../chat-http/tests/common/scratch.rs"]
 pub mod scratch;
 pub mod syscalls;
