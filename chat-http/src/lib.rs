@@ -45,6 +45,7 @@ pub mod error;
 pub mod extract;
 pub mod filetype;
 mod layers;
+pub mod metrics;
 pub mod ratelimit;
 pub mod realtime;
 mod routes;

@@ -45,26 +45,27 @@ impl Limiters {
 
     /// A new visitor session or a login from `ip`.
     pub fn session(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.check(self.sessions.as_ref(), ip)
+        self.check("sessions", self.sessions.as_ref(), ip)
     }
 
     /// A new conversation in session `token`.
     pub fn conversation(&self, token: TokenHash) -> Result<(), ApiError> {
-        self.check(self.conversations.as_ref(), token)
+        self.check("conversations", self.conversations.as_ref(), token)
     }
 
     /// A message sent in session `token`.
     pub fn message(&self, token: TokenHash) -> Result<(), ApiError> {
-        self.check(self.messages.as_ref(), token)
+        self.check("messages", self.messages.as_ref(), token)
     }
 
     /// An upload in session `token`.
     pub fn upload(&self, token: TokenHash) -> Result<(), ApiError> {
-        self.check(self.uploads.as_ref(), token)
+        self.check("uploads", self.uploads.as_ref(), token)
     }
 
     fn check<K: Hash + Eq + Clone>(
         &self,
+        name: &'static str,
         limiter: Option<&DefaultKeyedRateLimiter<K>>,
         key: K,
     ) -> Result<(), ApiError> {
@@ -77,6 +78,7 @@ impl Limiters {
             limiter.retain_recent();
         }
         limiter.check_key(&key).map_err(|not_until| {
+            crate::metrics::rate_limited(name);
             ApiError::RateLimited(not_until.wait_time_from(DefaultClock::default().now()))
         })
     }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod listener;
+mod metrics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -94,6 +95,10 @@ struct Options {
     /// taken over by another node three times this long after its last attempt.
     #[arg(long, env = "CHAT_WEBHOOK_TIMEOUT", default_value_t = 10.0)]
     webhook_timeout: f64,
+    /// Serve Prometheus metrics at `/metrics` on this address (e.g. `127.0.0.1:9100`; off
+    /// by default).
+    #[arg(long, env = "CHAT_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
 }
 
 /// How conversations are assigned automatically.
@@ -179,6 +184,10 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let assigner = (options.auto_assign == Some(AutoAssign::RoundRobin))
         .then(|| chat_http::spawn_auto_assigner(state.clone(), std::time::Duration::from_secs(5)));
     let webhooks = chat_http::webhooks::spawn_webhook_worker(state.clone(), WEBHOOK_POLL);
+    if let Some(bind) = options.metrics_bind {
+        let address = metrics::serve(bind).await?;
+        tracing::info!("metrics on http://{address}/metrics");
+    }
     let app = router(state).merge(chat_http::demo_page());
     let listener = listener::bind(options.bind).await?;
     tracing::info!("listening on {}", listener.local_addr()?);

@@ -60,7 +60,12 @@ pub async fn run(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
             jobs
         };
         let requests: Vec<&AppendRequest> = jobs.iter().map(|job| &job.request).collect();
+        let started = std::time::Instant::now();
         let outcomes = write_with_retries(&pool, &requests).await;
+        metrics::histogram!("chat_store_batch_size", "store" => "postgres")
+            .record(requests.len() as f64);
+        metrics::histogram!("chat_store_commit_seconds", "store" => "postgres")
+            .record(started.elapsed());
         for (job, outcome) in jobs.into_iter().zip(outcomes) {
             // The caller may have gone away; its write stands.
             let _ = job.reply.send(outcome);

@@ -190,6 +190,8 @@ fn apply_loop(
                 Err(_) => break,
             }
         }
+        metrics::histogram!("chat_store_batch_size", "store" => "sled")
+            .record(completions.len() as f64);
         let group = (!txn.is_empty()).then(|| {
             next_group += 1;
             next_group - 1
@@ -258,7 +260,10 @@ impl Flusher {
             groups.extend(applied.try_iter());
             // Groups that wrote nothing need no flush (they still wait for the ones before).
             if self.every_group && groups.iter().any(|g| g.group.is_some()) {
+                let started = std::time::Instant::now();
                 self.flush(failed);
+                metrics::histogram!("chat_store_commit_seconds", "store" => "sled")
+                    .record(started.elapsed());
             }
             for group in groups {
                 self.finish(group, rows);

@@ -70,6 +70,17 @@ impl ChatEngine {
         self.store.changes_after(after, limit).await
     }
 
+    /// How many feed positions the enabled endpoints are behind, summed (for monitoring).
+    pub async fn webhook_backlog(&self) -> Result<u64> {
+        let head = self.store.feed_head().await?;
+        let endpoints = self.store.list_webhooks().await?;
+        Ok(endpoints
+            .iter()
+            .filter(|e| e.disabled.is_none())
+            .map(|e| head.get().saturating_sub(e.delivery.cursor.get()))
+            .sum())
+    }
+
     /// One delivery pass over every endpoint that is due; returns how many attempts it made.
     pub async fn deliver_webhooks(
         &self,

@@ -48,6 +48,8 @@ pub trait Outbox: Send + Sync + 'static {
     async fn push(&self, event: ServerEvent) -> bool;
     /// Closes the transport.
     fn close(&self);
+    /// The transport's name, for metrics (`websocket`, `socketio`).
+    fn transport(&self) -> &'static str;
 }
 
 /// A live connection of one authenticated session.
@@ -57,6 +59,7 @@ pub struct Connection {
     /// The principal as it stands now; replaced when its permissions change.
     pub(crate) principal: watch::Sender<Principal>,
     pub(crate) outbox: Arc<dyn Outbox>,
+    _counted: crate::metrics::ConnectionGauge,
     rooms: Mutex<HashMap<ConversationId, AbortHandle>>,
     background: Mutex<Vec<AbortHandle>>,
     inbox: Mutex<Option<AbortHandle>>,
@@ -90,6 +93,7 @@ impl Connection {
             state,
             token: auth.token,
             principal: watch::Sender::new(auth.principal),
+            _counted: crate::metrics::ConnectionGauge::open(outbox.transport()),
             outbox,
             rooms: Mutex::default(),
             background: Mutex::default(),
@@ -359,7 +363,7 @@ impl Connection {
             principal: self.principal(),
             token: self.token,
         };
-        let sent = send_message(&self.state, &auth, outgoing).await?;
+        let sent = send_message(&self.state, &auth, outgoing, self.outbox.transport()).await?;
         Ok(ack(serde_json::to_value(sent).map_err(ApiError::internal)?))
     }
 
@@ -385,7 +389,11 @@ impl Connection {
 
     /// Hands an event to the transport; a stalled client is disconnected.
     pub(crate) async fn deliver(&self, event: ServerEvent) -> bool {
+        let (name, stored) = (event.name, event.message_time());
         let delivered = self.outbox.push(event).await;
+        if delivered {
+            crate::metrics::delivered(name, stored);
+        }
         if !delivered {
             tracing::info!("closing a connection whose client stopped reading");
             self.outbox.close();

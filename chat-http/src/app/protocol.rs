@@ -74,6 +74,19 @@ pub struct ServerEvent {
     pub payload: Value,
 }
 
+impl ServerEvent {
+    /// A `message:new` event's message timestamp.
+    pub fn message_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        if self.name != "message:new" {
+            return None;
+        }
+        let time = self.payload["message"]["timestamp"].as_str()?;
+        chrono::DateTime::parse_from_rfc3339(time)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+}
+
 /// The client event for a feed item, if the client gets one (its own typing is not echoed).
 pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Option<ServerEvent> {
     match item {

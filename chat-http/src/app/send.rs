@@ -36,7 +36,9 @@ pub async fn send_message(
     state: &AppState,
     auth: &Auth,
     outgoing: Outgoing,
+    transport: &'static str,
 ) -> ApiResult<SendResponse> {
+    let received = std::time::Instant::now();
     state.limiters().message(auth.token)?;
     let limits = &state.config().engine.limits;
     let send = SendMessage {
@@ -57,6 +59,7 @@ pub async fn send_message(
         metadata: Metadata::default(),
     };
     let sent = state.engine().send_message(&auth.principal, send).await?;
+    crate::metrics::message_sent(transport, received.elapsed());
     Ok(SendResponse {
         message_id: sent.message.id,
         status: "sent".into(),

@@ -357,4 +357,8 @@ impl Outbox for SocketOutbox {
     fn close(&self) {
         let _ = self.socket.clone().disconnect();
     }
+
+    fn transport(&self) -> &'static str {
+        "socketio"
+    }
 }

@@ -83,6 +83,10 @@ impl Outbox for WsOutbox {
         self.queue(Message::text(ws_frame::event(event))).await
     }
 
+    fn transport(&self) -> &'static str {
+        "websocket"
+    }
+
     fn close(&self) {
         self.closing.send_replace(true);
     }

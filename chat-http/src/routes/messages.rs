@@ -29,7 +29,7 @@ pub async fn send(
         &request.sender_type,
         request.admin_id.as_deref(),
     )?;
-    let sent = send_message(&state, &auth, request.into()).await?;
+    let sent = send_message(&state, &auth, request.into(), "rest").await?;
     Ok(Json(sent))
 }
 

@@ -79,6 +79,9 @@ pub fn spawn_webhook_worker(state: AppState, every: Duration) -> JoinHandle<()> 
                 Ok(attempts) => tracing::debug!(attempts, "webhook delivery pass"),
                 Err(error) => tracing::warn!(%error, "a webhook delivery pass failed"),
             }
+            if let Ok(backlog) = engine.webhook_backlog().await {
+                crate::metrics::webhook_backlog(backlog);
+            }
         }
     })
 }

@@ -87,11 +87,23 @@ impl WebhookSender for HttpSender {
             .header("webhook-signature", signature)
             .body(body);
         match request.send().await {
-            Ok(response) => AttemptResult::Answered {
-                status: response.status().as_u16(),
-                retry_after: retry_after(response.headers(), now),
-            },
-            Err(error) => AttemptResult::NoAnswer(describe(&error)),
+            Ok(response) => {
+                let status = response.status();
+                crate::metrics::webhook_attempt(match status.as_u16() {
+                    200..=299 => "2xx",
+                    400..=499 => "4xx",
+                    500..=599 => "5xx",
+                    _ => "other",
+                });
+                AttemptResult::Answered {
+                    status: status.as_u16(),
+                    retry_after: retry_after(response.headers(), now),
+                }
+            }
+            Err(error) => {
+                crate::metrics::webhook_attempt("no_answer");
+                AttemptResult::NoAnswer(describe(&error))
+            }
         }
     }
 }
