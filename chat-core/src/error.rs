@@ -189,6 +189,13 @@ pub enum Conflict {
     /// The conversation already has exactly these labels.
     #[error("the conversation already has these labels")]
     LabelsUnchanged,
+    /// A webhook's previous secret still signs: rotating again now would drop it while
+    /// receivers may still check with it.
+    #[error("the previous secret still signs until {until}; rotate again after that")]
+    RotationInProgress {
+        /// When the previous secret stops signing.
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl Conflict {
@@ -200,6 +207,7 @@ impl Conflict {
             Self::AttachmentUnavailable => "attachment_unavailable",
             Self::AlreadyAssigned => "already_assigned",
             Self::LabelsUnchanged => "labels_unchanged",
+            Self::RotationInProgress { .. } => "rotation_in_progress",
             Self::NotClosed => "not_closed",
             Self::NotDue => "not_due",
             Self::RatingFinal => "rating_final",

@@ -190,7 +190,8 @@ pub struct WebhookChanges {
     pub url: Option<WebhookUrl>,
     /// New event types (`Some(None)`: every type).
     pub events: Option<Option<Vec<String>>>,
-    /// A new secret; the current one keeps signing until the time given.
+    /// A new secret and when it was given: the current one keeps signing for
+    /// [`ROTATION_OVERLAP`] after that.
     pub rotate_secret: Option<(WebhookSecret, DateTime<Utc>)>,
     /// `Some(None)` enables (and retries at once), `Some(Some(reason))` disables.
     pub disabled: Option<Option<String>>,
@@ -208,8 +209,11 @@ pub enum AttemptResult {
         /// The answer's `Retry-After`, if any.
         retry_after: Option<Duration>,
     },
-    /// No answer: timeout, refused connection, refused target, TLS failure.
+    /// No answer: timeout, refused connection, TLS failure.
     NoAnswer(String),
+    /// Not sent: the target is not allowed (a private or loopback address). Retrying
+    /// cannot help, so the endpoint is disabled.
+    Refused(String),
 }
 
 /// What follows an attempt.
@@ -277,7 +281,7 @@ impl RetrySchedule {
             AttemptResult::Answered { status, .. } if (200..300).contains(status) => {
                 return done(AttemptOutcome::Delivered);
             }
-            AttemptResult::Answered { status: 410, .. } => {
+            AttemptResult::Answered { status: 410, .. } | AttemptResult::Refused(_) => {
                 return NextStep {
                     outcome: AttemptOutcome::Disabled,
                     state,
@@ -368,20 +372,30 @@ pub struct WebhookClaim {
     pub endpoint: WebhookEndpoint,
     /// The claim's token.
     pub token: uuid::Uuid,
+    /// The endpoint's generation when claimed.
+    pub generation: u64,
 }
 
 impl WebhookEndpoint {
-    /// Applies an agent's changes at `now`.
-    pub fn apply(&mut self, changes: &WebhookChanges) {
+    /// Applies an agent's changes, or none of them: a rotation while the previous secret
+    /// still signs is refused.
+    pub fn apply(&mut self, changes: &WebhookChanges) -> Result<(), crate::error::Conflict> {
+        if let Some((_, at)) = &changes.rotate_secret
+            && let Some((_, until)) = &self.previous_secret
+            && until > at
+        {
+            return Err(crate::error::Conflict::RotationInProgress { until: *until });
+        }
         if let Some(url) = &changes.url {
             self.url = url.clone();
         }
         if let Some(events) = &changes.events {
             self.events = events.clone();
         }
-        if let Some((secret, previous_until)) = &changes.rotate_secret {
+        if let Some((secret, at)) = &changes.rotate_secret {
             let previous = std::mem::replace(&mut self.secret, secret.clone());
-            self.previous_secret = Some((previous, *previous_until));
+            let overlap = chrono::Duration::from_std(ROTATION_OVERLAP).unwrap_or_default();
+            self.previous_secret = Some((previous, *at + overlap));
         }
         if let Some(disabled) = &changes.disabled {
             if disabled.is_none() {
@@ -397,6 +411,7 @@ impl WebhookEndpoint {
                 next_attempt_at: None,
             };
         }
+        Ok(())
     }
 }
 
@@ -408,14 +423,19 @@ pub struct StoredWebhook {
     pub endpoint: WebhookEndpoint,
     /// The live claim's token and expiry, if any.
     pub claim: Option<(uuid::Uuid, DateTime<Utc>)>,
+    /// Counts agents' changes: a pass that claimed an older generation writes nothing back.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 impl StoredWebhook {
-    /// Applies an agent's changes; a delivery pass holding a claim loses it (its next
-    /// write back is refused), so the next pass starts from the endpoint as changed.
-    pub fn update(&mut self, changes: &WebhookChanges) {
-        self.endpoint.apply(changes);
-        self.claim = None;
+    /// Applies an agent's changes. A delivery pass holding a claim keeps it (no other pass
+    /// may start while its request may still be in flight), but its next write back is
+    /// refused and ends the claim, so the next pass starts from the endpoint as changed.
+    pub fn update(&mut self, changes: &WebhookChanges) -> Result<(), crate::error::Conflict> {
+        self.endpoint.apply(changes)?;
+        self.generation += 1;
+        Ok(())
     }
 
     /// Claims the endpoint until `until` if it is due (see
@@ -439,11 +459,12 @@ impl StoredWebhook {
         Some(WebhookClaim {
             endpoint: endpoint.clone(),
             token,
+            generation: self.generation,
         })
     }
 
-    /// Applies a claimed pass's progress; `false` (nothing changed) when `claim` is not
-    /// the live claim.
+    /// Applies a claimed pass's progress; `false` when `claim` is not the live claim
+    /// (nothing changes) or the endpoint changed since it was claimed (the claim ends).
     pub fn record(
         &mut self,
         claim: &WebhookClaim,
@@ -451,6 +472,10 @@ impl StoredWebhook {
         release: bool,
     ) -> bool {
         if self.claim.is_none_or(|(token, _)| token != claim.token) {
+            return false;
+        }
+        if self.generation != claim.generation {
+            self.claim = None;
             return false;
         }
         let endpoint = &mut self.endpoint;

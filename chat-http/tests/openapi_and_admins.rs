@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 35] = [
+const ROUTES: [(&str, &str); 44] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -46,6 +46,15 @@ const ROUTES: [(&str, &str); 35] = [
     ("delete", "/api/visitors/{id}/block"),
     ("post", "/api/conversations/{id}/rating"),
     ("get", "/api/reports/ratings"),
+    ("get", "/api/changes"),
+    ("get", "/api/webhooks"),
+    ("post", "/api/webhooks"),
+    ("get", "/api/webhooks/{id}"),
+    ("patch", "/api/webhooks/{id}"),
+    ("delete", "/api/webhooks/{id}"),
+    ("post", "/api/webhooks/{id}/rotate-secret"),
+    ("post", "/api/webhooks/{id}/replay"),
+    ("get", "/api/webhooks/{id}/deliveries"),
 ];
 
 #[tokio::test]

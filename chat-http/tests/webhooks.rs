@@ -240,10 +240,23 @@ async fn gone_disables_the_endpoint_and_a_replay_sends_again_with_the_same_ids()
     let (visitor, _) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     app.send_as_visitor(&visitor, &conversation, "one").await;
-    receiver.wait_for(WAIT, |log| !log.is_empty()).await;
+    receiver
+        .wait_for(WAIT, |log| log.first().is_some_and(|r| r.status == 410))
+        .await;
     let path = format!("/api/webhooks/{id}");
-    let webhook = app.get(&path, &owner).await.json["webhook"].clone();
+    let mut webhook = Value::Null;
+    for _ in 0..200 {
+        webhook = app.get(&path, &owner).await.json["webhook"].clone();
+        if webhook["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(webhook["enabled"], false, "{webhook}");
+    assert!(
+        text(&webhook["disabledReason"]).contains("410"),
+        "{webhook}"
+    );
     app.send_as_visitor(&visitor, &conversation, "two").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.log().len(), 1, "a disabled endpoint gets nothing");

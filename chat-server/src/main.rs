@@ -93,8 +93,8 @@ struct Options {
     webhook_retry_schedule: Vec<f64>,
     /// How long one webhook attempt may take, in seconds. A crashed node's endpoints are
     /// taken over by another node three times this long after its last attempt.
-    #[arg(long, env = "CHAT_WEBHOOK_TIMEOUT", default_value_t = 10.0)]
-    webhook_timeout: f64,
+    #[arg(long, env = "CHAT_WEBHOOK_TIMEOUT", default_value = "10", value_parser = webhook_timeout)]
+    webhook_timeout: std::time::Duration,
     /// Serve Prometheus metrics at `/metrics` on this address (e.g. `127.0.0.1:9100`; off
     /// by default).
     #[arg(long, env = "CHAT_METRICS_BIND")]
@@ -212,21 +212,31 @@ const WEBHOOK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Webhook delivery from the options.
 fn webhook_config(options: &Options) -> chat_http::webhooks::WebhookConfig {
-    let timeout = std::time::Duration::try_from_secs_f64(options.webhook_timeout)
-        .unwrap_or(std::time::Duration::from_secs(10));
     let mut config = chat_http::webhooks::WebhookConfig {
         allow_private: options.webhook_allow_private,
-        ..chat_http::webhooks::WebhookConfig::with_timeout(timeout)
+        ..chat_http::webhooks::WebhookConfig::with_timeout(options.webhook_timeout)
     };
     let schedule: Vec<std::time::Duration> = options
         .webhook_retry_schedule
         .iter()
         .filter_map(|seconds| std::time::Duration::try_from_secs_f64(*seconds).ok())
+        .filter(|wait| *wait <= chat_core::webhooks::MAX_RETRY_AFTER)
         .collect();
     if !schedule.is_empty() {
         config.delivery.schedule = chat_core::webhooks::RetrySchedule(schedule);
     }
     config
+}
+
+/// `--webhook-timeout`: seconds, more than zero and at most five minutes.
+fn webhook_timeout(raw: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = raw
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a number"))?;
+    if !(seconds > 0.0 && seconds <= 300.0) {
+        return Err("must be more than 0 and at most 300 seconds".into());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Sled in the data directory with in-process fan-out, or, for a `postgres://` URL,

@@ -39,6 +39,8 @@ CREATE TABLE webhooks (
   next_attempt_at TIMESTAMP WITH TIME ZONE,
   claim_token UUID,
   claimed_until TIMESTAMP WITH TIME ZONE,
+  -- Counts agents' changes: a delivery pass that claimed an older one writes nothing back.
+  generation BIGINT NOT NULL DEFAULT 0,
   created_at TIMESTAMP WITH TIME ZONE NOT NULL
 );
 

@@ -340,9 +340,10 @@ async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx
         latest.insert(commit.conversation.id, &commit.conversation);
     }
     update_conversations(tx, latest.values().copied()).await?;
-    // Last before the commit: it takes the feed's lock (see `insert_events`).
-    insert_events(tx, &events).await?;
-    notify::events(tx, &events).await
+    // NOTIFY is queued until the commit anyway; the events go last because taking their
+    // feed positions holds the feed's lock until the commit (see `insert_events`).
+    notify::events(tx, &events).await?;
+    insert_events(tx, &events).await
 }
 
 /// Inserts the events with the change feed's next positions. Taking the positions locks the

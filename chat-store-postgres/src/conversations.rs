@@ -60,8 +60,8 @@ impl ConversationStore for PostgresStore {
             .await
             .map_err(map)?;
         let events: Vec<&Event> = commit.events.iter().collect();
-        batch::insert_events(&mut tx, &events).await.map_err(map)?;
         notify::events(&mut tx, &events).await.map_err(map)?;
+        batch::insert_events(&mut tx, &events).await.map_err(map)?;
         tx.commit().await.map_err(map)
     }
 

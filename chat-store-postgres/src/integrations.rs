@@ -65,7 +65,7 @@ impl ChangeFeedStore for PostgresStore {
 }
 
 const WEBHOOK_COLUMNS: &str = "id, url, events, secret, previous_secret, previous_secret_until, \
-     disabled, cursor, attempts, next_attempt_at, claim_token, claimed_until, created_at";
+     disabled, cursor, attempts, next_attempt_at, claim_token, claimed_until, generation, created_at";
 
 #[derive(sqlx::FromRow)]
 struct WebhookRow {
@@ -81,6 +81,7 @@ struct WebhookRow {
     next_attempt_at: Option<DateTime<Utc>>,
     claim_token: Option<Uuid>,
     claimed_until: Option<DateTime<Utc>>,
+    generation: i64,
     created_at: DateTime<Utc>,
 }
 
@@ -108,6 +109,7 @@ impl TryFrom<WebhookRow> for StoredWebhook {
                 created_at: row.created_at,
             },
             claim: row.claim_token.zip(row.claimed_until),
+            generation: u64::try_from(row.generation).unwrap_or_default(),
         })
     }
 }
@@ -122,11 +124,13 @@ async fn save(tx: &mut Transaction<'_, Postgres>, stored: &StoredWebhook) -> sql
         .unzip();
     sqlx::query(
         "INSERT INTO webhooks (id, url, events, secret, previous_secret, previous_secret_until, \
-         disabled, cursor, attempts, next_attempt_at, claim_token, claimed_until, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         disabled, cursor, attempts, next_attempt_at, claim_token, claimed_until, created_at, \
+         generation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (id) DO UPDATE SET url = $2, events = $3, secret = $4, \
          previous_secret = $5, previous_secret_until = $6, disabled = $7, cursor = $8, \
-         attempts = $9, next_attempt_at = $10, claim_token = $11, claimed_until = $12",
+         attempts = $9, next_attempt_at = $10, claim_token = $11, claimed_until = $12, \
+         generation = $14",
     )
     .bind(e.id.as_uuid())
     .bind(e.url.as_str())
@@ -141,6 +145,7 @@ async fn save(tx: &mut Transaction<'_, Postgres>, stored: &StoredWebhook) -> sql
     .bind(stored.claim.map(|(token, _)| token))
     .bind(stored.claim.map(|(_, until)| until))
     .bind(e.created_at)
+    .bind(i64::try_from(stored.generation).unwrap_or(i64::MAX))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -172,6 +177,7 @@ impl WebhookStore for PostgresStore {
         let stored = StoredWebhook {
             endpoint: endpoint.clone(),
             claim: None,
+            generation: 0,
         };
         save(&mut tx, &stored).await.map_err(map)?;
         tx.commit().await.map_err(map)
@@ -205,8 +211,14 @@ impl WebhookStore for PostgresStore {
         changes: &WebhookChanges,
     ) -> Result<WebhookEndpoint> {
         let mut tx = self.pool.begin().await.map_err(map)?;
-        let mut stored = lock(&mut tx, id).await?.ok_or_else(missing)?;
-        stored.update(changes);
+        let Some(mut stored) = lock(&mut tx, id).await? else {
+            tx.rollback().await.map_err(map)?;
+            return Err(missing());
+        };
+        if let Err(conflict) = stored.update(changes) {
+            tx.rollback().await.map_err(map)?;
+            return Err(conflict.into());
+        }
         save(&mut tx, &stored).await.map_err(map)?;
         tx.commit().await.map_err(map)?;
         Ok(stored.endpoint)
@@ -234,10 +246,13 @@ impl WebhookStore for PostgresStore {
         // Rows another node is changing right now are left for the next pass.
         let query = format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE disabled IS NULL AND cursor < $1 \
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $2) \
+             AND (claimed_until IS NULL OR claimed_until <= $2) \
              ORDER BY id FOR UPDATE SKIP LOCKED"
         );
         let rows: Vec<WebhookRow> = sqlx::query_as(sqlx::AssertSqlSafe(query))
             .bind(db_count(head.get()))
+            .bind(now)
             .fetch_all(&mut *tx)
             .await
             .map_err(map)?;

@@ -31,7 +31,12 @@ impl ChangeFeedStore for SledStore {
         }
         let range = keys::feed(after.get() + 1)..=keys::feed(head);
         let mut changes = Vec::new();
-        for entry in self.tree().range(range).take(limit) {
+        // Entries of deleted conversations are skipped, not counted: a page is short only
+        // at the head, however many lie in a row.
+        for entry in self.tree().range(range) {
+            if changes.len() == limit {
+                break;
+            }
             let (key, value) = entry.map_err(backend)?;
             let (position, id, seq) =
                 keys::feed_entry(&key, &value).ok_or_else(|| malformed("feed entry"))?;
@@ -61,6 +66,7 @@ impl WebhookStore for SledStore {
         let stored = StoredWebhook {
             endpoint: endpoint.clone(),
             claim: None,
+            generation: 0,
         };
         self.writer
             .run(move |txn| {
@@ -95,7 +101,7 @@ impl WebhookStore for SledStore {
             .run(move |txn| {
                 let key = keys::webhook(id);
                 let mut stored: StoredWebhook = get(txn, &key)?.ok_or_else(missing)?;
-                stored.update(&changes);
+                stored.update(&changes)?;
                 txn.insert(key, encode(&stored)?);
                 Ok(stored.endpoint)
             })

@@ -190,12 +190,14 @@ fn apply_loop(
                 Err(_) => break,
             }
         }
-        metrics::histogram!("chat_store_batch_size", "store" => "sled")
-            .record(completions.len() as f64);
         let group = (!txn.is_empty()).then(|| {
             next_group += 1;
             next_group - 1
         });
+        if group.is_some() {
+            metrics::histogram!("chat_store_batch_size", "store" => "sled")
+                .record(completions.len() as f64);
+        }
         let (outcome, changes, feed) = match group {
             Some(group) => apply(db, txn, group, failed),
             None => (Ok(()), RowChanges::new(), 0),

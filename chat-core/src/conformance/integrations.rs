@@ -154,6 +154,55 @@ pub async fn change_feed_is_for_owners(store: Arc<DynChatStore>) {
     assert!(matches!(limit, Err(Error::InvalidInput(_))), "{limit:?}");
 }
 
+/// A deleted conversation's events leave the feed, and a reader passes the hole they leave:
+/// a page is short only at the head, however many deleted events lie in a row.
+pub async fn deleted_conversations_leave_holes_that_readers_pass(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let owner = admin(&engine, "holeowner", Permissions::OWNER).await;
+    let guest = visitor(&engine).await;
+    let before = conversation(&engine, &guest).await.id;
+    let doomed = conversation(&engine, &guest).await.id;
+    for n in 0..12 {
+        send(&engine, &guest, doomed, &format!("gone {n}"), None)
+            .await
+            .expect("send");
+    }
+    let after = conversation(&engine, &guest).await.id;
+    send(&engine, &guest, after, "kept", None)
+        .await
+        .expect("send");
+    let start = store
+        .changes_after(FeedPosition::ZERO, 1000)
+        .await
+        .expect("feed")
+        .iter()
+        .find(|c| c.event.conversation_id == doomed)
+        .expect("the doomed conversation is in the feed")
+        .position;
+    engine
+        .delete_conversation(&owner, doomed)
+        .await
+        .expect("delete");
+    let page = store
+        .changes_after(FeedPosition(start.get() - 1), 3)
+        .await
+        .expect("page");
+    assert_eq!(page.len(), 3, "a full page past the hole: {page:?}");
+    assert!(page.iter().all(|c| c.event.conversation_id == after));
+    let whole = read_all(store.as_ref(), FeedPosition::ZERO, 2).await;
+    assert!(whole.iter().all(|c| c.event.conversation_id != doomed));
+    assert!(whole.iter().any(|c| c.event.conversation_id == before));
+    assert_eq!(
+        whole
+            .last()
+            .expect("changes")
+            .event
+            .message()
+            .map(|m| m.body.as_str()),
+        Some("kept")
+    );
+}
+
 fn secret(n: u8) -> WebhookSecret {
     WebhookSecret::parse(&format!(
         "whsec_{}",
@@ -278,6 +327,14 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
         .await
         .expect("replay");
     assert_eq!(replayed.delivery.cursor, FeedPosition::ZERO);
+    assert!(
+        store
+            .claim_webhooks(head, t0, later)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "an agent's change keeps the claim: the pass may have a request in flight"
+    );
     let stale = DeliveryProgress {
         from: first,
         state: DeliveryState {
@@ -293,13 +350,13 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
             .record_delivery(claim, &stale, true)
             .await
             .expect("stale"),
-        "a change ends the claim"
+        "the pass's write back after the change is refused"
     );
     let expired = store
-        .claim_webhooks(head, later, later + Duration::seconds(60))
+        .claim_webhooks(head, t0, later + Duration::seconds(60))
         .await
         .expect("claim");
-    assert_eq!(expired.len(), 1, "claimable again");
+    assert_eq!(expired.len(), 1, "the refused write back ended the claim");
     assert_eq!(expired[0].endpoint.delivery.cursor, FeedPosition::ZERO);
     let second = attempt(endpoint.id, head);
     let later_progress = DeliveryProgress {
@@ -354,6 +411,26 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
         .expect("rotate");
     assert_eq!(rotated.secret, secret(1));
     assert_eq!(rotated.signing_secrets(now()), vec![&secret(1), &secret(0)]);
+    let again = engine
+        .rotate_webhook_secret(&owner, endpoint.id, secret(2))
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(Error::Conflict(
+                crate::error::Conflict::RotationInProgress { .. }
+            ))
+        ),
+        "{again:?}"
+    );
+    let head = store.feed_head().await.expect("head");
+    let past_head = engine
+        .replay_webhook(&owner, endpoint.id, FeedPosition(head.get() + 1))
+        .await;
+    assert!(
+        matches!(past_head, Err(Error::InvalidInput(_))),
+        "{past_head:?}"
+    );
     engine
         .delete_webhook(&owner, endpoint.id)
         .await

@@ -70,6 +70,7 @@ macro_rules! conformance_tests {
             assignment::auto_assignment_gives_each_waiting_conversation_to_one_free_agent,
             integrations::change_feed_has_every_event_once_in_commit_order,
             integrations::change_feed_is_for_owners,
+            integrations::deleted_conversations_leave_holes_that_readers_pass,
             integrations::webhook_endpoints_are_claimed_once_and_replayed,
         );
     };

@@ -149,7 +149,7 @@ impl ChatEngine {
                         step.outcome,
                     )),
                     disabled: (step.outcome == AttemptOutcome::Disabled)
-                        .then(|| "the receiver answered 410 Gone".to_owned()),
+                        .then(|| disabled_because(&result)),
                     renew_until: Some(claim_until(config)),
                 };
                 let done = matches!(
@@ -203,7 +203,7 @@ fn attempt_record(
 ) -> DeliveryAttempt {
     let (status, error) = match result {
         AttemptResult::Answered { status, .. } => (Some(*status), None),
-        AttemptResult::NoAnswer(why) => (None, Some(why.clone())),
+        AttemptResult::NoAnswer(why) | AttemptResult::Refused(why) => (None, Some(why.clone())),
     };
     DeliveryAttempt {
         id: DeliveryId::new(),
@@ -217,6 +217,14 @@ fn attempt_record(
         error,
         duration_ms: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
         outcome,
+    }
+}
+
+/// Why an attempt disabled its endpoint.
+fn disabled_because(result: &AttemptResult) -> String {
+    match result {
+        AttemptResult::Refused(why) => format!("the target is not allowed: {why}"),
+        _ => "the receiver answered 410 Gone".to_owned(),
     }
 }
 

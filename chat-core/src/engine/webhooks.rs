@@ -1,15 +1,13 @@
 //! Webhook endpoints: register, change, rotate secrets, replay, read the delivery log
 //! (`manage_admins`, all conversations).
 
-use chrono::{DateTime, Utc};
-
 use crate::authz::{Action, Principal};
 use crate::engine::{ChatEngine, now, page_limit};
+use crate::error::InvalidInput;
 use crate::error::{Error, Result};
-use crate::ids::{DeliveryId, WebhookId};
+use crate::ids::{DeliveryId, FeedPosition, WebhookId};
 use crate::webhooks::{
-    DeliveryAttempt, DeliveryState, ROTATION_OVERLAP, WebhookChanges, WebhookEndpoint,
-    WebhookSecret, WebhookUrl,
+    DeliveryAttempt, DeliveryState, WebhookChanges, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 const DELIVERIES_DEFAULT: usize = 50;
@@ -84,21 +82,41 @@ impl ChatEngine {
         self.store.update_webhook(id, &changes).await
     }
 
-    /// Replaces the signing secret; the old one keeps signing for [`ROTATION_OVERLAP`], so
-    /// receivers can switch without losing a delivery.
+    /// Replaces the signing secret; the old one keeps signing for
+    /// [`ROTATION_OVERLAP`](crate::webhooks::ROTATION_OVERLAP), so
+    /// receivers can switch without losing a delivery (another rotation meanwhile is a
+    /// conflict).
     pub async fn rotate_webhook_secret(
         &self,
         principal: &Principal,
         id: WebhookId,
         secret: WebhookSecret,
     ) -> Result<WebhookEndpoint> {
-        let until: DateTime<Utc> =
-            now() + chrono::Duration::from_std(ROTATION_OVERLAP).unwrap_or_default();
         let changes = WebhookChanges {
-            rotate_secret: Some((secret, until)),
+            rotate_secret: Some((secret, now())),
             ..WebhookChanges::default()
         };
         self.update_webhook(principal, id, changes).await
+    }
+
+    /// Delivers again, in order, every event after `after` (at most the feed's head).
+    pub async fn replay_webhook(
+        &self,
+        principal: &Principal,
+        id: WebhookId,
+        after: FeedPosition,
+    ) -> Result<WebhookEndpoint> {
+        self.allowed(principal, Action::ManageWebhooks)?;
+        let head = self.store.feed_head().await?;
+        if after > head {
+            let problem = format!("must be at most the feed's newest position, {head}");
+            return Err(InvalidInput::new("after", problem).into());
+        }
+        let changes = WebhookChanges {
+            replay_after: Some(after),
+            ..WebhookChanges::default()
+        };
+        self.store.update_webhook(id, &changes).await
     }
 
     /// Deletes an endpoint and its delivery log.

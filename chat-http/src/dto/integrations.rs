@@ -51,8 +51,8 @@ pub struct ChangesResponse {
     pub has_more: bool,
 }
 
-/// A webhook endpoint.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+/// A webhook endpoint. (No `Debug`: it carries the secret.)
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookDto {
     /// Id.
@@ -103,21 +103,21 @@ impl From<WebhookEndpoint> for WebhookDto {
 }
 
 /// `{webhook}`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct WebhookEnvelope {
     /// The endpoint.
     pub webhook: WebhookDto,
 }
 
 /// `{webhooks}`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct WebhookList {
     /// Oldest first.
     pub webhooks: Vec<WebhookDto>,
 }
 
-/// `POST /api/webhooks` body.
-#[derive(Debug, Deserialize, ToSchema)]
+/// `POST /api/webhooks` body. (No `Debug`: it may carry a secret.)
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// An `http://` or `https://` URL of a public host.
@@ -142,8 +142,8 @@ pub struct UpdateWebhookRequest {
     pub enabled: Option<bool>,
 }
 
-/// `POST /api/webhooks/{id}/rotate-secret` body.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+/// `POST /api/webhooks/{id}/rotate-secret` body. (No `Debug`: it may carry a secret.)
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RotateSecretRequest {
     /// The new `whsec_…` secret (absent: one is made).

@@ -94,8 +94,8 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<UpdateWebhookRequest>,
 ) -> ApiResult<Json<WebhookEnvelope>> {
-    let id: WebhookId = parse(&id)?;
     state.engine().may_manage_webhooks(&auth.principal)?;
+    let id: WebhookId = parse(&id)?;
     let url = match request.url.as_deref() {
         Some(raw) => Some(target(&state, raw).await?),
         None => None,
@@ -127,7 +127,8 @@ pub async fn update(
 #[utoipa::path(post, path = "/api/webhooks/{id}/rotate-secret", tag = "webhooks",
     params(("id" = String, Path)), request_body = RotateSecretRequest,
     responses((status = 200, body = WebhookEnvelope), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 409, description = "the previous secret still signs", body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
@@ -154,7 +155,7 @@ pub async fn rotate_secret(
 #[utoipa::path(post, path = "/api/webhooks/{id}/replay", tag = "webhooks",
     params(("id" = String, Path)), request_body = ReplayRequest,
     responses((status = 200, body = WebhookEnvelope), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 422, description = "`after` is past the feed's head", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replay(
     State(state): State<AppState>,
@@ -162,13 +163,9 @@ pub async fn replay(
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<ReplayRequest>,
 ) -> ApiResult<Json<WebhookEnvelope>> {
-    let changes = WebhookChanges {
-        replay_after: Some(FeedPosition(request.after)),
-        ..WebhookChanges::default()
-    };
     let webhook = state
         .engine()
-        .update_webhook(&auth.principal, parse(&id)?, changes)
+        .replay_webhook(&auth.principal, parse(&id)?, FeedPosition(request.after))
         .await?;
     Ok(Json(WebhookEnvelope {
         webhook: webhook.into(),

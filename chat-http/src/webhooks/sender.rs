@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::WebhookConfig;
 use super::sign::signatures;
-use super::target::{GuardedResolver, check_literal};
+use super::target::{GuardedResolver, check_literal, is_refused};
 use crate::dto::EventDto;
 
 /// Sends webhooks with one pooled HTTP client.
@@ -40,6 +40,8 @@ impl HttpSender {
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the target itself, past the address guard.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver {
                 allow_private: config.allow_private,
             }))
@@ -65,7 +67,8 @@ impl WebhookSender for HttpSender {
             Err(error) => return AttemptResult::NoAnswer(error.to_string()),
         };
         if let Err(refused) = check_literal(&url, self.allow_private) {
-            return AttemptResult::NoAnswer(refused);
+            crate::metrics::webhook_attempt("refused");
+            return AttemptResult::Refused(refused);
         }
         let body = match serde_json::to_vec(&Payload {
             kind: change.event.kind.type_name(),
@@ -99,6 +102,10 @@ impl WebhookSender for HttpSender {
                     status: status.as_u16(),
                     retry_after: retry_after(response.headers(), now),
                 }
+            }
+            Err(error) if is_refused(&error) => {
+                crate::metrics::webhook_attempt("refused");
+                AttemptResult::Refused(describe(&error))
             }
             Err(error) => {
                 crate::metrics::webhook_attempt("no_answer");

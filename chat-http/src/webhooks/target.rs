@@ -59,12 +59,28 @@ async fn resolve(
         .filter(|a| allow_private || is_public(a.ip()))
         .collect();
     if allowed.is_empty() && !all.is_empty() {
-        return Err(format!(
+        return Err(Box::new(Refused(format!(
             "{host} is a private or loopback address (start the server with --webhook-allow-private to allow it)"
-        )
-        .into());
+        ))));
     }
     Ok(allowed)
+}
+
+/// A target refused because of where it points (not a failure to reach it).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Whether `error`, or anything it came from, is a [`Refused`] target.
+pub fn is_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<Refused>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// Refuses a URL whose host is a literal private or loopback address (literals never reach
@@ -97,20 +113,44 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // shared address space
                 || (a == 198 && (18..20).contains(&b)) // benchmarking
+                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
                 || a >= 240)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public(IpAddr::V4(v4)),
             None => {
-                let first = v6.segments()[0];
+                let [first, second, ..] = v6.segments();
                 !(v6.is_loopback()
                     || v6.is_unspecified()
                     || v6.is_multicast()
                     || (first & 0xfe00) == 0xfc00 // unique local
                     || (first & 0xffc0) == 0xfe80 // link local
-                    || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                    || (first & 0xffc0) == 0xfec0 // site local (deprecated)
+                    || first == 0x2001 && second == 0x0db8) // documentation
             }
         },
+    }
+}
+
+/// The IPv4 address an IPv6 address carries, in the forms that reach IPv4 hosts: mapped
+/// (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`)
+/// and 6to4 (`2002:AABB:CCDD::/48`).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let from = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        std::net::Ipv4Addr::new(a, b, c, d)
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match s {
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(from(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
+        [0x64, 0xff9b, 1, ..] => Some(from(s[6], s[7])),
+        [0x2002, hi, lo, ..] => Some(from(hi, lo)),
+        _ => None,
     }
 }
 
@@ -132,6 +172,12 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "2002:a9fe:a9fe::1",
+            "fec0::1",
+            "192.0.0.8",
         ] {
             assert!(!is_public(refused.parse().unwrap()), "{refused}");
         }

@@ -32,7 +32,8 @@ impl Feed {
         feed.extend(events.iter().map(|e| (e.conversation_id, e.seq)));
     }
 
-    fn page(&self, after: FeedPosition, limit: usize) -> Vec<(FeedPosition, ConversationId, Seq)> {
+    /// Every entry after `after`, with its position.
+    fn after(&self, after: FeedPosition) -> Vec<(FeedPosition, ConversationId, Seq)> {
         let feed = self
             .0
             .lock()
@@ -41,7 +42,6 @@ impl Feed {
         feed.iter()
             .enumerate()
             .skip(start)
-            .take(limit)
             .map(|(index, (id, seq))| (FeedPosition(index as u64 + 1), *id, *seq))
             .collect()
     }
@@ -66,8 +66,11 @@ pub(super) struct Webhook {
 impl ChangeFeedStore for MemoryStore {
     async fn changes_after(&self, after: FeedPosition, limit: usize) -> Result<Vec<Change>> {
         let mut changes = Vec::new();
-        for (position, id, seq) in self.feed.page(after, limit) {
-            // A deleted conversation's events leave the feed with it.
+        for (position, id, seq) in self.feed.after(after) {
+            if changes.len() == limit {
+                break;
+            }
+            // A deleted conversation's events leave the feed with it (skipped, not counted).
             let Some(record) = self.conversations.get(&id) else {
                 continue;
             };
@@ -110,6 +113,7 @@ impl WebhookStore for MemoryStore {
             stored: StoredWebhook {
                 endpoint: endpoint.clone(),
                 claim: None,
+                generation: 0,
             },
             log: Vec::new(),
         });
@@ -140,7 +144,7 @@ impl WebhookStore for MemoryStore {
             .iter_mut()
             .find(|w| w.stored.endpoint.id == id)
             .ok_or_else(missing)?;
-        webhook.stored.update(changes);
+        webhook.stored.update(changes)?;
         Ok(webhook.stored.endpoint.clone())
     }
 
