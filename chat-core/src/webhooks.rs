@@ -16,6 +16,9 @@ use crate::event::{Event, EventKind};
 use crate::ids::{DeliveryId, FeedPosition, WebhookId};
 use crate::invalid::InvalidInput;
 
+/// How many attempts an endpoint's delivery log keeps (the newest).
+pub const DELIVERY_LOG_KEEP: usize = 500;
+
 /// Longest accepted endpoint URL.
 pub const MAX_URL_LEN: usize = 2048;
 

@@ -11,7 +11,7 @@
 //! | `chat_delivery_seconds` | histogram (message stored → written to a socket) | |
 //! | `chat_rate_limited_total` | counter | `limit` |
 //! | `chat_webhook_attempts_total` | counter | `outcome` |
-//! | `chat_webhook_backlog` | gauge (events not yet delivered, summed over endpoints) | |
+//! | `chat_webhook_backlog` | gauge (feed positions the enabled endpoints are behind, summed; the same figure on every node) | |
 //!
 //! The stores add `chat_store_batch_size` and `chat_store_commit_seconds`.
 

@@ -1,5 +1,6 @@
 //! `--metrics-bind`: a separate listener answers `GET /metrics` in the Prometheus text
-//! format, and a send over REST and a WebSocket connection move the counters.
+//! format, and a send over REST and a WebSocket connection move the counters (and the
+//! connection gauge comes back down when the socket closes).
 
 mod common;
 
@@ -70,8 +71,22 @@ async fn a_scrape_after_a_send_finds_the_counters_moved() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    drop(socket);
+    let mut closed = String::new();
+    for _ in 0..100 {
+        closed = scrape(metrics_address).await;
+        if sample(&closed, r#"chat_connections{transport="websocket"}"#) == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     server.kill().expect("stop");
     server.wait().expect("reaped");
+    assert_eq!(
+        sample(&closed, r#"chat_connections{transport="websocket"}"#),
+        Some(0.0),
+        "a closed connection is no longer counted: {closed}"
+    );
 
     assert_eq!(
         sample(&after, r#"chat_messages_sent_total{transport="rest"}"#),

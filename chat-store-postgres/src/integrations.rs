@@ -11,8 +11,8 @@ use chat_core::event::Event;
 use chat_core::ids::{DeliveryId, FeedPosition, WebhookId};
 use chat_core::store::{ChangeFeedStore, WebhookStore};
 use chat_core::webhooks::{
-    AttemptOutcome, DeliveryAttempt, DeliveryProgress, DeliveryState, StoredWebhook,
-    WebhookChanges, WebhookClaim, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    AttemptOutcome, DELIVERY_LOG_KEEP, DeliveryAttempt, DeliveryProgress, DeliveryState,
+    StoredWebhook, WebhookChanges, WebhookClaim, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -281,13 +281,21 @@ impl WebhookStore for PostgresStore {
             tx.rollback().await.map_err(map)?;
             return Ok(false);
         };
+        let before = stored.clone();
         if !stored.record(claim, progress, release) {
-            tx.rollback().await.map_err(map)?;
+            // Refused; the claim may still have ended (the endpoint changed since).
+            if stored == before {
+                tx.rollback().await.map_err(map)?;
+            } else {
+                save(&mut tx, &stored).await.map_err(map)?;
+                tx.commit().await.map_err(map)?;
+            }
             return Ok(false);
         }
         save(&mut tx, &stored).await.map_err(map)?;
         if let Some(attempt) = &progress.attempt {
             insert_attempt(&mut tx, attempt).await.map_err(map)?;
+            prune_log(&mut tx, attempt.webhook_id).await.map_err(map)?;
         }
         tx.commit().await.map_err(map)?;
         Ok(true)
@@ -315,6 +323,19 @@ impl WebhookStore for PostgresStore {
         .map_err(map)?;
         rows.into_iter().map(DeliveryAttempt::try_from).collect()
     }
+}
+
+/// Keeps the newest [`DELIVERY_LOG_KEEP`] attempts of an endpoint's log.
+async fn prune_log(tx: &mut Transaction<'_, Postgres>, id: WebhookId) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND id <= \
+         (SELECT id FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)",
+    )
+    .bind(id.as_uuid())
+    .bind(db_count(DELIVERY_LOG_KEEP as u64))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_attempt(

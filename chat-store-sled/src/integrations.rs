@@ -10,7 +10,8 @@ use chat_core::changes::Change;
 use chat_core::ids::{DeliveryId, FeedPosition, WebhookId};
 use chat_core::store::{ChangeFeedStore, WebhookStore};
 use chat_core::webhooks::{
-    DeliveryAttempt, DeliveryProgress, StoredWebhook, WebhookChanges, WebhookClaim, WebhookEndpoint,
+    DELIVERY_LOG_KEEP, DeliveryAttempt, DeliveryProgress, StoredWebhook, WebhookChanges,
+    WebhookClaim, WebhookEndpoint,
 };
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -158,13 +159,19 @@ impl WebhookStore for SledStore {
                 let Some(mut stored) = get::<StoredWebhook>(txn, &key)? else {
                     return Ok(false);
                 };
-                if !stored.record(&claim, &progress, release) {
+                let before = stored.clone();
+                let held = stored.record(&claim, &progress, release);
+                // A refused write back may still have ended the claim.
+                if stored != before {
+                    txn.insert(key, encode(&stored)?);
+                }
+                if !held {
                     return Ok(false);
                 }
-                txn.insert(key, encode(&stored)?);
                 if let Some(attempt) = &progress.attempt {
                     let entry = keys::delivery(attempt.webhook_id, Some(attempt.id));
                     txn.insert(entry, encode(attempt)?);
+                    prune_log(txn, attempt.webhook_id)?;
                 }
                 Ok(true)
             })
@@ -193,6 +200,16 @@ impl WebhookStore for SledStore {
             .map(|value| decode(&value.map_err(backend)?))
             .collect()
     }
+}
+
+/// Keeps the newest [`DELIVERY_LOG_KEEP`] attempts of an endpoint's log.
+fn prune_log(txn: &mut crate::txn::Txn<'_>, id: WebhookId) -> Result<()> {
+    let entries = txn.entries(&keys::delivery(id, None))?;
+    let excess = entries.len().saturating_sub(DELIVERY_LOG_KEEP);
+    for (key, _) in entries.into_iter().take(excess) {
+        txn.remove(key);
+    }
+    Ok(())
 }
 
 /// The newest feed position on disk (zero for a store without one).

@@ -191,6 +191,10 @@ impl Outbox for CheckedOutbox {
     }
 
     fn close(&self) {}
+
+    fn transport(&self) -> &'static str {
+        "fuzz"
+    }
 }
 
 /// Asserts an acknowledgement is an object and, if an error, a client error in the JSON

@@ -16,8 +16,8 @@ use crate::error::Error;
 use crate::ids::{ConversationId, DeliveryId, FeedPosition, Seq};
 use crate::store::DynChatStore;
 use crate::webhooks::{
-    AttemptOutcome, DeliveryAttempt, DeliveryProgress, DeliveryState, WebhookChanges,
-    WebhookSecret, WebhookUrl,
+    AttemptOutcome, DELIVERY_LOG_KEEP, DeliveryAttempt, DeliveryProgress, DeliveryState,
+    WebhookChanges, WebhookSecret, WebhookUrl,
 };
 
 /// Reads the whole feed after `after` in pages of `page`.
@@ -440,4 +440,56 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
         .webhook_deliveries(&owner, endpoint.id, None, None)
         .await;
     assert!(matches!(gone, Err(Error::NotFound(_))), "{gone:?}");
+}
+
+/// An endpoint's delivery log keeps its newest [`DELIVERY_LOG_KEEP`] attempts, newest first.
+pub async fn the_delivery_log_keeps_the_newest_attempts(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let owner = admin(&engine, "logowner", Permissions::OWNER).await;
+    let guest = visitor(&engine).await;
+    let new = NewWebhook {
+        url: WebhookUrl::parse("https://example.com/hook").expect("url"),
+        events: None,
+        secret: secret(3),
+    };
+    let endpoint = engine.create_webhook(&owner, new).await.expect("create");
+    conversation(&engine, &guest).await;
+    let head = store.feed_head().await.expect("head");
+    let (t0, later) = (now(), now() + Duration::seconds(600));
+    let claim = store
+        .claim_webhooks(head, t0, later)
+        .await
+        .expect("claim")
+        .pop()
+        .expect("claimed");
+    let mut recorded = Vec::new();
+    for _ in 0..DELIVERY_LOG_KEEP + 3 {
+        let attempt = attempt(endpoint.id, head);
+        let progress = DeliveryProgress {
+            from: endpoint.delivery.cursor,
+            state: endpoint.delivery,
+            attempt: Some(attempt.clone()),
+            disabled: None,
+            renew_until: None,
+        };
+        assert!(
+            store
+                .record_delivery(&claim, &progress, false)
+                .await
+                .expect("record")
+        );
+        recorded.push(attempt.id);
+    }
+    let log = store
+        .webhook_deliveries(endpoint.id, None, usize::MAX)
+        .await
+        .expect("log");
+    let kept: Vec<DeliveryId> = log.iter().map(|a| a.id).collect();
+    let newest: Vec<DeliveryId> = recorded
+        .iter()
+        .rev()
+        .take(DELIVERY_LOG_KEEP)
+        .copied()
+        .collect();
+    assert_eq!(kept, newest, "the newest attempts, newest first");
 }

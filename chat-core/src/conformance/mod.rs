@@ -72,6 +72,7 @@ macro_rules! conformance_tests {
             integrations::change_feed_is_for_owners,
             integrations::deleted_conversations_leave_holes_that_readers_pass,
             integrations::webhook_endpoints_are_claimed_once_and_replayed,
+            integrations::the_delivery_log_keeps_the_newest_attempts,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -342,7 +342,9 @@ pub trait WebhookStore: Debug + Send + Sync + 'static {
     ) -> Result<Vec<WebhookClaim>>;
 
     /// Writes a pass's progress for a claimed endpoint, atomically: the attempt into the
-    /// log, the new delivery state if the cursor is still `progress.from`, the disabling.
+    /// log (which keeps the newest
+    /// [`DELIVERY_LOG_KEEP`](crate::webhooks::DELIVERY_LOG_KEEP) attempts), the new delivery state if
+    /// the cursor is still `progress.from`, the disabling.
     /// With `release`, the claim ends. Returns `false`, writing nothing, when the claim is
     /// no longer held (expired and taken, or the endpoint deleted).
     async fn record_delivery(

@@ -15,7 +15,8 @@ use crate::event::Event;
 use crate::ids::{ConversationId, DeliveryId, FeedPosition, Seq, WebhookId};
 use crate::store::{ChangeFeedStore, MemoryStore, WebhookStore};
 use crate::webhooks::{
-    DeliveryAttempt, DeliveryProgress, StoredWebhook, WebhookChanges, WebhookClaim, WebhookEndpoint,
+    DELIVERY_LOG_KEEP, DeliveryAttempt, DeliveryProgress, StoredWebhook, WebhookChanges,
+    WebhookClaim, WebhookEndpoint,
 };
 
 /// The feed: position `n` is entry `n - 1`.
@@ -187,6 +188,8 @@ impl WebhookStore for MemoryStore {
         let held = webhook.stored.record(claim, progress, release);
         if held && let Some(attempt) = &progress.attempt {
             webhook.log.push(attempt.clone());
+            let excess = webhook.log.len().saturating_sub(DELIVERY_LOG_KEEP);
+            webhook.log.drain(..excess);
         }
         Ok(held)
     }
