@@ -228,13 +228,14 @@ fn webhook_config(options: &Options) -> chat_http::webhooks::WebhookConfig {
     config
 }
 
-/// `--webhook-timeout`: seconds, more than zero and at most five minutes.
+/// `--webhook-timeout`: seconds, from one to five minutes (a claim lasts three of them and
+/// must outlast one attempt and its write back).
 fn webhook_timeout(raw: &str) -> Result<std::time::Duration, String> {
     let seconds: f64 = raw
         .parse()
         .map_err(|_| format!("{raw:?} is not a number"))?;
-    if !(seconds > 0.0 && seconds <= 300.0) {
-        return Err("must be more than 0 and at most 300 seconds".into());
+    if !(1.0..=300.0).contains(&seconds) {
+        return Err("must be from 1 to 300 seconds".into());
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
 }

@@ -340,8 +340,8 @@ async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx
         latest.insert(commit.conversation.id, &commit.conversation);
     }
     update_conversations(tx, latest.values().copied()).await?;
-    // NOTIFY is queued until the commit anyway; the events go last because taking their
-    // feed positions holds the feed's lock until the commit (see `insert_events`).
+    // The events go last: taking their feed positions holds the feed's lock until the
+    // commit (see `insert_events`).
     notify::events(tx, &events).await?;
     insert_events(tx, &events).await
 }

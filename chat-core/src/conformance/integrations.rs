@@ -11,13 +11,13 @@ use crate::accounts::Permissions;
 use crate::authz::Principal;
 use crate::changes::Change;
 use crate::conformance::fixtures::{admin, all_events, conversation, engine, send, visitor};
-use crate::engine::{NewWebhook, now};
+use crate::engine::{DeliveryConfig, NewWebhook, WebhookSender, now};
 use crate::error::Error;
 use crate::ids::{ConversationId, DeliveryId, FeedPosition, Seq};
 use crate::store::DynChatStore;
 use crate::webhooks::{
-    AttemptOutcome, DELIVERY_LOG_KEEP, DeliveryAttempt, DeliveryProgress, DeliveryState,
-    WebhookChanges, WebhookSecret, WebhookUrl,
+    AttemptOutcome, AttemptResult, DELIVERY_LOG_KEEP, DeliveryAttempt, DeliveryProgress,
+    DeliveryState, WebhookChanges, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 /// Reads the whole feed after `after` in pages of `page`.
@@ -492,4 +492,64 @@ pub async fn the_delivery_log_keeps_the_newest_attempts(store: Arc<DynChatStore>
         .copied()
         .collect();
     assert_eq!(kept, newest, "the newest attempts, newest first");
+}
+
+/// Sends nothing anywhere: answers every attempt 204 and counts them.
+#[derive(Default)]
+struct Accepting(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl WebhookSender for Accepting {
+    async fn send(&self, _: &WebhookEndpoint, _: &Change, _: u32) -> AttemptResult {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        AttemptResult::Answered {
+            status: 204,
+            retry_after: None,
+        }
+    }
+}
+
+/// An endpoint whose remaining events were all deleted catches up with the head in one
+/// pass, and is not claimed again until something new is written.
+pub async fn a_delivery_pass_passes_a_hole_at_the_head(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let owner = admin(&engine, "tailowner", Permissions::OWNER).await;
+    let guest = visitor(&engine).await;
+    let new = NewWebhook {
+        url: WebhookUrl::parse("https://example.com/hook").expect("url"),
+        events: None,
+        secret: secret(4),
+    };
+    let endpoint = engine.create_webhook(&owner, new).await.expect("create");
+    let doomed = conversation(&engine, &guest).await.id;
+    send(&engine, &guest, doomed, "gone", None)
+        .await
+        .expect("send");
+    engine
+        .delete_conversation(&owner, doomed)
+        .await
+        .expect("delete");
+    let sender = Accepting::default();
+    let config = DeliveryConfig::default();
+    engine
+        .deliver_webhooks(&sender, &config)
+        .await
+        .expect("pass");
+    assert_eq!(sender.0.load(Ordering::Relaxed), 0, "nothing left to send");
+    let head = store.feed_head().await.expect("head");
+    let stored = engine.webhook(&owner, endpoint.id).await.expect("get");
+    assert!(
+        stored.delivery.cursor >= head,
+        "{:?} behind {head:?}",
+        stored.delivery
+    );
+    let (t0, later) = (now(), now() + Duration::seconds(60));
+    assert!(
+        store
+            .claim_webhooks(head, t0, later)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not claimed again"
+    );
 }

@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             integrations::deleted_conversations_leave_holes_that_readers_pass,
             integrations::webhook_endpoints_are_claimed_once_and_replayed,
             integrations::the_delivery_log_keeps_the_newest_attempts,
+            integrations::a_delivery_pass_passes_a_hole_at_the_head,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

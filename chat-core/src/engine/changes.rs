@@ -95,7 +95,7 @@ impl ChatEngine {
             .await?;
         let passes = claims
             .into_iter()
-            .map(|claim| self.deliver_to(claim, sender, config));
+            .map(|claim| self.deliver_to(claim, head, sender, config));
         let mut attempts = 0;
         for result in join_all(passes).await {
             attempts += result?;
@@ -108,6 +108,7 @@ impl ChatEngine {
     async fn deliver_to(
         &self,
         claim: WebhookClaim,
+        head: FeedPosition,
         sender: &dyn WebhookSender,
         config: &DeliveryConfig,
     ) -> Result<usize> {
@@ -162,6 +163,11 @@ impl ChatEngine {
                 (recorded, state) = (step.state, step.state);
             }
             if exhausted {
+                // Every position up to the head was read (a short page reads to the end):
+                // what lies between was deleted, so the cursor may pass it.
+                if state.cursor < head && state.attempts == 0 {
+                    state.cursor = head;
+                }
                 return self.release(&claim, recorded.cursor, state, attempts).await;
             }
         }

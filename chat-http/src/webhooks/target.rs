@@ -148,7 +148,11 @@ fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     match s {
         [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(from(hi, lo)),
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
-        [0x64, 0xff9b, 1, ..] => Some(from(s[6], s[7])),
+        // The local-use NAT64 prefix may embed the address anywhere in its /48: refuse it
+        // whole (IANA marks it not globally reachable) by reading it as 0.0.0.0.
+        [0x64, 0xff9b, 1, ..] => Some(std::net::Ipv4Addr::UNSPECIFIED),
+        // IPv4-translated, `::ffff:0:a.b.c.d`.
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(from(hi, lo)),
         [0x2002, hi, lo, ..] => Some(from(hi, lo)),
         _ => None,
     }
@@ -175,6 +179,8 @@ mod tests {
             "::10.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "64:ff9b:1::a00:1",
+            "64:ff9b:1:a00:0:100:808:808",
+            "::ffff:0:a00:1",
             "2002:a9fe:a9fe::1",
             "fec0::1",
             "192.0.0.8",
