@@ -103,8 +103,9 @@ impl ChatEngine {
         Ok(attempts)
     }
 
-    /// Sends a claimed endpoint its events until it is caught up, must wait, or the claim's
-    /// time is half gone; then ends the claim.
+    /// Sends a claimed endpoint its events until it is caught up, must wait, or has been at
+    /// it for a claim's length (other endpoints wait for the pass to end); then ends the
+    /// claim.
     async fn deliver_to(
         &self,
         claim: WebhookClaim,
