@@ -203,6 +203,15 @@ pub async fn deleted_conversations_leave_holes_that_readers_pass(store: Arc<DynC
     );
 }
 
+/// A new endpoint for every event type, signed with `secret(n)`.
+fn every_event(n: u8) -> NewWebhook {
+    NewWebhook {
+        url: WebhookUrl::parse("https://example.com/hook").expect("url"),
+        events: None,
+        secret: secret(n),
+    }
+}
+
 fn secret(n: u8) -> WebhookSecret {
     WebhookSecret::parse(&format!(
         "whsec_{}",
@@ -238,11 +247,7 @@ pub async fn webhook_endpoints_are_claimed_once_and_replayed(store: Arc<DynChatS
     let agent = admin(&engine, "hookagent", Permissions::default()).await;
     let guest = visitor(&engine).await;
     let id = conversation(&engine, &guest).await.id;
-    let new = NewWebhook {
-        url: WebhookUrl::parse("https://example.com/hook").expect("url"),
-        events: None,
-        secret: secret(0),
-    };
+    let new = every_event(0);
     let refused = engine.create_webhook(&agent, new.clone()).await;
     assert!(
         matches!(refused, Err(Error::PermissionDenied(_))),
@@ -447,11 +452,7 @@ pub async fn the_delivery_log_keeps_the_newest_attempts(store: Arc<DynChatStore>
     let engine = engine(store.clone());
     let owner = admin(&engine, "logowner", Permissions::OWNER).await;
     let guest = visitor(&engine).await;
-    let new = NewWebhook {
-        url: WebhookUrl::parse("https://example.com/hook").expect("url"),
-        events: None,
-        secret: secret(3),
-    };
+    let new = every_event(3);
     let endpoint = engine.create_webhook(&owner, new).await.expect("create");
     conversation(&engine, &guest).await;
     let head = store.feed_head().await.expect("head");
@@ -515,11 +516,7 @@ pub async fn a_delivery_pass_passes_a_hole_at_the_head(store: Arc<DynChatStore>)
     let engine = engine(store.clone());
     let owner = admin(&engine, "tailowner", Permissions::OWNER).await;
     let guest = visitor(&engine).await;
-    let new = NewWebhook {
-        url: WebhookUrl::parse("https://example.com/hook").expect("url"),
-        events: None,
-        secret: secret(4),
-    };
+    let new = every_event(4);
     let endpoint = engine.create_webhook(&owner, new).await.expect("create");
     let doomed = conversation(&engine, &guest).await.id;
     send(&engine, &guest, doomed, "gone", None)

@@ -287,6 +287,7 @@ impl Connection {
             let resync = ServerEvent {
                 name: "inbox",
                 payload: json!({"kind": "resync"}),
+                stored_at: None,
             };
             let _ = self.deliver(resync).await;
         }
@@ -389,7 +390,7 @@ impl Connection {
 
     /// Hands an event to the transport; a stalled client is disconnected.
     pub(crate) async fn deliver(&self, event: ServerEvent) -> bool {
-        let (name, stored) = (event.name, event.message_time());
+        let (name, stored) = (event.name, event.stored_at);
         let delivered = self.outbox.push(event).await;
         if delivered {
             crate::metrics::delivered(name, stored);

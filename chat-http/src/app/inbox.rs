@@ -35,6 +35,7 @@ pub async fn forward(connection: Arc<Connection>, inbox: Subscription, principal
             let event = ServerEvent {
                 name: "inbox",
                 payload,
+                stored_at: None,
             };
             if !connection.deliver(event).await {
                 return;

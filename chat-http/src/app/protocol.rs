@@ -72,19 +72,8 @@ pub struct ServerEvent {
     pub name: &'static str,
     /// The payload (a JSON object).
     pub payload: Value,
-}
-
-impl ServerEvent {
-    /// A `message:new` event's message timestamp.
-    pub fn message_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        if self.name != "message:new" {
-            return None;
-        }
-        let time = self.payload["message"]["timestamp"].as_str()?;
-        chrono::DateTime::parse_from_rfc3339(time)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc))
-    }
+    /// For `message:new`, when the message was stored (the delivery latency metric).
+    pub stored_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The client event for a feed item, if the client gets one (its own typing is not echoed).
@@ -95,6 +84,7 @@ pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Optio
         FeedItem::Typing { actor, is_typing } => Some(ServerEvent {
             name: "typing",
             payload: json!({"conversationId": id, "senderType": actor.kind().as_str(), "isTyping": is_typing}),
+            stored_at: None,
         }),
         FeedItem::Read {
             reader,
@@ -102,6 +92,7 @@ pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Optio
         } => Some(ServerEvent {
             name: "read",
             payload: json!({"conversationId": id, "readerType": reader_type(reader), "lastReadSeq": last_read_seq}),
+            stored_at: None,
         }),
     }
 }
@@ -113,11 +104,13 @@ pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Optio
 pub fn from_event(event: Event) -> ServerEvent {
     let (id, seq) = (event.conversation_id, event.seq);
     if let EventKind::MessageCreated { message } = event.kind {
+        let stored_at = Some(message.timestamp);
         let payload =
             json!({"conversationId": id, "seq": seq, "message": MessageDto::from(message)});
         return ServerEvent {
             name: "message:new",
             payload,
+            stored_at,
         };
     }
     let mut payload = json!({"conversationId": id, "seq": seq, "updatedAt": event.timestamp});
@@ -144,6 +137,7 @@ pub fn from_event(event: Event) -> ServerEvent {
     ServerEvent {
         name: "conversation:updated",
         payload,
+        stored_at: None,
     }
 }
 
@@ -152,6 +146,7 @@ pub fn left(id: ConversationId, reason: &str) -> ServerEvent {
     ServerEvent {
         name: "conversation:left",
         payload: json!({"conversationId": id, "reason": reason}),
+        stored_at: None,
     }
 }
 

@@ -108,6 +108,7 @@ pub async fn presence(
         let event = ServerEvent {
             name: "presence",
             payload,
+            stored_at: None,
         };
         if !connection.deliver(event).await {
             return;
