@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::email::EmailContact;
 use crate::ids::{AdminId, CustomerId};
 use crate::values::{DisplayName, Email, Metadata, UserAgent, VisitorIdentifier};
 
@@ -144,6 +145,12 @@ pub struct Customer {
     /// When an agent blocked the visitor; a blocked visitor's sessions are refused.
     #[serde(default, with = "chrono::serde::ts_microseconds_option")]
     pub blocked_at: Option<DateTime<Utc>>,
+    /// Where offline replies are emailed, when the visitor left an address.
+    #[serde(default)]
+    pub contact: Option<EmailContact>,
+    /// The last time a socket of the visitor's was known open (kept fresh while one is).
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub last_seen: Option<DateTime<Utc>>,
 }
 
 /// SHA-256 of a bearer token: the only form in which tokens are stored.

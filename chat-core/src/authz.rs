@@ -103,6 +103,8 @@ pub enum Action {
     ReadChangeFeed,
     /// Register, change and inspect webhook endpoints.
     ManageWebhooks,
+    /// Leave (or remove) an address for offline replies (the visitor, for itself).
+    LeaveEmail,
 }
 
 impl Action {
@@ -115,6 +117,7 @@ impl Action {
                 | Self::SendMessage
                 | Self::UploadFile
                 | Self::RateConversation
+                | Self::LeaveEmail
         )
     }
 
@@ -136,6 +139,7 @@ impl Action {
                 | Self::ViewReports
                 | Self::ReadChangeFeed
                 | Self::ManageWebhooks
+                | Self::LeaveEmail
         )
     }
 }
@@ -270,6 +274,7 @@ fn authorize_admin(
     if !action.targets_conversation() {
         return match action {
             Action::CreateConversation => Err(Denial::Forbidden("visitors start conversations")),
+            Action::LeaveEmail => Err(Denial::Forbidden("visitors leave their own address")),
             Action::ManageAdmins | Action::ReadChangeFeed | Action::ManageWebhooks
                 if !permissions.manage_admins =>
             {

@@ -32,6 +32,7 @@ pub mod authz;
 pub mod broadcast;
 pub mod canned;
 pub mod changes;
+pub mod email;
 pub mod engine;
 pub mod error;
 pub mod event;

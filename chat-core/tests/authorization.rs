@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 25] = [
+const ALL_ACTIONS: [Action; 28] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -33,6 +33,9 @@ const ALL_ACTIONS: [Action; 25] = [
     Action::BlockVisitors,
     Action::RateConversation,
     Action::ViewReports,
+    Action::ReadChangeFeed,
+    Action::ManageWebhooks,
+    Action::LeaveEmail,
 ];
 /// The workspace's catalogs: labels and canned replies.
 const WORKSPACE: [Action; 4] = [
@@ -477,4 +480,46 @@ fn visitors_and_reports_are_for_agents_who_see_every_conversation() {
             "{action:?}"
         );
     }
+}
+
+#[test]
+fn the_change_feed_and_webhooks_need_manage_admins_over_every_conversation() {
+    let (_, owner) = agent(Permissions {
+        manage_admins: true,
+        ..Permissions::default()
+    });
+    let (_, narrow_owner) = agent(Permissions {
+        manage_admins: true,
+        scope: ConversationScope::Assigned,
+        ..Permissions::default()
+    });
+    let (_, manager) = agent(Permissions::default());
+    let visitor = Principal::Visitor(CustomerId::new());
+    for action in [Action::ReadChangeFeed, Action::ManageWebhooks] {
+        assert_eq!(check(&owner, action, None), Ok(()), "{action:?}");
+        for refused in [&narrow_owner, &manager, &visitor] {
+            assert!(
+                matches!(check(refused, action, None), Err(Denial::Forbidden(_))),
+                "{refused:?} {action:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_visitors_leave_an_address_for_offline_replies() {
+    let visitor = Principal::Visitor(CustomerId::new());
+    assert_eq!(check(&visitor, Action::LeaveEmail, None), Ok(()));
+    assert!(
+        Action::LeaveEmail.stores_visitor_content(),
+        "refused when blocked"
+    );
+    let (_, owner) = agent(Permissions {
+        manage_admins: true,
+        ..Permissions::default()
+    });
+    assert!(matches!(
+        check(&owner, Action::LeaveEmail, None),
+        Err(Denial::Forbidden(_))
+    ));
 }

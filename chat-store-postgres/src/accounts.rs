@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
+use chat_core::email::{EmailContact, UnsubscribeToken};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
@@ -17,8 +18,8 @@ use crate::store::PostgresStore;
 
 const ADMIN_COLUMNS: &str =
     "id, email, password_hash, name, permissions, created_at, disabled, capacity";
-const CUSTOMER_COLUMNS: &str =
-    "id, identifier, verified, user_agent, location_data, first_seen, blocked_at";
+const CUSTOMER_COLUMNS: &str = "id, identifier, verified, user_agent, location_data, first_seen, blocked_at, email, \
+     email_token, email_unsubscribed, last_seen";
 const SESSION_COLUMNS: &str = "token_hash, subject_type, subject_id, created_at, expires_at";
 
 #[async_trait]
@@ -209,6 +210,63 @@ impl CustomerStore for PostgresStore {
             .await
             .map_err(map)?;
         Customer::try_from(row.ok_or(Error::NotFound("customer"))?)
+    }
+
+    async fn set_customer_contact(
+        &self,
+        id: CustomerId,
+        contact: Option<&EmailContact>,
+    ) -> Result<Customer> {
+        let query = format!(
+            "UPDATE customers SET email = $2, email_token = $3, email_unsubscribed = $4 \
+             WHERE id = $1 RETURNING {CUSTOMER_COLUMNS}"
+        );
+        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .bind(contact.map(|c| c.email.as_str()))
+            .bind(contact.map(|c| c.token.as_str()))
+            .bind(contact.is_some_and(|c| c.unsubscribed))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        Customer::try_from(row.ok_or(Error::NotFound("customer"))?)
+    }
+
+    async fn unsubscribe_customer(&self, id: CustomerId, token: &UnsubscribeToken) -> Result<bool> {
+        // The token is compared in Rust, in constant time, under the row's lock.
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        let stored: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT email_token FROM customers WHERE id = $1 FOR UPDATE")
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map)?;
+        let Some((Some(stored),)) = stored else {
+            return Ok(false);
+        };
+        if !UnsubscribeToken::from_link(&stored).matches(token) {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE customers SET email_unsubscribed = TRUE WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(true)
+    }
+
+    async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE customers SET last_seen = $2 WHERE id = $1 \
+             AND (last_seen IS NULL OR last_seen < $2)",
+        )
+        .bind(id.as_uuid())
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
     }
 
     async fn blocked_customers(&self) -> Result<Vec<Customer>> {

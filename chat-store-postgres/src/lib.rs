@@ -14,6 +14,7 @@ mod accounts;
 mod batch;
 mod broadcaster;
 mod conversations;
+mod email;
 mod error;
 mod integrations;
 mod notify;

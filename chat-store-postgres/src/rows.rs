@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use chat_core::accounts::{Admin, Customer, Session, SessionSubject, TokenHash};
+use chat_core::email::{EmailContact, UnsubscribeToken};
 use chat_core::event::{Event, EventKind};
 use chat_core::ids::{AdminId, ConversationId, CustomerId, LabelId, Seq};
 use chat_core::model::{Actor, Attachment, Conversation, FileType, Participant, UserRef};
@@ -184,6 +185,10 @@ pub struct CustomerRow {
     location_data: Json<serde_json::Value>,
     first_seen: DateTime<Utc>,
     blocked_at: Option<DateTime<Utc>>,
+    email: Option<String>,
+    email_token: Option<String>,
+    email_unsubscribed: bool,
+    last_seen: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -206,6 +211,15 @@ impl TryFrom<CustomerRow> for Customer {
             location_data: Metadata::try_from(row.location_data.0)?,
             first_seen: row.first_seen,
             blocked_at: row.blocked_at,
+            contact: match (row.email, row.email_token) {
+                (Some(email), Some(token)) => Some(EmailContact {
+                    email: Email::parse(&email)?,
+                    token: UnsubscribeToken::from_link(&token),
+                    unsubscribed: row.email_unsubscribed,
+                }),
+                _ => None,
+            },
+            last_seen: row.last_seen,
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
+use chat_core::email::{EmailContact, UnsubscribeToken};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
@@ -179,6 +180,56 @@ impl CustomerStore for SledStore {
         }
         blocked.sort_by_key(|c: &Customer| std::cmp::Reverse((c.blocked_at, c.id)));
         Ok(blocked)
+    }
+
+    async fn set_customer_contact(
+        &self,
+        id: CustomerId,
+        contact: Option<&EmailContact>,
+    ) -> Result<Customer> {
+        let contact = contact.cloned();
+        self.writer
+            .run(move |txn| {
+                let key = keys::customer(id);
+                let mut customer: Customer = get(txn, &key)?.ok_or(Error::NotFound("customer"))?;
+                customer.contact = contact;
+                txn.insert(key, encode(&customer)?);
+                Ok(customer)
+            })
+            .await
+    }
+
+    async fn unsubscribe_customer(&self, id: CustomerId, token: &UnsubscribeToken) -> Result<bool> {
+        let token = token.clone();
+        self.writer
+            .run(move |txn| {
+                let key = keys::customer(id);
+                let Some(mut customer) = get::<Customer>(txn, &key)? else {
+                    return Ok(false);
+                };
+                match customer.contact.as_mut() {
+                    Some(contact) if contact.token.matches(&token) => contact.unsubscribed = true,
+                    _ => return Ok(false),
+                }
+                txn.insert(key, encode(&customer)?);
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()> {
+        self.writer
+            .run(move |txn| {
+                let key = keys::customer(id);
+                if let Some(mut customer) = get::<Customer>(txn, &key)?
+                    && customer.last_seen < Some(at)
+                {
+                    customer.last_seen = Some(at);
+                    txn.insert(key, encode(&customer)?);
+                }
+                Ok(())
+            })
+            .await
     }
 }
 

@@ -95,6 +95,7 @@ impl ConversationStore for SledStore {
                         txn.remove(key);
                     }
                 }
+                crate::email::forget_notice(txn, id)?;
                 txn.remove(keys::conversation(id));
                 txn.drop_state(id);
                 Ok(())

@@ -25,6 +25,9 @@
 //! | `f` | feed position (u64 BE) | conversation ‖ seq: the change feed |
 //! | `w` | webhook | `StoredWebhook` (JSON) |
 //! | `W` | webhook ‖ delivery id | `DeliveryAttempt` (JSON): the delivery log |
+//! | `m` | (none) | feed position (u64 BE): the offline-email pass's cursor |
+//! | `n` | conversation | `EmailNotice` (JSON) |
+//! | `N` | due time (µs, u64 BE) ‖ conversation | empty: pending notices by due time |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
@@ -59,6 +62,9 @@ pub const CANNED_SHORT_CODE: u8 = b'Q';
 pub const FEED: u8 = b'f';
 pub const WEBHOOK: u8 = b'w';
 pub const DELIVERY: u8 = b'W';
+pub const EMAIL_CURSOR: u8 = b'm';
+pub const EMAIL_NOTICE: u8 = b'n';
+pub const EMAIL_DUE: u8 = b'N';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
 pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
@@ -242,6 +248,34 @@ pub fn delivery(
         Some(id) => key.uuid(*id.as_uuid().as_bytes()).build(),
         None => key.build(),
     }
+}
+
+/// A conversation's offline-email notice.
+pub fn email_notice(id: ConversationId) -> Vec<u8> {
+    Key::new(EMAIL_NOTICE).uuid(conversation_id(id)).build()
+}
+
+/// A pending notice's entry in the due-time index (times before 1970 sort first).
+pub fn email_due(at: chrono::DateTime<chrono::Utc>, id: ConversationId) -> Vec<u8> {
+    let micros = u64::try_from(at.timestamp_micros()).unwrap_or(0);
+    Key::new(EMAIL_DUE)
+        .bytes(&micros.to_be_bytes())
+        .uuid(conversation_id(id))
+        .build()
+}
+
+/// The due-index key of everything due at `at` or before: the range's exclusive end.
+pub fn email_due_until(at: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    let micros = u64::try_from(at.timestamp_micros()).unwrap_or(0);
+    Key::new(EMAIL_DUE)
+        .bytes(&micros.saturating_add(1).to_be_bytes())
+        .build()
+}
+
+/// The conversation a due-index key names.
+pub fn email_due_conversation(key: &[u8]) -> Option<ConversationId> {
+    let id: [u8; 16] = key.get(9..25)?.try_into().ok()?;
+    Some(chat_core::ids::Uuid::from_bytes(id).into())
 }
 
 /// A fixed 17-byte encoding of an actor: kind, then the id (zeros for the system).

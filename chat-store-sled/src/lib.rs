@@ -22,6 +22,7 @@ mod config;
 mod conversations;
 mod cursors;
 mod disk;
+mod email;
 mod error;
 mod integrations;
 mod keys;

@@ -22,6 +22,7 @@
 pub mod accounts;
 pub mod assignment;
 pub mod conversations;
+pub mod email;
 pub mod fixtures;
 pub mod integrations;
 pub mod log;
@@ -74,6 +75,9 @@ macro_rules! conformance_tests {
             integrations::webhook_endpoints_are_claimed_once_and_replayed,
             integrations::the_delivery_log_keeps_the_newest_attempts,
             integrations::a_delivery_pass_passes_a_hole_at_the_head,
+            email::offline_email_goes_once_per_quiet_period,
+            email::offline_email_respects_reads_presence_and_unsubscribes,
+            email::offline_email_notices_are_claimed_once,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

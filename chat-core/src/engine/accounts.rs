@@ -55,6 +55,8 @@ impl ChatEngine {
             location_data: Metadata::parse(new.location_data.into(), &self.config.limits)?,
             first_seen: now(),
             blocked_at: None,
+            contact: None,
+            last_seen: None,
         };
         match self.store.create_customer(&customer).await {
             // Two first visits with one identifier raced: both get the one that won.

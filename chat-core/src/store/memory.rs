@@ -4,6 +4,7 @@
 //! Atomicity: a conversation's whole state lives in one map entry, and
 //! [`EventStore::append`] holds that entry's lock for the entire plan-and-persist step.
 
+mod email;
 mod integrations;
 mod workspace;
 
@@ -15,6 +16,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use crate::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
+use crate::email::{EmailContact, UnsubscribeToken};
 use crate::error::{Error, Result};
 use crate::event::{Audience, Event};
 use crate::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
@@ -44,6 +46,7 @@ pub struct MemoryStore {
     canned_replies: workspace::Catalog<crate::canned::CannedReply>,
     feed: integrations::Feed,
     webhooks: std::sync::Mutex<Vec<integrations::Webhook>>,
+    emails: std::sync::Mutex<email::EmailState>,
 }
 
 impl MemoryStore {
@@ -203,6 +206,7 @@ impl ConversationStore for MemoryStore {
         for attachment in record.attachments.keys() {
             self.attachment_owners.remove(attachment);
         }
+        self.forget_email_notice(id);
         Ok(())
     }
 }
@@ -475,6 +479,39 @@ impl CustomerStore for MemoryStore {
             .collect();
         blocked.sort_by_key(|c| std::cmp::Reverse((c.blocked_at, c.id)));
         Ok(blocked)
+    }
+
+    async fn set_customer_contact(
+        &self,
+        id: CustomerId,
+        contact: Option<&EmailContact>,
+    ) -> Result<Customer> {
+        let mut customer = self
+            .customers
+            .get_mut(&id)
+            .ok_or(Error::NotFound("customer"))?;
+        customer.contact = contact.cloned();
+        Ok(customer.clone())
+    }
+
+    async fn unsubscribe_customer(&self, id: CustomerId, token: &UnsubscribeToken) -> Result<bool> {
+        let Some(mut customer) = self.customers.get_mut(&id) else {
+            return Ok(false);
+        };
+        match customer.contact.as_mut() {
+            Some(contact) if contact.token.matches(token) => {
+                contact.unsubscribed = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()> {
+        if let Some(mut customer) = self.customers.get_mut(&id) {
+            customer.last_seen = customer.last_seen.max(Some(at));
+        }
+        Ok(())
     }
 }
 

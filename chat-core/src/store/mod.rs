@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use crate::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
 use crate::canned::{CannedReply, CannedReplyChanges};
 use crate::changes::Change;
+use crate::email::{EmailContact, EmailNotice, QueuedReply, Settlement, UnsubscribeToken};
 use crate::error::Result;
 use crate::event::{Audience, Event};
 use crate::ids::{
@@ -203,6 +204,56 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
     /// The blocked visitors, most recently blocked first (found through an index, not by
     /// reading every visitor).
     async fn blocked_customers(&self) -> Result<Vec<Customer>>;
+
+    /// Sets (or, with `None`, removes) the address offline replies go to, and returns the
+    /// visitor as stored; `NotFound` if missing.
+    async fn set_customer_contact(
+        &self,
+        id: CustomerId,
+        contact: Option<&EmailContact>,
+    ) -> Result<Customer>;
+
+    /// Marks the visitor's address unsubscribed if `token` is its unsubscribe token, in one
+    /// atomic step; `false` (nothing written) when it is not, or there is no address.
+    async fn unsubscribe_customer(&self, id: CustomerId, token: &UnsubscribeToken) -> Result<bool>;
+
+    /// Moves `last_seen` forward to `at` (never back); a missing visitor is ignored.
+    async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()>;
+}
+
+/// The offline-email pass's state: its change-feed cursor and one notice per conversation
+/// (see [`crate::email`]). Every method is one atomic step, safe with passes on many nodes.
+#[async_trait]
+pub trait EmailStore: Debug + Send + Sync + 'static {
+    /// The last feed position the pass queued; `None` before the first pass.
+    async fn email_cursor(&self) -> Result<Option<FeedPosition>>;
+
+    /// If the cursor is still at `from` (`None`: never set): queues every reply onto its conversation's notice
+    /// ([`EmailNotice::queue`]; a deleted conversation gets none) and moves the cursor to
+    /// `to`, all at once. `false`, with nothing written, when another pass moved it first.
+    async fn queue_email_notices(
+        &self,
+        from: Option<FeedPosition>,
+        to: FeedPosition,
+        replies: &[QueuedReply],
+    ) -> Result<bool>;
+
+    /// Notices due at `now`, earliest first, at most `limit` (through an index on the due
+    /// time, not by reading every notice).
+    async fn due_email_notices(&self, now: DateTime<Utc>, limit: usize)
+    -> Result<Vec<EmailNotice>>;
+
+    /// Claims a due notice: if its seq and due time are still as in `notice`, sets the due
+    /// time to `until` and returns `true`; `false` when another pass claimed it, or a reply
+    /// changed it, since it was read.
+    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool>;
+
+    /// Applies a pass's verdict ([`EmailNotice::settle`]); nothing when the notice is gone.
+    async fn settle_email_notice(
+        &self,
+        conversation: ConversationId,
+        settlement: &Settlement,
+    ) -> Result<()>;
 }
 
 /// Bearer-token sessions, keyed by the token's hash.
@@ -379,6 +430,7 @@ pub trait ChatStore:
     + AssignmentStore
     + ChangeFeedStore
     + WebhookStore
+    + EmailStore
 {
 }
 
@@ -396,6 +448,7 @@ impl<T> ChatStore for T where
         + AssignmentStore
         + ChangeFeedStore
         + WebhookStore
+        + EmailStore
 {
 }
 

@@ -10,6 +10,7 @@ use chat_core::Result;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
 use chat_core::canned::{CannedReply, CannedReplyChanges};
 use chat_core::changes::Change;
+use chat_core::email::{EmailContact, EmailNotice, QueuedReply, Settlement, UnsubscribeToken};
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{
     AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, DeliveryId, FeedPosition,
@@ -22,8 +23,8 @@ use chat_core::ratings::{RatingCount, RatingQuery};
 use chat_core::read::ReadCursor;
 use chat_core::store::{
     AdminStore, AssignmentStore, AttachmentStore, CannedReplyStore, ChangeFeedStore,
-    ConversationPage, ConversationQuery, ConversationStore, CustomerStore, EventStore, LabelStore,
-    Lease, ReadStateStore, ReportStore, SessionStore, WebhookStore,
+    ConversationPage, ConversationQuery, ConversationStore, CustomerStore, EmailStore, EventStore,
+    LabelStore, Lease, ReadStateStore, ReportStore, SessionStore, WebhookStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
 use chat_core::webhooks::{
@@ -205,6 +206,59 @@ impl<S: CustomerStore> CustomerStore for CountingStore<S> {
     }
     async fn blocked_customers(&self) -> Result<Vec<Customer>> {
         self.inner.blocked_customers().await
+    }
+    async fn set_customer_contact(
+        &self,
+        id: CustomerId,
+        contact: Option<&EmailContact>,
+    ) -> Result<Customer> {
+        self.count();
+        self.inner.set_customer_contact(id, contact).await
+    }
+    async fn unsubscribe_customer(&self, id: CustomerId, token: &UnsubscribeToken) -> Result<bool> {
+        self.count();
+        self.inner.unsubscribe_customer(id, token).await
+    }
+    async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()> {
+        self.count();
+        self.inner.mark_customer_seen(id, at).await
+    }
+}
+
+#[async_trait]
+impl<S: EmailStore> EmailStore for CountingStore<S> {
+    async fn email_cursor(&self) -> Result<Option<FeedPosition>> {
+        self.inner.email_cursor().await
+    }
+    async fn queue_email_notices(
+        &self,
+        from: Option<FeedPosition>,
+        to: FeedPosition,
+        replies: &[QueuedReply],
+    ) -> Result<bool> {
+        self.count();
+        self.inner.queue_email_notices(from, to, replies).await
+    }
+    async fn due_email_notices(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<EmailNotice>> {
+        self.inner.due_email_notices(now, limit).await
+    }
+    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool> {
+        self.count();
+        self.inner.claim_email_notice(notice, until).await
+    }
+    async fn settle_email_notice(
+        &self,
+        conversation: ConversationId,
+        settlement: &Settlement,
+    ) -> Result<()> {
+        self.count();
+        self.inner
+            .settle_email_notice(conversation, settlement)
+            .await
     }
 }
 
