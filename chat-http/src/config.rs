@@ -32,6 +32,8 @@ pub struct ChatConfig {
     pub stall_limit: Duration,
     /// Webhook delivery: the address guard, timeouts and retries.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// Offline email (`None`: off; visitors' sockets then record no last-seen time).
+    pub offline_email: Option<crate::email::OfflineEmailConfig>,
 }
 
 impl Default for ChatConfig {
@@ -48,6 +50,7 @@ impl Default for ChatConfig {
             rate_limits: RateLimits::default(),
             stall_limit: Duration::from_secs(10),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            offline_email: None,
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod dto;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod filetype;

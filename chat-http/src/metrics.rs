@@ -12,6 +12,7 @@
 //! | `chat_rate_limited_total` | counter | `limit` |
 //! | `chat_webhook_attempts_total` | counter | `outcome` |
 //! | `chat_webhook_backlog` | gauge (feed positions the enabled endpoints are behind, summed; the same figure on every node) | |
+//! | `chat_offline_emails_total` | counter | `outcome` (`sent`, `failed`) |
 //!
 //! The stores add `chat_store_batch_size` and `chat_store_commit_seconds`.
 
@@ -67,4 +68,10 @@ pub fn webhook_attempt(outcome: &'static str) {
 /// How many events the enabled endpoints have yet to get.
 pub fn webhook_backlog(events: u64) {
     metrics::gauge!("chat_webhook_backlog").set(events as f64);
+}
+
+/// An offline-email pass sent `sent` emails and failed `failed` sends.
+pub fn offline_emails(sent: usize, failed: usize) {
+    metrics::counter!("chat_offline_emails_total", "outcome" => "sent").increment(sent as u64);
+    metrics::counter!("chat_offline_emails_total", "outcome" => "failed").increment(failed as u64);
 }

@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 44] = [
+const ROUTES: [(&str, &str); 47] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -55,6 +55,9 @@ const ROUTES: [(&str, &str); 44] = [
     ("post", "/api/webhooks/{id}/rotate-secret"),
     ("post", "/api/webhooks/{id}/replay"),
     ("get", "/api/webhooks/{id}/deliveries"),
+    ("put", "/api/visitors/{id}/email"),
+    ("get", "/api/visitors/{id}/unsubscribe"),
+    ("post", "/api/visitors/{id}/unsubscribe"),
 ];
 
 #[tokio::test]

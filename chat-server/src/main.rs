@@ -5,6 +5,7 @@
 //! <http://127.0.0.1:8080/api/openapi.json>). Every option is also an environment variable.
 
 mod admin;
+mod email;
 mod listener;
 mod metrics;
 
@@ -99,6 +100,23 @@ struct Options {
     /// by default).
     #[arg(long, env = "CHAT_METRICS_BIND")]
     metrics_bind: Option<SocketAddr>,
+    /// Email agents' unread replies to visitors who left an address and are away, through
+    /// this SMTP relay (`smtp://host:587?tls=required`, `smtps://user:pass@host:465`,
+    /// `smtp://127.0.0.1:25`). Off when unset.
+    #[arg(long, env = "CHAT_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The `From` of offline emails, e.g. `Support <support@example.com>` (required with
+    /// `--smtp-url`).
+    #[arg(long, env = "CHAT_EMAIL_FROM")]
+    email_from: Option<String>,
+    /// How long, in seconds, a reply stays unread with no socket of the visitor open
+    /// before it is emailed (at least 1).
+    #[arg(long, env = "CHAT_EMAIL_AFTER", default_value = "300", value_parser = email_after)]
+    email_after: Duration,
+    /// This server's public base URL, for links in emails (default: `http://` and the
+    /// bind address).
+    #[arg(long, env = "CHAT_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// How conversations are assigned automatically.
@@ -155,6 +173,8 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
         return admin::run(&engine, command).await;
     }
     let webhooks = webhook_config(&options);
+    let offline_email = email::config(&options)?;
+    let smtp_url = options.smtp_url.clone();
     let config = ChatConfig {
         allowed_origins: options
             .allowed_origins
@@ -173,6 +193,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
             uploads_per_session: options.rate_uploads,
         },
         webhooks,
+        offline_email,
         ..ChatConfig::default()
     };
     let engine = ChatEngine::new(store, broadcaster, config.engine);
@@ -184,6 +205,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let assigner = (options.auto_assign == Some(AutoAssign::RoundRobin))
         .then(|| chat_http::spawn_auto_assigner(state.clone(), std::time::Duration::from_secs(5)));
     let webhooks = chat_http::webhooks::spawn_webhook_worker(state.clone(), WEBHOOK_POLL);
+    let emailer = email::spawn(smtp_url.as_deref(), &state)?;
     if let Some(bind) = options.metrics_bind {
         let address = metrics::serve(bind).await?;
         tracing::info!("metrics on http://{address}/metrics");
@@ -200,6 +222,9 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     sweeper.abort();
     waker.abort();
     webhooks.abort();
+    if let Some(emailer) = emailer {
+        emailer.abort();
+    }
     if let Some(assigner) = assigner {
         assigner.abort();
     }
@@ -238,6 +263,17 @@ fn webhook_timeout(raw: &str) -> Result<std::time::Duration, String> {
         return Err("must be from 1 to 300 seconds".into());
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// `--email-after`: seconds, at least one.
+fn email_after(raw: &str) -> Result<Duration, String> {
+    let seconds: f64 = raw
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a number"))?;
+    if !(1.0..=7.0 * 24.0 * 3600.0).contains(&seconds) {
+        return Err("must be from 1 second to 7 days".into());
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Sled in the data directory with in-process fan-out, or, for a `postgres://` URL,

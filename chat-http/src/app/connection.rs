@@ -131,6 +131,12 @@ impl Connection {
             self.counted.store(true, Ordering::Release);
             self.state.presence().connected(engine, id).await;
         }
+        if let (Principal::Visitor(id), Some(email)) =
+            (principal, &self.state.config().offline_email)
+        {
+            let every = email.rules.heartbeat();
+            self.spawn_background(watchers::heartbeat(self.clone(), id, every));
+        }
         Ok(())
     }
 
@@ -205,6 +211,13 @@ impl Connection {
         {
             let engine = self.state.engine();
             self.state.presence().disconnected(engine, id).await;
+        }
+        // A visitor's absence, for offline email, counts from now.
+        if let Principal::Visitor(id) = self.principal()
+            && self.state.config().offline_email.is_some()
+            && let Err(error) = self.state.engine().visitor_seen(id).await
+        {
+            tracing::warn!(%error, "could not record when a visitor left");
         }
     }
 

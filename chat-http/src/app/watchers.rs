@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chat_core::Principal;
 use chat_core::broadcast::{Delivery, Revoked, Signal, Subscription};
+use chat_core::ids::CustomerId;
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -40,6 +41,19 @@ pub async fn refresher(connection: Arc<Connection>) {
 /// `about` give or take a quarter, at random.
 pub fn jittered(about: Duration) -> Duration {
     about.mul_f64(0.75 + rand::random::<f64>() / 2.0)
+}
+
+/// Keeps a visitor's `last_seen` fresh while its socket is open (offline email waits until
+/// it is older than the email delay). A failed write is retried on the next beat.
+pub async fn heartbeat(connection: Arc<Connection>, visitor: CustomerId, every: Duration) {
+    let mut beats = tokio::time::interval(every);
+    beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        beats.tick().await;
+        if let Err(error) = connection.state.engine().visitor_seen(visitor).await {
+            tracing::warn!(%error, "could not record that a visitor is here");
+        }
+    }
 }
 
 /// Closes the connection when its session expires.

@@ -190,6 +190,12 @@ pub struct VisitorDto {
     pub first_seen: DateTime<Utc>,
     /// When it was blocked; `null` when it is not.
     pub blocked_at: Option<DateTime<Utc>>,
+    /// The address it left for offline replies; `null` when none.
+    pub email: Option<String>,
+    /// Whether it unsubscribed from offline replies at that address.
+    pub email_unsubscribed: bool,
+    /// The last time a socket of its was known open; `null` before its first.
+    pub last_seen: Option<DateTime<Utc>>,
 }
 
 impl From<Customer> for VisitorDto {
@@ -199,8 +205,28 @@ impl From<Customer> for VisitorDto {
             identifier: customer.identifier.map(Into::into),
             first_seen: customer.first_seen,
             blocked_at: customer.blocked_at,
+            email: customer
+                .contact
+                .as_ref()
+                .map(|c| c.email.as_str().to_owned()),
+            email_unsubscribed: customer.contact.is_some_and(|c| c.unsubscribed),
+            last_seen: customer.last_seen,
         }
     }
+}
+
+/// `{email}`: the address for offline replies; `null` removes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LeaveEmailRequest {
+    /// An email address, or `null`.
+    pub email: Option<String>,
+}
+
+/// `?token=`: the secret an unsubscribe link carries.
+#[derive(Debug, Deserialize)]
+pub struct UnsubscribeQuery {
+    /// The link's token.
+    pub token: String,
 }
 
 /// `{visitor}`.

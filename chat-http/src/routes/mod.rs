@@ -81,6 +81,8 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(visitors::blocked))
         .routes(routes!(visitors::get_one))
         .routes(routes!(visitors::block, visitors::unblock))
+        .routes(routes!(visitors::leave_email))
+        .routes(routes!(visitors::unsubscribe_page, visitors::unsubscribe))
         .routes(routes!(ratings::rate))
         .routes(routes!(ratings::report))
         .routes(routes!(changes::list))

@@ -1,14 +1,20 @@
 //! Visitors as agents see them, and blocking (permission `manageConversations`): a blocked
-//! visitor's every request is refused with 403 `visitor_blocked` and its sockets close.
+//! visitor's every request is refused with 403 `visitor_blocked` and its sockets close. A
+//! visitor leaves an address for offline replies, and its emails' unsubscribe link lands
+//! here.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Html;
+use chat_core::email::UnsubscribeToken;
 use chat_core::ids::CustomerId;
+use chat_core::values::Email;
 
 use crate::app::parse;
-use crate::dto::{VisitorEnvelope, VisitorList};
+use crate::dto::{LeaveEmailRequest, UnsubscribeQuery, VisitorEnvelope, VisitorList};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiPath, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::state::AppState;
 
 /// The blocked visitors, most recently blocked first (agents).
@@ -72,4 +78,75 @@ pub async fn unblock(
     Ok(Json(VisitorEnvelope {
         visitor: visitor.into(),
     }))
+}
+
+/// Leaves (or, with `null`, removes) the address the visitor's offline replies go to: when
+/// an agent's reply stays unread while the visitor is away, one email carries it (the
+/// visitor itself only; a new address is subscribed, the same one again changes nothing).
+#[utoipa::path(put, path = "/api/visitors/{id}/email", tag = "visitors",
+    params(("id" = String, Path)),
+    request_body = LeaveEmailRequest,
+    responses((status = 200, body = VisitorEnvelope), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn leave_email(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(request): ApiJson<LeaveEmailRequest>,
+) -> ApiResult<Json<VisitorEnvelope>> {
+    let id: CustomerId = parse(&id)?;
+    let email = request.email.as_deref().map(Email::parse).transpose()?;
+    let visitor = state
+        .engine()
+        .leave_email(&auth.principal, id, email)
+        .await?;
+    Ok(Json(VisitorEnvelope {
+        visitor: visitor.into(),
+    }))
+}
+
+/// The page an email's unsubscribe link opens: one button that unsubscribes (a link
+/// scanner following the link changes nothing).
+#[utoipa::path(get, path = "/api/visitors/{id}/unsubscribe", tag = "visitors",
+    params(("id" = String, Path), ("token" = String, Query)),
+    responses((status = 200, description = "an HTML page with the unsubscribe button", content_type = "text/html")))]
+pub async fn unsubscribe_page(
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<UnsubscribeQuery>,
+) -> ApiResult<Html<String>> {
+    let id: CustomerId = parse(&id)?;
+    let token = link_token(&query.token);
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
+         <body><h1>Stop emails about this chat?</h1>\
+         <form method=\"post\" action=\"/api/visitors/{id}/unsubscribe?token={token}\">\
+         <button type=\"submit\">Unsubscribe</button></form></body></html>"
+    )))
+}
+
+/// Unsubscribes the visitor's address: nothing more is emailed to it. Answers mail
+/// clients' one-click unsubscribe (RFC 8058) too. A wrong token changes nothing (404).
+#[utoipa::path(post, path = "/api/visitors/{id}/unsubscribe", tag = "visitors",
+    params(("id" = String, Path), ("token" = String, Query)),
+    responses((status = 200, description = "unsubscribed", content_type = "text/html"), (status = 404, body = ErrorBody)))]
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<UnsubscribeQuery>,
+) -> ApiResult<(StatusCode, Html<&'static str>)> {
+    let id: CustomerId = parse(&id)?;
+    let token = UnsubscribeToken::from_link(&query.token);
+    state.engine().unsubscribe(id, &token).await?;
+    Ok((
+        StatusCode::OK,
+        Html(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unsubscribed</title></head>\
+              <body><h1>You are unsubscribed.</h1><p>No more emails about this chat.</p></body></html>",
+        ),
+    ))
+}
+
+/// The token as the page may echo it: a genuine token is hex, so anything else is dropped.
+fn link_token(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).collect()
 }

@@ -8,6 +8,7 @@ import { MessageList } from '../shared/MessageList.jsx';
 import { uploadAttachment } from '../shared/upload.js';
 import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
+import { EmailForm } from './EmailForm.jsx';
 import { Greeting } from './Greeting.jsx';
 import { postToHost } from './host.js';
 import { RatingForm } from './RatingForm.jsx';
@@ -94,12 +95,15 @@ export function ConversationPane({ session, socket, open, greeting, onGone, onNe
           </button>
         </div>
       ) : (
-        <Composer
+        <>
+          <EmailForm token={token} customerId={session.customerId} />
+          <Composer
           onSend={(text, attachments) => send(text, attachments)}
           onTyping={noteTyping}
           onUpload={(file, onProgress) => uploadAttachment({ token, conversationId, file, onProgress })}
           placeholder="Write a message…"
-        />
+          />
+        </>
       )}
     </>
   );

@@ -84,7 +84,11 @@ function StartPane({ session, greeting, onStarted }) {
 
 export function Widget() {
   const options = useMemo(() => readOptions(), []);
-  const [session, setSession] = useState(() => storedSession(options.identifier));
+  // An email's link back names its conversation: open it when it is this visitor's.
+  const [session, setSession] = useState(() => {
+    const stored = storedSession(options.identifier);
+    return stored && options.conversation ? { ...stored, conversationId: options.conversation } : stored;
+  });
   const [open, setOpen] = useState(!options.embedded);
   const [error, setError] = useState(null);
   const [blocked, setBlocked] = useState(false);

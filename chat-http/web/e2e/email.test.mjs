@@ -1,0 +1,44 @@
+// Offline email in a real browser: the visitor leaves an address under the conversation
+// (the server has it), changes its mind and removes it; an email's link back
+// (`/widget?conversation=…`) opens that conversation in the visitor's browser.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { OWNER, api, openVisitor, send, useWorld } from './harness.mjs';
+
+const world = useWorld();
+
+test('the visitor leaves an address for replies, and the email link opens its conversation', async () => {
+  const visitor = await openVisitor(world.browser, world.server);
+  const { widget } = visitor;
+  await send(widget, 'Are you open on Sunday?');
+  await widget.getByText('Are you open on Sunday?').waitFor();
+
+  await widget.getByRole('button', { name: 'Get replies by email' }).click();
+  const form = widget.getByRole('form', { name: 'Get replies by email' });
+  await form.getByRole('textbox', { name: 'Your email' }).fill('Me@Example.com');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await widget.getByText("We'll email replies to me@example.com if you're away.").waitFor();
+
+  const { token } = await api(world.server, '/api/auth/login', null, OWNER);
+  const { conversations } = await api(world.server, '/api/conversations/list', token);
+  const conversation = conversations[0];
+  const { visitor: record } = await api(world.server, `/api/visitors/${conversation.customerId}`, token);
+  assert.equal(record.email, 'me@example.com');
+
+  await widget.getByRole('button', { name: 'Change' }).click();
+  await form.getByRole('button', { name: 'Remove' }).click();
+  await widget.getByRole('button', { name: 'Get replies by email' }).waitFor();
+  const { visitor: removed } = await api(world.server, `/api/visitors/${conversation.customerId}`, token);
+  assert.equal(removed.email, null);
+
+  // The link back, in the same browser: the conversation opens.
+  await widget.getByRole('button', { name: 'Your conversations' }).click();
+  await widget.getByRole('button', { name: 'Start a new conversation' }).click();
+  await send(widget, 'A second question');
+  await widget.getByText('A second question').waitFor();
+  const link = await visitor.context.newPage();
+  await link.goto(`${world.server.url}/widget?conversation=${conversation.id}`);
+  await link.getByText('Are you open on Sunday?').waitFor();
+  assert.equal(await link.getByText('A second question').count(), 0);
+  await visitor.context.close();
+});
