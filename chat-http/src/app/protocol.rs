@@ -6,64 +6,13 @@ use chat_core::feed::FeedItem;
 use chat_core::ids::ConversationId;
 use chat_core::model::{Actor, UserRef};
 use chat_core::status::ConversationStatus;
-use serde::Deserialize;
 use serde_json::{Value, json};
+
+use chat_wire::realtime::{ConversationUpdated, MessageNew, RatingChange};
 
 use crate::dto::{EventDto, MessageDto};
 
-/// `conversation:join`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Join {
-    /// The conversation.
-    pub conversation_id: String,
-    /// The last seq the client has (default 0: everything).
-    pub since: Option<u64>,
-}
-
-/// `conversation:leave`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Leave {
-    /// The conversation.
-    pub conversation_id: String,
-}
-
-/// `message:send`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Send {
-    /// The conversation.
-    pub conversation_id: String,
-    /// The text.
-    pub message: String,
-    /// Makes retries idempotent.
-    pub client_message_id: Option<String>,
-    /// Files uploaded earlier.
-    pub attachment_ids: Option<Vec<String>>,
-    /// A private note (agents only).
-    pub private: Option<bool>,
-}
-
-/// `read`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Read {
-    /// The conversation.
-    pub conversation_id: String,
-    /// Everything up to this seq is read.
-    pub seq: u64,
-}
-
-/// `typing`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Typing {
-    /// The conversation.
-    pub conversation_id: String,
-    /// Started or stopped.
-    pub is_typing: bool,
-}
+pub use chat_wire::realtime::{Join, Leave, Read, SendMessage as Send, Typing};
 
 /// An event for a client: its name and JSON object payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,41 +51,58 @@ pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Optio
 /// changed, as of its seq (`status` when it set one, `assigneeId` when it assigned), never
 /// the conversation as it is when the event happens to be forwarded.
 pub fn from_event(event: Event) -> ServerEvent {
-    let (id, seq) = (event.conversation_id, event.seq);
+    let (conversation_id, seq) = (event.conversation_id.as_uuid(), event.seq.get());
     if let EventKind::MessageCreated { message } = event.kind {
         let stored_at = Some(message.timestamp);
-        let payload =
-            json!({"conversationId": id, "seq": seq, "message": MessageDto::from(message)});
+        let message = MessageNew {
+            conversation_id,
+            seq,
+            message: MessageDto::from(message),
+        };
         return ServerEvent {
             name: "message:new",
-            payload,
+            payload: serde_json::to_value(message).unwrap_or(Value::Null),
             stored_at,
         };
     }
-    let mut payload = json!({"conversationId": id, "seq": seq, "updatedAt": event.timestamp});
+    let mut update = ConversationUpdated {
+        conversation_id,
+        seq,
+        updated_at: event.timestamp,
+        status: None,
+        snoozed_until: None,
+        assignee_id: None,
+        rating: None,
+        labels_added: None,
+        labels_removed: None,
+        event: EventDto::empty(),
+    };
     match &event.kind {
-        EventKind::Created { .. } => {
-            payload["status"] = json!(ConversationStatus::Waiting.as_str())
-        }
-        EventKind::StatusChanged { to, .. } => payload["status"] = json!(to.as_str()),
+        EventKind::Created { .. } => update.status = Some(ConversationStatus::Waiting.as_str().into()),
+        EventKind::StatusChanged { to, .. } => update.status = Some(to.as_str().into()),
         EventKind::Snoozed { until, .. } => {
-            payload["status"] = json!(ConversationStatus::Snoozed.as_str());
-            payload["snoozedUntil"] = json!(until);
+            update.status = Some(ConversationStatus::Snoozed.as_str().into());
+            update.snoozed_until = *until;
         }
-        EventKind::Assigned { assignee, .. } => payload["assigneeId"] = json!(assignee),
+        EventKind::Assigned { assignee, .. } => {
+            update.assignee_id = Some(assignee.map(|a| a.as_uuid()));
+        }
         EventKind::Rated { score, comment, .. } => {
-            payload["rating"] = json!({"rating": score.get(), "comment": comment});
+            update.rating = Some(RatingChange {
+                rating: score.get(),
+                comment: comment.clone(),
+            });
         }
         EventKind::LabelsChanged { added, removed, .. } => {
-            payload["labelsAdded"] = json!(added);
-            payload["labelsRemoved"] = json!(removed);
+            update.labels_added = Some(added.iter().map(|l| l.as_uuid()).collect());
+            update.labels_removed = Some(removed.iter().map(|l| l.as_uuid()).collect());
         }
         _ => {}
     }
-    payload["event"] = serde_json::to_value(EventDto::from(event)).unwrap_or(Value::Null);
+    update.event = EventDto::from(event);
     ServerEvent {
         name: "conversation:updated",
-        payload,
+        payload: serde_json::to_value(update).unwrap_or(Value::Null),
         stored_at: None,
     }
 }

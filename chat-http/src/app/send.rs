@@ -61,10 +61,10 @@ pub async fn send_message(
     let sent = state.engine().send_message(&auth.principal, send).await?;
     crate::metrics::message_sent(transport, received.elapsed());
     Ok(SendResponse {
-        message_id: sent.message.id,
+        message_id: sent.message.id.as_uuid(),
         status: "sent".into(),
         delivered_at: sent.message.timestamp,
-        seq: sent.message.seq,
+        seq: sent.message.seq.get(),
     })
 }
 

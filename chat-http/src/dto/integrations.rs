@@ -1,14 +1,12 @@
 //! The wire types of the integration surface: the change feed, webhook endpoints and their
 //! delivery log.
 
-use chat_core::changes::Change;
 use chat_core::ids::{DeliveryId, WebhookId};
 use chat_core::webhooks::{AttemptOutcome, DeliveryAttempt, WebhookEndpoint};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::EventDto;
 
 /// `GET /api/changes` query.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -20,36 +18,8 @@ pub struct ChangesQuery {
     pub limit: Option<usize>,
 }
 
-/// One committed event and its position in the feed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeDto {
-    /// Its position: pass it as `after` to read what follows.
-    pub position: u64,
-    /// The event, as `GET /api/conversations/{id}/events` shows it.
-    pub event: EventDto,
-}
 
-impl From<Change> for ChangeDto {
-    fn from(change: Change) -> Self {
-        Self {
-            position: change.position.get(),
-            event: change.event.into(),
-        }
-    }
-}
 
-/// A page of the change feed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangesResponse {
-    /// In commit order.
-    pub changes: Vec<ChangeDto>,
-    /// Pass as `after` for the next page (the request's `after` when the page is empty).
-    pub last_position: u64,
-    /// Whether the page was full (more may follow at once).
-    pub has_more: bool,
-}
 
 /// A webhook endpoint. (No `Debug`: it carries the secret.)
 #[derive(Serialize, Deserialize, ToSchema)]

@@ -1,7 +1,9 @@
-//! The plain WebSocket's JSON text frames: decoding what a client sends
-//! (`{"type": EVENT, "id"?: ANY, ...payload}`) and encoding what the server answers.
+//! The plain WebSocket's JSON text frames (chat-wire's codec, shared with the clients):
+//! decoding what a client sends (`{"type": EVENT, "id"?: ANY, ...payload}`) and encoding
+//! what the server answers.
 
-use serde_json::{Map, Value};
+use chat_wire::ws::{Frame, encode};
+use serde_json::Value;
 
 use crate::app::protocol::ServerEvent;
 use crate::error::ApiError;
@@ -20,52 +22,31 @@ pub struct ClientFrame {
 impl ClientFrame {
     /// Decodes a text frame; anything but a JSON object is a `bad_request`.
     pub fn decode(text: &str) -> Result<Self, ApiError> {
-        let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(text) else {
-            return Err(ApiError::BadRequest("frames are JSON objects".into()));
-        };
-        let id = fields.remove("id");
-        let event = match fields.remove("type") {
-            Some(Value::String(event)) => event,
-            _ => String::new(),
-        };
+        let frame = Frame::decode(text)
+            .ok_or_else(|| ApiError::BadRequest("frames are JSON objects".into()))?;
         Ok(Self {
-            event,
-            id,
-            payload: Value::Object(fields),
+            event: frame.kind,
+            id: frame.id,
+            payload: frame.payload,
         })
     }
 }
 
 /// The reply to the frame with `id`: the handler's answer (an object) with `type: "ack"`.
 pub fn ack(id: Value, reply: Value) -> String {
-    let mut frame = match reply {
-        Value::Object(fields) => fields,
-        other => Map::from_iter([("data".to_owned(), other)]),
-    };
-    frame.insert("type".into(), Value::from("ack"));
-    frame.insert("id".into(), id);
-    Value::Object(frame).to_string()
+    encode("ack", Some(id), reply)
 }
 
 /// An error in the JSON error shape, as a `type: "error"` frame (for frames that could not
 /// be read, so have no id to answer).
 pub fn error(error: &ApiError) -> String {
-    let mut frame = match serde_json::to_value(error.body().1) {
-        Ok(Value::Object(fields)) => fields,
-        _ => Map::new(),
-    };
-    frame.insert("type".into(), Value::from("error"));
-    Value::Object(frame).to_string()
+    let body = serde_json::to_value(error.body().1).unwrap_or(Value::Null);
+    encode("error", None, body)
 }
 
 /// A server event: its payload with `type` set to the event's name.
 pub fn event(event: ServerEvent) -> String {
-    let mut frame = match event.payload {
-        Value::Object(fields) => fields,
-        other => Map::from_iter([("data".to_owned(), other)]),
-    };
-    frame.insert("type".into(), Value::from(event.name));
-    Value::Object(frame).to_string()
+    encode(event.name, None, event.payload)
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ pub async fn upload(
         Ok(attachment) => Ok((
             StatusCode::CREATED,
             Json(UploadResponse {
-                file_url: file_url(attachment.id),
+                file_url: file_url(attachment.id.as_uuid()),
                 file_size,
                 upload_status: "success".into(),
                 attachment_id: attachment.id,

@@ -49,7 +49,7 @@ pub async fn create_visitor(
         StatusCode::CREATED,
         Json(VisitorSessionResponse {
             token,
-            customer_id: customer.id,
+            customer_id: customer.id.as_uuid(),
         }),
     ))
 }
