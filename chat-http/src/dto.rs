@@ -298,18 +298,9 @@ pub struct UploadResponse {
     pub content_type: String,
 }
 
-
-
-
 /// `{status: "ok"}` for health checks.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     /// `ok`.
     pub status: String,
 }
-
-
-
-
-
-

@@ -91,7 +91,8 @@ impl From<Event> for EventDto {
                 Some(by)
             }
             EventKind::LabelsChanged { added, removed, by } => {
-                (dto.labels_added, dto.labels_removed) = (Some(uuids(&added)), Some(uuids(&removed)));
+                (dto.labels_added, dto.labels_removed) =
+                    (Some(uuids(&added)), Some(uuids(&removed)));
                 Some(by)
             }
             EventKind::Snoozed { until, by } => {

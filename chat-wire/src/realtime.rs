@@ -122,7 +122,11 @@ pub struct ConversationUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snoozed_until: Option<DateTime<Utc>>,
     /// For an assignment: the new assignee (`Some(None)`: unassigned, sent as `null`).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub assignee_id: Option<Option<Uuid>>,
     /// For a rating.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// `POST /api/sessions/visitor` body.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VisitorSessionRequest {
     /// The embedding site's id for the visitor.
@@ -29,7 +29,7 @@ pub struct VisitorSessionResponse {
 }
 
 /// `POST /api/auth/login` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     /// Login email (case-insensitive).
@@ -92,7 +92,7 @@ pub enum ScopeDto {
 }
 
 /// `POST /api/messages/send` body: the seed's fields plus idempotency and attachments.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendRequest {
     /// The conversation.

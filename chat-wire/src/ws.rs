@@ -72,7 +72,8 @@ mod tests {
         assert_eq!(frame.payload, json!({"seq": 3}));
         let event = Frame::decode(&encode("typing", None, json!({"isTyping": true}))).unwrap();
         assert_eq!((event.kind.as_str(), event.id), ("typing", None));
-        let wrapped: Value = serde_json::from_str(&encode("ack", Some(json!(1)), json!([1]))).unwrap();
+        let wrapped: Value =
+            serde_json::from_str(&encode("ack", Some(json!(1)), json!([1]))).unwrap();
         assert_eq!(wrapped, json!({"data": [1], "type": "ack", "id": 1}));
         assert_eq!(Frame::decode("[1]"), None);
         assert_eq!(Frame::decode(r#"{"type": 5}"#).unwrap().kind, "");

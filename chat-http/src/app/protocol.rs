@@ -78,7 +78,9 @@ pub fn from_event(event: Event) -> ServerEvent {
         event: EventDto::empty(),
     };
     match &event.kind {
-        EventKind::Created { .. } => update.status = Some(ConversationStatus::Waiting.as_str().into()),
+        EventKind::Created { .. } => {
+            update.status = Some(ConversationStatus::Waiting.as_str().into())
+        }
         EventKind::StatusChanged { to, .. } => update.status = Some(to.as_str().into()),
         EventKind::Snoozed { until, .. } => {
             update.status = Some(ConversationStatus::Snoozed.as_str().into());

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-
 /// `GET /api/changes` query.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -17,9 +16,6 @@ pub struct ChangesQuery {
     /// 1–1000 (default 100).
     pub limit: Option<usize>,
 }
-
-
-
 
 /// A webhook endpoint. (No `Debug`: it carries the secret.)
 #[derive(Serialize, Deserialize, ToSchema)]
