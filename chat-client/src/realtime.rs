@@ -20,7 +20,7 @@ use crate::{Connection, Error, RestClient};
 pub enum Incoming {
     /// A log event of a joined conversation (from a join's catch-up or live), each once, in
     /// seq order per conversation.
-    Log(EventDto),
+    Log(Box<EventDto>),
     /// Any other server event (`typing`, `read`, `presence`, `inbox`, `conversation:left`):
     /// its name and payload.
     Event {
@@ -213,6 +213,6 @@ impl Realtime {
             return None;
         }
         *last = event.seq;
-        Some(Incoming::Log(event))
+        Some(Incoming::Log(Box::new(event)))
     }
 }

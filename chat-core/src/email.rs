@@ -10,8 +10,12 @@
 //!   fresh). Then one email goes out and the notice is settled.
 //! - One email per conversation per quiet period: after an email, later replies send
 //!   nothing more until the visitor comes back (a socket opens) and leaves again.
-//! - A crash after the SMTP server took the email but before the notice was settled sends it
-//!   again once the claim lapses: at least once, never lost.
+//! - A pass holds a claim on the notice while it decides (`claimed_until`, also the
+//!   claim's token); the send is cut off well inside it, and only the claim's holder can
+//!   settle the notice. A reply queued meanwhile leaves the claim alone.
+//! - The one window left: a crash after the mail server took the email but before the
+//!   verdict was written sends it once more when the claim lapses (one store write wide;
+//!   an email lost to a crash was judged worse than that rare second copy).
 
 use std::fmt;
 use std::time::Duration;
@@ -130,6 +134,10 @@ pub struct EmailNotice {
     pub emailed_at: Option<DateTime<Utc>>,
     /// Failed sends of the pending notice so far.
     pub attempts: u32,
+    /// While a pass decides the notice: until when its claim holds. It is also the claim's
+    /// token: only the pass that set it may settle the notice.
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub claimed_until: Option<DateTime<Utc>>,
 }
 
 /// A public agent reply the pass found in the feed.
@@ -154,6 +162,7 @@ impl EmailNotice {
                 due_at: Some(reply.due_at),
                 emailed_at: None,
                 attempts: 0,
+                claimed_until: None,
             },
             Some(mut notice) => {
                 notice.seq = notice.seq.max(reply.seq);
@@ -163,9 +172,44 @@ impl EmailNotice {
         }
     }
 
-    /// Applies a pass's verdict on the notice it claimed. A reply queued meanwhile (a higher
-    /// seq than the verdict covered) keeps the notice pending, whatever the verdict.
-    pub fn settle(&mut self, settlement: &Settlement) {
+    /// Whether a pass may take the notice at `now`: pending, due, and not claimed by a pass
+    /// whose claim still holds.
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.due_at.is_some_and(|at| at <= now) && self.claimed_until.is_none_or(|c| c <= now)
+    }
+
+    /// When a pass should next look at the notice (`None`: nothing pending): its due time,
+    /// or the end of a claim that ends later.
+    pub fn next_look(&self) -> Option<DateTime<Utc>> {
+        let due = self.due_at?;
+        Some(self.claimed_until.map_or(due, |claim| claim.max(due)))
+    }
+
+    /// Claims the notice until `until` if it is still as `read` saw it (same reply, same due
+    /// time) and due at `now`; `false` leaves it as it is.
+    pub fn claim(&mut self, read: &EmailNotice, now: DateTime<Utc>, until: DateTime<Utc>) -> bool {
+        let unchanged = self.seq == read.seq && self.due_at == read.due_at;
+        if !unchanged || !self.is_due(now) {
+            return false;
+        }
+        self.claimed_until = Some(until);
+        true
+    }
+
+    /// Applies the verdict of the pass whose claim is `claim` (its `claimed_until`) and ends
+    /// the claim; `false`, changing nothing, when that claim is no longer the notice's (it
+    /// lapsed and another pass took the notice). A reply queued meanwhile (a higher seq than
+    /// the verdict covered) keeps the notice pending, whatever the verdict.
+    pub fn settle(&mut self, claim: DateTime<Utc>, settlement: &Settlement) -> bool {
+        if self.claimed_until != Some(claim) {
+            return false;
+        }
+        self.claimed_until = None;
+        self.apply(settlement);
+        true
+    }
+
+    fn apply(&mut self, settlement: &Settlement) {
         if let Some(at) = settlement.emailed_at {
             self.emailed_at = Some(at);
         }
@@ -270,7 +314,9 @@ mod tests {
             emailed_at: Some(at(120)),
             retry: None,
         };
-        notice.settle(&sent);
+        let claim = at(110);
+        assert!(notice.claim(&notice.clone(), at(100), claim));
+        assert!(notice.settle(claim, &sent));
         assert_eq!(notice.emailed_at, Some(at(120)));
         assert_eq!(notice.due_at, Some(at(100)), "seq 4 still pending");
         let done = Settlement {
@@ -278,19 +324,49 @@ mod tests {
             emailed_at: None,
             retry: None,
         };
-        notice.settle(&done);
+        assert!(!notice.settle(claim, &done), "that claim ended");
+        let claim = at(130);
+        assert!(notice.claim(&notice.clone(), at(130), claim));
+        assert!(notice.settle(claim, &done));
         assert_eq!((notice.due_at, notice.emailed_at), (None, Some(at(120))));
     }
 
     #[test]
     fn a_failed_send_is_retried_with_its_attempt_count() {
         let mut notice = EmailNotice::queue(None, &reply(3, 100));
-        notice.settle(&Settlement {
-            covered: Seq(3),
-            emailed_at: None,
-            retry: Some((at(400), 2)),
-        });
+        assert!(notice.claim(&notice.clone(), at(100), at(160)));
+        notice.settle(
+            at(160),
+            &Settlement {
+                covered: Seq(3),
+                emailed_at: None,
+                retry: Some((at(400), 2)),
+            },
+        );
         assert_eq!((notice.due_at, notice.attempts), (Some(at(400)), 2));
+    }
+
+    #[test]
+    fn a_claim_holds_against_other_passes_and_replies_queued_meanwhile() {
+        let mut notice = EmailNotice::queue(None, &reply(3, 100));
+        let read = notice.clone();
+        assert!(notice.claim(&read, at(100), at(220)));
+        assert!(!notice.clone().claim(&read, at(150), at(270)), "held");
+        // A reply due earlier than the claim's end does not make the notice due.
+        notice = EmailNotice::queue(Some(notice), &reply(4, 110));
+        assert!(!notice.is_due(at(200)));
+        assert_eq!(notice.next_look(), Some(at(220)));
+        // A lapsed claim can be taken over; the old pass can no longer settle it.
+        assert!(notice.is_due(at(230)));
+        let read = notice.clone();
+        assert!(notice.claim(&read, at(230), at(350)));
+        let late = Settlement {
+            covered: Seq(3),
+            emailed_at: Some(at(240)),
+            retry: None,
+        };
+        assert!(!notice.settle(at(220), &late));
+        assert_eq!(notice.emailed_at, None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use axum::http::{Method, StatusCode};
 use chat_core::accounts::Permissions;
 use chat_core::email::EmailConfig;
 use chat_http::email::OfflineEmailConfig;
+use chrono::{DateTime, Utc};
 use common::ws_client::Client;
 use common::{TestApp, assert_error};
 use serde_json::{Value, json};
@@ -79,6 +80,29 @@ async fn a_visitor_leaves_and_removes_its_own_address_only() {
 }
 
 #[tokio::test]
+async fn a_body_without_the_field_removes_nothing() {
+    let app = TestApp::new();
+    let (visitor, visitor_id) = app.visitor().await;
+    leave(&app, &visitor, &visitor_id, json!("me@example.com")).await;
+    let uri = format!("/api/visitors/{visitor_id}/email");
+    for body in [json!({}), json!({"mail": null})] {
+        let reply = app
+            .call(Method::PUT, &uri, Some(&visitor), Some(body.clone()))
+            .await;
+        assert!(reply.status.is_client_error(), "{body}: {}", reply.status);
+        assert!(
+            reply.json["error"]["code"].is_string(),
+            "{body}: {}",
+            reply.json
+        );
+    }
+    let record = app
+        .get(&format!("/api/visitors/{visitor_id}"), &visitor)
+        .await;
+    assert_eq!(record.json["visitor"]["email"], "me@example.com");
+}
+
+#[tokio::test]
 async fn a_wrong_unsubscribe_token_changes_nothing() {
     let app = TestApp::new();
     let (visitor, visitor_id) = app.visitor().await;
@@ -114,41 +138,55 @@ async fn a_wrong_unsubscribe_token_changes_nothing() {
     assert!(missing.status.is_client_error(), "{}", missing.status);
 }
 
-#[tokio::test]
-async fn a_visitor_socket_keeps_last_seen_fresh_and_sets_it_on_close() {
+fn email_config(after: Duration) -> chat_http::ChatConfig {
     let mut config = TestApp::config();
     config.offline_email = Some(OfflineEmailConfig {
-        // A heartbeat every 200 ms.
-        rules: EmailConfig::new(Duration::from_millis(600)),
+        rules: EmailConfig::new(after),
         from: "s@example.com".into(),
         public_url: "http://chat.example.test".into(),
     });
-    let app = TestApp::with_config(config);
+    config
+}
+
+async fn last_seen(app: &TestApp, visitor: &str, id: &str) -> Option<DateTime<Utc>> {
+    let record = app.get(&format!("/api/visitors/{id}"), visitor).await;
+    let seen = record.json["visitor"]["lastSeen"].as_str()?;
+    Some(seen.parse().expect("a timestamp"))
+}
+
+#[tokio::test]
+async fn a_visitor_socket_keeps_last_seen_fresh() {
+    // A heartbeat every 200 ms.
+    let app = TestApp::with_config(email_config(Duration::from_millis(600)));
     let address = app.serve().await;
-    let (visitor, visitor_id) = app.visitor().await;
-    let last_seen = || async {
-        let record = app
-            .get(&format!("/api/visitors/{visitor_id}"), &visitor)
-            .await;
-        record.json["visitor"]["lastSeen"]
-            .as_str()
-            .map(str::to_owned)
-    };
-    assert_eq!(last_seen().await, None);
-    let socket = Client::connect(address, &visitor).await;
+    let (visitor, id) = app.visitor().await;
+    assert_eq!(last_seen(&app, &visitor, &id).await, None);
+    let _socket = Client::connect(address, &visitor).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let first = last_seen().await.expect("seen at connect");
+    let first = last_seen(&app, &visitor, &id)
+        .await
+        .expect("seen at connect");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let beat = last_seen().await.expect("seen");
+    let beat = last_seen(&app, &visitor, &id).await.expect("seen");
     assert!(beat > first, "a heartbeat moved it: {first} → {beat}");
+}
+
+#[tokio::test]
+async fn closing_a_visitor_socket_sets_last_seen() {
+    // A heartbeat every 10 s: none happens during the test.
+    let app = TestApp::with_config(email_config(Duration::from_secs(30)));
+    let address = app.serve().await;
+    let (visitor, id) = app.visitor().await;
+    let socket = Client::connect(address, &visitor).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let opened = last_seen(&app, &visitor, &id)
+        .await
+        .expect("seen at connect");
     drop(socket);
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let closed = last_seen().await.expect("seen");
-    assert!(closed > beat, "closing moved it: {beat} → {closed}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        last_seen().await.expect("seen"),
-        closed,
-        "no beats after close"
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let closed = last_seen(&app, &visitor, &id).await.expect("seen");
+    assert!(
+        closed - opened >= chrono::Duration::milliseconds(150),
+        "closing moved it: {opened} → {closed}"
     );
 }

@@ -16,10 +16,14 @@ pub fn config(options: &Options) -> Result<Option<OfflineEmailConfig>, String> {
         .email_from
         .clone()
         .ok_or("--smtp-url needs --email-from (the From of offline emails)")?;
+    // The links in every email start with it: required, and checked, not guessed from the
+    // bind address (which may be 0.0.0.0 or behind a proxy).
     let public_url = options
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", options.bind));
+        .ok_or("--smtp-url needs --public-url (where the links in emails point)")?;
+    chat_core::webhooks::WebhookUrl::parse(&public_url)
+        .map_err(|error| format!("--public-url {public_url:?}: {error}"))?;
     Ok(Some(OfflineEmailConfig {
         rules: chat_core::email::EmailConfig::new(options.email_after),
         from,

@@ -113,8 +113,8 @@ struct Options {
     /// before it is emailed (at least 1).
     #[arg(long, env = "CHAT_EMAIL_AFTER", default_value = "300", value_parser = email_after)]
     email_after: Duration,
-    /// This server's public base URL, for links in emails (default: `http://` and the
-    /// bind address).
+    /// This server's public base URL, for the links in emails (`https://chat.example.com`;
+    /// required with `--smtp-url`).
     #[arg(long, env = "CHAT_PUBLIC_URL")]
     public_url: Option<String>,
 }

@@ -1,7 +1,8 @@
 //! The offline-email state of `PostgresStore`: the pass's cursor (a one-row table) and one
 //! notice per conversation. Queueing and settling lock the rows they change and run
-//! chat-core's steps on them (`EmailNotice::queue`, `settle`); claiming is one conditional
-//! update. Notices go with their conversation (`ON DELETE CASCADE`).
+//! chat-core's steps on them (`EmailNotice::queue`, `claim`, `settle`). Notices go with their conversation (`ON DELETE CASCADE`).
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chat_core::Result;
@@ -16,7 +17,7 @@ use crate::error::map;
 use crate::rows::{db_count, db_seq, seq};
 use crate::store::PostgresStore;
 
-const NOTICE_COLUMNS: &str = "conversation_id, seq, due_at, emailed_at, attempts";
+const NOTICE_COLUMNS: &str = "conversation_id, seq, due_at, emailed_at, attempts, claimed_until";
 
 #[derive(sqlx::FromRow)]
 struct NoticeRow {
@@ -25,6 +26,7 @@ struct NoticeRow {
     due_at: Option<DateTime<Utc>>,
     emailed_at: Option<DateTime<Utc>>,
     attempts: i32,
+    claimed_until: Option<DateTime<Utc>>,
 }
 
 impl From<NoticeRow> for EmailNotice {
@@ -35,6 +37,7 @@ impl From<NoticeRow> for EmailNotice {
             due_at: row.due_at,
             emailed_at: row.emailed_at,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
+            claimed_until: row.claimed_until,
         }
     }
 }
@@ -59,20 +62,30 @@ impl EmailStore for PostgresStore {
         if !move_cursor(&mut tx, from, to).await? {
             return Ok(false);
         }
+        // One step per conversation, taken in id order like appends take theirs, so the
+        // two never wait on each other in a cycle.
+        let mut folded: BTreeMap<ConversationId, Vec<&QueuedReply>> = BTreeMap::new();
         for reply in replies {
-            let id = reply.conversation.as_uuid();
-            // Locks the conversation's row too, so a delete cannot slip in between.
-            let exists: Option<(Uuid,)> =
-                sqlx::query_as("SELECT id FROM conversations WHERE id = $1 FOR KEY SHARE")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map)?;
-            if exists.is_none() {
-                continue;
+            folded.entry(reply.conversation).or_default().push(reply);
+        }
+        let ids: Vec<Uuid> = folded.keys().map(|id| id.as_uuid()).collect();
+        // Locks the conversations' rows too, so a delete cannot slip in between.
+        let existing: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR KEY SHARE",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map)?;
+        for (id,) in existing {
+            let conversation = ConversationId::from_uuid(id);
+            let mut notice = locked_notice(&mut tx, conversation).await?;
+            for reply in folded.get(&conversation).into_iter().flatten() {
+                notice = Some(EmailNotice::queue(notice, reply));
             }
-            let current = locked_notice(&mut tx, reply.conversation).await?;
-            put(&mut tx, &EmailNotice::queue(current, reply)).await?;
+            if let Some(notice) = notice {
+                put(&mut tx, &notice).await?;
+            }
         }
         tx.commit().await.map_err(map)?;
         Ok(true)
@@ -85,6 +98,7 @@ impl EmailStore for PostgresStore {
     ) -> Result<Vec<EmailNotice>> {
         let query = format!(
             "SELECT {NOTICE_COLUMNS} FROM email_notices WHERE due_at IS NOT NULL AND due_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until <= $1) \
              ORDER BY due_at, conversation_id LIMIT $2"
         );
         let rows: Vec<NoticeRow> = sqlx::query_as(sqlx::AssertSqlSafe(query))
@@ -96,32 +110,47 @@ impl EmailStore for PostgresStore {
         Ok(rows.into_iter().map(EmailNotice::from).collect())
     }
 
-    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool> {
-        let claimed = sqlx::query(
-            "UPDATE email_notices SET due_at = $4 \
-             WHERE conversation_id = $1 AND seq = $2 AND due_at IS NOT DISTINCT FROM $3",
-        )
-        .bind(notice.conversation.as_uuid())
-        .bind(db_seq(notice.seq))
-        .bind(notice.due_at)
-        .bind(until)
-        .execute(&self.pool)
+    async fn claim_email_notice(
+        &self,
+        notice: &EmailNotice,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.change(notice.conversation, |stored| {
+            stored.claim(notice, now, until)
+        })
         .await
-        .map_err(map)?;
-        Ok(claimed.rows_affected() == 1)
     }
 
     async fn settle_email_notice(
         &self,
         conversation: ConversationId,
+        claim: DateTime<Utc>,
         settlement: &Settlement,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        self.change(conversation, |stored| stored.settle(claim, settlement))
+            .await
+    }
+}
+
+impl PostgresStore {
+    /// Runs `step` on a notice under its row lock, saving it when `step` says it changed
+    /// it; `false` when there is no notice or nothing changed.
+    async fn change(
+        &self,
+        conversation: ConversationId,
+        step: impl FnOnce(&mut EmailNotice) -> bool,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(map)?;
-        if let Some(mut notice) = locked_notice(&mut tx, conversation).await? {
-            notice.settle(settlement);
-            put(&mut tx, &notice).await?;
+        let Some(mut notice) = locked_notice(&mut tx, conversation).await? else {
+            return Ok(false);
+        };
+        if !step(&mut notice) {
+            return Ok(false);
         }
-        tx.commit().await.map_err(map)
+        put(&mut tx, &notice).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(true)
     }
 }
 
@@ -167,15 +196,16 @@ async fn locked_notice(
 
 async fn put(tx: &mut Transaction<'_, Postgres>, notice: &EmailNotice) -> Result<()> {
     sqlx::query(
-        "INSERT INTO email_notices (conversation_id, seq, due_at, emailed_at, attempts) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET \
-         seq = $2, due_at = $3, emailed_at = $4, attempts = $5",
+        "INSERT INTO email_notices (conversation_id, seq, due_at, emailed_at, attempts, \
+         claimed_until) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (conversation_id) DO UPDATE \
+         SET seq = $2, due_at = $3, emailed_at = $4, attempts = $5, claimed_until = $6",
     )
     .bind(notice.conversation.as_uuid())
     .bind(db_seq(notice.seq))
     .bind(notice.due_at)
     .bind(notice.emailed_at)
     .bind(i32::try_from(notice.attempts).unwrap_or(i32::MAX))
+    .bind(notice.claimed_until)
     .execute(&mut **tx)
     .await
     .map_err(map)?;

@@ -61,45 +61,57 @@ impl EmailStore for SledStore {
             let id = keys::email_due_conversation(&key).ok_or_else(|| malformed("email due"))?;
             // Read after the index: a notice another pass claimed meanwhile is not due.
             let current = stored_notice(self.tree(), id)?;
-            due.extend(current.filter(|n| n.due_at.is_some_and(|at| at <= now)));
+            due.extend(current.filter(|n| n.is_due(now)));
         }
         Ok(due)
     }
 
-    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool> {
+    async fn claim_email_notice(
+        &self,
+        notice: &EmailNotice,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
         let read = notice.clone();
-        self.writer
-            .run(move |txn| {
-                let Some(current) = stored_notice(&*txn, read.conversation)? else {
-                    return Ok(false);
-                };
-                if current.seq != read.seq || current.due_at != read.due_at {
-                    return Ok(false);
-                }
-                let claimed = EmailNotice {
-                    due_at: Some(until),
-                    ..current.clone()
-                };
-                put(txn, Some(&current), &claimed)?;
-                Ok(true)
-            })
-            .await
+        self.change(read.conversation, move |stored| {
+            stored.claim(&read, now, until)
+        })
+        .await
     }
 
     async fn settle_email_notice(
         &self,
         conversation: ConversationId,
+        claim: DateTime<Utc>,
         settlement: &Settlement,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let settlement = *settlement;
+        self.change(conversation, move |stored| {
+            stored.settle(claim, &settlement)
+        })
+        .await
+    }
+}
+
+impl SledStore {
+    /// Runs `step` on a stored notice on the writer thread, saving it when `step` says it
+    /// changed it; `false` when there is no notice or nothing changed.
+    async fn change(
+        &self,
+        conversation: ConversationId,
+        step: impl FnOnce(&mut EmailNotice) -> bool + Send + 'static,
+    ) -> Result<bool> {
         self.writer
             .run(move |txn| {
-                if let Some(current) = stored_notice(&*txn, conversation)? {
-                    let mut next = current.clone();
-                    next.settle(&settlement);
-                    put(txn, Some(&current), &next)?;
+                let Some(current) = stored_notice(&*txn, conversation)? else {
+                    return Ok(false);
+                };
+                let mut next = current.clone();
+                if !step(&mut next) {
+                    return Ok(false);
                 }
-                Ok(())
+                put(txn, Some(&current), &next)?;
+                Ok(true)
             })
             .await
     }
@@ -108,7 +120,7 @@ impl EmailStore for SledStore {
 /// Removes a deleted conversation's notice and its index entry (in its delete batch).
 pub fn forget_notice(txn: &mut Txn<'_>, id: ConversationId) -> Result<()> {
     if let Some(current) = stored_notice(&*txn, id)? {
-        if let Some(at) = current.due_at {
+        if let Some(at) = current.next_look() {
             txn.remove(keys::email_due(at, id));
         }
         txn.remove(keys::email_notice(id));
@@ -125,10 +137,10 @@ fn stored_notice(
 
 /// Writes `next` over `current`, moving its due-index entry.
 fn put(txn: &mut Txn<'_>, current: Option<&EmailNotice>, next: &EmailNotice) -> Result<()> {
-    if let Some(at) = current.and_then(|c| c.due_at) {
+    if let Some(at) = current.and_then(EmailNotice::next_look) {
         txn.remove(keys::email_due(at, next.conversation));
     }
-    if let Some(at) = next.due_at {
+    if let Some(at) = next.next_look() {
         txn.insert(keys::email_due(at, next.conversation), Vec::new());
     }
     txn.insert(keys::email_notice(next.conversation), encode(next)?);

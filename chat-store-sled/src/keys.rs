@@ -27,7 +27,7 @@
 //! | `W` | webhook ‖ delivery id | `DeliveryAttempt` (JSON): the delivery log |
 //! | `m` | (none) | feed position (u64 BE): the offline-email pass's cursor |
 //! | `n` | conversation | `EmailNotice` (JSON) |
-//! | `N` | due time (µs, u64 BE) ‖ conversation | empty: pending notices by due time |
+//! | `N` | next look (µs, u64 BE) ‖ conversation | empty: pending notices by when they are due (or their claim ends) |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).

@@ -109,6 +109,11 @@ async fn pass(engine: &ChatEngine, outbox: &Outbox) -> crate::engine::EmailPass 
 pub async fn offline_email_goes_once_per_quiet_period(store: Arc<DynChatStore>) {
     let engine = engine(store.clone());
     let outbox = Outbox::default();
+    // History is not emailed: a reply from before the first pass never is.
+    let (_, old_agent, old_conv) = away_visitor(&engine, "history@example.com").await;
+    send(&engine, &old_agent, old_conv, "an old answer", None)
+        .await
+        .expect("reply");
     pass(&engine, &outbox).await; // the first pass starts the cursor at the head
     let (guest, agent, conv) = away_visitor(&engine, "quiet@example.com").await;
     send(&engine, &agent, conv, "first answer", None)
@@ -334,39 +339,71 @@ pub async fn offline_email_notices_are_claimed_once(store: Arc<DynChatStore>) {
         .expect("due notice");
     assert_eq!(notice.seq, Seq(50));
     let until = at + chrono::Duration::seconds(60);
-    assert!(
-        store
-            .claim_email_notice(&notice, until)
-            .await
-            .expect("claim")
-    );
-    assert!(
-        !store
-            .claim_email_notice(&notice, until)
-            .await
-            .expect("claim")
-    );
+    let claim = |notice: EmailNotice, now| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_email_notice(&notice, now, until)
+                .await
+                .expect("claim")
+        }
+    };
+    assert!(claim(notice.clone(), at).await);
+    assert!(!claim(notice.clone(), at).await, "held");
+    // A reply queued while the claim holds, due before its end, leaves the claim alone.
     assert!(
         store
             .queue_email_notices(Some(head), head, &[reply(51, at)])
             .await
             .expect("queue")
     );
+    let during = store.due_email_notices(at, 10).await.expect("due");
+    assert!(during.iter().all(|n| n.conversation != conv), "{during:?}");
     let settled = Settlement {
         covered: Seq(50),
         emailed_at: None,
         retry: None,
     };
-    store
-        .settle_email_notice(conv, &settled)
+    let stale = store
+        .settle_email_notice(conv, at, &settled)
         .await
         .expect("settle");
-    let pending = store.due_email_notices(until, 10).await.expect("due");
+    assert!(!stale, "only the claim's holder settles");
     assert!(
-        pending
-            .iter()
-            .any(|n| n.conversation == conv && n.seq == Seq(51)),
-        "{pending:?}"
+        store
+            .settle_email_notice(conv, until, &settled)
+            .await
+            .expect("settle")
+    );
+    let pending = store.due_email_notices(at, 10).await.expect("due");
+    let notice = pending
+        .iter()
+        .find(|n| n.conversation == conv && n.seq == Seq(51))
+        .cloned();
+    assert!(notice.is_some(), "seq 51 still pending: {pending:?}");
+    // A lapsed claim is taken over, and the lapsed holder can no longer settle.
+    let notice = notice.expect("pending");
+    assert!(claim(notice.clone(), at).await);
+    let later = until + chrono::Duration::seconds(1);
+    let taken_over = store
+        .due_email_notices(later, 10)
+        .await
+        .expect("due")
+        .into_iter()
+        .find(|n| n.conversation == conv)
+        .expect("due again once the claim lapsed");
+    let next_claim = later + chrono::Duration::seconds(60);
+    assert!(
+        store
+            .claim_email_notice(&taken_over, later, next_claim)
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store
+            .settle_email_notice(conv, until, &settled)
+            .await
+            .expect("settle")
     );
 
     // Deleting the conversation drops its notice; queueing onto it creates none.

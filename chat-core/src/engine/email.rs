@@ -99,10 +99,12 @@ impl ChatEngine {
             queued: self.queue_replies(config.after).await?,
             ..EmailPass::default()
         };
-        let now = now();
-        for notice in self.store.due_email_notices(now, DUE_PAGE).await? {
-            let until = now + duration(config.claim_for);
-            if !self.store.claim_email_notice(&notice, until).await? {
+        for notice in self.store.due_email_notices(now(), DUE_PAGE).await? {
+            // A fresh time per notice: a claim always lasts `claim_for` from when it is
+            // taken, however long the notices before it took.
+            let now = now();
+            let claim = now + duration(config.claim_for);
+            if !self.store.claim_email_notice(&notice, now, claim).await? {
                 continue;
             }
             let settlement = match self.decide(sender, config, &notice, now).await {
@@ -114,15 +116,19 @@ impl ChatEngine {
                     }
                     settlement
                 }
-                // The store failed mid-decision: look again once the claim would lapse.
+                // The store failed mid-decision: the claim lapses and a later pass retries.
                 Err(error) => {
                     warn!(%error, conversation = %notice.conversation, "offline email: deciding failed");
                     continue;
                 }
             };
-            self.store
-                .settle_email_notice(notice.conversation, &settlement)
+            let settled = self
+                .store
+                .settle_email_notice(notice.conversation, claim, &settlement)
                 .await?;
+            if !settled {
+                warn!(conversation = %notice.conversation, "offline email: the claim lapsed before the verdict");
+            }
         }
         Ok(pass)
     }
@@ -184,7 +190,16 @@ impl ChatEngine {
             }
             Pending::Send(email) => email,
         };
-        match sender.send(&email).await {
+        // Well inside the claim, so no other pass can take the notice while this send runs.
+        let limit = config.claim_for / 2;
+        let sent = match tokio::time::timeout(limit, sender.send(&email)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendFailure {
+                permanent: false,
+                reason: format!("no answer from the mail server within {limit:?}"),
+            }),
+        };
+        match sent {
             Ok(()) => Ok((
                 Settlement {
                     emailed_at: Some(now),

@@ -238,22 +238,29 @@ pub trait EmailStore: Debug + Send + Sync + 'static {
         replies: &[QueuedReply],
     ) -> Result<bool>;
 
-    /// Notices due at `now`, earliest first, at most `limit` (through an index on the due
-    /// time, not by reading every notice).
+    /// Notices due at `now` ([`EmailNotice::is_due`]: claims that still hold are left out),
+    /// earliest first, at most `limit` (through an index on the due time, not by reading
+    /// every notice).
     async fn due_email_notices(&self, now: DateTime<Utc>, limit: usize)
     -> Result<Vec<EmailNotice>>;
 
-    /// Claims a due notice: if its seq and due time are still as in `notice`, sets the due
-    /// time to `until` and returns `true`; `false` when another pass claimed it, or a reply
-    /// changed it, since it was read.
-    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool>;
+    /// Claims a due notice until `until` ([`EmailNotice::claim`]) in one atomic step;
+    /// `false` when another pass holds it, or a reply changed it, since it was read.
+    async fn claim_email_notice(
+        &self,
+        notice: &EmailNotice,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
 
-    /// Applies a pass's verdict ([`EmailNotice::settle`]); nothing when the notice is gone.
+    /// Applies the verdict of the pass holding claim `claim` ([`EmailNotice::settle`]) in
+    /// one atomic step; `false` when that claim is no longer the notice's, or it is gone.
     async fn settle_email_notice(
         &self,
         conversation: ConversationId,
+        claim: DateTime<Utc>,
         settlement: &Settlement,
-    ) -> Result<()>;
+    ) -> Result<bool>;
 }
 
 /// Bearer-token sessions, keyed by the token's hash.

@@ -215,15 +215,26 @@ impl From<Customer> for VisitorDto {
     }
 }
 
-/// `{email}`: the address for offline replies; `null` removes it.
+/// `{email}`: the address for offline replies; `null` removes it. The field is required:
+/// a body without it is refused rather than read as a removal.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LeaveEmailRequest {
     /// An email address, or `null`.
-    pub email: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
 }
 
-/// `?token=`: the secret an unsubscribe link carries.
-#[derive(Debug, Deserialize)]
+/// A field that is absent (`None`), `null` (`Some(None)`) or a string.
+fn present_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// `?token=`: the secret an unsubscribe link carries. (No `Debug`: it carries the token.)
+#[derive(Deserialize)]
 pub struct UnsubscribeQuery {
     /// The link's token.
     pub token: String,

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use chat_core::email::UnsubscribeToken;
+use chat_core::error::InvalidInput;
 use chat_core::ids::CustomerId;
 use chat_core::values::Email;
 
@@ -95,7 +96,11 @@ pub async fn leave_email(
     ApiJson(request): ApiJson<LeaveEmailRequest>,
 ) -> ApiResult<Json<VisitorEnvelope>> {
     let id: CustomerId = parse(&id)?;
-    let email = request.email.as_deref().map(Email::parse).transpose()?;
+    let Some(email) = request.email else {
+        let missing = InvalidInput::new("email", "is required (null removes the address)");
+        return Err(missing.into());
+    };
+    let email = email.as_deref().map(Email::parse).transpose()?;
     let visitor = state
         .engine()
         .leave_email(&auth.principal, id, email)

@@ -246,18 +246,24 @@ impl<S: EmailStore> EmailStore for CountingStore<S> {
     ) -> Result<Vec<EmailNotice>> {
         self.inner.due_email_notices(now, limit).await
     }
-    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool> {
+    async fn claim_email_notice(
+        &self,
+        notice: &EmailNotice,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
         self.count();
-        self.inner.claim_email_notice(notice, until).await
+        self.inner.claim_email_notice(notice, now, until).await
     }
     async fn settle_email_notice(
         &self,
         conversation: ConversationId,
+        claim: DateTime<Utc>,
         settlement: &Settlement,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         self.count();
         self.inner
-            .settle_email_notice(conversation, settlement)
+            .settle_email_notice(conversation, claim, settlement)
             .await
     }
 }

@@ -70,7 +70,7 @@ impl EmailStore for MemoryStore {
         let mut due: Vec<EmailNotice> = state
             .notices
             .values()
-            .filter(|n| n.due_at.is_some_and(|at| at <= now))
+            .filter(|n| n.is_due(now))
             .cloned()
             .collect();
         due.sort_by_key(|n| (n.due_at, n.conversation));
@@ -78,25 +78,25 @@ impl EmailStore for MemoryStore {
         Ok(due)
     }
 
-    async fn claim_email_notice(&self, notice: &EmailNotice, until: DateTime<Utc>) -> Result<bool> {
+    async fn claim_email_notice(
+        &self,
+        notice: &EmailNotice,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
         let mut state = self.emails();
-        match state.notices.get_mut(&notice.conversation) {
-            Some(stored) if stored.seq == notice.seq && stored.due_at == notice.due_at => {
-                stored.due_at = Some(until);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        let stored = state.notices.get_mut(&notice.conversation);
+        Ok(stored.is_some_and(|stored| stored.claim(notice, now, until)))
     }
 
     async fn settle_email_notice(
         &self,
         conversation: ConversationId,
+        claim: DateTime<Utc>,
         settlement: &Settlement,
-    ) -> Result<()> {
-        if let Some(notice) = self.emails().notices.get_mut(&conversation) {
-            notice.settle(settlement);
-        }
-        Ok(())
+    ) -> Result<bool> {
+        let mut state = self.emails();
+        let stored = state.notices.get_mut(&conversation);
+        Ok(stored.is_some_and(|stored| stored.settle(claim, settlement)))
     }
 }
