@@ -55,6 +55,16 @@ impl Connection {
     /// carrying an error is [`Error::Api`]; a refusal before any ack (a `type: "error"`
     /// frame) too.
     pub async fn request(&mut self, kind: &str, payload: Value) -> Result<Value, Error> {
+        let answer = self.request_frame(kind, payload).await?;
+        match (answer.kind.as_str(), answer.payload.get("error")) {
+            ("ack", None) => Ok(answer.payload),
+            _ => Err(Error::from_body(0, &answer.payload)),
+        }
+    }
+
+    /// Sends a request and returns the frame that answers it as it is: its ack (which may
+    /// carry an error), or a `type: "error"` frame.
+    pub async fn request_frame(&mut self, kind: &str, payload: Value) -> Result<Frame, Error> {
         let id = self.next_id;
         self.next_id += 1;
         self.send_text(encode(kind, Some(id.into()), payload))
@@ -65,13 +75,8 @@ impl Connection {
                 .await?
                 .ok_or_else(|| Error::Transport("the connection closed".into()))?;
             match frame.kind.as_str() {
-                "ack" if frame.numeric_id() == Some(id) => {
-                    return match frame.payload.get("error") {
-                        Some(_) => Err(Error::from_body(0, &frame.payload)),
-                        None => Ok(frame.payload),
-                    };
-                }
-                "error" => return Err(Error::from_body(0, &frame.payload)),
+                "ack" if frame.numeric_id() == Some(id) => return Ok(frame),
+                "error" => return Ok(frame),
                 _ => self.events.push_back(frame),
             }
         }

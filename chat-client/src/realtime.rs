@@ -79,17 +79,29 @@ impl Realtime {
         Ok(())
     }
 
-    /// Sends a message with a new client id; while the connection is down it reconnects and
-    /// sends again with the same id, so the message is stored once.
+    /// Sends a message with a new client id; see [`send_with_id`](Self::send_with_id).
     pub async fn send_message(
         &mut self,
         conversation: Uuid,
         text: &str,
     ) -> Result<SendResponse, Error> {
+        let client_id = format!("rust-{}", Uuid::new_v4());
+        self.send_with_id(conversation, text, &client_id).await
+    }
+
+    /// Sends a message under `client_id`; while the connection is down it reconnects and
+    /// sends again with the same id, so the message is stored once (a retry of a send that
+    /// landed answers with the original).
+    pub async fn send_with_id(
+        &mut self,
+        conversation: Uuid,
+        text: &str,
+        client_id: &str,
+    ) -> Result<SendResponse, Error> {
         let request = SendMessage {
             conversation_id: conversation.to_string(),
             message: text.to_owned(),
-            client_message_id: Some(format!("rust-{}", Uuid::new_v4())),
+            client_message_id: Some(client_id.to_owned()),
             attachment_ids: None,
             private: None,
         };

@@ -40,6 +40,12 @@ impl Frame {
     pub fn numeric_id(&self) -> Option<u64> {
         self.id.as_ref().and_then(Value::as_u64)
     }
+
+    /// The frame as one JSON object again (`type`, `id` and the payload's fields).
+    pub fn into_value(self) -> Value {
+        let text = encode(&self.kind, self.id, self.payload);
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
 }
 
 /// Writes a frame: `payload`'s fields (a non-object payload goes under `data`) with `type`

@@ -1,36 +1,27 @@
-//! A plain WebSocket client of `/api/ws` for tests: authenticates, sends events with ids and
-//! waits for their acks, and keeps the other frames as events.
+//! A plain WebSocket client of `/api/ws` for tests: `chat-client`'s frame-by-frame
+//! [`Connection`] (the protocol's one client codec), with frames as JSON values and a guard
+//! that turns a hang into a failure.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use chat_client::Connection;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Not a performance bound: turns a hang into a failure.
 pub const HANG_GUARD: Duration = Duration::from_secs(60);
 
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    next_id: u64,
-    events: VecDeque<Value>,
+    connection: Connection,
 }
 
 impl Client {
     /// A client on `/api/ws`, not yet authenticated.
     pub async fn open(address: SocketAddr) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/api/ws"))
+        let connection = Connection::open(&format!("ws://{address}/api/ws"))
             .await
             .expect("connect");
-        Self {
-            ws,
-            next_id: 1,
-            events: VecDeque::new(),
-        }
+        Self { connection }
     }
 
     /// A client authenticated with `token`.
@@ -43,56 +34,36 @@ impl Client {
 
     /// Sends a frame as it is.
     pub async fn send_raw(&mut self, frame: Value) {
-        self.ws
-            .send(Message::text(frame.to_string()))
+        self.connection
+            .send_text(frame.to_string())
             .await
             .expect("send");
     }
 
-    /// Sends an event with an id and returns its ack; other frames are kept for `event`.
-    pub async fn request(&mut self, kind: &str, mut payload: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        payload["type"] = kind.into();
-        payload["id"] = id.into();
-        self.send_raw(payload).await;
-        loop {
-            let frame = self
-                .frame()
-                .await
-                .expect("connection closed while waiting for an ack");
-            if frame["type"] == "ack" && frame["id"] == id {
-                return frame;
-            }
-            self.events.push_back(frame);
-        }
+    /// Sends an event with an id and returns the frame answering it (its ack, or an error
+    /// frame); other frames are kept for `event`.
+    pub async fn request(&mut self, kind: &str, payload: Value) -> Value {
+        let answer = tokio::time::timeout(HANG_GUARD, self.connection.request_frame(kind, payload))
+            .await
+            .expect("no answer arrived")
+            .expect("connection closed while waiting for an ack");
+        answer.into_value()
     }
 
-    /// The next server event.
+    /// The next server event (kept ones first).
     pub async fn event(&mut self) -> Option<Value> {
-        if let Some(event) = self.events.pop_front() {
-            return Some(event);
-        }
         self.frame().await
     }
 
+    /// The next frame that is not an awaited ack; `None` once the server closed.
     pub async fn frame(&mut self) -> Option<Value> {
-        loop {
-            let message = tokio::time::timeout(HANG_GUARD, self.ws.next())
-                .await
-                .expect("no frame arrived")?;
-            match message.ok()? {
-                Message::Text(text) => {
-                    return Some(serde_json::from_str(&text).expect("JSON frame"));
-                }
-                Message::Close(_) => return None,
-                _ => continue,
-            }
-        }
+        let frame = tokio::time::timeout(HANG_GUARD, self.connection.next_frame())
+            .await
+            .expect("no frame arrived");
+        frame.ok().flatten().map(|frame| frame.into_value())
     }
 
-    /// Events until one satisfies `done`, keeping those that are `message:new` or
-    /// `conversation:updated` (the log), with their seqs.
+    /// The seqs of the log events (`message:new`, `conversation:updated`) until `last`.
     pub async fn log_until(&mut self, last: u64) -> Vec<u64> {
         let mut seqs = Vec::new();
         while seqs.last().copied().unwrap_or(0) < last {

@@ -28,9 +28,13 @@ pub fn spawn_via(
             wrapper
         },
     );
+    command.args(extra);
+    // A test that restarts the server on the same address names it.
+    if !extra.contains(&"--bind") {
+        command.args(["--bind", "127.0.0.1:0"]);
+    }
     command
-        .args(extra)
-        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg("--data-dir")
         .arg(data)
         .env("CHAT_RATE_MESSAGES", "0")
         .env("CHAT_ADMIN_EMAIL", "owner@example.com")

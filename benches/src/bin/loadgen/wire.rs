@@ -1,6 +1,8 @@
 //! The two real-time framings the load generator speaks, as pure encode/decode functions:
-//! Socket.IO (engine.io v4 packets over a WebSocket) and the plain WebSocket's JSON frames.
+//! Socket.IO (engine.io v4 packets over a WebSocket) and the plain WebSocket's JSON frames
+//! (chat-wire's codec, the one the server uses).
 
+use chat_wire::ws;
 use serde_json::{Value, json};
 
 /// Which protocol a connection speaks.
@@ -43,7 +45,7 @@ impl Wire {
     pub fn auth(self, token: &str) -> String {
         match self {
             Wire::Socketio => format!("40{}", json!({ "token": token })),
-            Wire::Ws => json!({"type": "auth", "token": token, "id": 0}).to_string(),
+            Wire::Ws => ws::encode("auth", Some(json!(0)), json!({ "token": token })),
         }
     }
 
@@ -51,12 +53,7 @@ impl Wire {
     pub fn request(self, id: u64, event: &str, payload: &Value) -> String {
         match self {
             Wire::Socketio => format!("42{id}{}", json!([event, payload])),
-            Wire::Ws => {
-                let mut frame = payload.clone();
-                frame["type"] = json!(event);
-                frame["id"] = json!(id);
-                frame.to_string()
-            }
+            Wire::Ws => ws::encode(event, Some(json!(id)), payload.clone()),
         }
     }
 
@@ -117,21 +114,16 @@ fn decode_socketio(text: &str) -> Incoming {
     }
 }
 
+/// The plain WebSocket's frames, through chat-wire's codec (the server's own).
 fn decode_ws(text: &str) -> Incoming {
-    let Ok(mut frame) = serde_json::from_str::<Value>(text) else {
+    let Some(frame) = ws::Frame::decode(text) else {
         return Incoming::Other;
     };
-    let kind = frame["type"].as_str().unwrap_or_default().to_owned();
-    match (kind.as_str(), frame["id"].as_u64()) {
-        ("ack", Some(0)) if frame["ok"] == true => Incoming::Connected,
-        ("ack", Some(id)) => Incoming::Ack(id, frame),
-        ("error", _) => Incoming::Refused(frame.to_string()),
-        _ => {
-            if let Some(object) = frame.as_object_mut() {
-                object.remove("type");
-            }
-            Incoming::Event(kind, frame)
-        }
+    match (frame.kind.as_str(), frame.numeric_id()) {
+        ("ack", Some(0)) if frame.payload["ok"] == true => Incoming::Connected,
+        ("ack", Some(id)) => Incoming::Ack(id, frame.payload),
+        ("error", _) => Incoming::Refused(frame.payload.to_string()),
+        _ => Incoming::Event(frame.kind, frame.payload),
     }
 }
 
@@ -172,7 +164,7 @@ mod tests {
         );
         assert_eq!(
             wire.decode(r#"{"type":"ack","id":5,"seq":2}"#),
-            Incoming::Ack(5, json!({"type": "ack", "id": 5, "seq": 2}))
+            Incoming::Ack(5, json!({"seq": 2}))
         );
         assert_eq!(
             wire.decode(r#"{"type":"message:new","seq":2}"#),
