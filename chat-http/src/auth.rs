@@ -4,11 +4,12 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use chat_core::accounts::TokenHash;
+use chat_core::accounts::{SessionSubject, TokenHash};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// A new random bearer token (256 bits, hex) and the hash under which it is stored.
 pub fn new_token() -> (String, TokenHash) {
@@ -64,4 +65,16 @@ pub fn identity_hash(secret: &[u8], identifier: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
     mac.update(identifier.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// Issues a new bearer token for `subject`, valid for `ttl`; only its hash is stored.
+pub(crate) async fn open_session(
+    state: &AppState,
+    subject: SessionSubject,
+    ttl: std::time::Duration,
+) -> ApiResult<String> {
+    let (token, hash) = new_token();
+    let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+    state.engine().open_session(subject, hash, ttl).await?;
+    Ok(token)
 }

@@ -37,8 +37,8 @@ pub fn spawn(smtp_url: Option<&str>, state: &AppState) -> Result<Option<JoinHand
     let (Some(url), Some(config)) = (smtp_url, &state.config().offline_email) else {
         return Ok(None);
     };
-    let sender = chat_http::email::SmtpSender::new(url, config.clone())?;
     tracing::info!(after = ?config.rules.after, "offline email on");
+    let sender = chat_http::email::SmtpSender::new(url, state.clone())?;
     Ok(chat_http::email::spawn_email_worker(
         state.clone(),
         std::sync::Arc::new(sender),

@@ -264,6 +264,21 @@ async fn offline_email(database_url: Option<&str>, test: &str) {
         text.contains(&format!("{PUBLIC_URL}/widget?conversation={conversation}")),
         "{text}"
     );
+    // The link back signs the visitor in (on any device): its token reads the conversation.
+    let resume = text
+        .split_once(&format!("#resume={customer}."))
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .expect("a resume token in the link back")
+        .to_owned();
+    let (status, opened) = http(
+        address,
+        "GET",
+        &format!("/api/conversations/{conversation}"),
+        Some(&resume),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{opened}");
     let unsubscribe = header(&first, "List-Unsubscribe").expect("List-Unsubscribe");
     let unsubscribe = unsubscribe
         .trim_start_matches('<')

@@ -18,10 +18,15 @@ pub struct Composed {
     pub unsubscribe_url: String,
 }
 
-/// Writes `email` out.
-pub fn compose(email: &OfflineEmail, config: &OfflineEmailConfig) -> Composed {
+/// Writes `email` out. `resume` is a visitor session token for the link back: the widget
+/// opened from it signs in as the visitor, on any device (it rides in the URL's fragment,
+/// which browsers never send to a server).
+pub fn compose(email: &OfflineEmail, config: &OfflineEmailConfig, resume: &str) -> Composed {
     let base = config.public_url.trim_end_matches('/');
-    let conversation_url = format!("{base}/widget?conversation={}", email.conversation);
+    let conversation_url = format!(
+        "{base}/widget?conversation={}#resume={}.{resume}",
+        email.conversation, email.customer
+    );
     let unsubscribe_url = format!(
         "{base}/api/visitors/{}/unsubscribe?token={}",
         email.customer,
@@ -92,7 +97,7 @@ mod tests {
             from: "Support <s@example.com>".into(),
             public_url: "https://chat.example.com/".into(),
         };
-        let composed = compose(&email, &config);
+        let composed = compose(&email, &config, "t0k3n");
         assert_eq!(composed.subject, "You have 2 new replies");
         assert!(composed.text.contains("Ana wrote"), "{}", composed.text);
         assert!(composed.text.contains("> Hi!\n> How can I help?\n"));
@@ -100,8 +105,8 @@ mod tests {
         assert_eq!(
             composed.conversation_url,
             format!(
-                "https://chat.example.com/widget?conversation={}",
-                email.conversation
+                "https://chat.example.com/widget?conversation={}#resume={}.t0k3n",
+                email.conversation, email.customer
             )
         );
         assert_eq!(

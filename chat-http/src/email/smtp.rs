@@ -12,16 +12,24 @@ use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use chat_core::accounts::SessionSubject;
+
+use crate::auth::open_session;
 use crate::email::{OfflineEmailConfig, compose};
+use crate::state::AppState;
 
 /// How long one SMTP exchange may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a link back signs its visitor in for.
+const LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// An SMTP relay and the mailbox emails come from.
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     config: OfflineEmailConfig,
+    state: AppState,
 }
 
 impl std::fmt::Debug for SmtpSender {
@@ -34,9 +42,15 @@ impl std::fmt::Debug for SmtpSender {
 }
 
 impl SmtpSender {
-    /// A sender through the relay at `url`; an unreadable URL or `From` mailbox is an error
-    /// to show the operator.
-    pub fn new(url: &str, config: OfflineEmailConfig) -> Result<Self, String> {
+    /// A sender through the relay at `url`, with `state`'s offline-email settings (its
+    /// sessions sign in the links back); an unreadable URL or `From` mailbox, or offline
+    /// email being off, is an error to show the operator.
+    pub fn new(url: &str, state: AppState) -> Result<Self, String> {
+        let config = state
+            .config()
+            .offline_email
+            .clone()
+            .ok_or("offline email is not configured")?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|error| format!("--smtp-url: {error}"))?
             .timeout(Some(SMTP_TIMEOUT))
@@ -49,11 +63,25 @@ impl SmtpSender {
             transport,
             from,
             config,
+            state,
         })
     }
 
-    fn message(&self, email: &OfflineEmail) -> Result<Message, SendFailure> {
-        let composed = compose(email, &self.config);
+    /// A visitor session for the email's link back (valid for the shorter of a week and
+    /// the visitor session lifetime).
+    async fn link_session(&self, email: &OfflineEmail) -> Result<String, SendFailure> {
+        let ttl = LINK_TTL.min(self.state.config().visitor_session_ttl);
+        let subject = SessionSubject::Visitor(email.customer);
+        open_session(&self.state, subject, ttl)
+            .await
+            .map_err(|error| SendFailure {
+                permanent: false,
+                reason: format!("no session for the link back: {error}"),
+            })
+    }
+
+    fn message(&self, email: &OfflineEmail, resume: &str) -> Result<Message, SendFailure> {
+        let composed = compose(email, &self.config, resume);
         let refused = |reason: String| SendFailure {
             permanent: true,
             reason,
@@ -86,7 +114,8 @@ impl SmtpSender {
 #[async_trait]
 impl EmailSender for SmtpSender {
     async fn send(&self, email: &OfflineEmail) -> Result<(), SendFailure> {
-        let message = self.message(email)?;
+        let resume = self.link_session(email).await?;
+        let message = self.message(email, &resume)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(error) => Err(SendFailure {

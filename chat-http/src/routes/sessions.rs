@@ -8,7 +8,7 @@ use chat_core::accounts::SessionSubject;
 use chat_core::engine::NewVisitor;
 use chat_core::values::{Email, UserAgent, VisitorIdentifier};
 
-use crate::auth::{dummy_password_hash, identity_matches, new_token, verify_password};
+use crate::auth::{dummy_password_hash, identity_matches, open_session, verify_password};
 use crate::dto::{LoginRequest, LoginResponse, VisitorSessionRequest, VisitorSessionResponse};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth, ClientIp};
@@ -120,16 +120,4 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
     state.engine().revoke_session(&auth.token).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Issues a new bearer token for `subject`, valid for `ttl`; only its hash is stored.
-async fn open_session(
-    state: &AppState,
-    subject: SessionSubject,
-    ttl: std::time::Duration,
-) -> ApiResult<String> {
-    let (token, hash) = new_token();
-    let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-    state.engine().open_session(subject, hash, ttl).await?;
-    Ok(token)
 }

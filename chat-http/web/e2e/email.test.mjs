@@ -1,6 +1,7 @@
 // Offline email in a real browser: the visitor leaves an address under the conversation
 // (the server has it), changes its mind and removes it; an email's link back
-// (`/widget?conversation=…`) opens that conversation in the visitor's browser.
+// (`/widget?conversation=…#resume=…`) opens that conversation, in the visitor's browser and
+// on another device.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OWNER, api, openVisitor, send, useWorld } from './harness.mjs';
@@ -41,4 +42,20 @@ test('the visitor leaves an address for replies, and the email link opens its co
   await link.getByText('Are you open on Sunday?').waitFor();
   assert.equal(await link.getByText('A second question').count(), 0);
   await visitor.context.close();
+});
+
+test('an email link signs the visitor in on another device, and leaves no token in the address bar', async () => {
+  const { token, customerId } = await api(world.server, '/api/sessions/visitor', null, {});
+  const { conversation } = await api(world.server, '/api/conversations', token, {});
+  await api(world.server, '/api/messages/send', token, { conversationId: conversation.id, senderType: 'customer', message: 'Sent from my laptop' });
+  const phone = await world.browser.newContext();
+  const page = await phone.newPage();
+  await page.goto(`${world.server.url}/widget?conversation=${conversation.id}#resume=${customerId}.${token}`);
+  await page.getByText('Sent from my laptop').waitFor();
+  assert.equal(new URL(page.url()).hash, '');
+  await send(page, 'And now from my phone');
+  await page.getByText('And now from my phone').waitFor();
+  const { events } = await api(world.server, `/api/conversations/${conversation.id}/events`, token);
+  assert.ok(events.some((e) => e.message?.content === 'And now from my phone'));
+  await phone.close();
 });

@@ -13,7 +13,7 @@ import { ConversationPane } from './ConversationPane.jsx';
 import { Greeting } from './Greeting.jsx';
 import { listenToHost, postToHost } from './host.js';
 import { readOptions } from './options.js';
-import { saveSession, startConversation, startSession, storedSession } from './session.js';
+import { saveSession, sessionFromLink, startConversation, startSession, storedSession } from './session.js';
 
 function Header({ title, embedded, onList }) {
   return (
@@ -84,8 +84,11 @@ function StartPane({ session, greeting, onStarted }) {
 
 export function Widget() {
   const options = useMemo(() => readOptions(), []);
-  // An email's link back names its conversation: open it when it is this visitor's.
+  // An email's link back signs the visitor in and names the conversation to open (a
+  // conversation that is not theirs answers 404, and the widget starts afresh).
   const [session, setSession] = useState(() => {
+    const linked = sessionFromLink(options.identifier, options.conversation);
+    if (linked) return linked;
     const stored = storedSession(options.identifier);
     return stored && options.conversation ? { ...stored, conversationId: options.conversation } : stored;
   });

@@ -14,6 +14,20 @@ export function storedSession(identifier) {
   }
 }
 
+/**
+ * The session an email's link back carries (`#resume=<customer>.<token>`, in the fragment so
+ * it never reaches a server log): it signs this browser in as that visitor, on the
+ * conversation the link names. The fragment is removed from the address bar at once.
+ */
+export function sessionFromLink(identifier, conversationId) {
+  const match = /^#resume=([0-9a-f-]{36})\.([A-Za-z0-9_-]+)$/.exec(window.location.hash);
+  if (!match) return null;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  const session = { token: match[2], customerId: match[1], identifier, conversationId };
+  saveSession(session);
+  return session;
+}
+
 export function saveSession(session) {
   if (session) localStorage.setItem(KEY, JSON.stringify(session));
   else localStorage.removeItem(KEY);
