@@ -40,8 +40,19 @@ pub fn apply(router: Router<AppState>, config: &ChatConfig) -> Router<AppState> 
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(cors(&config.allowed_origins))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(panicked))
+}
+
+/// One span per request, at `info` (so trace export sees it), named by its method and its
+/// route's template: never the full URI, whose query may carry a secret (an unsubscribe
+/// token).
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str());
+    tracing::info_span!("request", http.method = %request.method(), http.route = route)
 }
 
 /// Browsers on the configured sites may call the API with a bearer token (no cookies).

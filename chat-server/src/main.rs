@@ -8,6 +8,7 @@ mod admin;
 mod email;
 mod listener;
 mod metrics;
+mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -113,6 +114,10 @@ struct Options {
     /// before it is emailed (at least 1).
     #[arg(long, env = "CHAT_EMAIL_AFTER", default_value = "300", value_parser = email_after)]
     email_after: Duration,
+    /// Export traces (a span per HTTP request) over OTLP/HTTP to this collector endpoint,
+    /// e.g. `http://127.0.0.1:4318/v1/traces` (needs the `otel` feature; off when unset).
+    #[arg(long, env = "CHAT_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// This server's public base URL, for the links in emails (`https://chat.example.com`;
     /// required with `--smtp-url`).
     #[arg(long, env = "CHAT_PUBLIC_URL")]
@@ -139,7 +144,7 @@ enum Command {
 
 /// How log lines look.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
+pub enum LogFormat {
     /// For people.
     Text,
     /// One JSON object per line, for log collectors.
@@ -149,14 +154,20 @@ enum LogFormat {
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = Options::parse();
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    match options.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
+    let telemetry = match telemetry::init(options.log_format, options.otlp_endpoint.as_deref()) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("chat-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = run(options).await;
+    // Off the async runtime: the exporter's last batch is sent with a blocking client.
+    let flushed = tokio::task::spawn_blocking(move || telemetry.flush()).await;
+    if flushed.is_err() {
+        eprintln!("chat-server: flushing the trace export failed");
     }
-    match run(options).await {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("chat-server: {error}");
