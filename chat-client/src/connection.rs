@@ -97,6 +97,16 @@ impl Connection {
         }
     }
 
+    /// The frames read but not yet handed out, in order (what a lost connection leaves).
+    pub fn into_buffered(self) -> VecDeque<Frame> {
+        self.events
+    }
+
+    /// Drops the read-but-not-handed-out frames that `stale` says are out of date.
+    pub fn discard_buffered(&mut self, stale: impl Fn(&Frame) -> bool) {
+        self.events.retain(|frame| !stale(frame));
+    }
+
     /// Closes the socket.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;

@@ -37,6 +37,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(_) => true,
+            // The WebSocket has no status: its error codes say the same.
+            Self::Api {
+                status: 0, code, ..
+            } => matches!(code.as_str(), "unavailable" | "rate_limited"),
             Self::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             Self::Protocol(_) => false,
         }

@@ -2,14 +2,14 @@
 //! in order, and after a lost connection a reconnect that rejoins every room from the last
 //! event handed out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use backon::Retryable;
-use chat_wire::EventDto;
-use chat_wire::SendResponse;
-use chat_wire::realtime::{ConversationUpdated, Join, JoinAck, MessageNew, SendMessage};
+use chat_wire::realtime::{ConversationUpdated, Join, JoinAck, Leave, MessageNew, SendMessage};
 use chat_wire::ws::Frame;
-use serde_json::Value;
+use chat_wire::{EventDto, SendResponse};
+use serde::Serialize;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::rest::retries;
@@ -22,7 +22,8 @@ pub enum Incoming {
     /// seq order per conversation.
     Log(Box<EventDto>),
     /// Any other server event (`typing`, `read`, `presence`, `inbox`, `conversation:left`):
-    /// its name and payload.
+    /// its name and payload. A room the server refused on a rejoin (taken away, deleted)
+    /// comes as `conversation:left` with the refusal's code as its `reason`.
     Event {
         /// The event's name.
         name: String,
@@ -35,7 +36,6 @@ pub enum Incoming {
 }
 
 /// A real-time connection that survives losing its socket.
-#[derive(Debug)]
 pub struct Realtime {
     url: String,
     token: String,
@@ -43,7 +43,17 @@ pub struct Realtime {
     /// Joined rooms and the last seq handed out for each.
     rooms: BTreeMap<Uuid, u64>,
     /// Handed out before anything read from the socket.
-    queued: std::collections::VecDeque<Incoming>,
+    queued: VecDeque<Incoming>,
+}
+
+impl std::fmt::Debug for Realtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential.
+        f.debug_struct("Realtime")
+            .field("url", &self.url)
+            .field("rooms", &self.rooms)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Realtime {
@@ -52,7 +62,7 @@ impl Realtime {
         Self::connect_to(&client.ws_url(), client.token()).await
     }
 
-    /// Connects to `url` (`ws://host:port/api/ws`) with `token`.
+    /// Connects to `url` (`ws://host:port/api/ws`, or `wss://`) with `token`.
     pub async fn connect_to(url: &str, token: &str) -> Result<Self, Error> {
         let connection = Connection::connect(url, token).await?;
         Ok(Self {
@@ -60,23 +70,39 @@ impl Realtime {
             token: token.to_owned(),
             connection: Some(connection),
             rooms: BTreeMap::new(),
-            queued: Default::default(),
+            queued: VecDeque::new(),
         })
     }
 
     /// Joins a conversation's room with what came after `since` (the catch-up is handed out
-    /// by [`next`](Self::next) like live events). Joining again moves nothing back.
+    /// by [`next`](Self::next) like live events). Joining a joined room again moves nothing
+    /// back. Reconnects first if the connection was lost.
     pub async fn join(&mut self, conversation: Uuid, since: u64) -> Result<(), Error> {
         let since = self
             .rooms
             .get(&conversation)
-            .copied()
-            .unwrap_or(since)
-            .max(since);
-        let ack = self.join_once(conversation, since).await?;
-        self.rooms.insert(conversation, since);
-        self.queue_catch_up(ack);
-        Ok(())
+            .map_or(since, |last| since.max(*last));
+        loop {
+            self.connection().await?;
+            match self.join_once(conversation, since).await {
+                Ok(ack) => {
+                    self.rooms.insert(conversation, since);
+                    self.queue_catch_up(ack);
+                    return Ok(());
+                }
+                Err(error) if error.is_retryable() => self.lost(),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Leaves a room: nothing more of it is handed out, and it is not rejoined.
+    pub async fn leave(&mut self, conversation: Uuid) -> Result<(), Error> {
+        self.rooms.remove(&conversation);
+        let leave = Leave {
+            conversation_id: conversation.to_string(),
+        };
+        self.request("conversation:leave", &leave).await.map(drop)
     }
 
     /// Sends a message with a new client id; see [`send_with_id`](Self::send_with_id).
@@ -105,13 +131,20 @@ impl Realtime {
             attachment_ids: None,
             private: None,
         };
-        let payload = serde_json::to_value(&request).map_err(|e| Error::Protocol(e.to_string()))?;
-        let answer = self.request("message:send", payload).await?;
+        let answer = self.request("message:send", &request).await?;
         serde_json::from_value(answer).map_err(|e| Error::Protocol(e.to_string()))
     }
 
-    /// Any request, sent again after a reconnect if the connection broke before its ack.
-    pub async fn request(&mut self, kind: &str, payload: Value) -> Result<Value, Error> {
+    /// Moves the read cursor of a joined conversation to `seq`.
+    pub async fn mark_read(&mut self, conversation: Uuid, seq: u64) -> Result<(), Error> {
+        let read = json!({"conversationId": conversation, "seq": seq});
+        self.request("read", &read).await.map(drop)
+    }
+
+    /// An idempotent request, sent again after a reconnect if the connection broke before
+    /// its ack.
+    async fn request(&mut self, kind: &str, payload: &impl Serialize) -> Result<Value, Error> {
+        let payload = serde_json::to_value(payload).map_err(|e| Error::Protocol(e.to_string()))?;
         loop {
             let connection = self.connection().await?;
             match connection.request(kind, payload.clone()).await {
@@ -122,7 +155,8 @@ impl Realtime {
     }
 
     /// The next thing the server pushed; reconnects (with backoff) when the socket is lost.
-    /// `Err` only when the server refuses the session or the reconnects give up.
+    /// `Err` only when the server refuses the session, sends what this client cannot read,
+    /// or stays away through every reconnect attempt.
     pub async fn next(&mut self) -> Result<Option<Incoming>, Error> {
         loop {
             if let Some(incoming) = self.queued.pop_front() {
@@ -142,26 +176,54 @@ impl Realtime {
         }
     }
 
-    /// The live connection, reconnecting and rejoining first if it was lost.
+    /// The live connection; when it was lost, reconnects with backoff and rejoins every room
+    /// (a room the server now refuses is dropped and reported as `conversation:left`).
     async fn connection(&mut self) -> Result<&mut Connection, Error> {
-        if self.connection.is_none() {
+        while self.connection.is_none() {
             let (url, token) = (self.url.clone(), self.token.clone());
             let open = || Connection::connect(&url, &token);
             let connection = open.retry(retries()).when(Error::is_retryable).await?;
             self.connection = Some(connection);
             self.queued.push_back(Incoming::Reconnected);
-            for (conversation, since) in self.rooms.clone() {
-                let ack = self.join_once(conversation, since).await?;
-                self.queue_catch_up(ack);
-            }
+            self.rejoin().await?;
         }
         self.connection
             .as_mut()
             .ok_or_else(|| Error::Transport("not connected".into()))
     }
 
+    /// Joins every room again from its last seq; stops (leaving the connection lost, to be
+    /// tried again) on a transport error.
+    async fn rejoin(&mut self) -> Result<(), Error> {
+        for (conversation, since) in self.rooms.clone() {
+            match self.join_once(conversation, since).await {
+                Ok(ack) => self.queue_catch_up(ack),
+                Err(error) if error.is_retryable() => {
+                    self.lost();
+                    return Ok(());
+                }
+                Err(Error::Api { code, .. }) => {
+                    self.rooms.remove(&conversation);
+                    self.queued.push_back(Incoming::Event {
+                        name: "conversation:left".into(),
+                        payload: json!({"conversationId": conversation, "reason": code}),
+                    });
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets the connection, keeping what it had read but not yet handed out.
     fn lost(&mut self) {
-        self.connection = None;
+        if let Some(connection) = self.connection.take() {
+            for frame in connection.into_buffered() {
+                if let Ok(Some(incoming)) = self.accept(frame) {
+                    self.queued.push_back(incoming);
+                }
+            }
+        }
     }
 
     async fn join_once(&mut self, conversation: Uuid, since: u64) -> Result<JoinAck, Error> {
@@ -175,6 +237,12 @@ impl Realtime {
             .as_mut()
             .ok_or_else(|| Error::Transport("not connected".into()))?;
         let answer = connection.request("conversation:join", payload).await?;
+        // A `conversation:left` for this room read while waiting was about an earlier
+        // membership: the join just made supersedes it.
+        connection.discard_buffered(|frame| {
+            frame.kind == "conversation:left"
+                && frame.payload["conversationId"] == json!(conversation)
+        });
         serde_json::from_value(answer).map_err(|e| Error::Protocol(e.to_string()))
     }
 
@@ -200,10 +268,8 @@ impl Realtime {
                 Ok(self.log(update.event))
             }
             "conversation:left" => {
-                if let Some(id) = frame.payload["conversationId"]
-                    .as_str()
-                    .and_then(|id| id.parse().ok())
-                {
+                let id = frame.payload["conversationId"].as_str();
+                if let Some(id) = id.and_then(|id| id.parse().ok()) {
                     self.rooms.remove(&id);
                 }
                 Ok(Some(Incoming::Event {

@@ -169,7 +169,10 @@ impl RestClient {
         }
         let response = request.send().await?;
         let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        // A body cut off in transit is a transport error (retried), not a bad answer: the
+        // request may have been carried out.
+        let bytes = response.bytes().await?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !(200..300).contains(&status) {
             return Err(Error::from_body(status, &body));
         }

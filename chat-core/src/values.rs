@@ -163,11 +163,16 @@ impl From<Metadata> for serde_json::Value {
 pub struct Email(String);
 
 impl Email {
-    /// Normalizes and checks `text`: one `@` with text on both sides, no spaces, ≤ 254 bytes.
+    /// Normalizes and checks `text`: one `@` with text on both sides, ≤ 254 bytes, no spaces
+    /// and none of the characters that make an address something else in a mail header
+    /// (`<>()[],;:"\`), so every address accepted here can be mailed to.
     pub fn parse(text: &str) -> Result<Self, InvalidInput> {
         let email = text.trim().to_lowercase();
+        let special = |c: char| "<>()[],;:\"\\".contains(c);
         let valid = email.len() <= 254
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || special(c))
             && matches!(email.split_once('@'), Some((local, domain))
                 if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
         if valid {

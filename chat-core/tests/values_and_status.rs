@@ -97,6 +97,10 @@ fn emails_are_normalized_and_checked() {
         "a b@example.com",
         "a@b@c",
         "a@exa\u{7}mple.com",
+        "a<b@c.com",
+        "Name <a@b.com>",
+        "a@b.com,c@d.com",
+        "\"a\"@b.com",
     ] {
         assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
     }

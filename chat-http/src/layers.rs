@@ -52,7 +52,8 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or("unmatched", |path| path.as_str());
-    tracing::info_span!("request", http.method = %request.method(), http.route = route)
+    let name = format!("{} {route}", request.method());
+    tracing::info_span!("request", otel.name = name, http.method = %request.method(), http.route = route)
 }
 
 /// Browsers on the configured sites may call the API with a bearer token (no cookies).

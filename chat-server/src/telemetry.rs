@@ -1,7 +1,8 @@
 //! Log lines and, with `--otlp-endpoint` (the `otel` feature), trace export: every span the
-//! server records (one per HTTP request, with its route and status) goes to an
-//! OpenTelemetry collector over OTLP/HTTP, in batches, from a background thread.
+//! server records at `info` and up (one per HTTP request, named by its method and route)
+//! goes to an OpenTelemetry collector over OTLP/HTTP, in batches, from a background thread.
 
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -28,14 +29,14 @@ impl Telemetry {
 }
 
 /// Installs logging (`RUST_LOG`, default `info`) and, when `otlp_endpoint` is given, trace
-/// export to it.
+/// export to it (its own filter: `info` and up, whatever `RUST_LOG` says of the logs).
 pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<Telemetry, String> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let logs = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer().json().boxed(),
     };
-    let registry = tracing_subscriber::registry().with(filter).with(logs);
+    let registry = tracing_subscriber::registry().with(logs.with_filter(filter));
     match otlp_endpoint {
         None => {
             registry.init();
@@ -46,9 +47,8 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<Telemetry,
             use opentelemetry::trace::TracerProvider as _;
             let provider = otlp_provider(endpoint)?;
             let tracer = provider.tracer("chat-server");
-            registry
-                .with(tracing_opentelemetry::layer().with_tracer(tracer))
-                .init();
+            let spans = tracing_opentelemetry::layer().with_tracer(tracer);
+            registry.with(spans.with_filter(LevelFilter::INFO)).init();
             Ok(Telemetry {
                 provider: Some(provider),
             })

@@ -1,12 +1,13 @@
-//! The bot example (`examples/bot`, on chat-client) against a real `chat-server`: it
-//! answers each visitor message once, and keeps doing so after the server is killed with
-//! `kill -9` and restarted (its client reconnects and rejoins by itself).
+//! The bot example (`examples/bot`, on chat-client's change-feed reader) against a real
+//! `chat-server`: it answers each visitor message once, including a conversation started
+//! while the server was down and restarted after a `kill -9`, and a second bot restarted
+//! from an older position answers nothing twice.
 
 mod common;
 
 use std::time::Duration;
 
-use chat_client::{Realtime, RestClient};
+use chat_client::RestClient;
 use common::process::spawn_via;
 use serde_json::Value;
 use uuid::Uuid;
@@ -51,8 +52,10 @@ async fn the_bot_answers_each_message_once_across_a_server_crash() {
     let agent = RestClient::login(&base, "owner@example.com", "a long password")
         .await
         .expect("login");
-    let socket = Realtime::connect(&agent).await.expect("connect");
-    let bot = tokio::spawn(bot::run(socket));
+    let bot = {
+        let agent = agent.clone();
+        tokio::spawn(async move { bot::run(&agent, 0, |_| {}).await })
+    };
 
     let visitor = RestClient::visitor(&base).await.expect("visitor");
     let conversation = visitor.start_conversation().await.expect("conversation");
@@ -69,14 +72,26 @@ async fn the_bot_answers_each_message_once_across_a_server_crash() {
         .send_message(conversation, "anyone there?")
         .await
         .expect("send after the restart");
+    let other = RestClient::visitor(&base).await.expect("another visitor");
+    let second = other.start_conversation().await.expect("conversation");
+    other.send_message(second, "me too").await.expect("send");
     answers(&visitor, conversation, 2).await;
+    answers(&other, second, 1).await;
+
+    // A second bot from the start of the feed: every answer exists already.
+    let replay = {
+        let agent = agent.clone();
+        tokio::spawn(async move { bot::run(&agent, 0, |_| {}).await })
+    };
     // Time for a wrong second answer to show up.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         messages(&visitor, conversation).await,
         ["hello?", bot::ANSWER, "anyone there?", bot::ANSWER],
         "each visitor message answered once, in order"
     );
+    assert_eq!(messages(&other, second).await, ["me too", bot::ANSWER]);
+    replay.abort();
     bot.abort();
     server.kill().expect("stop");
     server.wait().expect("reaped");

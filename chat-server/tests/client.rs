@@ -68,6 +68,13 @@ async fn the_client_resumes_across_a_server_crash_and_its_sends_land_once() {
     let mut reconnects = 0;
     let mut log = until_message(&mut socket, "before 2", &mut reconnects).await;
 
+    // The socket is being read while the server dies and while it is down: the client
+    // notices, retries with backoff, and rejoins once the server is back.
+    let reading = tokio::spawn(async move {
+        let mut reconnects = 0;
+        let log = until_message(&mut socket, "after", &mut reconnects).await;
+        (socket, log, reconnects)
+    });
     server.kill().expect("kill -9");
     server.wait().expect("reaped");
     // Issued while nothing listens: retried until the restarted server takes it.
@@ -94,7 +101,9 @@ async fn the_client_resumes_across_a_server_crash_and_its_sends_land_once() {
         .send_message(conversation, "after")
         .await
         .expect("send");
-    log.extend(until_message(&mut socket, "after", &mut reconnects).await);
+    let (mut socket, after, more) = reading.await.expect("reader");
+    log.extend(after);
+    reconnects += more;
     assert!(reconnects >= 1, "the client reconnected");
 
     // Its own sends over the socket carry a client id and come back as log events too.

@@ -118,9 +118,13 @@ pub struct ConversationUpdated {
     /// The status it set, if it set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// For a snooze: when it wakes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snoozed_until: Option<DateTime<Utc>>,
+    /// For a snooze: when it wakes (`Some(None)`: when the visitor writes, sent as `null`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub snoozed_until: Option<Option<DateTime<Utc>>>,
     /// For an assignment: the new assignee (`Some(None)`: unassigned, sent as `null`).
     #[serde(
         default,

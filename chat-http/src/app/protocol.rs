@@ -84,7 +84,7 @@ pub fn from_event(event: Event) -> ServerEvent {
         EventKind::StatusChanged { to, .. } => update.status = Some(to.as_str().into()),
         EventKind::Snoozed { until, .. } => {
             update.status = Some(ConversationStatus::Snoozed.as_str().into());
-            update.snoozed_until = *until;
+            update.snoozed_until = Some(*until);
         }
         EventKind::Assigned { assignee, .. } => {
             update.assignee_id = Some(assignee.map(|a| a.as_uuid()));
@@ -122,5 +122,84 @@ fn reader_type(reader: UserRef) -> &'static str {
     match reader {
         UserRef::Customer(_) => "customer",
         UserRef::Admin(_) => "admin",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_core::event::{Event, EventKind};
+    use chat_core::ids::{AdminId, ConversationId, Seq};
+    use chat_core::model::Actor;
+    use serde_json::{Value, json};
+
+    use super::from_event;
+
+    fn payload(kind: EventKind) -> Value {
+        let event = Event {
+            conversation_id: ConversationId::new(),
+            seq: Seq(4),
+            timestamp: chrono::Utc::now(),
+            kind,
+        };
+        let mut payload = from_event(event).payload;
+        payload.as_object_mut().expect("an object").remove("event");
+        payload
+    }
+
+    fn keys(payload: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = payload
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// What clients read: a snooze without an end and an unassignment say so with `null`;
+    /// other events carry no such keys.
+    #[test]
+    fn conversation_updated_payloads_keep_their_shape() {
+        let snoozed = payload(EventKind::Snoozed {
+            until: None,
+            by: Actor::System,
+        });
+        assert_eq!(snoozed["snoozedUntil"], Value::Null);
+        assert_eq!(snoozed["status"], "snoozed");
+        assert_eq!(
+            keys(&snoozed),
+            [
+                "conversationId",
+                "seq",
+                "snoozedUntil",
+                "status",
+                "updatedAt"
+            ]
+        );
+        let unassigned = payload(EventKind::Assigned {
+            assignee: None,
+            by: Actor::System,
+        });
+        assert_eq!(
+            keys(&unassigned),
+            ["assigneeId", "conversationId", "seq", "updatedAt"]
+        );
+        assert_eq!(unassigned["assigneeId"], Value::Null);
+        let admin = AdminId::new();
+        let assigned = payload(EventKind::Assigned {
+            assignee: Some(admin),
+            by: Actor::System,
+        });
+        assert_eq!(assigned["assigneeId"], json!(admin));
+        let closed = payload(EventKind::StatusChanged {
+            from: chat_core::status::ConversationStatus::Active,
+            to: chat_core::status::ConversationStatus::Closed,
+            by: Actor::System,
+        });
+        assert_eq!(
+            keys(&closed),
+            ["conversationId", "seq", "status", "updatedAt"]
+        );
     }
 }

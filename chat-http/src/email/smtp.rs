@@ -80,17 +80,25 @@ impl SmtpSender {
             })
     }
 
-    fn message(&self, email: &OfflineEmail, resume: &str) -> Result<Message, SendFailure> {
+    /// The visitor's mailbox; an address the mail library cannot use is refused for good.
+    fn recipient(email: &OfflineEmail) -> Result<Mailbox, SendFailure> {
+        email.to.as_str().parse().map_err(|error| SendFailure {
+            permanent: true,
+            reason: format!("the address: {error}"),
+        })
+    }
+
+    fn message(
+        &self,
+        email: &OfflineEmail,
+        to: Mailbox,
+        resume: &str,
+    ) -> Result<Message, SendFailure> {
         let composed = compose(email, &self.config, resume);
         let refused = |reason: String| SendFailure {
             permanent: true,
             reason,
         };
-        let to: Mailbox = email
-            .to
-            .as_str()
-            .parse()
-            .map_err(|error| refused(format!("the address: {error}")))?;
         let list_unsubscribe = HeaderName::new_from_ascii_str("List-Unsubscribe");
         let one_click = HeaderName::new_from_ascii_str("List-Unsubscribe-Post");
         Message::builder()
@@ -114,8 +122,10 @@ impl SmtpSender {
 #[async_trait]
 impl EmailSender for SmtpSender {
     async fn send(&self, email: &OfflineEmail) -> Result<(), SendFailure> {
+        // The address is checked before a session is opened for the link.
+        let to = Self::recipient(email)?;
         let resume = self.link_session(email).await?;
-        let message = self.message(email, &resume)?;
+        let message = self.message(email, to, &resume)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(error) => Err(SendFailure {

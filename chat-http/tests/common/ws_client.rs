@@ -60,7 +60,12 @@ impl Client {
         let frame = tokio::time::timeout(HANG_GUARD, self.connection.next_frame())
             .await
             .expect("no frame arrived");
-        frame.ok().flatten().map(|frame| frame.into_value())
+        match frame {
+            Ok(frame) => frame.map(|frame| frame.into_value()),
+            // A connection that broke off is closed; a frame that cannot be read is a bug.
+            Err(chat_client::Error::Transport(_)) => None,
+            Err(error) => panic!("an unreadable frame: {error}"),
+        }
     }
 
     /// The seqs of the log events (`message:new`, `conversation:updated`) until `last`.

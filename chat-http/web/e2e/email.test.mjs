@@ -59,3 +59,18 @@ test('an email link signs the visitor in on another device, and leaves no token 
   assert.ok(events.some((e) => e.message?.content === 'And now from my phone'));
   await phone.close();
 });
+
+test("a link opened where the visitor is signed in keeps the browser's own session", async () => {
+  const visitor = await openVisitor(world.browser, world.server);
+  await send(visitor.widget, 'Hello from home');
+  await visitor.widget.getByText('Hello from home').waitFor();
+  const stored = () => visitor.page.evaluate(() => JSON.parse(localStorage.getItem('chat.visitor.v1')));
+  const before = await stored();
+  // A token the server would refuse: the browser's own session must be the one used.
+  const link = await visitor.context.newPage();
+  await link.goto(`${world.server.url}/widget?conversation=${before.conversationId}#resume=${before.customerId}.deadbeefdeadbeefdeadbeef`);
+  await link.getByText('Hello from home').waitFor();
+  assert.equal(new URL(link.url()).hash, '');
+  assert.equal((await stored()).token, before.token);
+  await visitor.context.close();
+});

@@ -1,54 +1,72 @@
-//! An agent bot on `chat-client`: it watches the inbox, joins every conversation that gets
-//! a visitor message and answers each visitor message once. Its reply's client id is
-//! derived from the visitor's message id, so seeing a message again (a reconnect, a rejoin)
-//! stores no second answer; the client itself resumes every room after a lost connection.
+//! An agent bot on `chat-client` that reads the store-wide change feed: every visitor
+//! message after its cursor gets one answer. The answer's client id is derived from the
+//! visitor's message id, so reading a message again (a restart from an older cursor, a
+//! retried page) stores no second answer; the feed misses nothing across either side's
+//! crashes, and the client retries sends while the server is away.
 
-use std::collections::HashSet;
+use std::time::Duration;
 
-use chat_client::chat_wire::EventDto;
-use chat_client::{Error, Incoming, Realtime};
+use chat_client::chat_wire::ChangeDto;
+use chat_client::{Error, RestClient};
 
 /// What the bot says.
 pub const ANSWER: &str = "Thanks for writing! An agent will be with you shortly.";
 
-/// Answers visitor messages until the client gives up (the session ended, or the server
-/// stayed away through every reconnect attempt).
-pub async fn run(mut socket: Realtime) -> Result<(), Error> {
-    let mut joined = HashSet::new();
-    while let Some(incoming) = socket.next().await? {
-        match incoming {
-            Incoming::Event { name, payload } if name == "inbox" => {
-                let news = payload["kind"] == "message" || payload["kind"] == "created";
-                let conversation = payload["conversationId"]
-                    .as_str()
-                    .and_then(|id| id.parse().ok());
-                if let (true, Some(conversation)) = (news, conversation)
-                    && joined.insert(conversation)
-                {
-                    // From just before the news, so the message that caused it is answered.
-                    let since = payload["seq"].as_u64().unwrap_or(1).saturating_sub(1);
-                    socket.join(conversation, since).await?;
-                }
+/// Changes read per request.
+const PAGE: usize = 100;
+
+/// How long to wait when the feed has nothing new.
+const IDLE: Duration = Duration::from_millis(300);
+
+/// Answers visitor messages committed after feed position `after`, for ever; `saved` is
+/// called with each position the bot is done with (keep it to resume there). `agent` must
+/// be an owner's session (the change feed needs `manageAdmins` over every conversation).
+pub async fn run(
+    agent: &RestClient,
+    mut after: u64,
+    mut saved: impl FnMut(u64),
+) -> Result<(), Error> {
+    loop {
+        let page = match agent.changes(after, PAGE).await {
+            Ok(page) => page,
+            Err(error) if error.is_retryable() => {
+                tokio::time::sleep(IDLE).await;
+                continue;
             }
-            Incoming::Log(event) => answer(&mut socket, &event).await?,
-            _ => {}
+            Err(error) => return Err(error),
+        };
+        for change in &page.changes {
+            answer(agent, change).await?;
+        }
+        if page.last_position != after {
+            after = page.last_position;
+            saved(after);
+        }
+        if !page.has_more {
+            tokio::time::sleep(IDLE).await;
         }
     }
-    Ok(())
 }
 
-/// Answers a visitor's message, once.
-async fn answer(socket: &mut Realtime, event: &EventDto) -> Result<(), Error> {
-    let Some(message) = &event.message else {
+/// Answers a visitor's message, once. A conversation that refuses the answer (closed,
+/// deleted since) is skipped; the server being away is retried by the client.
+async fn answer(agent: &RestClient, change: &ChangeDto) -> Result<(), Error> {
+    let Some(message) = &change.event.message else {
         return Ok(());
     };
     if message.sender_type != "customer" {
         return Ok(());
     }
     let client_id = format!("bot-reply-{}", message.id);
-    socket
-        .send_with_id(event.conversation_id, ANSWER, &client_id)
-        .await?;
-    println!("answered in {}", event.conversation_id);
+    match agent
+        .send_with_id(message.conversation_id, ANSWER, &client_id)
+        .await
+    {
+        Ok(_) => println!("answered in {}", message.conversation_id),
+        Err(Error::Api { code, .. }) => {
+            println!("not answering in {}: {code}", message.conversation_id);
+        }
+        Err(error) => return Err(error),
+    }
     Ok(())
 }

@@ -12,17 +12,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chat_client::{Incoming, Realtime};
 use chat_core::accounts::{Permissions, SessionSubject};
 use chat_core::engine::{NewAdmin, NewVisitor, StartConversation};
 use chat_core::values::{DisplayName, Email};
 use chat_core::{ChatEngine, Principal};
 use chat_http::{AppState, ChatConfig, ObjectStoreBlobs};
 use chat_store_postgres::{PgBroadcaster, PoolConfig, PostgresStore};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
-use tokio_tungstenite::tungstenite::Message;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -48,33 +46,27 @@ async fn main() -> Result<(), Error> {
     let agent = new_agent(&a).await?;
     let agent_token = token(&a, SessionSubject::Admin(agent), "agent-token").await?;
 
-    let mut on_b = connect(address_b, &visitor_token).await?;
-    request(
-        &mut on_b,
-        json!({"type": "conversation:join", "id": 1, "conversationId": conversation.id}),
-    )
-    .await?;
-    let mut on_a = connect(address_a, &agent_token).await?;
-    let send = json!({"type": "message:send", "id": 1, "conversationId": conversation.id, "message": "Hello from node A"});
-    let ack = request(&mut on_a, send).await?;
-    println!("node A acknowledged seq {}", ack["seq"]);
+    let mut on_b =
+        Realtime::connect_to(&format!("ws://{address_b}/api/ws"), &visitor_token).await?;
+    on_b.join(conversation.id.as_uuid(), 0).await?;
+    let mut on_a = Realtime::connect_to(&format!("ws://{address_a}/api/ws"), &agent_token).await?;
+    let ack = on_a
+        .send_message(conversation.id.as_uuid(), "Hello from node A")
+        .await?;
+    println!("node A acknowledged seq {}", ack.seq);
 
     let arrived = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(frame) = on_b.next().await {
-            if let Message::Text(text) = frame? {
-                let event: Value = serde_json::from_str(&text)?;
-                if event["type"] == "message:new" {
-                    return Ok::<_, Error>(event);
-                }
+        while let Some(incoming) = on_b.next().await? {
+            if let Incoming::Log(event) = incoming
+                && let Some(message) = event.message
+            {
+                return Ok::<_, Error>((event.seq, message.content));
             }
         }
         Err("node B closed the socket".into())
     })
     .await??;
-    println!(
-        "node B delivered seq {}: {}",
-        arrived["seq"], arrived["message"]["content"]
-    );
+    println!("node B delivered seq {}: {}", arrived.0, arrived.1);
     Ok(())
 }
 
@@ -123,38 +115,6 @@ async fn token(engine: &ChatEngine, subject: SessionSubject, token: &str) -> Res
         )
         .await?;
     Ok(token)
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(address: SocketAddr, token: &str) -> Result<Socket, Error> {
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("ws://{address}/api/ws")).await?;
-    request(
-        &mut socket,
-        json!({"type": "auth", "id": 0, "token": token}),
-    )
-    .await?;
-    Ok(socket)
-}
-
-/// Sends a frame and waits for its ack.
-async fn request(socket: &mut Socket, frame: Value) -> Result<Value, Error> {
-    let id = frame["id"].clone();
-    socket.send(Message::text(frame.to_string())).await?;
-    while let Some(reply) = socket.next().await {
-        if let Message::Text(text) = reply? {
-            let reply: Value = serde_json::from_str(&text)?;
-            if reply["type"] == "ack" && reply["id"] == id {
-                return match reply.get("error") {
-                    Some(error) => Err(format!("refused: {error}").into()),
-                    None => Ok(reply),
-                };
-            }
-        }
-    }
-    Err("the socket closed".into())
 }
 
 /// Recreates the example's database on the server of `url`.

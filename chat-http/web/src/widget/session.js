@@ -17,13 +17,21 @@ export function storedSession(identifier) {
 /**
  * The session an email's link back carries (`#resume=<customer>.<token>`, in the fragment so
  * it never reaches a server log): it signs this browser in as that visitor, on the
- * conversation the link names. The fragment is removed from the address bar at once.
+ * conversation the link names. A browser already signed in as that visitor keeps its own
+ * (longer) session and only opens the conversation. The fragment leaves the address bar at
+ * once, readable or not.
  */
 export function sessionFromLink(identifier, conversationId) {
-  const match = /^#resume=([0-9a-f-]{36})\.([A-Za-z0-9_-]+)$/.exec(window.location.hash);
-  if (!match) return null;
+  if (!window.location.hash.startsWith('#resume=')) return null;
+  const match = /^#resume=([0-9a-f-]{36})\.([0-9a-f]{16,128})$/.exec(window.location.hash);
   window.history.replaceState(null, '', window.location.pathname + window.location.search);
-  const session = { token: match[2], customerId: match[1], identifier, conversationId };
+  if (!match) return null;
+  const [, customerId, token] = match;
+  const stored = storedSession(identifier);
+  const session =
+    stored?.customerId === customerId
+      ? { ...stored, conversationId }
+      : { token, customerId, identifier, conversationId };
   saveSession(session);
   return session;
 }
