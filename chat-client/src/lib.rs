@@ -36,4 +36,5 @@ pub use chat_wire;
 pub use connection::Connection;
 pub use error::Error;
 pub use realtime::{Incoming, Realtime};
+pub use reqwest::Method;
 pub use rest::RestClient;

@@ -137,3 +137,97 @@ async fn the_client_resumes_across_a_server_crash_and_its_sends_land_once() {
     server.kill().expect("stop");
     server.wait().expect("reaped");
 }
+
+/// A room the agent lost while its client was away (the conversation was given to someone
+/// else) is reported as `conversation:left` on the reconnect, and the agent's other room
+/// still resumes with what it missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_lost_while_away_is_reported_and_the_others_resume() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let options = ["--bind", bind.as_str()];
+    let data = tempfile::tempdir().expect("data dir");
+    let (mut server, address) = spawn_via(None, data.path(), None, &options);
+    let base = format!("http://{address}");
+    let owner = RestClient::login(&base, OWNER.0, OWNER.1)
+        .await
+        .expect("login");
+    let created: serde_json::Value = owner
+        .call(
+            chat_client::Method::POST,
+            "/api/admins",
+            Some(&serde_json::json!({"email": "narrow@example.com", "name": "Narrow",
+                "password": "a long password",
+                "permissions": {"scope": "assigned", "manageConversations": true, "manageAdmins": false}})),
+        )
+        .await
+        .expect("a restricted agent");
+    let narrow_id = created["admin"]["id"].as_str().expect("id").to_owned();
+    let assign = |conversation: uuid::Uuid, assignee: Option<&str>| {
+        let owner = owner.clone();
+        let body = serde_json::json!({ "assigneeId": assignee });
+        async move {
+            let path = format!("/api/conversations/{conversation}/assign");
+            let _: serde_json::Value = owner
+                .call(chat_client::Method::POST, &path, Some(&body))
+                .await
+                .expect("assign");
+        }
+    };
+    let visitor = RestClient::visitor(&base).await.expect("visitor");
+    let (kept, lost) = (
+        visitor.start_conversation().await.expect("conversation"),
+        visitor.start_conversation().await.expect("conversation"),
+    );
+    assign(kept, Some(&narrow_id)).await;
+    assign(lost, Some(&narrow_id)).await;
+    let narrow = RestClient::login(&base, "narrow@example.com", "a long password")
+        .await
+        .expect("login");
+    let mut socket = Realtime::connect(&narrow).await.expect("connect");
+    socket.join(kept, 0).await.expect("join");
+    socket.join(lost, 0).await.expect("join");
+
+    // While the socket is idle: a crash, and meanwhile the agent loses one conversation.
+    server.kill().expect("kill -9");
+    server.wait().expect("reaped");
+    let (mut server, _) = spawn_via(None, data.path(), None, &options);
+    assign(lost, None).await;
+    visitor
+        .send_message(kept, "still yours")
+        .await
+        .expect("send");
+
+    let (mut left, mut reconnected, mut missed) = (None, false, None);
+    while missed.is_none() || left.is_none() {
+        let incoming = tokio::time::timeout(HANG_GUARD, socket.next())
+            .await
+            .expect("an event in time")
+            .expect("no client error")
+            .expect("open");
+        match incoming {
+            Incoming::Reconnected => reconnected = true,
+            Incoming::Event { name, payload } if name == "conversation:left" => {
+                left = Some(payload);
+            }
+            // Before the reconnect: both rooms' catch-ups from the joins.
+            Incoming::Log(_) if !reconnected => {}
+            Incoming::Log(event) => {
+                assert_eq!(event.conversation_id, kept, "nothing of the lost room");
+                if let Some(message) = event.message {
+                    missed = Some(message.content);
+                }
+            }
+            Incoming::Event { .. } => {}
+        }
+    }
+    assert!(reconnected);
+    let left = left.expect("the lost room reported");
+    assert_eq!(left["conversationId"], lost.to_string());
+    assert_eq!(missed.as_deref(), Some("still yours"));
+    server.kill().expect("stop");
+    server.wait().expect("reaped");
+}
