@@ -46,16 +46,9 @@ pub struct UpdateAdminRequest {
     /// New password (ends the agent's sessions).
     pub password: Option<String>,
     /// Auto-assignment capacity; `null`: no limit.
-    #[serde(default, deserialize_with = "present_u32")]
+    #[serde(default, deserialize_with = "chat_wire::fields::present")]
     #[schema(value_type = Option<u32>)]
     pub capacity: Option<Option<u32>>,
-}
-
-/// A field that is absent (`None`), `null` (`Some(None)`) or a number.
-fn present_u32<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(deserializer).map(Some)
 }
 
 /// `{admin}`.

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use chat_client::RestClient;
-use common::process::spawn_via;
+use common::process::{free_port, spawn_via};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -40,11 +40,7 @@ async fn answers(visitor: &RestClient, conversation: Uuid, count: usize) -> Vec<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_answers_each_message_once_across_a_server_crash() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", free_port());
     let options = ["--bind", bind.as_str()];
     let data = tempfile::tempdir().expect("data dir");
     let (mut server, address) = spawn_via(None, data.path(), None, &options);

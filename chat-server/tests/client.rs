@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use chat_client::{Incoming, Realtime, RestClient};
-use common::process::spawn_via;
+use common::process::{free_port, spawn_via};
 
 const OWNER: (&str, &str) = ("owner@example.com", "a long password");
 const HANG_GUARD: Duration = Duration::from_secs(60);
@@ -42,11 +42,7 @@ async fn until_message(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_resumes_across_a_server_crash_and_its_sends_land_once() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", free_port());
     let options = ["--bind", bind.as_str()];
     let data = tempfile::tempdir().expect("data dir");
     let (mut server, address) = spawn_via(None, data.path(), None, &options);
@@ -143,11 +139,7 @@ async fn the_client_resumes_across_a_server_crash_and_its_sends_land_once() {
 /// still resumes with what it missed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_lost_while_away_is_reported_and_the_others_resume() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", free_port());
     let options = ["--bind", bind.as_str()];
     let data = tempfile::tempdir().expect("data dir");
     let (mut server, address) = spawn_via(None, data.path(), None, &options);

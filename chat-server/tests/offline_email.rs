@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::process::{http, spawn_via};
+use common::process::{free_port, http, spawn_via};
 use common::scratch::ScratchDatabase;
 use common::ws_client::Client;
 use serde_json::{Value, json};
@@ -44,10 +44,7 @@ impl SmtpServer {
             );
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let mut child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))

@@ -8,6 +8,7 @@
 pub mod changes;
 #[cfg(feature = "core")]
 mod convert;
+pub mod fields;
 pub mod messages;
 pub mod realtime;
 pub mod rest;

@@ -3,7 +3,7 @@
 //! server pushes (`message:new`, `conversation:updated`).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::messages::{EventDto, MessageDto};
@@ -122,14 +122,14 @@ pub struct ConversationUpdated {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "crate::fields::present"
     )]
     pub snoozed_until: Option<Option<DateTime<Utc>>>,
     /// For an assignment: the new assignee (`Some(None)`: unassigned, sent as `null`).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "crate::fields::present"
     )]
     pub assignee_id: Option<Option<Uuid>>,
     /// For a rating.
@@ -152,13 +152,6 @@ pub struct RatingChange {
     pub rating: u8,
     /// The visitor's words.
     pub comment: Option<String>,
-}
-
-/// A field that is absent (`None`), `null` (`Some(None)`) or set.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use chat_core::ids::{AdminId, CannedReplyId, CustomerId, LabelId};
 use chat_core::labels::Label;
 use chat_core::ratings::{CHANGE_WINDOW, Rating, RatingReport, RatingSummary};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A label.
@@ -54,7 +54,7 @@ pub struct UpdateLabelRequest {
     /// New title.
     pub title: Option<String>,
     /// New colour; `null` removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "chat_wire::fields::present")]
     #[schema(value_type = Option<String>)]
     pub color: Option<Option<String>>,
 }
@@ -172,11 +172,6 @@ pub struct CannedReplyList {
     pub canned_replies: Vec<CannedReplyDto>,
 }
 
-/// A field that is absent (`None`), `null` (`Some(None)`) or a value (`Some(Some(_))`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
-}
-
 /// A visitor as agents see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -221,16 +216,9 @@ impl From<Customer> for VisitorDto {
 #[serde(deny_unknown_fields)]
 pub struct LeaveEmailRequest {
     /// An email address, or `null`.
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "chat_wire::fields::present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
-}
-
-/// A field that is absent (`None`), `null` (`Some(None)`) or a string.
-fn present_string<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// `?token=`: the secret an unsubscribe link carries. (No `Debug`: it carries the token.)

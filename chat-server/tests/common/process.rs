@@ -62,6 +62,15 @@ pub fn spawn_via(
     panic!("chat-server exited before listening");
 }
 
+/// A loopback port nothing listens on now: for a server restarted on the same address, or
+/// a receiver that comes up late.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
+}
+
 /// A minimal HTTP/1.1 request: (status, JSON body).
 pub async fn http(
     address: SocketAddr,
