@@ -105,6 +105,9 @@ pub enum Action {
     ManageWebhooks,
     /// Leave (or remove) an address for offline replies (the visitor, for itself).
     LeaveEmail,
+    /// Search messages and conversations (agents only; the results are scoped like the
+    /// conversation list).
+    Search,
 }
 
 impl Action {
@@ -140,6 +143,7 @@ impl Action {
                 | Self::ReadChangeFeed
                 | Self::ManageWebhooks
                 | Self::LeaveEmail
+                | Self::Search
         )
     }
 }
@@ -241,7 +245,8 @@ fn authorize_visitor(
             | Action::BlockVisitors
             | Action::ViewReports
             | Action::ReadChangeFeed
-            | Action::ManageWebhooks => Err(Denial::Forbidden("only agents may do this")),
+            | Action::ManageWebhooks
+            | Action::Search => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }

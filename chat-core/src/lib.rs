@@ -44,6 +44,7 @@ pub mod log;
 pub mod model;
 pub mod ratings;
 pub mod read;
+pub mod search;
 pub mod status;
 pub mod store;
 pub mod values;

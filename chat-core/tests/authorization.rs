@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 28] = [
+const ALL_ACTIONS: [Action; 29] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -36,6 +36,7 @@ const ALL_ACTIONS: [Action; 28] = [
     Action::ReadChangeFeed,
     Action::ManageWebhooks,
     Action::LeaveEmail,
+    Action::Search,
 ];
 /// The workspace's catalogs: labels and canned replies.
 const WORKSPACE: [Action; 4] = [
@@ -520,6 +521,24 @@ fn only_visitors_leave_an_address_for_offline_replies() {
     });
     assert!(matches!(
         check(&owner, Action::LeaveEmail, None),
+        Err(Denial::Forbidden(_))
+    ));
+}
+
+#[test]
+fn every_agent_may_search_and_no_visitor_may() {
+    let restricted = Permissions {
+        scope: ConversationScope::Assigned,
+        manage_conversations: false,
+        manage_admins: false,
+    };
+    for permissions in [Permissions::default(), restricted] {
+        let (_, admin) = agent(permissions);
+        assert_eq!(check(&admin, Action::Search, None), Ok(()), "{permissions:?}");
+    }
+    assert!(!Action::Search.targets_conversation(), "scoped by the store query");
+    assert!(matches!(
+        check(&Principal::Visitor(CustomerId::new()), Action::Search, None),
         Err(Denial::Forbidden(_))
     ));
 }

@@ -11,7 +11,7 @@ use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
 
 use crate::codec::{encode, exists, get, get_uuid, scan};
-use crate::error::malformed;
+use crate::error::{backend, malformed};
 use crate::keys;
 use crate::source::Source;
 use crate::store::SledStore;
@@ -128,6 +128,12 @@ impl CustomerStore for SledStore {
                     }
                     txn.insert(identifier, customer.id.as_uuid().as_bytes().to_vec());
                 }
+                if let Some(contact) = &customer.contact {
+                    txn.insert(
+                        keys::customer_email(contact.email.as_str(), customer.id),
+                        Vec::new(),
+                    );
+                }
                 txn.insert(keys::customer(customer.id), encode(&customer)?);
                 Ok(())
             })
@@ -192,6 +198,12 @@ impl CustomerStore for SledStore {
             .run(move |txn| {
                 let key = keys::customer(id);
                 let mut customer: Customer = get(txn, &key)?.ok_or(Error::NotFound("customer"))?;
+                if let Some(old) = &customer.contact {
+                    txn.remove(keys::customer_email(old.email.as_str(), id));
+                }
+                if let Some(new) = &contact {
+                    txn.insert(keys::customer_email(new.email.as_str(), id), Vec::new());
+                }
                 customer.contact = contact;
                 txn.insert(key, encode(&customer)?);
                 Ok(customer)
@@ -230,6 +242,29 @@ impl CustomerStore for SledStore {
                 Ok(())
             })
             .await
+    }
+
+    async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>> {
+        let mut found = Vec::new();
+        for key in self
+            .tree()
+            .scan_prefix(keys::customers_with_email(email.as_str()))
+            .keys()
+        {
+            let key = key.map_err(backend)?;
+            let id = key
+                .get(key.len().saturating_sub(16)..)
+                .and_then(|id| <[u8; 16]>::try_from(id).ok())
+                .ok_or_else(|| malformed("address index key"))?;
+            let customer = self
+                .get_customer(CustomerId::from_uuid(chat_core::ids::Uuid::from_bytes(id)))
+                .await?;
+            found.extend(customer.filter(|c| {
+                c.contact.as_ref().is_some_and(|contact| contact.email == *email)
+            }));
+        }
+        found.sort_by_key(|c| (c.first_seen, c.id));
+        Ok(found)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Turns a planned `Commit` into writes of a [`Txn`]: the events (with a row checkpoint
-//! where due) and their change-feed entries, the row itself, the idempotency key,
-//! participants and attachments.
+//! where due) and their change-feed entries, the row itself, the message's search entries
+//! and idempotency key, participants and attachments.
 
 use chat_core::Result;
 use chat_core::ids::Seq;
@@ -34,6 +34,9 @@ pub fn persist(
             encode(&(event, row))?,
         );
         txn.add_to_feed(conversation.id, event.seq);
+    }
+    if let Some(message) = &commit.message {
+        crate::search::index(txn, message);
     }
     if let Some(message) = &commit.message
         && let Some(client_id) = &message.client_message_id

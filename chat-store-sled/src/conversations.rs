@@ -86,6 +86,7 @@ impl ConversationStore for SledStore {
         self.writer
             .run(move |txn| {
                 txn.state(id).ok_or_else(missing)?;
+                crate::search::forget_conversation(txn, id)?;
                 for prefix in keys::PER_CONVERSATION {
                     for (key, _) in txn.entries(&keys::of_conversation(prefix, id))? {
                         if prefix == keys::ATTACHMENT_OF {

@@ -28,17 +28,19 @@
 //! | `m` | (none) | feed position (u64 BE): the offline-email pass's cursor |
 //! | `n` | conversation | `EmailNotice` (JSON) |
 //! | `N` | next look (µs, u64 BE) ‖ conversation | empty: pending notices by when they are due (or their claim ends) |
+//! | `x` | word ‖ 0 ‖ sent (µs, u64 BE) ‖ message | conversation ‖ seq: the search index, written with each message |
+//! | `E` | lower-cased address ‖ 0 ‖ customer | empty: visitors by the address they left |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
 
 use chat_core::accounts::TokenHash;
-use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, Seq};
+use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
 use chat_core::model::{Actor, UserRef};
 
 /// The schema version this build reads and writes (older stores are upgraded at open: see
 /// `migrate.rs`).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 pub const SCHEMA: &[u8] = b"vschema";
 
 pub const CONVERSATION: u8 = b'c';
@@ -65,6 +67,8 @@ pub const DELIVERY: u8 = b'W';
 pub const EMAIL_CURSOR: u8 = b'm';
 pub const EMAIL_NOTICE: u8 = b'n';
 pub const EMAIL_DUE: u8 = b'N';
+pub const SEARCH_WORD: u8 = b'x';
+pub const CUSTOMER_EMAIL: u8 = b'E';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
 pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
@@ -216,21 +220,23 @@ pub fn feed(position: u64) -> Vec<u8> {
     Key::new(FEED).bytes(&position.to_be_bytes()).build()
 }
 
-/// A feed entry's value: the event's conversation and seq.
-pub fn feed_value(id: ConversationId, seq: Seq) -> Vec<u8> {
+/// An event's place, its conversation and seq: the value of feed and search entries.
+pub fn place(id: ConversationId, seq: Seq) -> Vec<u8> {
     [&conversation_id(id)[..], &seq.get().to_be_bytes()].concat()
+}
+
+/// The event a [`place`] names.
+pub fn place_of(value: &[u8]) -> Option<(ConversationId, Seq)> {
+    let id: [u8; 16] = value.get(..16)?.try_into().ok()?;
+    let seq = u64::from_be_bytes(value.get(16..24)?.try_into().ok()?);
+    Some((chat_core::ids::Uuid::from_bytes(id).into(), Seq(seq)))
 }
 
 /// The position of a [`feed`] key and the event its value names.
 pub fn feed_entry(key: &[u8], value: &[u8]) -> Option<(u64, ConversationId, Seq)> {
     let position = u64::from_be_bytes(key.get(1..9)?.try_into().ok()?);
-    let id: [u8; 16] = value.get(..16)?.try_into().ok()?;
-    let seq = u64::from_be_bytes(value.get(16..24)?.try_into().ok()?);
-    Some((
-        position,
-        chat_core::ids::Uuid::from_bytes(id).into(),
-        Seq(seq),
-    ))
+    let (id, seq) = place_of(value)?;
+    Some((position, id, seq))
 }
 
 /// A webhook endpoint.
@@ -257,9 +263,8 @@ pub fn email_notice(id: ConversationId) -> Vec<u8> {
 
 /// A pending notice's entry in the due-time index (times before 1970 sort first).
 pub fn email_due(at: chrono::DateTime<chrono::Utc>, id: ConversationId) -> Vec<u8> {
-    let micros = u64::try_from(at.timestamp_micros()).unwrap_or(0);
     Key::new(EMAIL_DUE)
-        .bytes(&micros.to_be_bytes())
+        .bytes(&micros(at))
         .uuid(conversation_id(id))
         .build()
 }
@@ -276,6 +281,51 @@ pub fn email_due_until(at: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
 pub fn email_due_conversation(key: &[u8]) -> Option<ConversationId> {
     let id: [u8; 16] = key.get(9..25)?.try_into().ok()?;
     Some(chat_core::ids::Uuid::from_bytes(id).into())
+}
+
+/// Microseconds since the epoch as a sortable key part (times before 1970 sort first).
+fn micros(at: chrono::DateTime<chrono::Utc>) -> [u8; 8] {
+    u64::try_from(at.timestamp_micros())
+        .unwrap_or(0)
+        .to_be_bytes()
+}
+
+/// Everything the search index holds under `word`: the prefix of its entries.
+pub fn search_word(word: &str) -> Vec<u8> {
+    Key::new(SEARCH_WORD).bytes(word.as_bytes()).bytes(&[0]).build()
+}
+
+/// The search-index entry of a message under `word` (words hold no zero byte, so the
+/// separator keeps one word's entries apart from a longer word's).
+pub fn search_entry(word: &str, at: chrono::DateTime<chrono::Utc>, message: MessageId) -> Vec<u8> {
+    let mut key = search_word(word);
+    key.extend_from_slice(&micros(at));
+    key.extend_from_slice(message.as_uuid().as_bytes());
+    key
+}
+
+/// Where `word`'s entries sent at or after `at` start.
+pub fn search_from(word: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    let mut key = search_word(word);
+    key.extend_from_slice(&micros(at));
+    key
+}
+
+/// A visitor's entry in the address index.
+pub fn customer_email(email: &str, id: CustomerId) -> Vec<u8> {
+    Key::new(CUSTOMER_EMAIL)
+        .bytes(email.as_bytes())
+        .bytes(&[0])
+        .uuid(*id.as_uuid().as_bytes())
+        .build()
+}
+
+/// Every entry of `email` in the address index: their prefix.
+pub fn customers_with_email(email: &str) -> Vec<u8> {
+    Key::new(CUSTOMER_EMAIL)
+        .bytes(email.as_bytes())
+        .bytes(&[0])
+        .build()
 }
 
 /// A fixed 17-byte encoding of an actor: kind, then the id (zeros for the system).

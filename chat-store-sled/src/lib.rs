@@ -28,6 +28,7 @@ mod integrations;
 mod keys;
 mod migrate;
 mod rows;
+mod search;
 mod source;
 mod store;
 mod txn;

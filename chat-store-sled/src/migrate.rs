@@ -7,6 +7,8 @@
 //!   writes it as the newest checkpoint, and rewrites each cursor.
 //! - Version 3 has the change feed: the upgrade from 2 (or 1) gives every stored event a
 //!   position, in the order of the events' timestamps.
+//! - Version 4 has the search index and the visitors' address index: the upgrade writes
+//!   an entry for every stored message and address.
 
 use std::path::Path;
 
@@ -38,6 +40,11 @@ pub fn upgrade(db: &sled::Db, dir: &Path, from: u32) -> Result<()> {
     }
     if from < 3 {
         fill_feed(db, &conversations, &mut batch)?;
+    }
+    if from < 4 {
+        for (key, value) in crate::search::all_entries(db)? {
+            batch.insert(key, value);
+        }
     }
     batch.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes());
     db.apply_batch(batch).map_err(backend)?;
@@ -87,7 +94,7 @@ fn fill_feed(db: &sled::Db, ids: &[ConversationId], batch: &mut sled::Batch) -> 
             .get_mut(id)
             .and_then(Vec::pop)
             .ok_or_else(|| malformed("feed"))?;
-        batch.insert(keys::feed(position as u64 + 1), keys::feed_value(*id, seq));
+        batch.insert(keys::feed(position as u64 + 1), keys::place(*id, seq));
     }
     Ok(())
 }

@@ -75,7 +75,7 @@ impl<'a> Txn<'a> {
     pub fn add_to_feed(&mut self, id: ConversationId, seq: chat_core::ids::Seq) {
         self.job_feed += 1;
         let key = crate::keys::feed(self.job_feed);
-        self.insert(key, crate::keys::feed_value(id, seq));
+        self.insert(key, crate::keys::place(id, seq));
     }
 
     /// Sets `key` to `value` (visible to this job's reads at once).

@@ -1,11 +1,16 @@
 //! A store written by schema version 1 (no message counters in its rows, bare seqs as read
 //! cursors, no change feed) opens, is upgraded in place, gives the same unread counts as
-//! before, and has every stored event in its change feed.
+//! before, and has every stored event in its change feed; one written by version 3 (no
+//! search index) finds its old messages and addresses after the upgrade, and a damaged
+//! index is rebuilt.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use chat_core::conformance::fixtures::{engine, partly_read, send};
+use chat_core::accounts::Permissions;
+use chat_core::conformance::fixtures::{admin, conversation, engine, partly_read, send, visitor};
+use chat_core::engine::SearchRequest;
+use chat_core::values::Email;
 use chat_core::ids::{ConversationId, FeedPosition, Seq};
 use chat_core::store::{ChangeFeedStore, EventStore};
 use chat_core::{ChatEngine, Principal};
@@ -33,7 +38,7 @@ fn downgrade_to_version_1(path: &Path) {
             Some(b'r') => {
                 db.insert(key, &value[..8]).expect("insert");
             }
-            Some(b'f') => {
+            Some(b'f' | b'x' | b'E') => {
                 db.remove(key).expect("remove");
             }
             _ => {}
@@ -97,4 +102,72 @@ async fn a_version_1_store_is_upgraded_and_counts_as_before() {
         Some(&SCHEMA_VERSION.to_be_bytes()[..]),
         "the new version is recorded"
     );
+}
+
+/// Removes the search and address indexes from the closed store at `path`, and records
+/// `version`.
+fn strip_search_index(path: &Path, version: u32) {
+    let db = sled::open(path).expect("raw open");
+    for key in db.iter().keys() {
+        let key = key.expect("key");
+        if matches!(key.first(), Some(b'x' | b'E')) {
+            db.remove(key).expect("remove");
+        }
+    }
+    db.insert(b"vschema", &version.to_be_bytes()).expect("insert");
+    db.flush().expect("flush");
+}
+
+/// How many messages and conversations `q` finds for `agent`.
+async fn found(engine: &ChatEngine, agent: &Principal, q: &str) -> (usize, usize) {
+    let request = SearchRequest {
+        q: q.to_owned(),
+        ..SearchRequest::default()
+    };
+    let results = engine.search(agent, request).await.expect("search");
+    (results.messages.len(), results.conversations.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_3_store_gets_its_search_index_and_a_damaged_one_is_rebuilt() {
+    let dir = tempfile::Builder::new()
+        .prefix("upgrade-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir");
+    let agent = {
+        let engine = engine(Arc::new(SledStore::open(dir.path()).expect("open")));
+        let agent = admin(&engine, "indexer", Permissions::default()).await;
+        let jane = visitor(&engine).await;
+        let chat = conversation(&engine, &jane).await;
+        send(&engine, &jane, chat.id, "my parcel never arrived", None)
+            .await
+            .expect("send");
+        let Principal::Visitor(id) = jane else {
+            unreachable!()
+        };
+        let email = Email::parse("jane@example.com").expect("email");
+        engine
+            .leave_email(&jane, id, Some(email))
+            .await
+            .expect("email");
+        assert_eq!(found(&engine, &agent, "parcel").await, (1, 0));
+        agent
+    };
+    strip_search_index(dir.path(), 3);
+
+    let store = Arc::new(SledStore::open(dir.path()).expect("a version 3 store opens"));
+    let upgraded = engine(store.clone());
+    assert_eq!(found(&upgraded, &agent, "PARCEL arrived").await, (1, 0));
+    assert_eq!(found(&upgraded, &agent, "jane@example.com").await, (0, 1));
+    drop(upgraded);
+    drop(store);
+
+    strip_search_index(dir.path(), SCHEMA_VERSION);
+    let store = Arc::new(SledStore::open(dir.path()).expect("open"));
+    let damaged = engine(store.clone());
+    assert_eq!(found(&damaged, &agent, "parcel").await, (0, 0), "damaged");
+    let entries = store.rebuild_search_index().await.expect("rebuild");
+    assert_eq!(entries, 4 + 1, "four words and one address");
+    assert_eq!(found(&damaged, &agent, "parcel").await, (1, 0));
+    assert_eq!(found(&damaged, &agent, "jane@example.com").await, (0, 1));
 }

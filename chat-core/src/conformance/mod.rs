@@ -29,6 +29,7 @@ pub mod log;
 pub mod model;
 pub mod ratings;
 pub mod read_state;
+pub mod search;
 pub mod snooze;
 pub mod workspace;
 
@@ -78,6 +79,11 @@ macro_rules! conformance_tests {
             email::offline_email_goes_once_per_quiet_period,
             email::offline_email_respects_reads_presence_and_unsubscribes,
             email::offline_email_notices_are_claimed_once,
+            search::messages_are_found_by_every_word_newest_first,
+            search::message_results_page_by_cursor_and_time,
+            search::search_is_filtered_and_scoped_like_the_list,
+            search::conversations_are_found_by_id_visitor_address_and_identifier,
+            search::concurrent_sends_are_found_and_deletes_leave_nothing,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -97,16 +97,7 @@ impl ChatEngine {
         request: ListRequest,
     ) -> Result<ConversationPage> {
         self.allowed(principal, Action::ListConversations)?;
-        let scope = match *principal {
-            Principal::Visitor(customer) => ListScope::Customer(customer),
-            Principal::Admin { id, permissions }
-                if permissions.scope == ConversationScope::Assigned =>
-            {
-                ListScope::AssignedTo(id)
-            }
-            Principal::Admin { .. } | Principal::System => ListScope::All,
-            Principal::Anonymous => return Err(Error::Unauthenticated),
-        };
+        let scope = self.list_scope(principal)?;
         let label = match &request.label {
             Some(title) => {
                 self.allowed(principal, Action::ListLabels)?;
@@ -127,6 +118,21 @@ impl ChatEngine {
             redact_for(principal, &mut item.conversation);
         }
         Ok(page)
+    }
+
+    /// The conversations `principal` may read, as a list scope: a visitor's own, a
+    /// restricted agent's assigned ones, or all.
+    pub(crate) fn list_scope(&self, principal: &Principal) -> Result<ListScope> {
+        Ok(match *principal {
+            Principal::Visitor(customer) => ListScope::Customer(customer),
+            Principal::Admin { id, permissions }
+                if permissions.scope == ConversationScope::Assigned =>
+            {
+                ListScope::AssignedTo(id)
+            }
+            Principal::Admin { .. } | Principal::System => ListScope::All,
+            Principal::Anonymous => return Err(Error::Unauthenticated),
+        })
     }
 
     /// An agent joins (takes part in) a conversation; a waiting one becomes active.

@@ -12,6 +12,7 @@ mod labels;
 mod messages;
 mod ratings;
 mod realtime;
+mod search;
 mod snooze;
 mod webhooks;
 
@@ -23,6 +24,7 @@ pub use conversations::{ListRequest, StartConversation};
 pub use email::{EmailPass, EmailSender};
 pub use inbox::InboxSnapshot;
 pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
+pub use search::{SEARCH_DEFAULT, SEARCH_MAX, SearchRequest};
 pub use snooze::MAX_SNOOZE;
 pub use webhooks::NewWebhook;
 

@@ -6,6 +6,7 @@
 
 mod email;
 mod integrations;
+mod search;
 mod workspace;
 
 use std::collections::HashMap;
@@ -512,6 +513,17 @@ impl CustomerStore for MemoryStore {
             customer.last_seen = customer.last_seen.max(Some(at));
         }
         Ok(())
+    }
+
+    async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>> {
+        let mut found: Vec<Customer> = self
+            .customers
+            .iter()
+            .filter(|c| c.contact.as_ref().is_some_and(|contact| contact.email == *email))
+            .map(|c| c.clone())
+            .collect();
+        found.sort_by_key(|c| (c.first_seen, c.id));
+        Ok(found)
     }
 }
 

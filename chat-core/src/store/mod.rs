@@ -40,6 +40,7 @@ use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use crate::model::{Attachment, Conversation, Message, Participant, UserRef};
 use crate::ratings::{RatingCount, RatingQuery};
 use crate::read::ReadCursor;
+use crate::search::{MessageHit, MessageSearch};
 use crate::status::ConversationStatus;
 use crate::values::{Email, VisitorIdentifier};
 #[cfg(doc)]
@@ -219,6 +220,20 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
 
     /// Moves `last_seen` forward to `at` (never back); a missing visitor is ignored.
     async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()>;
+
+    /// The visitors who left `email` for offline replies (found through an index, not by
+    /// reading every visitor), oldest first.
+    async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>>;
+}
+
+/// Message search (see [`crate::search`]).
+#[async_trait]
+pub trait SearchStore: Debug + Send + Sync + 'static {
+    /// The messages that [`MessageSearch::finds`] in conversations it
+    /// [covers](MessageSearch::covers), newest first by (timestamp, id), at most `limit`,
+    /// each with its conversation. Found through an index written atomically with the
+    /// message, never by reading every message; only what is durable is returned.
+    async fn search_messages(&self, query: &MessageSearch) -> Result<Vec<MessageHit>>;
 }
 
 /// The offline-email pass's state: its change-feed cursor and one notice per conversation
@@ -438,6 +453,7 @@ pub trait ChatStore:
     + ChangeFeedStore
     + WebhookStore
     + EmailStore
+    + SearchStore
 {
 }
 
@@ -456,6 +472,7 @@ impl<T> ChatStore for T where
         + ChangeFeedStore
         + WebhookStore
         + EmailStore
+    + SearchStore
 {
 }
 
@@ -541,19 +558,26 @@ pub struct ConversationPage {
 impl ConversationQuery {
     /// Whether `conversation` matches the scope, status and label filters (ignoring the cursor).
     pub fn matches(&self, conversation: &Conversation) -> bool {
-        let in_scope = match self.scope {
-            ListScope::All => true,
-            ListScope::AssignedTo(admin) => conversation.assignee == Some(admin),
-            ListScope::Customer(customer) => conversation.customer_id == customer,
-        };
-        in_scope
-            && self
-                .status
-                .is_none_or(|status| conversation.status == status)
-            && self
-                .label
-                .is_none_or(|label| conversation.labels.contains(&label))
+        in_filter(self.scope, self.status, self.label, conversation)
     }
+}
+
+/// Whether `conversation` is in `scope` and has `status` and `label` (each when set): the
+/// filter of the conversation list and of search.
+pub fn in_filter(
+    scope: ListScope,
+    status: Option<ConversationStatus>,
+    label: Option<LabelId>,
+    conversation: &Conversation,
+) -> bool {
+    let in_scope = match scope {
+        ListScope::All => true,
+        ListScope::AssignedTo(admin) => conversation.assignee == Some(admin),
+        ListScope::Customer(customer) => conversation.customer_id == customer,
+    };
+    in_scope
+        && status.is_none_or(|status| conversation.status == status)
+        && label.is_none_or(|label| conversation.labels.contains(&label))
 }
 
 /// The snoozed conversations among `rows` due at `now`, earliest first, at most `limit`:
