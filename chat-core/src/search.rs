@@ -211,7 +211,9 @@ mod tests {
     fn words_are_lower_cased_distinct_runs_of_letters_and_digits() {
         assert_eq!(
             words("Refund for order #A-1234, refund ASAP! Café crème"),
-            ["refund", "for", "order", "a", "1234", "asap", "café", "crème"]
+            [
+                "refund", "for", "order", "a", "1234", "asap", "café", "crème"
+            ]
         );
         assert!(words("  ?!  ").is_empty());
     }
@@ -220,7 +222,9 @@ mod tests {
     fn overlong_runs_are_not_words_and_a_message_keeps_its_first_thousand() {
         let long = "x".repeat(MAX_WORD_CHARS + 1);
         assert_eq!(words(&format!("{long} ok")), ["ok"]);
-        let many: Vec<String> = (0..MAX_WORDS_PER_MESSAGE + 5).map(|i| format!("w{i}")).collect();
+        let many: Vec<String> = (0..MAX_WORDS_PER_MESSAGE + 5)
+            .map(|i| format!("w{i}"))
+            .collect();
         let kept = words(&many.join(" "));
         assert_eq!(kept.len(), MAX_WORDS_PER_MESSAGE);
         assert_eq!(kept.last().map(String::as_str), Some("w999"));

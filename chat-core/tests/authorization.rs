@@ -534,9 +534,16 @@ fn every_agent_may_search_and_no_visitor_may() {
     };
     for permissions in [Permissions::default(), restricted] {
         let (_, admin) = agent(permissions);
-        assert_eq!(check(&admin, Action::Search, None), Ok(()), "{permissions:?}");
+        assert_eq!(
+            check(&admin, Action::Search, None),
+            Ok(()),
+            "{permissions:?}"
+        );
     }
-    assert!(!Action::Search.targets_conversation(), "scoped by the store query");
+    assert!(
+        !Action::Search.targets_conversation(),
+        "scoped by the store query"
+    );
     assert!(matches!(
         check(&Principal::Visitor(CustomerId::new()), Action::Search, None),
         Err(Denial::Forbidden(_))

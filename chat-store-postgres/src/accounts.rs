@@ -269,6 +269,18 @@ impl CustomerStore for PostgresStore {
         Ok(())
     }
 
+    async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>> {
+        let query = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE email = $1 ORDER BY first_seen, id"
+        );
+        let rows: Vec<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(email.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        rows.into_iter().map(Customer::try_from).collect()
+    }
+
     async fn blocked_customers(&self) -> Result<Vec<Customer>> {
         let query = format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE blocked_at IS NOT NULL \

@@ -389,9 +389,11 @@ async fn insert_messages(
     }
     sqlx::query(
         "INSERT INTO messages (id, conversation_id, seq, sender_id, sender_type, content, timestamp, metadata, \
-         client_message_id, client_timestamp, private) \
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], \
-         $7::timestamptz[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::bool[])",
+         client_message_id, client_timestamp, private, words) \
+         SELECT i, c, s, se, st, co, t, me, ci, ct, p, array_to_tsvector(string_to_array(w, ' ')) \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], \
+         $7::timestamptz[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::bool[], $12::text[]) \
+         AS m(i, c, s, se, st, co, t, me, ci, ct, p, w)",
     )
     .bind(&columns.ids)
     .bind(&columns.conversations)
@@ -404,6 +406,7 @@ async fn insert_messages(
     .bind(&columns.client_ids)
     .bind(&columns.client_timestamps)
     .bind(&columns.private)
+    .bind(&columns.words)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -422,6 +425,8 @@ struct MessageColumns {
     client_ids: Vec<Option<String>>,
     client_timestamps: Vec<Option<chrono::DateTime<chrono::Utc>>>,
     private: Vec<bool>,
+    /// The message's search words, space-separated (a word holds no space).
+    words: Vec<String>,
 }
 
 impl MessageColumns {
@@ -443,6 +448,8 @@ impl MessageColumns {
         );
         self.client_timestamps.push(message.client_timestamp);
         self.private.push(message.private);
+        self.words
+            .push(chat_core::search::words(message.body.as_str()).join(" "));
     }
 }
 

@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
-use chat_core::ids::{ConversationId, Seq};
+use chat_core::ids::{ConversationId, LabelId, Seq};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Conversation, Message, Participant, UserRef};
 use chat_core::read::{self, NewestCounted, ReadCursor};
+use chat_core::status::ConversationStatus;
 use chat_core::store::{
     ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
     ListCursor, ListScope, ReadStateStore,
@@ -235,7 +236,19 @@ impl PageRow {
 fn filtered(query: &ConversationQuery, select: &str) -> QueryBuilder<Postgres> {
     let mut builder = QueryBuilder::new(select);
     builder.push(" WHERE true");
-    match query.scope {
+    push_filter(&mut builder, query.scope, query.status, query.label);
+    builder
+}
+
+/// Appends `AND` clauses keeping the conversations `c` in `scope` with `status` and
+/// `label` (each when set): the filter of the list and of search.
+pub(crate) fn push_filter(
+    builder: &mut QueryBuilder<Postgres>,
+    scope: ListScope,
+    status: Option<ConversationStatus>,
+    label: Option<LabelId>,
+) {
+    match scope {
         ListScope::All => {}
         ListScope::AssignedTo(admin) => {
             builder
@@ -248,16 +261,15 @@ fn filtered(query: &ConversationQuery, select: &str) -> QueryBuilder<Postgres> {
                 .push_bind(customer.as_uuid());
         }
     }
-    if let Some(status) = query.status {
+    if let Some(status) = status {
         builder.push(" AND c.status = ").push_bind(status.as_str());
     }
-    if let Some(label) = query.label {
+    if let Some(label) = label {
         builder
             .push(" AND c.labels @> ARRAY[")
             .push_bind(label.as_uuid())
             .push("]");
     }
-    builder
 }
 
 /// Joins the reader's cursor as `r` (user ids are UUIDs, so they are inlined safely).

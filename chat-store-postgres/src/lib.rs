@@ -19,6 +19,7 @@ mod error;
 mod integrations;
 mod notify;
 mod rows;
+mod search;
 mod store;
 mod workspace;
 

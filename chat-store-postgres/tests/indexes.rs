@@ -1,5 +1,6 @@
 //! Every hot query can be served by an index: with sequential scans disabled, the plans of
-//! history, events-since, unread counts, idempotency lookups and the inbox list contain no
+//! history, events-since, unread counts, idempotency lookups, the inbox list, search and
+//! visitors by address contain no
 //! sequential scan. (On tiny test tables the planner would pick one anyway, so this checks
 //! that an index exists for each, not what a large table would choose.)
 
@@ -8,7 +9,7 @@ mod common;
 use chat_core::conformance::fixtures::{chatting, engine};
 use sqlx::Row;
 
-const QUERIES: [(&str, &str); 8] = [
+const QUERIES: [(&str, &str); 10] = [
     (
         "history",
         "SELECT e.kind FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
@@ -38,6 +39,15 @@ const QUERIES: [(&str, &str); 8] = [
     (
         "change feed",
         "SELECT kind FROM events WHERE $1::uuid IS NOT NULL AND position > 2 ORDER BY position LIMIT 100",
+    ),
+    (
+        "search",
+        "SELECT m.id FROM messages m WHERE $1::uuid IS NOT NULL AND m.words @@ '''refund'' & ''order'''::tsquery \
+        ORDER BY m.timestamp DESC, m.id DESC LIMIT 21",
+    ),
+    (
+        "visitors by address",
+        "SELECT id FROM customers WHERE $1::uuid IS NOT NULL AND email = 'jane@example.com'",
     ),
     (
         "webhook deliveries",

@@ -1,6 +1,7 @@
 //! A database migrated before the message counters (migration 3) is upgraded on connect:
 //! the counters and each cursor's count are filled in from the stored messages, and unread
-//! counts stay what they were.
+//! counts stay what they were. One migrated before search (migration 13) finds its old
+//! messages, and the search words are rebuilt exactly on request.
 
 mod common;
 
@@ -53,5 +54,81 @@ async fn a_database_from_before_the_counters_is_upgraded_and_counts_as_before() 
         unread(&engine, &agent, conv).await,
         3,
         "the counters keep counting"
+    );
+}
+
+/// How many messages `q` finds for `agent`.
+async fn found(engine: &ChatEngine, agent: &Principal, q: &str) -> usize {
+    let request = chat_core::engine::SearchRequest {
+        q: q.to_owned(),
+        ..Default::default()
+    };
+    engine
+        .search(agent, request)
+        .await
+        .expect("search")
+        .messages
+        .len()
+}
+
+/// A database from before search (migration 13) gets every stored message's words on
+/// connect, and `rebuild_search_index` recomputes them all with the server's rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_before_search_finds_its_old_messages() {
+    let Some(options) = common::fresh_database().await else {
+        return;
+    };
+    let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
+        .await
+        .expect("store");
+    let chat = engine(Arc::new(store.clone()));
+    let agent = chat_core::conformance::fixtures::admin(
+        &chat,
+        "upgrader",
+        chat_core::accounts::Permissions::default(),
+    )
+    .await;
+    let (visitor, conversation) = chat_core::conformance::fixtures::chatting(&chat, 0).await;
+    for text in ["Parcel never ARRIVED", "Crème brûlée order"] {
+        send(&chat, &visitor, conversation.id, text, None)
+            .await
+            .expect("send");
+    }
+    for statement in [
+        "DROP INDEX idx_messages_words",
+        "DROP INDEX idx_customers_email",
+        "ALTER TABLE messages DROP COLUMN words",
+        "DELETE FROM _sqlx_migrations WHERE version = 13",
+    ] {
+        sqlx::query(statement)
+            .execute(store.pool())
+            .await
+            .expect(statement);
+    }
+    drop(chat);
+    drop(store);
+
+    let store = PostgresStore::connect_with(options, PoolConfig::default())
+        .await
+        .expect("the upgrade runs on connect");
+    let chat = engine(Arc::new(store.clone()));
+    assert_eq!(
+        found(&chat, &agent, "parcel arrived").await,
+        1,
+        "ASCII is exact"
+    );
+    assert_eq!(found(&chat, &agent, "order").await, 1);
+
+    sqlx::query("UPDATE messages SET words = ''")
+        .execute(store.pool())
+        .await
+        .expect("damage");
+    assert_eq!(found(&chat, &agent, "parcel").await, 0, "damaged");
+    assert_eq!(store.rebuild_search_index().await.expect("rebuild"), 2);
+    assert_eq!(found(&chat, &agent, "parcel").await, 1);
+    assert_eq!(
+        found(&chat, &agent, "CRÈME brûlée").await,
+        1,
+        "the server's rule"
     );
 }

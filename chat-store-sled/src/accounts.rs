@@ -260,7 +260,9 @@ impl CustomerStore for SledStore {
                 .get_customer(CustomerId::from_uuid(chat_core::ids::Uuid::from_bytes(id)))
                 .await?;
             found.extend(customer.filter(|c| {
-                c.contact.as_ref().is_some_and(|contact| contact.email == *email)
+                c.contact
+                    .as_ref()
+                    .is_some_and(|contact| contact.email == *email)
             }));
         }
         found.sort_by_key(|c| (c.first_seen, c.id));

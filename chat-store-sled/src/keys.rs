@@ -292,7 +292,10 @@ fn micros(at: chrono::DateTime<chrono::Utc>) -> [u8; 8] {
 
 /// Everything the search index holds under `word`: the prefix of its entries.
 pub fn search_word(word: &str) -> Vec<u8> {
-    Key::new(SEARCH_WORD).bytes(word.as_bytes()).bytes(&[0]).build()
+    Key::new(SEARCH_WORD)
+        .bytes(word.as_bytes())
+        .bytes(&[0])
+        .build()
 }
 
 /// The search-index entry of a message under `word` (words hold no zero byte, so the

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use chat_core::accounts::Permissions;
 use chat_core::conformance::fixtures::{admin, conversation, engine, partly_read, send, visitor};
 use chat_core::engine::SearchRequest;
-use chat_core::values::Email;
 use chat_core::ids::{ConversationId, FeedPosition, Seq};
 use chat_core::store::{ChangeFeedStore, EventStore};
+use chat_core::values::Email;
 use chat_core::{ChatEngine, Principal};
 use chat_store_sled::{SCHEMA_VERSION, SledStore};
 
@@ -114,7 +114,8 @@ fn strip_search_index(path: &Path, version: u32) {
             db.remove(key).expect("remove");
         }
     }
-    db.insert(b"vschema", &version.to_be_bytes()).expect("insert");
+    db.insert(b"vschema", &version.to_be_bytes())
+        .expect("insert");
     db.flush().expect("flush");
 }
 

@@ -51,9 +51,15 @@ pub async fn messages_are_found_by_every_word_newest_first(store: Arc<DynChatSto
     let (alice, bob) = (visitor(&engine).await, visitor(&engine).await);
     let first = conversation(&engine, &alice).await;
     let second = conversation(&engine, &bob).await;
-    send(&engine, &alice, first.id, "Refund for order #1234, please", None)
-        .await
-        .unwrap();
+    send(
+        &engine,
+        &alice,
+        first.id,
+        "Refund for order #1234, please",
+        None,
+    )
+    .await
+    .unwrap();
     send(&engine, &bob, second.id, "Café crème et croissant", None)
         .await
         .unwrap();
@@ -72,9 +78,16 @@ pub async fn messages_are_found_by_every_word_newest_first(store: Arc<DynChatSto
             "Refund for order #1234, please"
         ]
     );
-    assert!(refund.messages.iter().all(|hit| hit.conversation.id == first.id
-        && hit.message.conversation_id == first.id));
-    assert!(refund.messages[0].message.private, "agents find private notes");
+    assert!(
+        refund
+            .messages
+            .iter()
+            .all(|hit| hit.conversation.id == first.id && hit.message.conversation_id == first.id)
+    );
+    assert!(
+        refund.messages[0].message.private,
+        "agents find private notes"
+    );
     assert_eq!(
         texts(&search(&engine, &agent, q("order 1234")).await),
         ["Refund for order #1234, please"]
@@ -174,7 +187,10 @@ pub async fn search_is_filtered_and_scoped_like_the_list(store: Arc<DynChatStore
     let Principal::Admin { id: narrow_id, .. } = restricted else {
         unreachable!()
     };
-    engine.assign(&owner, mine.id, Some(narrow_id)).await.unwrap();
+    engine
+        .assign(&owner, mine.id, Some(narrow_id))
+        .await
+        .unwrap();
     engine
         .set_status(&owner, other.id, ConversationStatus::Closed)
         .await
@@ -187,7 +203,11 @@ pub async fn search_is_filtered_and_scoped_like_the_list(store: Arc<DynChatStore
         .unwrap();
 
     let conversations_of = |results: &SearchResults| -> Vec<ConversationId> {
-        results.messages.iter().map(|hit| hit.conversation.id).collect()
+        results
+            .messages
+            .iter()
+            .map(|hit| hit.conversation.id)
+            .collect()
     };
     let everyone = search(&engine, &owner, q("printer fire")).await;
     assert_eq!(everyone.messages.len(), 2);
@@ -239,7 +259,11 @@ pub async fn conversations_are_found_by_id_visitor_address_and_identifier(
     let stranger = visitor(&engine).await;
     let unrelated = conversation(&engine, &stranger).await;
     engine
-        .leave_email(&jane, customer.id, Some(Email::parse("Jane@Example.com").unwrap()))
+        .leave_email(
+            &jane,
+            customer.id,
+            Some(Email::parse("Jane@Example.com").unwrap()),
+        )
         .await
         .unwrap();
 
@@ -256,7 +280,12 @@ pub async fn conversations_are_found_by_id_visitor_address_and_identifier(
         assert_eq!(conversation_ids(&found), [newer.id, older.id], "{name}");
     }
     assert!(!conversation_ids(&search(&engine, &agent, q("crm")).await).contains(&unrelated.id));
-    assert!(search(&engine, &agent, q("nobody@example.com")).await.conversations.is_empty());
+    assert!(
+        search(&engine, &agent, q("nobody@example.com"))
+            .await
+            .conversations
+            .is_empty()
+    );
 }
 
 /// Messages sent at once are all found (the index is written with each message), and a
@@ -282,9 +311,20 @@ pub async fn concurrent_sends_are_found_and_deletes_leave_nothing(store: Arc<Dyn
         limit: Some(100),
         ..q("zebra burst")
     };
-    assert_eq!(search(&engine, &agent, request.clone()).await.messages.len(), 24);
+    assert_eq!(
+        search(&engine, &agent, request.clone())
+            .await
+            .messages
+            .len(),
+        24
+    );
     engine.delete_conversation(&agent, chat.id).await.unwrap();
     let after = search(&engine, &agent, request).await;
     assert!(after.messages.is_empty(), "{:?}", texts(&after));
-    assert!(search(&engine, &agent, q(&chat.id.to_string())).await.conversations.is_empty());
+    assert!(
+        search(&engine, &agent, q(&chat.id.to_string()))
+            .await
+            .conversations
+            .is_empty()
+    );
 }

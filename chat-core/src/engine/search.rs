@@ -53,8 +53,12 @@ impl Filter {
     /// Whether a conversation is a result: covered, and active inside the time window.
     fn admits(&self, conversation: &Conversation) -> bool {
         in_filter(self.scope, self.status, self.label, conversation)
-            && self.since.is_none_or(|since| conversation.updated_at >= since)
-            && self.until.is_none_or(|until| conversation.updated_at < until)
+            && self
+                .since
+                .is_none_or(|since| conversation.updated_at >= since)
+            && self
+                .until
+                .is_none_or(|until| conversation.updated_at < until)
     }
 }
 

@@ -519,7 +519,11 @@ impl CustomerStore for MemoryStore {
         let mut found: Vec<Customer> = self
             .customers
             .iter()
-            .filter(|c| c.contact.as_ref().is_some_and(|contact| contact.email == *email))
+            .filter(|c| {
+                c.contact
+                    .as_ref()
+                    .is_some_and(|contact| contact.email == *email)
+            })
             .map(|c| c.clone())
             .collect();
         found.sort_by_key(|c| (c.first_seen, c.id));

@@ -472,7 +472,7 @@ impl<T> ChatStore for T where
         + ChangeFeedStore
         + WebhookStore
         + EmailStore
-    + SearchStore
+        + SearchStore
 {
 }
 

@@ -21,10 +21,11 @@ use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::ratings::{RatingCount, RatingQuery};
 use chat_core::read::ReadCursor;
+use chat_core::search::{MessageHit, MessageSearch};
 use chat_core::store::{
     AdminStore, AssignmentStore, AttachmentStore, CannedReplyStore, ChangeFeedStore,
     ConversationPage, ConversationQuery, ConversationStore, CustomerStore, EmailStore, EventStore,
-    LabelStore, Lease, ReadStateStore, ReportStore, SessionStore, WebhookStore,
+    LabelStore, Lease, ReadStateStore, ReportStore, SearchStore, SessionStore, WebhookStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
 use chat_core::webhooks::{
@@ -222,6 +223,16 @@ impl<S: CustomerStore> CustomerStore for CountingStore<S> {
     async fn mark_customer_seen(&self, id: CustomerId, at: DateTime<Utc>) -> Result<()> {
         self.count();
         self.inner.mark_customer_seen(id, at).await
+    }
+    async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>> {
+        self.inner.customers_by_email(email).await
+    }
+}
+
+#[async_trait]
+impl<S: SearchStore> SearchStore for CountingStore<S> {
+    async fn search_messages(&self, query: &MessageSearch) -> Result<Vec<MessageHit>> {
+        self.inner.search_messages(query).await
     }
 }
 
