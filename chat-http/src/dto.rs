@@ -2,6 +2,7 @@
 //! a client needs too live in `chat-wire` and are re-exported here.
 
 mod integrations;
+mod search;
 mod workspace;
 
 pub use chat_wire::{
@@ -10,6 +11,7 @@ pub use chat_wire::{
     VisitorSessionResponse, file_type_name, file_url,
 };
 pub use integrations::*;
+pub use search::*;
 pub use workspace::*;
 
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, LabelId, Seq};

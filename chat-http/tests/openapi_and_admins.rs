@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 47] = [
+const ROUTES: [(&str, &str); 48] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -47,6 +47,7 @@ const ROUTES: [(&str, &str); 47] = [
     ("post", "/api/conversations/{id}/rating"),
     ("get", "/api/reports/ratings"),
     ("get", "/api/changes"),
+    ("get", "/api/search"),
     ("get", "/api/webhooks"),
     ("post", "/api/webhooks"),
     ("get", "/api/webhooks/{id}"),

@@ -10,6 +10,7 @@ mod health;
 mod labels;
 pub(crate) mod messages;
 mod ratings;
+mod search;
 mod sessions;
 mod visitors;
 mod webhooks;
@@ -86,6 +87,7 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(ratings::rate))
         .routes(routes!(ratings::report))
         .routes(routes!(changes::list))
+        .routes(routes!(search::search))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(
             webhooks::get_one,
