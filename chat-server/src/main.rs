@@ -140,6 +140,9 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Rebuild the search index from the stored messages, then exit (with the server
+    /// stopped on sled, whose directory one process opens; any time on PostgreSQL).
+    Reindex,
 }
 
 /// How log lines look.
@@ -177,6 +180,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(Command::Reindex) = options.command {
+        return reindex(&options).await;
+    }
     let (store, broadcaster) = open_store(&options).await?;
     let blobs = open_blobs(&options)?;
     if let Some(Command::Admin { command }) = options.command.take() {
@@ -292,6 +298,25 @@ fn email_after(raw: &str) -> Result<Duration, String> {
 async fn open_store(
     options: &Options,
 ) -> Result<(Arc<DynChatStore>, Arc<DynBroadcaster>), Box<dyn std::error::Error>> {
+    match open_backend(options).await? {
+        Backend::Sled(store) => Ok((Arc::new(store), Arc::new(LocalBroadcaster::new()))),
+        Backend::Postgres(store) => {
+            let broadcaster = PgBroadcaster::start(store.pool().clone()).await?;
+            Ok((Arc::new(store), Arc::new(broadcaster)))
+        }
+    }
+}
+
+/// The store the options name, as its own type.
+enum Backend {
+    /// The embedded store in the data directory.
+    Sled(SledStore),
+    /// PostgreSQL at `DATABASE_URL`.
+    Postgres(PostgresStore),
+}
+
+/// Opens the store: PostgreSQL when `DATABASE_URL` is set, else sled in the data directory.
+async fn open_backend(options: &Options) -> Result<Backend, Box<dyn std::error::Error>> {
     let database_url = options
         .database_url
         .as_deref()
@@ -314,7 +339,7 @@ async fn open_store(
             }
             let store = SledStore::open_with(config)?;
             tracing::info!(path = %options.data_dir.display(), "using the embedded sled store");
-            Ok((Arc::new(store), Arc::new(LocalBroadcaster::new())))
+            Ok(Backend::Sled(store))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let config = PoolConfig {
@@ -325,14 +350,28 @@ async fn open_store(
                 tracing::warn!("PostgreSQL acknowledges commits before they are on disk");
             }
             let store = PostgresStore::connect_url(url, config).await?;
-            let broadcaster = PgBroadcaster::start(store.pool().clone()).await?;
             tracing::info!("using PostgreSQL");
-            Ok((Arc::new(store), Arc::new(broadcaster)))
+            Ok(Backend::Postgres(store))
         }
         Some(_) => Err(
             "DATABASE_URL must be a postgres:// URL (unset it to use the embedded store)".into(),
         ),
     }
+}
+
+/// Rebuilds the search index of the store the options name (`chat-server reindex`).
+async fn reindex(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    match open_backend(options).await? {
+        Backend::Sled(store) => {
+            let entries = store.rebuild_search_index().await?;
+            println!("rebuilt the search index: {entries} entries");
+        }
+        Backend::Postgres(store) => {
+            let messages = store.rebuild_search_index().await?;
+            println!("recomputed the search words of {messages} messages");
+        }
+    }
+    Ok(())
 }
 
 /// The local blob directory, or S3-compatible storage for `s3://bucket`.

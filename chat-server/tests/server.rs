@@ -1,6 +1,6 @@
 //! The `chat-server` binary as a process: it starts on the embedded store, answers, refuses
 //! a second server on the same data directory with a clear message, and stops cleanly on
-//! SIGTERM.
+//! SIGTERM; `reindex` rebuilds the search index.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -152,4 +152,51 @@ fn agents_are_managed_from_the_command_line() {
     let missing = admin(&["reset-password", "--email", "nobody@example.com"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no agent has the email"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_rebuilds_the_search_index_of_the_stored_messages() {
+    use chat_core::engine::{NewVisitor, SendMessage, StartConversation};
+    use chat_core::values::{Limits, MessageBody};
+    use chat_core::{ChatEngine, LocalBroadcaster, Principal};
+
+    let data = tempfile::tempdir().expect("temp dir");
+    {
+        let store = chat_store_sled::SledStore::open(data.path().join("store")).expect("open");
+        let engine = ChatEngine::new(
+            std::sync::Arc::new(store),
+            std::sync::Arc::new(LocalBroadcaster::new()),
+            chat_core::EngineConfig::default(),
+        );
+        let visitor = engine
+            .create_visitor(&Principal::Anonymous, NewVisitor::default())
+            .await
+            .expect("visitor");
+        let visitor = Principal::Visitor(visitor.id);
+        let chat = engine
+            .start_conversation(&visitor, StartConversation::default())
+            .await
+            .expect("conversation");
+        let body =
+            MessageBody::parse("parcel lost, parcel late", &Limits::default()).expect("body");
+        engine
+            .send_message(&visitor, SendMessage::text(chat.id, body))
+            .await
+            .expect("send");
+    }
+    let output = start(data.path())
+        .arg("reindex")
+        .output()
+        .expect("run reindex");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.lines().last(),
+        Some("rebuilt the search index: 3 entries"),
+        "parcel, lost, late (log lines come first): {stdout}"
+    );
 }
