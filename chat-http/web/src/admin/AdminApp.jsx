@@ -1,8 +1,9 @@
-// The agents' dashboard: /admin/login, /admin (the inbox) and /admin/chat/:conversationId
-// (the inbox beside one conversation), over one Socket.IO connection.
+// The agents' dashboard: /admin/login, /admin (the inbox), /admin/chat/:conversationId (the
+// inbox beside one conversation, opened at ?message=… when a search result was chosen) and
+// /admin/search?q=…, over one Socket.IO connection.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
-import { navigate, usePath } from '../shared/router.js';
+import { navigate, usePath, useQuery } from '../shared/router.js';
 import { connect } from '../shared/socket.js';
 import { forget, logout, storedLogin } from './auth.js';
 import { BlockedVisitors } from './BlockedVisitors.jsx';
@@ -11,8 +12,9 @@ import { Inbox } from './Inbox.jsx';
 import { useLabels } from './labels.js';
 import { Login } from './Login.jsx';
 import { Reports } from './Reports.jsx';
+import { Search, SearchBox } from './Search.jsx';
 
-function Dashboard({ login, selectedId, page, onSignedOut }) {
+function Dashboard({ login, selectedId, page, query, onSignedOut }) {
   const { token, admin } = login;
   const socket = useMemo(() => connect(token), [token]);
   const connection = useConnection(socket);
@@ -47,6 +49,7 @@ function Dashboard({ login, selectedId, page, onSignedOut }) {
           Support inbox
         </a>
         <div className="flex items-center gap-3 text-sm">
+          <SearchBox initial={page === 'search' ? query.get('q') : ''} />
           {[
             ['/admin/reports', 'Reports'],
             ['/admin/blocked', 'Blocked visitors'],
@@ -90,7 +93,9 @@ function Dashboard({ login, selectedId, page, onSignedOut }) {
           />
         </div>
         <main className={`min-w-0 flex-1 ${selectedId ? '' : 'hidden md:block'}`}>
-          {page === 'blocked' ? (
+          {page === 'search' ? (
+            <Search token={token} q={query.get('q') ?? ''} />
+          ) : page === 'blocked' ? (
             <BlockedVisitors token={token} />
           ) : page === 'reports' ? (
             <Reports token={token} me={admin.id} />
@@ -101,6 +106,7 @@ function Dashboard({ login, selectedId, page, onSignedOut }) {
               socket={socket}
               me={admin.id}
               conversationId={selectedId}
+              focusMessageId={query.get('message')}
               labels={labels}
               onLabelsChanged={reloadLabels}
               onRead={refresh}
@@ -117,6 +123,7 @@ function Dashboard({ login, selectedId, page, onSignedOut }) {
 
 export function AdminApp() {
   const path = usePath();
+  const query = useQuery();
   const [login, setLogin] = useState(storedLogin);
   const onLoginPage = path === '/admin/login';
   const signedOut = useCallback(() => setLogin(null), []);
@@ -130,6 +137,6 @@ export function AdminApp() {
     return <Login onLoggedIn={setLogin} />;
   }
   const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
-  const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports' }[path] ?? null;
-  return <Dashboard login={login} selectedId={selectedId} page={page} onSignedOut={signedOut} />;
+  const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports', '/admin/search': 'search' }[path] ?? null;
+  return <Dashboard login={login} selectedId={selectedId} page={page} query={query} onSignedOut={signedOut} />;
 }

@@ -1,5 +1,6 @@
-// One conversation in the dashboard: history paged upward, replies and private notes,
-// typing, "seen", attachments, close / reopen and assignment.
+// One conversation in the dashboard: history paged upward (back to a message a search
+// result opened), replies and private notes, typing, "seen", attachments, close / reopen
+// and assignment.
 import { useCallback, useEffect, useState } from 'react';
 import { request } from '../shared/api.js';
 import { Composer } from '../shared/Composer.jsx';
@@ -55,7 +56,7 @@ function Actions({ conversation, me, token, onError }) {
   );
 }
 
-export function ChatView({ token, socket, me, conversationId, labels, onLabelsChanged, onRead, onUnauthorized }) {
+export function ChatView({ token, socket, me, conversationId, focusMessageId, labels, onLabelsChanged, onRead, onUnauthorized }) {
   const { state, send, discard, loadOlder, markRead, noteTyping } = useConversation({
     token,
     socket,
@@ -130,6 +131,7 @@ export function ChatView({ token, socket, me, conversationId, labels, onLabelsCh
         token={token}
         onLoadOlder={loadOlder}
         onDiscard={discard}
+        focusId={focusMessageId}
       />
       {state.peerTyping && (
         <p className="typing px-4 pb-1 text-xs italic text-slate-500" aria-live="polite">

@@ -1,6 +1,7 @@
 // The messages of a conversation, oldest first, with pending and failed sends at the end,
 // "Seen" under the viewer's newest read message, notes marked as private, and a button that
-// pages older history in. Sticks to the bottom as messages arrive.
+// pages older history in. Sticks to the bottom as messages arrive; with `focusId`, pages
+// back to that message once, scrolls to it and marks it.
 import { useEffect, useLayoutEffect, useRef } from 'react';
 import { Attachment } from './Attachment.jsx';
 import { shortTime } from './format.js';
@@ -35,7 +36,7 @@ function Body({ message, token }) {
   );
 }
 
-export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDiscard }) {
+export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDiscard, focusId }) {
   const { messages, hasMore, peerReadSeq } = state;
   // A send whose message already arrived (before its ack) is shown once, as the message.
   const arrived = new Set(messages.map((m) => m.clientMessageId).filter(Boolean));
@@ -64,6 +65,24 @@ export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDisca
     await onLoadOlder();
   }
 
+  // After the stick-to-bottom effect, so that the focused message wins on first load.
+  const focused = useRef(null);
+  useEffect(() => {
+    if (!focusId || focused.current === focusId || !state.loaded) return;
+    const target = [...(container.current?.querySelectorAll('[data-message-id]') ?? [])].find(
+      (node) => node.dataset.messageId === focusId,
+    );
+    if (target) {
+      target.scrollIntoView({ block: 'center' });
+      focused.current = focusId;
+    } else if (hasMore) {
+      older();
+    } else {
+      focused.current = focusId;
+    }
+    // `older` is recreated each render; the effect reruns when a page arrives.
+  }, [focusId, messages, hasMore, state.loaded]);
+
   return (
     <div ref={container} className="flex-1 overflow-y-auto px-3 py-2" role="log" aria-label="Messages" aria-live="polite">
       {hasMore && (
@@ -78,7 +97,13 @@ export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDisca
           const mine = isMine(message);
           const who = nameOf(message);
           return (
-            <li key={message.id} data-seq={message.seq} className="message">
+            <li
+              key={message.id}
+              data-seq={message.seq}
+              data-message-id={message.id}
+              className={`message ${message.id === focusId ? 'focused rounded-2xl ring-2 ring-amber-400' : ''}`}
+              aria-current={message.id === focusId ? 'true' : undefined}
+            >
               <Bubble mine={mine} note={message.private} label={`${who}, ${shortTime(message.timestamp)}`}>
                 {message.private && <p className="text-[11px] font-semibold uppercase tracking-wide">Private note · agents only</p>}
                 <Body message={message} token={token} />

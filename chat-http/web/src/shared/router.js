@@ -8,12 +8,25 @@ export function navigate(path, { replace = false } = {}) {
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
-export function usePath() {
-  const [path, setPath] = useState(window.location.pathname);
+function useLocationPart(read) {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const update = () => setPath(window.location.pathname);
+    const update = () => setValue(read());
     window.addEventListener('popstate', update);
     return () => window.removeEventListener('popstate', update);
-  }, []);
-  return path;
+  }, [read]);
+  return value;
+}
+
+const readPath = () => window.location.pathname;
+const readQuery = () => window.location.search;
+
+/** The current path, without the query. */
+export function usePath() {
+  return useLocationPart(readPath);
+}
+
+/** The current query's parameters. */
+export function useQuery() {
+  return new URLSearchParams(useLocationPart(readQuery));
 }
