@@ -297,7 +297,7 @@ pub async fn concurrent_sends_are_found_and_deletes_leave_nothing(store: Arc<Dyn
     let chat = conversation(&engine, &alice).await;
     let mut tasks = Vec::new();
     for n in 0..24 {
-        let (engine, alice) = (engine.clone(), alice.clone());
+        let engine = engine.clone();
         tasks.push(tokio::spawn(async move {
             send(&engine, &alice, chat.id, &format!("burst {n} zebra"), None)
                 .await
