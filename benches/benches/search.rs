@@ -18,7 +18,7 @@ use chat_core::accounts::Permissions;
 use chat_core::conformance::fixtures::{admin, conversation, engine, send, visitor};
 use chat_core::engine::SearchRequest;
 use chat_core::status::ConversationStatus;
-use chat_core::{ChatEngine, DynChatStore, Principal};
+use chat_core::{ChatEngine, Principal};
 use chat_store_postgres::{PoolConfig, PostgresStore};
 use chat_store_sled::{Durability, SledConfig, SledStore};
 use futures_util::StreamExt;
@@ -84,7 +84,11 @@ async fn load(engine: Arc<ChatEngine>, messages: usize) -> Principal {
 }
 
 /// The p50 and p99 of `RUNS` searches, in milliseconds, and how many results the last had.
-async fn measure(engine: &ChatEngine, owner: &Principal, request: &SearchRequest) -> (f64, f64, usize) {
+async fn measure(
+    engine: &ChatEngine,
+    owner: &Principal,
+    request: &SearchRequest,
+) -> (f64, f64, usize) {
     let mut times = Vec::with_capacity(RUNS);
     let mut found = 0;
     for _ in 0..RUNS {
@@ -118,11 +122,10 @@ fn queries() -> Vec<(&'static str, SearchRequest)> {
     ]
 }
 
-async fn run(name: &str, store: Arc<DynChatStore>, messages: usize) {
-    let engine = Arc::new(engine(store));
-    let owner = load(engine.clone(), messages).await;
+/// Measures every query on a loaded store.
+async fn report(name: &str, engine: &ChatEngine, owner: &Principal, messages: usize) {
     for (query, request) in queries() {
-        let (p50, p99, found) = measure(&engine, &owner, &request).await;
+        let (p50, p99, found) = measure(engine, owner, &request).await;
         println!("| {name} | {messages} | {query} | {p50:.2} ms | {p99:.2} ms | {found} |");
     }
 }
@@ -140,11 +143,17 @@ async fn sled_size(messages: usize) {
     {
         let mut config = SledConfig::new(dir.path());
         config.durability = Durability::Periodic(Duration::from_secs(1));
-        let store = SledStore::open_with(config).expect("open");
-        run("sled", Arc::new(store), messages).await;
+        let engine = Arc::new(engine(Arc::new(
+            SledStore::open_with(config).expect("open"),
+        )));
+        let owner = load(engine.clone(), messages).await;
+        report("sled", &engine, &owner, messages).await;
     }
     let bytes = sled_index_bytes(dir.path());
-    println!("sled {messages}: index entries {:.0} MB (keys and values)", bytes as f64 / 1e6);
+    println!(
+        "sled {messages}: index entries {:.0} MB (keys and values)",
+        bytes as f64 / 1e6
+    );
 }
 
 async fn postgres_size(url: &str, messages: usize) {
@@ -165,11 +174,14 @@ async fn postgres_size(url: &str, messages: usize) {
     let store = PostgresStore::connect_with(admin_options.database(&database), config)
         .await
         .expect("store");
+    let engine = Arc::new(engine(Arc::new(store.clone())));
+    let owner = load(engine.clone(), messages).await;
+    // What autovacuum does after a bulk load: the planner's statistics of the new rows.
     sqlx::query("ANALYZE")
         .execute(store.pool())
         .await
         .expect("analyze");
-    run("postgres", Arc::new(store.clone()), messages).await;
+    report("postgres", &engine, &owner, messages).await;
     let (index, table): (i64, i64) = sqlx::query_as(
         "SELECT pg_relation_size('idx_messages_words'), pg_total_relation_size('messages')",
     )

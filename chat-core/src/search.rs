@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::error::{InvalidInput, Result};
 use crate::ids::{LabelId, MessageId, Uuid};
@@ -90,6 +90,20 @@ impl SearchText {
     }
 }
 
+/// 9999-12-31T23:59:59.999999Z in microseconds since the epoch.
+const MAX_MICROS: i64 = 253_402_300_799_999_999;
+
+/// `at` moved up to a whole microsecond, the precision of stored times, so that a bound
+/// between two microseconds means the same on every store.
+pub fn whole_micros_up(at: DateTime<Utc>) -> DateTime<Utc> {
+    let truncated = at.trunc_subsecs(6);
+    if truncated < at {
+        truncated + chrono::Duration::microseconds(1)
+    } else {
+        truncated
+    }
+}
+
 /// Where a page of message results ends: the last message's time and id. Results are
 /// ordered by (timestamp, id), descending; the next page holds the ones strictly before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -124,6 +138,10 @@ impl FromStr for SearchCursor {
         let invalid = || InvalidInput::new("cursor", "is not a cursor this server returned");
         let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
         let micros: i64 = micros.parse().map_err(|_| invalid())?;
+        // Server times: from 1970 to the end of year 9999, the range every store keeps.
+        if !(0..=MAX_MICROS).contains(&micros) {
+            return Err(invalid());
+        }
         let timestamp = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
         let id = Uuid::parse_str(id).map_err(|_| invalid())?;
         Ok(Self {
@@ -248,8 +266,28 @@ mod tests {
             id: MessageId::new(),
         };
         assert_eq!(cursor.to_string().parse::<SearchCursor>().unwrap(), cursor);
-        for garbage in ["", "12", "x.y", "12.not-a-uuid"] {
+        let id = Uuid::nil();
+        for garbage in [
+            "".to_owned(),
+            "12".to_owned(),
+            "x.y".to_owned(),
+            "12.not-a-uuid".to_owned(),
+            format!("-1.{id}"),
+            format!("-8000000000000000000.{id}"),
+            format!("{}.{id}", MAX_MICROS + 1),
+        ] {
             assert!(garbage.parse::<SearchCursor>().is_err(), "{garbage}");
         }
+    }
+
+    #[test]
+    fn bounds_round_up_to_whole_microseconds() {
+        let whole = DateTime::from_timestamp_micros(1_700_000_000_000_001).unwrap();
+        assert_eq!(whole_micros_up(whole), whole);
+        let between = whole + chrono::Duration::nanoseconds(1);
+        assert_eq!(
+            whole_micros_up(between),
+            whole + chrono::Duration::microseconds(1)
+        );
     }
 }

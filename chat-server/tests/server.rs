@@ -199,4 +199,23 @@ async fn reindex_rebuilds_the_search_index_of_the_stored_messages() {
         Some("rebuilt the search index: 3 entries"),
         "parcel, lost, late (log lines come first): {stdout}"
     );
+    let store = chat_store_sled::SledStore::open(data.path().join("store")).expect("reopen");
+    let engine = ChatEngine::new(
+        std::sync::Arc::new(store),
+        std::sync::Arc::new(LocalBroadcaster::new()),
+        chat_core::EngineConfig::default(),
+    );
+    let request = chat_core::engine::SearchRequest {
+        q: "parcel late".to_owned(),
+        ..Default::default()
+    };
+    let found = engine
+        .search(&Principal::System, request)
+        .await
+        .expect("search");
+    assert_eq!(
+        found.messages.len(),
+        1,
+        "the rebuilt index finds the message"
+    );
 }

@@ -11,6 +11,10 @@ pub enum ConnectError {
     /// The schema migrations failed.
     #[error("cannot migrate the PostgreSQL schema: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// Filling what a migration left to the server (the search words of older messages)
+    /// failed.
+    #[error("cannot upgrade the stored data: {0}")]
+    Upgrade(#[source] chat_core::Error),
 }
 
 /// Maps a sqlx failure during operation: unique violations are `AlreadyExists`, foreign-key

@@ -2,8 +2,6 @@
 //! index (written with the message), matched by a `tsquery` of verbatim lexemes, filtered
 //! like the conversation list and paged by (timestamp, id).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chat_core::Result;
 use chat_core::event::Event;
@@ -11,7 +9,7 @@ use chat_core::model::Conversation;
 use chat_core::search::{self, MessageHit, MessageSearch};
 use chat_core::store::SearchStore;
 use sqlx::types::Uuid;
-use sqlx::{AssertSqlSafe, PgPool, QueryBuilder};
+use sqlx::{PgPool, QueryBuilder};
 
 use crate::conversations::push_filter;
 use crate::error::map;
@@ -34,12 +32,12 @@ impl SearchStore for PostgresStore {
         if query.words.is_empty() {
             return Ok(Vec::new());
         }
-        let mut builder = QueryBuilder::new(
-            "SELECT e.conversation_id, e.seq, e.timestamp, e.kind FROM messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT e.conversation_id, e.seq, e.timestamp, e.kind, {CONVERSATION_COLUMNS} \
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
-             WHERE m.words @@ ",
-        );
+             WHERE m.words @@ "
+        ));
         builder.push_bind(tsquery(&query.words)).push("::tsquery");
         push_filter(&mut builder, query.scope, query.status, query.label);
         if let Some(since) = query.since {
@@ -59,32 +57,39 @@ impl SearchStore for PostgresStore {
         builder
             .push(" ORDER BY m.timestamp DESC, m.id DESC LIMIT ")
             .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
-        let rows: Vec<EventRow> = builder
+        let rows: Vec<HitRow> = builder
             .build_query_as()
             .fetch_all(&self.pool)
             .await
             .map_err(map)?;
-        let events: Vec<Event> = rows.into_iter().map(Event::from).collect();
-        let ids: Vec<Uuid> = events.iter().map(|e| e.conversation_id.as_uuid()).collect();
-        let conversations = conversations(&self.pool, &ids).await?;
-        Ok(events
-            .iter()
-            .filter_map(|event| {
-                let message = event.message()?.clone();
-                let conversation = conversations.get(&message.conversation_id.as_uuid())?;
-                Some(MessageHit {
-                    message,
-                    conversation: conversation.clone(),
-                })
-            })
-            .collect())
+        let mut hits = Vec::with_capacity(rows.len());
+        for row in rows {
+            let event = Event::from(row.event);
+            let conversation = Conversation::try_from(row.conversation)?;
+            if let Some(message) = event.message() {
+                hits.push(MessageHit {
+                    message: message.clone(),
+                    conversation,
+                });
+            }
+        }
+        Ok(hits)
     }
+}
+
+/// A found message's event and its conversation, read in one statement.
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
 }
 
 impl PostgresStore {
     /// Recomputes every message's search words with the server's rule, a thousand
     /// messages per transaction, and returns how many it rewrote (`chat-server reindex`:
-    /// after the upgrade that added search, for text the SQL fill could not split exactly).
+    /// repairs words changed by hand or by a bug; never needed in normal operation).
     pub async fn rebuild_search_index(&self) -> Result<u64> {
         let mut after = Uuid::nil();
         let mut count = 0;
@@ -100,35 +105,52 @@ impl PostgresStore {
                 return Ok(count);
             };
             after = *last;
-            let (ids, words): (Vec<Uuid>, Vec<String>) = rows
-                .iter()
-                .map(|(id, content)| (*id, search::words(content).join(" ")))
-                .unzip();
-            sqlx::query(
-                "UPDATE messages m SET words = array_to_tsvector(string_to_array(u.w, ' ')) \
-                 FROM UNNEST($1::uuid[], $2::text[]) AS u(id, w) WHERE m.id = u.id",
-            )
-            .bind(&ids)
-            .bind(&words)
-            .execute(&self.pool)
-            .await
-            .map_err(map)?;
-            count += ids.len() as u64;
+            let mut tx = self.pool.begin().await.map_err(map)?;
+            count += write_words(&mut tx, &rows).await?;
+            tx.commit().await.map_err(map)?;
         }
     }
 }
 
-/// The conversations with these ids, by id.
-async fn conversations(pool: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, Conversation>> {
-    let query = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ANY($1)");
-    let rows: Vec<ConversationRow> = sqlx::query_as(AssertSqlSafe(query))
-        .bind(ids)
-        .fetch_all(pool)
+/// Gives the messages stored before search (their `words` is NULL) their words, a thousand
+/// per transaction; nodes connecting at once share the work (`SKIP LOCKED`). Run on connect.
+pub(crate) async fn fill_search_words(pool: &PgPool) -> Result<u64> {
+    let mut count = 0;
+    loop {
+        let mut tx = pool.begin().await.map_err(map)?;
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, content FROM messages WHERE words IS NULL LIMIT 1000 FOR UPDATE SKIP LOCKED",
+        )
+        .fetch_all(&mut *tx)
         .await
         .map_err(map)?;
-    rows.into_iter()
-        .map(|row| Conversation::try_from(row).map(|c| (c.id.as_uuid(), c)))
-        .collect()
+        if rows.is_empty() {
+            return Ok(count);
+        }
+        count += write_words(&mut tx, &rows).await?;
+        tx.commit().await.map_err(map)?;
+    }
+}
+
+/// Sets the words of each (id, content).
+async fn write_words(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    rows: &[(Uuid, String)],
+) -> Result<u64> {
+    let (ids, words): (Vec<Uuid>, Vec<String>) = rows
+        .iter()
+        .map(|(id, content)| (*id, search::words(content).join(" ")))
+        .unzip();
+    sqlx::query(
+        "UPDATE messages m SET words = array_to_tsvector(string_to_array(u.w, ' ')) \
+         FROM UNNEST($1::uuid[], $2::text[]) AS u(id, w) WHERE m.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&words)
+    .execute(&mut **tx)
+    .await
+    .map_err(map)?;
+    Ok(ids.len() as u64)
 }
 
 #[cfg(test)]

@@ -83,6 +83,9 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(ConnectError::Migrate)?;
+        crate::search::fill_search_words(&pool)
+            .await
+            .map_err(ConnectError::Upgrade)?;
         let (appends, queue) = mpsc::channel(QUEUE);
         let queue = std::sync::Arc::new(tokio::sync::Mutex::new(queue));
         for _ in 0..WRITERS {

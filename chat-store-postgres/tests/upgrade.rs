@@ -1,7 +1,7 @@
 //! A database migrated before the message counters (migration 3) is upgraded on connect:
 //! the counters and each cursor's count are filled in from the stored messages, and unread
 //! counts stay what they were. One migrated before search (migration 13) finds its old
-//! messages, and the search words are rebuilt exactly on request.
+//! messages once connected, and the search words are rebuilt on request.
 
 mod common;
 
@@ -71,8 +71,8 @@ async fn found(engine: &ChatEngine, agent: &Principal, q: &str) -> usize {
         .len()
 }
 
-/// A database from before search (migration 13) gets every stored message's words on
-/// connect, and `rebuild_search_index` recomputes them all with the server's rule.
+/// A database from before search (migration 13) gets every stored message's words, by the
+/// server's own rule, on connect; `rebuild_search_index` recomputes them all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_from_before_search_finds_its_old_messages() {
     let Some(options) = common::fresh_database().await else {

@@ -1,7 +1,8 @@
 //! Message search on `SledStore`: an inverted index (`x` word ‖ sent ‖ message →
 //! conversation ‖ seq) written in the same batch as each message and removed with its
-//! conversation, and the visitors' address index (`E`). A search walks its longest word's
-//! entries newest first and checks each message against the whole query.
+//! conversation, and the visitors' address index (`E`). A search walks its rarest word's
+//! entries newest first, looks the other words up by key, and checks each message it keeps
+//! against the whole query.
 
 use async_trait::async_trait;
 use chat_core::Result;
@@ -71,18 +72,46 @@ fn range(query: &MessageSearch, word: &str) -> std::ops::Range<Vec<u8>> {
     start..end
 }
 
+/// How many entries of a word's range are counted when choosing which word to walk.
+const SAMPLE: usize = 1000;
+
+impl SledStore {
+    /// The query's word with the fewest entries in its range (counted up to [`SAMPLE`]),
+    /// the cheapest to walk.
+    fn rarest<'a>(&self, query: &'a MessageSearch) -> Option<&'a str> {
+        query
+            .words
+            .iter()
+            .min_by_key(|word| self.tree().range(range(query, word)).take(SAMPLE).count())
+            .map(String::as_str)
+    }
+}
+
 #[async_trait]
 impl SearchStore for SledStore {
     async fn search_messages(&self, query: &MessageSearch) -> Result<Vec<MessageHit>> {
-        let Some(word) = query.words.iter().max_by_key(|word| word.len()) else {
+        let Some(walked) = self.rarest(query) else {
             return Ok(Vec::new());
         };
         let mut hits = Vec::new();
-        for entry in self.tree().range(range(query, word)).rev() {
+        for entry in self.tree().range(range(query, walked)).rev() {
             if hits.len() == query.limit {
                 break;
             }
-            let (_, value) = entry.map_err(backend)?;
+            let (key, value) = entry.map_err(backend)?;
+            // The message's time and id end the key: the other words are point lookups.
+            let tail = &key[key.len().saturating_sub(24)..];
+            let others_held = query.words.iter().filter(|w| *w != walked).try_fold(
+                true,
+                |held, word| -> Result<bool> {
+                    let mut other = keys::search_word(word);
+                    other.extend_from_slice(tail);
+                    Ok(held && self.tree().contains_key(other).map_err(backend)?)
+                },
+            )?;
+            if !others_held {
+                continue;
+            }
             let (id, seq) = keys::place_of(&value).ok_or_else(|| malformed("search entry"))?;
             // Only what is durable, in a conversation the search covers.
             let Some(conversation) = self.rows().get(id).cloned() else {

@@ -81,9 +81,11 @@ macro_rules! conformance_tests {
             email::offline_email_notices_are_claimed_once,
             search::messages_are_found_by_every_word_newest_first,
             search::message_results_page_by_cursor_and_time,
+            search::messages_at_one_instant_page_by_id,
             search::search_is_filtered_and_scoped_like_the_list,
             search::conversations_are_found_by_id_visitor_address_and_identifier,
             search::concurrent_sends_are_found_and_deletes_leave_nothing,
+            search::overlong_and_excess_words_are_not_found,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -12,9 +12,12 @@ use crate::conformance::fixtures::{admin, body, conversation, engine, send, visi
 use crate::engine::{ChatEngine, NewVisitor, SearchRequest, SendMessage, StartConversation};
 use crate::error::Error;
 use crate::ids::{ConversationId, MessageId};
+use crate::log::{AppendRequest, Command, NewMessage};
+use crate::model::Actor;
 use crate::search::SearchResults;
 use crate::status::ConversationStatus;
 use crate::store::DynChatStore;
+use crate::values::Metadata;
 use crate::values::{Email, LabelTitle, VisitorIdentifier};
 
 /// Searches `q` as `who`, expecting success.
@@ -160,6 +163,74 @@ pub async fn message_results_page_by_cursor_and_time(store: Arc<DynChatStore>) {
         ..q("ticket")
     };
     assert!(search(&engine, &agent, after_all).await.messages.is_empty());
+    let between = SearchRequest {
+        since: Some(sent[2].timestamp + Duration::nanoseconds(1)),
+        until: Some(sent[5].timestamp + Duration::nanoseconds(1)),
+        ..q("ticket")
+    };
+    let found: Vec<MessageId> = search(&engine, &agent, between)
+        .await
+        .messages
+        .iter()
+        .map(|hit| hit.message.id)
+        .collect();
+    assert_eq!(
+        found,
+        [sent[5].id, sent[4].id, sent[3].id],
+        "bounds between microseconds round up"
+    );
+}
+
+/// Messages stored at the same instant are ordered by id and paged one by one with no gap
+/// or repeat (the cursor compares time and id).
+pub async fn messages_at_one_instant_page_by_id(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let agent = admin(&engine, "ties", Permissions::default()).await;
+    let alice = visitor(&engine).await;
+    let chat = conversation(&engine, &alice).await;
+    let Principal::Visitor(customer) = alice else {
+        unreachable!()
+    };
+    let at = crate::engine::now();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let message = NewMessage {
+            id: MessageId::new(),
+            sender: Actor::Customer(customer),
+            body: body(&format!("tied {n}")),
+            client_message_id: None,
+            client_timestamp: None,
+            private: false,
+            attachment_ids: Vec::new(),
+            metadata: Metadata::default(),
+        };
+        ids.push(message.id);
+        let request = AppendRequest {
+            conversation_id: chat.id,
+            command: Command::SendMessage {
+                message,
+                customer_may_reopen: false,
+            },
+            at,
+        };
+        store.append(&request).await.expect("append");
+    }
+    ids.sort();
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut request = SearchRequest {
+        limit: Some(1),
+        ..q("tied")
+    };
+    loop {
+        let page = search(&engine, &agent, request.clone()).await;
+        seen.extend(page.messages.iter().map(|hit| hit.message.id));
+        match page.next {
+            Some(next) => request.cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "one instant, newest id first, each once");
 }
 
 /// Status and label filters apply to the conversation; a restricted agent finds only what
@@ -327,4 +398,26 @@ pub async fn concurrent_sends_are_found_and_deletes_leave_nothing(store: Arc<Dyn
             .conversations
             .is_empty()
     );
+}
+
+/// Words longer than [`MAX_WORD_CHARS`](crate::search::MAX_WORD_CHARS) and words past a
+/// message's thousandth are not searchable, on every store alike; the rest of such a
+/// message is.
+pub async fn overlong_and_excess_words_are_not_found(store: Arc<DynChatStore>) {
+    let engine = engine(store);
+    let agent = admin(&engine, "bounds", Permissions::default()).await;
+    let alice = visitor(&engine).await;
+    let chat = conversation(&engine, &alice).await;
+    let long = "k".repeat(crate::search::MAX_WORD_CHARS + 1);
+    let many: Vec<String> = (0..1005).map(|n| format!("v{n}")).collect();
+    let text = format!("{long} tail {}", many.join(" "));
+    send(&engine, &alice, chat.id, &text, None).await.unwrap();
+    let count = |results: SearchResults| results.messages.len();
+    assert_eq!(count(search(&engine, &agent, q("tail v998")).await), 1);
+    assert_eq!(
+        count(search(&engine, &agent, q("v999")).await),
+        0,
+        "the 1001st word"
+    );
+    assert_eq!(count(search(&engine, &agent, q(&long)).await), 0);
 }

@@ -11,7 +11,7 @@ use crate::engine::{ChatEngine, page_limit, redact_for};
 use crate::error::Result;
 use crate::ids::{ConversationId, CustomerId, LabelId, Uuid};
 use crate::model::Conversation;
-use crate::search::{MessageSearch, SearchCursor, SearchResults, SearchText};
+use crate::search::{MessageSearch, SearchCursor, SearchResults, SearchText, whole_micros_up};
 use crate::status::ConversationStatus;
 use crate::store::{ConversationQuery, ListScope, in_filter};
 use crate::values::{Email, VisitorIdentifier};
@@ -83,8 +83,8 @@ impl ChatEngine {
             scope: self.list_scope(principal)?,
             status: request.status,
             label,
-            since: request.since,
-            until: request.until,
+            since: request.since.map(whole_micros_up),
+            until: request.until.map(whole_micros_up),
         };
         let conversations = match request.cursor {
             None => self.named_conversations(&text, &filter, limit).await?,

@@ -48,7 +48,7 @@ test('a search result opens its conversation at the message', async () => {
     return items.length === 1 && items[0].textContent.includes('My parcel never arrived');
   });
   await found.getByRole('link').click();
-  await page.waitForURL(`**/admin/chat/${conversation.id}?message=${wanted}`);
+  await page.waitForURL(`**/admin/chat/${conversation.id}?message=${wanted}&seq=*`);
   const marked = page.locator('li.message[aria-current="true"]');
   await marked.waitFor();
   assert.match(await marked.textContent(), /My parcel never arrived/);

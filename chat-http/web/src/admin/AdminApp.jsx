@@ -107,6 +107,7 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
               me={admin.id}
               conversationId={selectedId}
               focusMessageId={query.get('message')}
+              focusSeq={query.has('seq') ? Number(query.get('seq')) : undefined}
               labels={labels}
               onLabelsChanged={reloadLabels}
               onRead={refresh}

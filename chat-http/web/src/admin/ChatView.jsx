@@ -56,7 +56,7 @@ function Actions({ conversation, me, token, onError }) {
   );
 }
 
-export function ChatView({ token, socket, me, conversationId, focusMessageId, labels, onLabelsChanged, onRead, onUnauthorized }) {
+export function ChatView({ token, socket, me, conversationId, focusMessageId, focusSeq, labels, onLabelsChanged, onRead, onUnauthorized }) {
   const { state, send, discard, loadOlder, markRead, noteTyping } = useConversation({
     token,
     socket,
@@ -132,6 +132,7 @@ export function ChatView({ token, socket, me, conversationId, focusMessageId, la
         onLoadOlder={loadOlder}
         onDiscard={discard}
         focusId={focusMessageId}
+        focusSeq={focusSeq}
       />
       {state.peerTyping && (
         <p className="typing px-4 pb-1 text-xs italic text-slate-500" aria-live="polite">

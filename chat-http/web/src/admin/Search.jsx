@@ -38,7 +38,7 @@ export function SearchBox({ initial }) {
 
 function MessageHit({ hit }) {
   const { message, conversation } = hit;
-  const href = `/admin/chat/${conversation.id}?message=${message.id}`;
+  const href = `/admin/chat/${conversation.id}?${new URLSearchParams({ message: message.id, seq: message.seq })}`;
   const who = message.private ? 'Private note' : message.senderType === 'customer' ? 'Visitor' : 'Agent';
   return (
     <li>
@@ -64,19 +64,20 @@ export function Search({ token, q }) {
 
   async function load(cursor) {
     const asked = current.current;
+    const stale = () => current.current !== asked;
     setLoading(true);
     try {
       const query = new URLSearchParams({ q, ...(cursor ? { cursor } : {}) });
       const page = await request(`/api/search?${query}`, { token });
-      if (current.current !== asked) return;
+      if (stale()) return;
       setResults((previous) =>
         cursor ? { ...page, conversations: previous.conversations, messages: [...previous.messages, ...page.messages] } : page,
       );
       setError(null);
     } catch (e) {
-      setError(e.message);
+      if (!stale()) setError(e.message);
     } finally {
-      setLoading(false);
+      if (!stale()) setLoading(false);
     }
   }
   useEffect(() => {

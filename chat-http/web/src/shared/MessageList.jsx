@@ -2,7 +2,7 @@
 // "Seen" under the viewer's newest read message, notes marked as private, and a button that
 // pages older history in. Sticks to the bottom as messages arrive; with `focusId`, pages
 // back to that message once, scrolls to it and marks it.
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Attachment } from './Attachment.jsx';
 import { shortTime } from './format.js';
 
@@ -36,7 +36,7 @@ function Body({ message, token }) {
   );
 }
 
-export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDiscard, focusId }) {
+export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDiscard, focusId, focusSeq }) {
   const { messages, hasMore, peerReadSeq } = state;
   // A send whose message already arrived (before its ack) is shown once, as the message.
   const arrived = new Set(messages.map((m) => m.clientMessageId).filter(Boolean));
@@ -65,23 +65,32 @@ export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDisca
     await onLoadOlder();
   }
 
-  // After the stick-to-bottom effect, so that the focused message wins on first load.
+  // After the stick-to-bottom effect, so that the focused message wins on first load. Pages
+  // back one page at a time, never two at once, and not past the focused message's seq.
   const focused = useRef(null);
+  const paging = useRef(false);
+  const [pages, setPages] = useState(0);
   useEffect(() => {
-    if (!focusId || focused.current === focusId || !state.loaded) return;
+    if (!focusId || focused.current === focusId || !state.loaded || paging.current) return;
     const target = [...(container.current?.querySelectorAll('[data-message-id]') ?? [])].find(
       (node) => node.dataset.messageId === focusId,
     );
+    const oldest = messages[0]?.seq;
+    const before = oldest === undefined || focusSeq === undefined || oldest > focusSeq;
     if (target) {
       target.scrollIntoView({ block: 'center' });
       focused.current = focusId;
-    } else if (hasMore) {
-      older();
+    } else if (hasMore && before) {
+      paging.current = true;
+      older().finally(() => {
+        paging.current = false;
+        setPages((n) => n + 1);
+      });
     } else {
       focused.current = focusId;
     }
     // `older` is recreated each render; the effect reruns when a page arrives.
-  }, [focusId, messages, hasMore, state.loaded]);
+  }, [focusId, focusSeq, messages, hasMore, state.loaded, pages]);
 
   return (
     <div ref={container} className="flex-1 overflow-y-auto px-3 py-2" role="log" aria-label="Messages" aria-live="polite">
