@@ -21,8 +21,11 @@ pub enum ConversationScope {
 }
 
 /// What an agent may do; the seed's `permissions` JSON.
+///
+/// A permission added after an agent was stored reads as its `manage_admins`: the owner
+/// has every permission, new ones included, and nobody else gains one silently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "StoredPermissions")]
 pub struct Permissions {
     /// Which conversations the agent sees.
     pub scope: ConversationScope,
@@ -30,6 +33,34 @@ pub struct Permissions {
     pub manage_conversations: bool,
     /// Create and disable agents (default off).
     pub manage_admins: bool,
+    /// Delete and redact anyone's messages, at any time (default off).
+    pub delete_messages: bool,
+    /// Read the audit log, with the original text of edited and deleted messages (default
+    /// off).
+    pub view_audit: bool,
+}
+
+/// [`Permissions`] as stored, where a newer permission may be absent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredPermissions {
+    scope: ConversationScope,
+    manage_conversations: bool,
+    manage_admins: bool,
+    delete_messages: Option<bool>,
+    view_audit: Option<bool>,
+}
+
+impl From<StoredPermissions> for Permissions {
+    fn from(stored: StoredPermissions) -> Self {
+        Self {
+            scope: stored.scope,
+            manage_conversations: stored.manage_conversations,
+            manage_admins: stored.manage_admins,
+            delete_messages: stored.delete_messages.unwrap_or(stored.manage_admins),
+            view_audit: stored.view_audit.unwrap_or(stored.manage_admins),
+        }
+    }
 }
 
 impl Default for Permissions {
@@ -38,6 +69,8 @@ impl Default for Permissions {
             scope: ConversationScope::All,
             manage_conversations: true,
             manage_admins: false,
+            delete_messages: false,
+            view_audit: false,
         }
     }
 }
@@ -48,6 +81,8 @@ impl Permissions {
         scope: ConversationScope::All,
         manage_conversations: true,
         manage_admins: true,
+        delete_messages: true,
+        view_audit: true,
     };
 }
 

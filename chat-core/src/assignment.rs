@@ -110,6 +110,7 @@ mod tests {
                 conversation: conversation.clone(),
                 participants: Vec::new(),
                 attachments: Vec::new(),
+                target: None,
             };
             let request = AppendRequest {
                 conversation_id: conversation.id,

@@ -108,6 +108,12 @@ pub enum Action {
     /// Search messages and conversations (agents only; the results are scoped like the
     /// conversation list).
     Search,
+    /// Edit or delete one's own message (the log rules check sender and window).
+    ChangeOwnMessage,
+    /// Delete or redact anyone's message at any time.
+    DeleteAnyMessage,
+    /// Read the audit log.
+    ViewAudit,
 }
 
 impl Action {
@@ -121,6 +127,7 @@ impl Action {
                 | Self::UploadFile
                 | Self::RateConversation
                 | Self::LeaveEmail
+                | Self::ChangeOwnMessage
         )
     }
 
@@ -144,6 +151,7 @@ impl Action {
                 | Self::ManageWebhooks
                 | Self::LeaveEmail
                 | Self::Search
+                | Self::ViewAudit
         )
     }
 }
@@ -246,7 +254,8 @@ fn authorize_visitor(
             | Action::ViewReports
             | Action::ReadChangeFeed
             | Action::ManageWebhooks
-            | Action::Search => Err(Denial::Forbidden("only agents may do this")),
+            | Action::Search
+            | Action::ViewAudit => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }
@@ -258,7 +267,8 @@ fn authorize_visitor(
         | Action::JoinRoom
         | Action::MarkRead
         | Action::SendTyping
-        | Action::RateConversation => Ok(()),
+        | Action::RateConversation
+        | Action::ChangeOwnMessage => Ok(()),
         Action::SendMessage | Action::UploadFile => match facts.status {
             ConversationStatus::Waiting
             | ConversationStatus::Active
@@ -284,6 +294,9 @@ fn authorize_admin(
                 if !permissions.manage_admins =>
             {
                 Err(Denial::Forbidden("requires the manage_admins permission"))
+            }
+            Action::ViewAudit if !permissions.view_audit => {
+                Err(Denial::Forbidden("requires the view_audit permission"))
             }
             Action::ManageLabels
             | Action::ManageCannedReplies
@@ -327,6 +340,9 @@ fn authorize_admin(
                 "requires the manage_conversations permission",
             ))
         }
+        Action::DeleteAnyMessage if !permissions.delete_messages => Err(Denial::Forbidden(
+            "requires the delete_messages permission",
+        )),
         _ => Ok(()),
     }
 }

@@ -196,6 +196,15 @@ pub enum Conflict {
         /// When the previous secret stops signing.
         until: chrono::DateTime<chrono::Utc>,
     },
+    /// The message was deleted: it can no longer be edited or deleted again.
+    #[error("the message was deleted")]
+    MessageDeleted,
+    /// The sender's window for editing or deleting its message has passed.
+    #[error("the message is too old to change (senders may change a message for {minutes} minutes)")]
+    EditWindowPassed {
+        /// The window's length.
+        minutes: i64,
+    },
 }
 
 impl Conflict {
@@ -211,6 +220,8 @@ impl Conflict {
             Self::NotClosed => "not_closed",
             Self::NotDue => "not_due",
             Self::RatingFinal => "rating_final",
+            Self::MessageDeleted => "message_deleted",
+            Self::EditWindowPassed { .. } => "edit_window_passed",
         }
     }
 }

@@ -95,11 +95,28 @@ pub enum EventKind {
         /// The file.
         attachment: Attachment,
     },
+    /// Its sender changed a message's text.
+    MessageUpdated {
+        /// The message as it is now (its `seq` is where it was created).
+        message: Message,
+        /// Who.
+        by: Actor,
+    },
+    /// A message was deleted, or redacted (erased from the audit trail too): its text is
+    /// gone everywhere.
+    MessageDeleted {
+        /// The message as it is now: no text, `deleted_at` set.
+        message: Message,
+        /// Who.
+        by: Actor,
+        /// Why it was redacted; `None` for a plain delete.
+        redaction: Option<String>,
+    },
 }
 
 impl EventKind {
     /// Every event type's name, as the API, the change feed and webhooks show it.
-    pub const TYPE_NAMES: [&'static str; 10] = [
+    pub const TYPE_NAMES: [&'static str; 12] = [
         "created",
         "message",
         "statusChanged",
@@ -110,6 +127,8 @@ impl EventKind {
         "snoozed",
         "rated",
         "attachmentAdded",
+        "messageUpdated",
+        "messageDeleted",
     ];
 
     /// This event's type name (one of [`TYPE_NAMES`](Self::TYPE_NAMES)).
@@ -125,6 +144,8 @@ impl EventKind {
             Self::Snoozed { .. } => "snoozed",
             Self::Rated { .. } => "rated",
             Self::AttachmentAdded { .. } => "attachmentAdded",
+            Self::MessageUpdated { .. } => "messageUpdated",
+            Self::MessageDeleted { .. } => "messageDeleted",
         }
     }
 }
@@ -141,18 +162,47 @@ pub enum Audience {
 impl Event {
     /// Whether `audience` may receive this event.
     ///
-    /// A visitor's view of the log skips exactly the private notes, files uploaded by
-    /// staff that are not yet part of a public message, and label changes (labels are the
-    /// team's own notes on a conversation), and nothing else.
+    /// A visitor's view of the log skips exactly the private notes (and their edits and
+    /// deletes), files uploaded by staff that are not yet part of a public message, and
+    /// label changes (labels are the team's own notes on a conversation), and nothing else.
     pub fn visible_to(&self, audience: Audience) -> bool {
         match (&self.kind, audience) {
             (_, Audience::Staff) => true,
-            (EventKind::MessageCreated { message }, Audience::Customer) => !message.private,
+            (
+                EventKind::MessageCreated { message }
+                | EventKind::MessageUpdated { message, .. }
+                | EventKind::MessageDeleted { message, .. },
+                Audience::Customer,
+            ) => !message.private,
             (EventKind::AttachmentAdded { attachment }, Audience::Customer) => {
                 attachment.visible_to_customer()
             }
             (EventKind::LabelsChanged { .. }, Audience::Customer) => false,
             (_, Audience::Customer) => true,
+        }
+    }
+
+    /// The copy of a message this event carries (its creation, an edit, its deletion):
+    /// what a revision of that message overwrites, so that every copy in the log shows the
+    /// message as it is now.
+    pub fn message_copy(&mut self) -> Option<&mut Message> {
+        match &mut self.kind {
+            EventKind::MessageCreated { message }
+            | EventKind::MessageUpdated { message, .. }
+            | EventKind::MessageDeleted { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Puts `revised` in place of this event's copy of that message, if it carries one;
+    /// returns whether it did.
+    pub fn revise(&mut self, revised: &Message) -> bool {
+        match self.message_copy() {
+            Some(copy) if copy.id == revised.id => {
+                *copy = revised.clone();
+                true
+            }
+            _ => false,
         }
     }
 

@@ -112,6 +112,12 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// Identifies an audit log entry (time-ordered).
+    AuditId,
+    "auditId"
+);
+
+uuid_id!(
     /// Identifies a participant row (one user in one conversation).
     ParticipantId,
     "participantId"

@@ -28,6 +28,7 @@
 
 pub mod accounts;
 pub mod assignment;
+pub mod audit;
 pub mod authz;
 pub mod broadcast;
 pub mod canned;

@@ -178,12 +178,24 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
     /// Embedder-supplied data.
     pub metadata: Metadata,
+    /// When its sender last changed its text.
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When it was deleted (or redacted): its text is gone and its files are no longer
+    /// served.
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Message {
     /// Whether a reader whose cursor is at `last_read_seq` has read this message.
     pub fn is_read(&self, last_read_seq: Seq) -> bool {
         self.seq <= last_read_seq
+    }
+
+    /// Whether it was deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
     }
 }
 

@@ -234,6 +234,7 @@ mod tests {
             conversation,
             participants: Vec::new(),
             attachments: Vec::new(),
+            target: None,
         };
         let rate = |at| AppendRequest {
             conversation_id: state.conversation.id,

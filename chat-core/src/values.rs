@@ -45,6 +45,11 @@ impl MessageBody {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The empty body of a deleted message (never accepted from a sender).
+    pub fn erased() -> Self {
+        Self(String::new())
+    }
 }
 
 fn check_body(text: &str, max_bytes: usize) -> Result<(), InvalidInput> {
@@ -69,7 +74,11 @@ fn check_body(text: &str, max_bytes: usize) -> Result<(), InvalidInput> {
 impl TryFrom<String> for MessageBody {
     type Error = InvalidInput;
 
+    /// Reads a stored body back: a valid one, or the empty body of a deleted message.
     fn try_from(text: String) -> Result<Self, Self::Error> {
+        if text.is_empty() {
+            return Ok(Self::erased());
+        }
         check_body(&text, HARD_MAX_MESSAGE_BYTES)?;
         Ok(Self(text))
     }

@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 29] = [
+const ALL_ACTIONS: [Action; 32] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -37,6 +37,9 @@ const ALL_ACTIONS: [Action; 29] = [
     Action::ManageWebhooks,
     Action::LeaveEmail,
     Action::Search,
+    Action::ChangeOwnMessage,
+    Action::DeleteAnyMessage,
+    Action::ViewAudit,
 ];
 /// The workspace's catalogs: labels and canned replies.
 const WORKSPACE: [Action; 4] = [
@@ -260,6 +263,7 @@ fn agent_with_default_permissions_works_every_conversation() {
 fn restricted_agent_sees_only_assigned_conversations() {
     let restricted = Permissions {
         scope: ConversationScope::Assigned,
+        delete_messages: true,
         ..Permissions::default()
     };
     let (me, admin) = agent(restricted);
@@ -531,6 +535,8 @@ fn every_agent_may_search_and_no_visitor_may() {
         scope: ConversationScope::Assigned,
         manage_conversations: false,
         manage_admins: false,
+        delete_messages: false,
+        view_audit: false,
     };
     for permissions in [Permissions::default(), restricted] {
         let (_, admin) = agent(permissions);
@@ -548,4 +554,64 @@ fn every_agent_may_search_and_no_visitor_may() {
         check(&Principal::Visitor(CustomerId::new()), Action::Search, None),
         Err(Denial::Forbidden(_))
     ));
+}
+
+#[test]
+fn people_change_their_own_messages_where_they_may_read() {
+    let me = CustomerId::new();
+    let visitor = Principal::Visitor(me);
+    let mine = facts(me, Closed, None);
+    let theirs = facts(CustomerId::new(), Active, None);
+    assert_eq!(check(&visitor, Action::ChangeOwnMessage, Some(&mine)), Ok(()));
+    assert_eq!(
+        check(&visitor, Action::ChangeOwnMessage, Some(&theirs)),
+        Err(Denial::NotFound)
+    );
+    assert!(Action::ChangeOwnMessage.stores_visitor_content(), "refused when blocked");
+    let (_, agent) = agent(Permissions::default());
+    assert_eq!(check(&agent, Action::ChangeOwnMessage, Some(&theirs)), Ok(()));
+}
+
+#[test]
+fn deleting_anyones_message_needs_delete_messages() {
+    let conv = facts(CustomerId::new(), Active, None);
+    let (_, plain) = agent(Permissions::default());
+    let (_, moderator) = agent(Permissions {
+        delete_messages: true,
+        ..Permissions::default()
+    });
+    assert_eq!(check(&moderator, Action::DeleteAnyMessage, Some(&conv)), Ok(()));
+    assert_eq!(check(&moderator, Action::DeleteAnyMessage, None), Err(Denial::NotFound));
+    assert!(matches!(
+        check(&plain, Action::DeleteAnyMessage, Some(&conv)),
+        Err(Denial::Forbidden(_))
+    ));
+    let me = CustomerId::new();
+    assert!(matches!(
+        check(&Principal::Visitor(me), Action::DeleteAnyMessage, Some(&facts(me, Active, None))),
+        Err(Denial::Forbidden(_))
+    ));
+}
+
+#[test]
+fn the_audit_log_needs_view_audit_and_the_owner_has_it() {
+    let (_, plain) = agent(Permissions::default());
+    let (_, owner) = agent(Permissions::OWNER);
+    assert_eq!(check(&owner, Action::ViewAudit, None), Ok(()));
+    for refused in [plain, Principal::Visitor(CustomerId::new())] {
+        assert!(matches!(
+            check(&refused, Action::ViewAudit, None),
+            Err(Denial::Forbidden(_))
+        ));
+    }
+}
+
+#[test]
+fn an_owner_stored_before_a_permission_existed_has_it() {
+    let stored = r#"{"scope":"all","manageConversations":true,"manageAdmins":true}"#;
+    let owner: Permissions = serde_json::from_str(stored).unwrap();
+    assert_eq!(owner, Permissions::OWNER);
+    let stored = r#"{"scope":"all","manageConversations":true,"manageAdmins":false}"#;
+    let agent: Permissions = serde_json::from_str(stored).unwrap();
+    assert_eq!(agent, Permissions::default(), "nobody else gains one");
 }

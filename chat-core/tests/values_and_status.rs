@@ -42,6 +42,8 @@ fn message_body_must_be_non_blank_without_nul_and_within_the_limit() {
 fn message_body_deserialization_validates_too() {
     assert!(serde_json::from_value::<MessageBody>(json!("  ")).is_err());
     assert!(serde_json::from_value::<MessageBody>(json!("ok")).is_ok());
+    let erased = serde_json::from_value::<MessageBody>(json!("")).expect("a deleted message's");
+    assert_eq!(erased, MessageBody::erased());
 }
 
 #[test]

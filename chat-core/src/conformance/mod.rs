@@ -29,6 +29,7 @@ pub mod log;
 pub mod model;
 pub mod ratings;
 pub mod read_state;
+pub mod revise;
 pub mod search;
 pub mod snooze;
 pub mod workspace;
@@ -86,6 +87,11 @@ macro_rules! conformance_tests {
             search::conversations_are_found_by_id_visitor_address_and_identifier,
             search::concurrent_sends_are_found_and_deletes_leave_nothing,
             search::overlong_and_excess_words_are_not_found,
+            revise::senders_edit_their_messages_within_the_window,
+            revise::deletes_erase_the_text_and_keep_it_for_the_audit,
+            revise::redaction_erases_the_text_from_the_audit_too,
+            revise::visitors_never_see_changes_to_private_notes,
+            revise::the_audit_log_records_agent_actions_in_pages,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

@@ -9,7 +9,9 @@ use crate::authz::{Action, Principal};
 use crate::broadcast::{Revoked, Signal, Subscription, Topic};
 use crate::engine::{ChatEngine, now};
 use crate::error::{Error, Result};
+use crate::audit::AuditAction;
 use crate::ids::{AdminId, CustomerId};
+use crate::model::Actor;
 use crate::values::{DisplayName, Email, Metadata, UserAgent, VisitorIdentifier};
 
 /// A visitor session request, after the HTTP layer checked the identity HMAC.
@@ -163,6 +165,15 @@ impl ChatEngine {
             crate::assignment::check_capacity(capacity)?;
         }
         let admin = self.store.update_admin(id, &changes).await?;
+        let by = principal.actor().unwrap_or(Actor::System);
+        if let Some(permissions) = changes.permissions {
+            let action = AuditAction::PermissionsChanged { admin: id, permissions };
+            self.record(by, action).await?;
+        }
+        if changes.disabled == Some(true) {
+            self.record(by, AuditAction::AdminDisabled { admin: id })
+                .await?;
+        }
         if changes.ends_sessions() {
             self.end_admin_sessions(id).await?;
         } else if changes.permissions.is_some() {
@@ -247,6 +258,10 @@ impl ChatEngine {
             expires_at: created_at + ttl,
         };
         self.store.create_session(&session).await?;
+        if let SessionSubject::Admin(admin) = subject {
+            self.record(Actor::Admin(admin), AuditAction::SignedIn)
+                .await?;
+        }
         Ok(session)
     }
 

@@ -8,7 +8,8 @@ use crate::engine::{ChatEngine, now, page_limit, redact_for};
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, ConversationId};
 use crate::log::{self, Command, NewConversation};
-use crate::model::{Conversation, Participant, UserRef};
+use crate::audit::AuditAction;
+use crate::model::{Actor, Conversation, Participant, UserRef};
 use crate::status::ConversationStatus;
 use crate::store::{ConversationPage, ConversationQuery, ListCursor, ListScope};
 use crate::values::Metadata;
@@ -199,7 +200,10 @@ impl ChatEngine {
     ) -> Result<()> {
         self.authorized(principal, Action::DeleteConversation, id)
             .await?;
-        self.store.delete_conversation(id).await
+        self.store.delete_conversation(id).await?;
+        let by = principal.actor().unwrap_or(Actor::System);
+        self.record(by, AuditAction::ConversationDeleted { conversation: id })
+            .await
     }
 }
 

@@ -204,7 +204,7 @@ impl ChatEngine {
     }
 
     /// An attachment the principal may download. "Missing" and "not yours" are the same
-    /// `NotFound`.
+    /// `NotFound`; so is a file of a deleted message.
     pub async fn get_attachment(
         &self,
         principal: &Principal,
@@ -218,6 +218,12 @@ impl ChatEngine {
             attachment.conversation_id,
         );
         read.await.map_err(|_| hidden())?;
+        if let Some(message) = attachment.message_id {
+            let message = self.store.find_message(message).await?;
+            if message.is_none_or(|message| message.is_deleted()) {
+                return Err(hidden());
+            }
+        }
         let visible = audience(principal) == Audience::Staff || attachment.visible_to_customer();
         visible.then_some(attachment).ok_or_else(hidden)
     }

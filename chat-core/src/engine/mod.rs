@@ -10,6 +10,7 @@ mod email;
 mod inbox;
 mod labels;
 mod messages;
+mod revise;
 mod ratings;
 mod realtime;
 mod search;
@@ -43,12 +44,24 @@ use crate::store::DynChatStore;
 use crate::values::Limits;
 
 /// Embedder choices for the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Size limits for bodies and metadata.
     pub limits: Limits,
     /// Policy switches (e.g. whether customers may reopen).
     pub policy: Policy,
+    /// How long after sending a sender may edit or delete its message (default 15 min).
+    pub edit_window: chrono::Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            policy: Policy::default(),
+            edit_window: chrono::Duration::minutes(15),
+        }
+    }
 }
 
 /// The chat service: cheap to clone, share it between handlers.

@@ -3,7 +3,7 @@
 //! [`Commit`]; the order of checks and the state it keeps are decided here, once.
 
 use crate::error::{Error, Result};
-use crate::ids::{AttachmentId, ConversationId};
+use crate::ids::{AttachmentId, ConversationId, Seq};
 use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey, LogState, plan};
 use crate::model::{Attachment, Conversation, Message, Participant};
 
@@ -45,6 +45,8 @@ pub trait LogSource {
     fn sent(&mut self, key: &IdempotencyKey) -> Result<Option<Message>>;
     /// An uploaded file's record, if it exists (in any conversation).
     fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>>;
+    /// The message created at `seq` in the conversation, as it is now, if there is one.
+    fn message(&mut self, id: ConversationId, seq: Seq) -> Result<Option<Message>>;
 }
 
 /// Runs `request` against `source`: the conversation must exist; a retried send returns the
@@ -67,10 +69,15 @@ pub fn append(source: &mut impl LogSource, request: &AppendRequest) -> Result<Ap
     for id in request.attachment_ids() {
         attachments.extend(source.attachment(*id)?);
     }
+    let target = match request.target_seq() {
+        Some(seq) => source.message(request.conversation_id, seq)?,
+        None => None,
+    };
     let state = LogState {
         conversation,
         participants,
         attachments,
+        target,
     };
     plan(&state, request).map(|commit| AppendOutcome::Committed(Box::new(commit)))
 }

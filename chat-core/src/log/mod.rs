@@ -7,12 +7,14 @@
 //! every backend.
 
 mod append;
+mod revise;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::{AuditAction, AuditEntry};
 use crate::error::{Conflict, Error, InvalidInput, Result};
 use crate::event::{Event, EventKind};
 use crate::ids::{
@@ -140,6 +142,36 @@ pub enum Command {
         /// The file's record.
         attachment: Attachment,
     },
+    /// The sender changes its message's text, within `window` of sending it.
+    EditMessage {
+        /// Where the message was created.
+        seq: Seq,
+        /// The message (checked against what is at `seq`).
+        id: MessageId,
+        /// The new text.
+        body: MessageBody,
+        /// Who; must be the sender.
+        by: Actor,
+        /// How long after sending the sender may edit.
+        window: chrono::Duration,
+    },
+    /// Delete a message: its sender within `window`, or anyone `any_time` (an agent with
+    /// the permission). With a `redaction` reason, its text is also erased from the audit
+    /// trail (a deleted message may be redacted later).
+    DeleteMessage {
+        /// Where the message was created.
+        seq: Seq,
+        /// The message (checked against what is at `seq`).
+        id: MessageId,
+        /// Who.
+        by: Actor,
+        /// Whether `by` may delete anyone's message at any time.
+        any_time: bool,
+        /// How long after sending the sender may delete.
+        window: chrono::Duration,
+        /// Why it is redacted, for a redaction.
+        redaction: Option<String>,
+    },
 }
 
 /// What the engine asks a store to append.
@@ -196,6 +228,14 @@ impl AppendRequest {
         }
     }
 
+    /// The seq of the message a store must load into [`LogState::target`].
+    pub fn target_seq(&self) -> Option<Seq> {
+        match &self.command {
+            Command::EditMessage { seq, .. } | Command::DeleteMessage { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+
     /// The existing attachments a store must load into [`LogState::attachments`].
     pub fn attachment_ids(&self) -> &[AttachmentId] {
         match &self.command {
@@ -214,6 +254,8 @@ pub struct LogState {
     pub participants: Vec<Participant>,
     /// The attachments named by [`AppendRequest::attachment_ids`] that exist (any conversation).
     pub attachments: Vec<Attachment>,
+    /// The message at [`AppendRequest::target_seq`], as it is now, if there is one.
+    pub target: Option<Message>,
 }
 
 /// Everything one write changes; a store persists all of it atomically, or none of it.
@@ -234,6 +276,13 @@ pub struct Commit {
     /// The agent the conversation was assigned to before this write, when the write took
     /// it away (an agent who sees only assigned conversations loses it). Nothing to store.
     pub released: Option<AdminId>,
+    /// An earlier message as it is after this write (edited or deleted): stored in place of
+    /// the old one, in its `MessageCreated` event too, with its search words.
+    pub revised: Option<Message>,
+    /// Audit entries to append.
+    pub audit: Vec<AuditEntry>,
+    /// A redacted message: erase the text every earlier audit entry keeps of it.
+    pub redacted: Option<MessageId>,
 }
 
 /// What a store's append returns.
@@ -290,8 +339,25 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             let from = state.conversation.status;
             let to = from.set_by_admin(*to)?;
             builder.push(EventKind::StatusChanged { from, to, by: *by });
+            builder.audit_agent(
+                *by,
+                AuditAction::StatusChanged {
+                    conversation: state.conversation.id,
+                    from,
+                    to,
+                },
+            );
         }
-        Command::Assign { assignee, by } => plan_assign(&mut builder, state, *assignee, *by)?,
+        Command::Assign { assignee, by } => {
+            plan_assign(&mut builder, state, *assignee, *by)?;
+            builder.audit_agent(
+                *by,
+                AuditAction::Assigned {
+                    conversation: state.conversation.id,
+                    assignee: *assignee,
+                },
+            );
+        }
         Command::AutoAssign { assignee } => {
             let conversation = &state.conversation;
             let open = matches!(
@@ -387,6 +453,31 @@ pub fn plan(state: &LogState, request: &AppendRequest) -> Result<Commit> {
             });
             builder.commit.attachments.push(attachment.clone());
         }
+        Command::EditMessage {
+            id,
+            body,
+            by,
+            window,
+            ..
+        } => revise::plan_edit(&mut builder, state, *id, body, *by, *window)?,
+        Command::DeleteMessage {
+            id,
+            by,
+            any_time,
+            window,
+            redaction,
+            ..
+        } => revise::plan_delete(
+            &mut builder,
+            state,
+            revise::Deletion {
+                id: *id,
+                by: *by,
+                any_time: *any_time,
+                window: *window,
+                redaction: redaction.clone(),
+            },
+        )?,
     }
     Ok(builder.finish())
 }
@@ -474,6 +565,8 @@ fn plan_message(
         private: new.private,
         attachments: attachments.clone(),
         metadata: new.metadata.clone(),
+        edited_at: None,
+        deleted_at: None,
     };
     builder.push(EventKind::MessageCreated {
         message: message.clone(),
@@ -576,6 +669,9 @@ impl Builder {
             left: Vec::new(),
             attachments: Vec::new(),
             released: None,
+            revised: None,
+            audit: Vec::new(),
+            redacted: None,
         };
         Self {
             conversation,
@@ -593,6 +689,17 @@ impl Builder {
         };
         apply(&mut self.conversation, &event);
         self.commit.events.push(event);
+    }
+
+    /// Audits `action` when an agent did it.
+    fn audit_agent(&mut self, by: Actor, action: AuditAction) {
+        if by.kind() == ActorKind::Admin {
+            self.audit(by, action);
+        }
+    }
+
+    fn audit(&mut self, by: Actor, action: AuditAction) {
+        self.commit.audit.push(AuditEntry::new(self.at, by, action));
     }
 
     fn join(&mut self, user: UserRef) {

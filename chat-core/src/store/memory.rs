@@ -4,6 +4,7 @@
 //! Atomicity: a conversation's whole state lives in one map entry, and
 //! [`EventStore::append`] holds that entry's lock for the entire plan-and-persist step.
 
+mod audit;
 mod email;
 mod integrations;
 mod search;
@@ -48,6 +49,7 @@ pub struct MemoryStore {
     feed: integrations::Feed,
     webhooks: std::sync::Mutex<Vec<integrations::Webhook>>,
     emails: std::sync::Mutex<email::EmailState>,
+    audit: std::sync::Mutex<Vec<crate::audit::AuditEntry>>,
 }
 
 impl MemoryStore {
@@ -104,6 +106,24 @@ impl Record {
             }
             self.messages.push(message.clone());
         }
+        if let Some(revised) = &commit.revised {
+            self.revise(revised);
+        }
+    }
+
+    /// Stores `revised` in place of the message and of every copy of it in the log.
+    fn revise(&mut self, revised: &Message) {
+        if let Some(message) = self.messages.iter_mut().find(|m| m.id == revised.id) {
+            *message = revised.clone();
+        }
+        for event in self.events.iter_mut().filter(|e| e.seq >= revised.seq) {
+            event.revise(revised);
+        }
+    }
+
+    /// The message created at `seq`.
+    fn message_at(&self, seq: Seq) -> Option<Message> {
+        self.messages.iter().find(|m| m.seq == seq).cloned()
     }
 
     fn sent(&self, key: &IdempotencyKey) -> Option<Message> {
@@ -151,6 +171,12 @@ impl LogSource for Record {
 
     fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>> {
         Ok(self.attachments.get(&id).cloned())
+    }
+
+    fn message(&mut self, id: ConversationId, seq: Seq) -> Result<Option<Message>> {
+        Ok((id == self.state.conversation.id)
+            .then(|| self.message_at(seq))
+            .flatten())
     }
 }
 
@@ -222,6 +248,7 @@ impl EventStore for MemoryStore {
         let outcome = log::append(&mut *record, request)?;
         if let AppendOutcome::Committed(commit) = &outcome {
             record.persist(commit);
+            self.keep_audit(commit);
             self.feed.push(&commit.events);
             for attachment in &commit.attachments {
                 self.attachment_owners
@@ -236,6 +263,13 @@ impl EventStore for MemoryStore {
             .conversations
             .get(&key.conversation_id)
             .and_then(|record| record.sent(key)))
+    }
+
+    async fn find_message(&self, id: MessageId) -> Result<Option<Message>> {
+        Ok(self
+            .conversations
+            .iter()
+            .find_map(|record| record.messages.iter().find(|m| m.id == id).cloned()))
     }
 
     async fn events_since(

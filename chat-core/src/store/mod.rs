@@ -12,6 +12,9 @@
 //!   [`AppendRequest::attachment_ids`] that belong to the conversation; calls
 //!   [`plan`](crate::log::plan); persists the whole [`Commit`] or nothing. This keeps `seq`
 //!   gap-free and unique under concurrent writers on every backend.
+//! - A commit's [`revised`](crate::log::Commit::revised) message replaces the stored message
+//!   and every copy of it in earlier events of the log ([`Event::revise`], from its seq on),
+//!   with its search words, in the same atomic step.
 //! - Errors use chat-core's kinds: unique violations are `AlreadyExists`, missing rows
 //!   `NotFound`, anything else `Backend` with its source.
 
@@ -26,14 +29,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
+use crate::audit::AuditEntry;
 use crate::canned::{CannedReply, CannedReplyChanges};
 use crate::changes::Change;
 use crate::email::{EmailContact, EmailNotice, QueuedReply, Settlement, UnsubscribeToken};
 use crate::error::Result;
 use crate::event::{Audience, Event};
 use crate::ids::{
-    AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, DeliveryId, FeedPosition,
-    LabelId, Seq, WebhookId,
+    AdminId, AttachmentId, AuditId, CannedReplyId, ConversationId, CustomerId, DeliveryId,
+    FeedPosition, LabelId, MessageId, Seq, WebhookId,
 };
 use crate::labels::{Label, LabelChanges};
 use crate::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
@@ -83,6 +87,10 @@ pub trait EventStore: Debug + Send + Sync + 'static {
     /// The durably stored message sent under `key`, if any: the answer to a retried send,
     /// looked up before the rules for a new write are applied.
     async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>>;
+
+    /// The message with this id as it is now (edited, deleted), in any conversation, if
+    /// it exists (found through an index).
+    async fn find_message(&self, id: MessageId) -> Result<Option<Message>>;
 
     /// Events with `seq > since`, ascending, at most `limit`.
     async fn events_since(
@@ -224,6 +232,19 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
     /// The visitors who left `email` for offline replies (found through an index, not by
     /// reading every visitor), oldest first.
     async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>>;
+}
+
+/// The audit log (see [`crate::audit`]). Entries of a conversation's write come in its
+/// [`Commit`] and are stored atomically with it; [`Commit::redacted`] erases what earlier
+/// entries keep of a message in the same step.
+#[async_trait]
+pub trait AuditStore: Debug + Send + Sync + 'static {
+    /// Appends an entry that belongs to no conversation write (a sign-in, a permission
+    /// change).
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()>;
+
+    /// Entries with ids before `before` (all, when `None`), newest first, at most `limit`.
+    async fn audit_log(&self, before: Option<AuditId>, limit: usize) -> Result<Vec<AuditEntry>>;
 }
 
 /// Message search (see [`crate::search`]).
@@ -454,6 +475,7 @@ pub trait ChatStore:
     + WebhookStore
     + EmailStore
     + SearchStore
+    + AuditStore
 {
 }
 
@@ -473,6 +495,7 @@ impl<T> ChatStore for T where
         + WebhookStore
         + EmailStore
         + SearchStore
+        + AuditStore
 {
 }
 

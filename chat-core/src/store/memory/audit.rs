@@ -1,0 +1,51 @@
+//! The audit log of `MemoryStore`: entries in id order behind one lock.
+
+use std::sync::MutexGuard;
+
+use async_trait::async_trait;
+
+use crate::audit::AuditEntry;
+use crate::error::Result;
+use crate::ids::AuditId;
+use crate::log::Commit;
+use crate::store::{AuditStore, MemoryStore};
+
+impl MemoryStore {
+    fn audit_entries(&self) -> MutexGuard<'_, Vec<AuditEntry>> {
+        self.audit.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Keeps a commit's audit entries, erasing what earlier entries keep of a redacted
+    /// message.
+    pub(super) fn keep_audit(&self, commit: &Commit) {
+        let mut entries = self.audit_entries();
+        if let Some(redacted) = commit.redacted {
+            for entry in entries.iter_mut() {
+                if entry.action.kept_text_of() == Some(redacted) {
+                    entry.action.erase_text();
+                }
+            }
+        }
+        entries.extend(commit.audit.iter().cloned());
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
+        self.audit_entries().push(entry.clone());
+        Ok(())
+    }
+
+    async fn audit_log(&self, before: Option<AuditId>, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut entries: Vec<AuditEntry> = self
+            .audit_entries()
+            .iter()
+            .filter(|entry| before.is_none_or(|before| entry.id < before))
+            .cloned()
+            .collect();
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.id));
+        entries.truncate(limit);
+        Ok(entries)
+    }
+}
