@@ -196,8 +196,8 @@ async fn reindex_rebuilds_the_search_index_of_the_stored_messages() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout.lines().last(),
-        Some("rebuilt the search index: 3 entries"),
-        "parcel, lost, late (log lines come first): {stdout}"
+        Some("rebuilt the search index: 4 entries"),
+        "parcel, lost, late and the message's place (log lines come first): {stdout}"
     );
     let store = chat_store_sled::SledStore::open(data.path().join("store")).expect("reopen");
     let engine = ChatEngine::new(

@@ -1,6 +1,7 @@
 //! Turns a planned `Commit` into writes of a [`Txn`]: the events (with a row checkpoint
-//! where due) and their change-feed entries, the row itself, the message's search entries
-//! and idempotency key, participants and attachments.
+//! where due) and their change-feed entries, the row itself, the message's search entries,
+//! place and idempotency key, a revised message and audit entries (`revise.rs`),
+//! participants and attachments.
 
 use chat_core::Result;
 use chat_core::ids::Seq;
@@ -37,7 +38,12 @@ pub fn persist(
     }
     if let Some(message) = &commit.message {
         crate::search::index(txn, message);
+        txn.insert(
+            keys::message(message.id),
+            keys::place(conversation.id, message.seq),
+        );
     }
+    crate::revise::persist(txn, commit)?;
     if let Some(message) = &commit.message
         && let Some(client_id) = &message.client_message_id
     {

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
-use chat_core::ids::{AttachmentId, ConversationId, Seq};
+use chat_core::ids::{AttachmentId, ConversationId, MessageId, Seq};
 use chat_core::log::{
     self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
 };
@@ -126,6 +126,18 @@ impl EventStore for SledStore {
             }
         }
         message_at(self.tree(), id, seq).map(Some)
+    }
+
+    async fn find_message(&self, id: MessageId) -> Result<Option<Message>> {
+        let Some(place) = self.tree().value(&keys::message(id))? else {
+            return Ok(None);
+        };
+        let (conversation, seq) = keys::place_of(&place).ok_or_else(|| malformed("message place"))?;
+        // Only a durable message, of a conversation that still exists.
+        if self.rows().get(conversation).is_none_or(|row| seq > row.last_seq) {
+            return Ok(None);
+        }
+        message_at(self.tree(), conversation, seq).map(Some)
     }
 
     async fn events_since(
@@ -297,5 +309,12 @@ impl LogSource for Txn<'_> {
 
     fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>> {
         get(self, &keys::attachment(id))
+    }
+
+    fn message(&mut self, id: ConversationId, seq: Seq) -> Result<Option<Message>> {
+        match self.value(&keys::event(id, seq))? {
+            Some(stored) => Ok(decode_event(&stored)?.message().cloned()),
+            None => Ok(None),
+        }
     }
 }

@@ -30,6 +30,9 @@
 //! | `N` | next look (µs, u64 BE) ‖ conversation | empty: pending notices by when they are due (or their claim ends) |
 //! | `x` | word ‖ 0 ‖ sent (µs, u64 BE) ‖ message | conversation ‖ seq: the search index, written with each message |
 //! | `E` | lower-cased address ‖ 0 ‖ customer | empty: visitors by the address they left |
+//! | `M` | message | conversation ‖ seq: where each message was created |
+//! | `U` | audit id (v7, so time order) | `AuditEntry` (JSON): the audit log |
+//! | `u` | message ‖ audit id | empty: the audit entries that keep a message's text |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
@@ -69,6 +72,9 @@ pub const EMAIL_NOTICE: u8 = b'n';
 pub const EMAIL_DUE: u8 = b'N';
 pub const SEARCH_WORD: u8 = b'x';
 pub const CUSTOMER_EMAIL: u8 = b'E';
+pub const MESSAGE: u8 = b'M';
+pub const AUDIT: u8 = b'U';
+pub const AUDIT_OF_MESSAGE: u8 = b'u';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
 pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
@@ -312,6 +318,40 @@ pub fn search_from(word: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
     let mut key = search_word(word);
     key.extend_from_slice(&micros(at));
     key
+}
+
+/// Where a message was created.
+pub fn message(id: MessageId) -> Vec<u8> {
+    Key::new(MESSAGE).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+/// An audit entry.
+pub fn audit(id: chat_core::ids::AuditId) -> Vec<u8> {
+    Key::new(AUDIT).uuid(*id.as_uuid().as_bytes()).build()
+}
+
+/// An audit entry's place among those keeping a message's text.
+pub fn audit_of_message(message: MessageId, id: chat_core::ids::AuditId) -> Vec<u8> {
+    Key::new(AUDIT_OF_MESSAGE)
+        .uuid(*message.as_uuid().as_bytes())
+        .uuid(*id.as_uuid().as_bytes())
+        .build()
+}
+
+/// The audit id that ends a `u` key.
+pub fn audit_id_of(key: &[u8]) -> chat_core::Result<chat_core::ids::AuditId> {
+    let id: [u8; 16] = key
+        .get(key.len().saturating_sub(16)..)
+        .and_then(|id| id.try_into().ok())
+        .ok_or_else(|| crate::error::malformed("audit index key"))?;
+    Ok(chat_core::ids::AuditId::from_uuid(chat_core::ids::Uuid::from_bytes(id)))
+}
+
+/// Every entry keeping a message's text: their prefix.
+pub fn audits_of_message(message: MessageId) -> Vec<u8> {
+    Key::new(AUDIT_OF_MESSAGE)
+        .uuid(*message.as_uuid().as_bytes())
+        .build()
 }
 
 /// A visitor's entry in the address index.

@@ -27,6 +27,7 @@ mod error;
 mod integrations;
 mod keys;
 mod migrate;
+mod revise;
 mod rows;
 mod search;
 mod source;

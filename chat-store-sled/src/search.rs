@@ -38,14 +38,15 @@ pub fn index(txn: &mut Txn<'_>, message: &Message) {
     }
 }
 
-/// Removes the index entries of every message of a conversation being deleted (call
-/// before its events are removed).
+/// Removes the index entries and places of every message of a conversation being
+/// deleted (call before its events are removed).
 pub fn forget_conversation(txn: &mut Txn<'_>, id: ConversationId) -> Result<()> {
     for (_, value) in txn.entries(&keys::of_conversation(keys::EVENT, id))? {
         if let Some(message) = decode_event(&value)?.message() {
             for (key, _) in entries(message) {
                 txn.remove(key);
             }
+            txn.remove(keys::message(message.id));
         }
     }
     Ok(())
@@ -135,6 +136,9 @@ impl SearchStore for SledStore {
     }
 }
 
+/// The lookup indexes a rebuild rewrites: search words, addresses, message places.
+const REBUILT: [u8; 3] = [keys::SEARCH_WORD, keys::CUSTOMER_EMAIL, keys::MESSAGE];
+
 /// Every index entry the stored messages and visitors' addresses call for, read from the
 /// tree: what the upgrade to schema 4 writes, and what a rebuild puts back.
 pub fn all_entries(tree: &sled::Tree) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -142,6 +146,10 @@ pub fn all_entries(tree: &sled::Tree) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     for value in tree.scan_prefix([keys::EVENT]).values() {
         if let Some(message) = decode_event(&value.map_err(backend)?)?.message() {
             all.extend(entries(message));
+            all.push((
+                keys::message(message.id),
+                keys::place(message.conversation_id, message.seq),
+            ));
         }
     }
     for value in tree.scan_prefix([keys::CUSTOMER]).values() {
@@ -157,13 +165,14 @@ pub fn all_entries(tree: &sled::Tree) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
 }
 
 impl SledStore {
-    /// Rebuilds the search index and the address index from the stored messages and
-    /// visitors, in one atomic write, and returns how many entries it holds. Run it with
+    /// Rebuilds the search index, the address index and the messages' places from the
+    /// stored messages and visitors, in one atomic write, and returns how many entries they
+    /// hold. Run it with
     /// the store not serving (`chat-server reindex`): it repairs an index damaged by hand
     /// or by a bug, and is never needed in normal operation.
     pub async fn rebuild_search_index(&self) -> Result<usize> {
         let mut stale = Vec::new();
-        for prefix in [keys::SEARCH_WORD, keys::CUSTOMER_EMAIL] {
+        for prefix in REBUILT {
             for key in self.tree().scan_prefix([prefix]).keys() {
                 stale.push(key.map_err(backend)?.to_vec());
             }
