@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use chat_core::event::Event;
-use chat_core::ids::{AttachmentId, ConversationId};
+use chat_core::ids::{AttachmentId, ConversationId, Seq};
 use chat_core::log::{
     self, AppendOutcome, AppendRequest, Commit, ConversationState, IdempotencyKey, LogSource,
 };
@@ -141,6 +141,8 @@ struct Loaded {
     states: HashMap<ConversationId, ConversationState>,
     sent: HashMap<IdempotencyKey, Message>,
     attachments: HashMap<AttachmentId, Attachment>,
+    /// The messages the batch's edits and deletes name, by conversation and seq.
+    targets: HashMap<(ConversationId, Seq), Message>,
 }
 
 impl Loaded {
@@ -157,6 +159,10 @@ impl Loaded {
         {
             self.sent.insert(key, message.clone());
         }
+        if let Some(revised) = &commit.revised {
+            self.targets
+                .insert((revised.conversation_id, revised.seq), revised.clone());
+        }
     }
 }
 
@@ -172,6 +178,10 @@ impl LogSource for Loaded {
     fn attachment(&mut self, id: AttachmentId) -> Result<Option<Attachment>> {
         Ok(self.attachments.get(&id).cloned())
     }
+
+    fn message(&mut self, id: ConversationId, seq: Seq) -> Result<Option<Message>> {
+        Ok(self.targets.get(&(id, seq)).cloned())
+    }
 }
 
 async fn write(
@@ -183,6 +193,11 @@ async fn write(
         states: lock_conversations(&mut tx, requests).await?,
         sent: load_duplicates(&mut tx, requests).await?,
         attachments: load_attachments(&mut tx, requests).await?,
+        targets: crate::revise::load_targets(&mut tx, requests)
+            .await?
+            .into_iter()
+            .map(|message| ((message.conversation_id, message.seq), message))
+            .collect(),
     };
     let mut commits = Vec::new();
     let outcomes: Vec<Result<AppendOutcome>> = requests
@@ -340,6 +355,7 @@ async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx
         latest.insert(commit.conversation.id, &commit.conversation);
     }
     update_conversations(tx, latest.values().copied()).await?;
+    crate::revise::persist(tx, commits).await?;
     // The events go last: taking their feed positions holds the feed's lock until the
     // commit (see `insert_events`).
     notify::events(tx, &events).await?;

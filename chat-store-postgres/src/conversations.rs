@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chat_core::event::{Audience, Event};
-use chat_core::ids::{ConversationId, LabelId, Seq};
+use chat_core::ids::{ConversationId, LabelId, MessageId, Seq};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
 use chat_core::model::{Conversation, Message, Participant, UserRef};
 use chat_core::read::{self, NewestCounted, ReadCursor};
@@ -364,6 +364,19 @@ impl EventStore for PostgresStore {
             require(&self.pool, id).await?;
         }
         Ok(events)
+    }
+
+    async fn find_message(&self, id: MessageId) -> Result<Option<Message>> {
+        let row: Option<EventRow> = sqlx::query_as(
+            "SELECT e.conversation_id, e.seq, e.timestamp, e.kind FROM messages m \
+             JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
+             WHERE m.id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(row.and_then(|row| Event::from(row).message().cloned()))
     }
 
     async fn messages_before(

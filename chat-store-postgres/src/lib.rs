@@ -18,6 +18,7 @@ mod email;
 mod error;
 mod integrations;
 mod notify;
+mod revise;
 mod rows;
 mod search;
 mod store;
