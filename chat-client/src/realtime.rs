@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use backon::Retryable;
-use chat_wire::realtime::{ConversationUpdated, Join, JoinAck, Leave, MessageNew, SendMessage};
+use chat_wire::realtime::{
+    ConversationUpdated, Join, JoinAck, Leave, MessageChanged, MessageNew, SendMessage,
+};
 use chat_wire::ws::Frame;
 use chat_wire::{EventDto, SendResponse};
 use serde::Serialize;
@@ -266,6 +268,11 @@ impl Realtime {
                 let update: ConversationUpdated =
                     serde_json::from_value(frame.payload).map_err(decode)?;
                 Ok(self.log(update.event))
+            }
+            "message:updated" | "message:deleted" => {
+                let changed: MessageChanged =
+                    serde_json::from_value(frame.payload).map_err(decode)?;
+                Ok(self.log(changed.event))
             }
             "conversation:left" => {
                 let id = frame.payload["conversationId"].as_str();

@@ -122,8 +122,7 @@ impl AuditAction {
 
     /// Erases the text the entry keeps (a redaction), leaving who, when and which.
     pub fn erase_text(&mut self) {
-        if let Self::MessageEdited { original, .. } | Self::MessageDeleted { original, .. } = self
-        {
+        if let Self::MessageEdited { original, .. } | Self::MessageDeleted { original, .. } = self {
             *original = None;
         }
     }

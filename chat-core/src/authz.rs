@@ -340,9 +340,9 @@ fn authorize_admin(
                 "requires the manage_conversations permission",
             ))
         }
-        Action::DeleteAnyMessage if !permissions.delete_messages => Err(Denial::Forbidden(
-            "requires the delete_messages permission",
-        )),
+        Action::DeleteAnyMessage if !permissions.delete_messages => {
+            Err(Denial::Forbidden("requires the delete_messages permission"))
+        }
         _ => Ok(()),
     }
 }

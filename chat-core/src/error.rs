@@ -200,7 +200,9 @@ pub enum Conflict {
     #[error("the message was deleted")]
     MessageDeleted,
     /// The sender's window for editing or deleting its message has passed.
-    #[error("the message is too old to change (senders may change a message for {minutes} minutes)")]
+    #[error(
+        "the message is too old to change (senders may change a message for {minutes} minutes)"
+    )]
     EditWindowPassed {
         /// The window's length.
         minutes: i64,

@@ -562,14 +562,23 @@ fn people_change_their_own_messages_where_they_may_read() {
     let visitor = Principal::Visitor(me);
     let mine = facts(me, Closed, None);
     let theirs = facts(CustomerId::new(), Active, None);
-    assert_eq!(check(&visitor, Action::ChangeOwnMessage, Some(&mine)), Ok(()));
+    assert_eq!(
+        check(&visitor, Action::ChangeOwnMessage, Some(&mine)),
+        Ok(())
+    );
     assert_eq!(
         check(&visitor, Action::ChangeOwnMessage, Some(&theirs)),
         Err(Denial::NotFound)
     );
-    assert!(Action::ChangeOwnMessage.stores_visitor_content(), "refused when blocked");
+    assert!(
+        Action::ChangeOwnMessage.stores_visitor_content(),
+        "refused when blocked"
+    );
     let (_, agent) = agent(Permissions::default());
-    assert_eq!(check(&agent, Action::ChangeOwnMessage, Some(&theirs)), Ok(()));
+    assert_eq!(
+        check(&agent, Action::ChangeOwnMessage, Some(&theirs)),
+        Ok(())
+    );
 }
 
 #[test]
@@ -580,15 +589,25 @@ fn deleting_anyones_message_needs_delete_messages() {
         delete_messages: true,
         ..Permissions::default()
     });
-    assert_eq!(check(&moderator, Action::DeleteAnyMessage, Some(&conv)), Ok(()));
-    assert_eq!(check(&moderator, Action::DeleteAnyMessage, None), Err(Denial::NotFound));
+    assert_eq!(
+        check(&moderator, Action::DeleteAnyMessage, Some(&conv)),
+        Ok(())
+    );
+    assert_eq!(
+        check(&moderator, Action::DeleteAnyMessage, None),
+        Err(Denial::NotFound)
+    );
     assert!(matches!(
         check(&plain, Action::DeleteAnyMessage, Some(&conv)),
         Err(Denial::Forbidden(_))
     ));
     let me = CustomerId::new();
     assert!(matches!(
-        check(&Principal::Visitor(me), Action::DeleteAnyMessage, Some(&facts(me, Active, None))),
+        check(
+            &Principal::Visitor(me),
+            Action::DeleteAnyMessage,
+            Some(&facts(me, Active, None))
+        ),
         Err(Denial::Forbidden(_))
     ));
 }

@@ -132,9 +132,14 @@ impl EventStore for SledStore {
         let Some(place) = self.tree().value(&keys::message(id))? else {
             return Ok(None);
         };
-        let (conversation, seq) = keys::place_of(&place).ok_or_else(|| malformed("message place"))?;
+        let (conversation, seq) =
+            keys::place_of(&place).ok_or_else(|| malformed("message place"))?;
         // Only a durable message, of a conversation that still exists.
-        if self.rows().get(conversation).is_none_or(|row| seq > row.last_seq) {
+        if self
+            .rows()
+            .get(conversation)
+            .is_none_or(|row| seq > row.last_seq)
+        {
             return Ok(None);
         }
         message_at(self.tree(), conversation, seq).map(Some)

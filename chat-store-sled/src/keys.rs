@@ -344,7 +344,9 @@ pub fn audit_id_of(key: &[u8]) -> chat_core::Result<chat_core::ids::AuditId> {
         .get(key.len().saturating_sub(16)..)
         .and_then(|id| id.try_into().ok())
         .ok_or_else(|| crate::error::malformed("audit index key"))?;
-    Ok(chat_core::ids::AuditId::from_uuid(chat_core::ids::Uuid::from_bytes(id)))
+    Ok(chat_core::ids::AuditId::from_uuid(
+        chat_core::ids::Uuid::from_bytes(id),
+    ))
 }
 
 /// Every entry keeping a message's text: their prefix.

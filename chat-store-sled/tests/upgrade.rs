@@ -107,10 +107,7 @@ async fn a_version_1_store_is_upgraded_and_counts_as_before() {
 /// Removes the search and address indexes from the closed store at `path`, and records
 /// `version`.
 fn strip_search_index(path: &Path, version: u32) {
-    let db = sled::Config::new()
-        .path(path)
-        .open()
-        .expect("raw open");
+    let db = sled::Config::new().path(path).open().expect("raw open");
     for key in db.iter().keys() {
         let key = key.expect("key");
         if matches!(key.first(), Some(b'x' | b'E')) {
@@ -185,7 +182,11 @@ async fn a_version_3_store_gets_its_search_index_and_a_damaged_one_is_rebuilt() 
     let damaged = engine(store.clone());
     assert_eq!(found(&damaged, &agent, "parcel").await, (0, 0), "damaged");
     let entries = store.rebuild_search_index().await.expect("rebuild");
-    assert_eq!(entries, 4 + 1 + 1, "four words, one address, one message place");
+    assert_eq!(
+        entries,
+        4 + 1 + 1,
+        "four words, one address, one message place"
+    );
     assert_eq!(found(&damaged, &agent, "parcel").await, (1, 0));
     assert_eq!(found(&damaged, &agent, "jane@example.com").await, (0, 1));
 }

@@ -37,6 +37,8 @@ impl From<Message> for MessageDto {
                 .into_iter()
                 .map(AttachmentDto::from)
                 .collect(),
+            edited_at: message.edited_at,
+            deleted_at: message.deleted_at,
         }
     }
 }
@@ -74,6 +76,7 @@ impl From<Event> for EventDto {
             rating: None,
             comment: None,
             snoozed_until: None,
+            redaction: None,
         };
         let actor = match event.kind {
             EventKind::Created { customer_id } => Some(Actor::Customer(customer_id)),
@@ -110,6 +113,18 @@ impl From<Event> for EventDto {
                 dto.attachment = Some(attachment.into());
                 Some(uploader)
             }
+            EventKind::MessageUpdated { message, by } => {
+                dto.message = Some(message.into());
+                Some(by)
+            }
+            EventKind::MessageDeleted {
+                message,
+                by,
+                redaction,
+            } => {
+                (dto.message, dto.redaction) = (Some(message.into()), redaction);
+                Some(by)
+            }
         };
         if let Some(actor) = actor {
             let (kind, id) = actor_parts(actor);
@@ -142,6 +157,8 @@ impl From<Permissions> for PermissionsDto {
             },
             manage_conversations: permissions.manage_conversations,
             manage_admins: permissions.manage_admins,
+            delete_messages: permissions.delete_messages,
+            view_audit: permissions.view_audit,
         }
     }
 }
@@ -155,6 +172,8 @@ impl From<PermissionsDto> for Permissions {
             },
             manage_conversations: dto.manage_conversations,
             manage_admins: dto.manage_admins,
+            delete_messages: dto.delete_messages,
+            view_audit: dto.view_audit,
         }
     }
 }

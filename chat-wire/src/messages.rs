@@ -35,6 +35,12 @@ pub struct MessageDto {
     pub private: bool,
     /// Files.
     pub attachments: Vec<AttachmentDto>,
+    /// When its sender last changed its text; absent if never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When it was deleted: `content` is empty and it has no files; absent if it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A file.
@@ -72,11 +78,11 @@ pub struct EventDto {
     /// Server time.
     pub timestamp: DateTime<Utc>,
     /// `created`, `message`, `statusChanged`, `assigned`, `participantJoined`,
-    /// `participantLeft`, `attachmentAdded`, `labelsChanged` (agents only), `snoozed` or
-    /// `rated`.
+    /// `participantLeft`, `attachmentAdded`, `labelsChanged` (agents only), `snoozed`,
+    /// `rated`, `messageUpdated` or `messageDeleted`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// For `message`.
+    /// For `message`, `messageUpdated` and `messageDeleted`: the message (as it is now).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageDto>,
     /// For `statusChanged`: the new status.
@@ -114,6 +120,9 @@ pub struct EventDto {
     /// For `rated`: the visitor's comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// For `messageDeleted` by a redaction: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<String>,
 }
 
 /// The download URL of an attachment.
@@ -141,6 +150,7 @@ impl EventDto {
             snoozed_until: None,
             rating: None,
             comment: None,
+            redaction: None,
         }
     }
 }

@@ -104,6 +104,21 @@ impl MessageNew {
     }
 }
 
+/// `message:updated` or `message:deleted`: a message of a joined conversation changed (its
+/// sender edited it; it was deleted or redacted). The message is as it is now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageChanged {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The seq of this change in the log (not the message's own).
+    pub seq: u64,
+    /// The message as it is now.
+    pub message: MessageDto,
+    /// The log event, as the events route shows it.
+    pub event: EventDto,
+}
+
 /// `conversation:updated`: any other log event of a joined conversation, with what it
 /// changed as of its seq.
 #[derive(Debug, Clone, Serialize, Deserialize)]

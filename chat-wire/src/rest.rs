@@ -87,6 +87,12 @@ pub struct PermissionsDto {
     pub manage_conversations: bool,
     /// Create and disable agents.
     pub manage_admins: bool,
+    /// Delete and redact anyone's messages (absent: off).
+    #[serde(default)]
+    pub delete_messages: bool,
+    /// Read the audit log (absent: off).
+    #[serde(default)]
+    pub view_audit: bool,
 }
 
 /// Which conversations an agent sees.

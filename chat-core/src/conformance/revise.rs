@@ -62,7 +62,9 @@ async fn audited(engine: &ChatEngine, who: &Principal, message: MessageId) -> Ve
 
 /// The event at `seq`.
 fn at(log: &[Event], seq: Seq) -> &Event {
-    log.iter().find(|event| event.seq == seq).expect("in the log")
+    log.iter()
+        .find(|event| event.seq == seq)
+        .expect("in the log")
 }
 
 /// How many messages `q` finds.
@@ -71,7 +73,12 @@ async fn found(engine: &ChatEngine, who: &Principal, q: &str) -> usize {
         q: q.to_owned(),
         ..SearchRequest::default()
     };
-    engine.search(who, request).await.expect("search").messages.len()
+    engine
+        .search(who, request)
+        .await
+        .expect("search")
+        .messages
+        .len()
 }
 
 /// The message in history.
@@ -109,7 +116,11 @@ pub async fn senders_edit_their_messages_within_the_window(store: Arc<DynChatSto
     assert_eq!((edited.seq, edited.timestamp), (sent.seq, sent.timestamp));
     assert_eq!(in_history(&engine, &agent, &sent).await, edited);
     let log = all_events(&*store, chat.id).await;
-    assert_eq!(at(&log, sent.seq).message(), Some(&edited), "the log's copy");
+    assert_eq!(
+        at(&log, sent.seq).message(),
+        Some(&edited),
+        "the log's copy"
+    );
     assert!(matches!(
         &log.last().unwrap().kind,
         EventKind::MessageUpdated { message, .. } if *message == edited
@@ -134,7 +145,9 @@ pub async fn senders_edit_their_messages_within_the_window(store: Arc<DynChatSto
         Err(Error::NotFound("message"))
     ));
     assert!(matches!(
-        engine.edit_message(&alice, MessageId::new(), body("x")).await,
+        engine
+            .edit_message(&alice, MessageId::new(), body("x"))
+            .await,
         Err(Error::NotFound("message"))
     ));
     assert!(matches!(
@@ -162,13 +175,19 @@ pub async fn deletes_erase_the_text_and_keep_it_for_the_audit(store: Arc<DynChat
         .await
         .unwrap()
         .message;
-    let deleted = engine.delete_message(&alice, mine.id).await.expect("delete");
+    let deleted = engine
+        .delete_message(&alice, mine.id)
+        .await
+        .expect("delete");
     assert!(deleted.is_deleted());
     assert_eq!(deleted.body.as_str(), "");
     assert_eq!(in_history(&engine, &alice, &mine).await, deleted);
     let log = all_events(&*store, chat.id).await;
     assert_eq!(at(&log, mine.seq).message(), Some(&deleted));
-    assert!(!format!("{log:?}").contains("oops"), "no copy left in the log");
+    assert!(
+        !format!("{log:?}").contains("oops"),
+        "no copy left in the log"
+    );
     assert_eq!(found(&engine, &agent, "oops").await, 0);
     assert_eq!(
         audited(&engine, &owner, mine.id).await,
@@ -200,7 +219,10 @@ pub async fn deletes_erase_the_text_and_keep_it_for_the_audit(store: Arc<DynChat
         later.delete_message(&agent, old.id).await,
         Err(Error::PermissionDenied(_))
     ));
-    let removed = later.delete_message(&moderator, old.id).await.expect("moderate");
+    let removed = later
+        .delete_message(&moderator, old.id)
+        .await
+        .expect("moderate");
     assert!(removed.is_deleted());
 }
 
@@ -298,7 +320,10 @@ pub async fn the_audit_log_records_agent_actions_in_pages(store: Arc<DynChatStor
     };
     let alice = visitor(&engine).await;
     let chat = conversation(&engine, &alice).await;
-    engine.assign(&owner, chat.id, Some(agent_id)).await.unwrap();
+    engine
+        .assign(&owner, chat.id, Some(agent_id))
+        .await
+        .unwrap();
     engine
         .set_status(&agent, chat.id, crate::status::ConversationStatus::Closed)
         .await
@@ -309,14 +334,17 @@ pub async fn the_audit_log_records_agent_actions_in_pages(store: Arc<DynChatStor
         .unwrap();
     let all = audit(&engine, &auditor_principal).await;
     let actions: Vec<&AuditAction> = all.iter().map(|entry| &entry.action).collect();
-    assert!(matches!(
-        actions[..],
-        [
-            AuditAction::PermissionsChanged { .. },
-            AuditAction::StatusChanged { .. },
-            AuditAction::Assigned { .. },
-        ]
-    ), "{actions:?}");
+    assert!(
+        matches!(
+            actions[..],
+            [
+                AuditAction::PermissionsChanged { .. },
+                AuditAction::StatusChanged { .. },
+                AuditAction::Assigned { .. },
+            ]
+        ),
+        "{actions:?}"
+    );
     assert_eq!(all[1].actor, agent.actor().unwrap());
     let first = engine
         .audit_log(&auditor_principal, None, Some(2))

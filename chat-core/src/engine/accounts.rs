@@ -5,11 +5,11 @@ use chrono::{Duration, Utc};
 use crate::accounts::{
     Admin, AdminChanges, Customer, Permissions, Session, SessionSubject, TokenHash,
 };
+use crate::audit::AuditAction;
 use crate::authz::{Action, Principal};
 use crate::broadcast::{Revoked, Signal, Subscription, Topic};
 use crate::engine::{ChatEngine, now};
 use crate::error::{Error, Result};
-use crate::audit::AuditAction;
 use crate::ids::{AdminId, CustomerId};
 use crate::model::Actor;
 use crate::values::{DisplayName, Email, Metadata, UserAgent, VisitorIdentifier};
@@ -167,7 +167,10 @@ impl ChatEngine {
         let admin = self.store.update_admin(id, &changes).await?;
         let by = principal.actor().unwrap_or(Actor::System);
         if let Some(permissions) = changes.permissions {
-            let action = AuditAction::PermissionsChanged { admin: id, permissions };
+            let action = AuditAction::PermissionsChanged {
+                admin: id,
+                permissions,
+            };
             self.record(by, action).await?;
         }
         if changes.disabled == Some(true) {

@@ -3,12 +3,12 @@
 use std::net::IpAddr;
 
 use crate::accounts::ConversationScope;
+use crate::audit::AuditAction;
 use crate::authz::{Action, Principal};
 use crate::engine::{ChatEngine, now, page_limit, redact_for};
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, ConversationId};
 use crate::log::{self, Command, NewConversation};
-use crate::audit::AuditAction;
 use crate::model::{Actor, Conversation, Participant, UserRef};
 use crate::status::ConversationStatus;
 use crate::store::{ConversationPage, ConversationQuery, ListCursor, ListScope};

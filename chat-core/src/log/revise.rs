@@ -40,7 +40,9 @@ fn sender_in_window(
     window: Duration,
 ) -> Result<()> {
     if message.sender != by {
-        return Err(Error::PermissionDenied("only its sender may change a message"));
+        return Err(Error::PermissionDenied(
+            "only its sender may change a message",
+        ));
     }
     if builder.at - message.timestamp > window {
         return Err(Conflict::EditWindowPassed {
@@ -82,7 +84,11 @@ pub(super) fn plan_edit(
     Ok(())
 }
 
-pub(super) fn plan_delete(builder: &mut Builder, state: &LogState, deletion: Deletion) -> Result<()> {
+pub(super) fn plan_delete(
+    builder: &mut Builder,
+    state: &LogState,
+    deletion: Deletion,
+) -> Result<()> {
     let Deletion {
         id,
         by,

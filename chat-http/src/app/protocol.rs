@@ -8,7 +8,7 @@ use chat_core::model::{Actor, UserRef};
 use chat_core::status::ConversationStatus;
 use serde_json::{Value, json};
 
-use chat_wire::realtime::{ConversationUpdated, MessageNew, RatingChange};
+use chat_wire::realtime::{ConversationUpdated, MessageChanged, MessageNew, RatingChange};
 
 use crate::dto::{EventDto, MessageDto};
 
@@ -17,7 +17,8 @@ pub use chat_wire::realtime::{Join, Leave, Read, SendMessage as Send, Typing};
 /// An event for a client: its name and JSON object payload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerEvent {
-    /// `message:new`, `conversation:updated`, `typing`, `read`, `presence` or `inbox`.
+    /// `message:new`, `message:updated`, `message:deleted`, `conversation:updated`,
+    /// `typing`, `read`, `presence` or `inbox`.
     pub name: &'static str,
     /// The payload (a JSON object).
     pub payload: Value,
@@ -46,12 +47,32 @@ pub fn from_feed(id: ConversationId, item: FeedItem, me: Option<Actor>) -> Optio
     }
 }
 
-/// A log event as `message:new`, or as `conversation:updated` for every other kind, so that
-/// every seq the client may see reaches it. `conversation:updated` says what that event
+/// A log event as `message:new`, a change to a message as `message:updated` or
+/// `message:deleted`, or as `conversation:updated` for every other kind, so that every seq
+/// the client may see reaches it. `conversation:updated` says what that event
 /// changed, as of its seq (`status` when it set one, `assigneeId` when it assigned), never
 /// the conversation as it is when the event happens to be forwarded.
 pub fn from_event(event: Event) -> ServerEvent {
     let (conversation_id, seq) = (event.conversation_id.as_uuid(), event.seq.get());
+    if let EventKind::MessageUpdated { message, .. } | EventKind::MessageDeleted { message, .. } =
+        &event.kind
+    {
+        let name = match event.kind {
+            EventKind::MessageUpdated { .. } => "message:updated",
+            _ => "message:deleted",
+        };
+        let changed = MessageChanged {
+            conversation_id,
+            seq,
+            message: MessageDto::from(message.clone()),
+            event: EventDto::from(event),
+        };
+        return ServerEvent {
+            name,
+            payload: serde_json::to_value(changed).unwrap_or(Value::Null),
+            stored_at: None,
+        };
+    }
     if let EventKind::MessageCreated { message } = event.kind {
         let stored_at = Some(message.timestamp);
         let message = MessageNew {

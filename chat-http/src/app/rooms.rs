@@ -65,11 +65,13 @@ pub async fn forward(
 
 /// Whether an event can change who may read the conversation: it changes a fact the policy
 /// reads (the assignee, the status), or is of a kind the policy may read one day (anything
-/// but a message, a join or an upload).
+/// but a message or a change to one, a join or an upload).
 pub fn changes_access(event: &Event) -> bool {
     !matches!(
         event.kind,
         EventKind::MessageCreated { .. }
+            | EventKind::MessageUpdated { .. }
+            | EventKind::MessageDeleted { .. }
             | EventKind::Created { .. }
             | EventKind::ParticipantJoined { .. }
             | EventKind::AttachmentAdded { .. }

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use chat_core::Result;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
+use chat_core::audit::AuditEntry;
 use chat_core::canned::{CannedReply, CannedReplyChanges};
 use chat_core::changes::Change;
 use chat_core::email::{EmailContact, EmailNotice, QueuedReply, Settlement, UnsubscribeToken};
 use chat_core::event::{Audience, Event};
 use chat_core::ids::{
-    AdminId, AttachmentId, CannedReplyId, ConversationId, CustomerId, DeliveryId, FeedPosition,
-    LabelId, Seq, WebhookId,
+    AdminId, AttachmentId, AuditId, CannedReplyId, ConversationId, CustomerId, DeliveryId,
+    FeedPosition, LabelId, MessageId, Seq, WebhookId,
 };
 use chat_core::labels::{Label, LabelChanges};
 use chat_core::log::{AppendOutcome, AppendRequest, Commit, IdempotencyKey};
@@ -23,7 +24,7 @@ use chat_core::ratings::{RatingCount, RatingQuery};
 use chat_core::read::ReadCursor;
 use chat_core::search::{MessageHit, MessageSearch};
 use chat_core::store::{
-    AdminStore, AssignmentStore, AttachmentStore, CannedReplyStore, ChangeFeedStore,
+    AdminStore, AssignmentStore, AttachmentStore, AuditStore, CannedReplyStore, ChangeFeedStore,
     ConversationPage, ConversationQuery, ConversationStore, CustomerStore, EmailStore, EventStore,
     LabelStore, Lease, ReadStateStore, ReportStore, SearchStore, SessionStore, WebhookStore,
 };
@@ -91,6 +92,9 @@ impl<S: EventStore> EventStore for CountingStore<S> {
     }
     async fn sent_message(&self, key: &IdempotencyKey) -> Result<Option<Message>> {
         self.inner.sent_message(key).await
+    }
+    async fn find_message(&self, id: MessageId) -> Result<Option<Message>> {
+        self.inner.find_message(id).await
     }
     async fn events_since(
         &self,
@@ -226,6 +230,17 @@ impl<S: CustomerStore> CustomerStore for CountingStore<S> {
     }
     async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>> {
         self.inner.customers_by_email(email).await
+    }
+}
+
+#[async_trait]
+impl<S: AuditStore> AuditStore for CountingStore<S> {
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
+        self.count();
+        self.inner.record_audit(entry).await
+    }
+    async fn audit_log(&self, before: Option<AuditId>, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.inner.audit_log(before, limit).await
     }
 }
 

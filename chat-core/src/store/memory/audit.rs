@@ -12,7 +12,9 @@ use crate::store::{AuditStore, MemoryStore};
 
 impl MemoryStore {
     fn audit_entries(&self) -> MutexGuard<'_, Vec<AuditEntry>> {
-        self.audit.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.audit
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Keeps a commit's audit entries, erasing what earlier entries keep of a redacted
