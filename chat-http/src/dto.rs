@@ -1,10 +1,12 @@
 //! The wire types: camelCase JSON, the seed's field names, conversions from chat-core. Those
 //! a client needs too live in `chat-wire` and are re-exported here.
 
+mod audit;
 mod integrations;
 mod search;
 mod workspace;
 
+pub use audit::*;
 pub use chat_wire::{
     AdminDto, AttachmentDto, ChangeDto, ChangesResponse, EventDto, LoginRequest, LoginResponse,
     MessageDto, PermissionsDto, ScopeDto, SendRequest, SendResponse, VisitorSessionRequest,

@@ -358,3 +358,34 @@ async fn a_full_upload_disk_is_a_clear_507_and_leaves_nothing_half_written() {
         "a failed upload must not leave an event"
     );
 }
+
+#[tokio::test]
+async fn a_deleted_messages_files_are_no_longer_served() {
+    let app = TestApp::new();
+    let (visitor, _) = app.visitor().await;
+    let conversation = app.conversation(&visitor).await;
+    let reply = upload(&app, &visitor, &conversation, "image", "photo.png", PNG).await;
+    let (url, id) = (
+        text(&reply.json["fileUrl"]),
+        text(&reply.json["attachmentId"]),
+    );
+    let send = json!({"conversationId": conversation, "senderType": "customer", "message": "oops, wrong photo", "attachmentIds": [id]});
+    let sent = app.post("/api/messages/send", &visitor, send).await;
+    let message = text(&sent.json["messageId"]);
+    assert_eq!(app.get(&url, &visitor).await.status, StatusCode::OK);
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/messages/{message}"),
+            Some(&visitor),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
+    assert_eq!(deleted.json["message"]["attachments"], json!([]));
+    assert_error(
+        &app.get(&url, &visitor).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}

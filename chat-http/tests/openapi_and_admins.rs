@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 48] = [
+const ROUTES: [(&str, &str); 52] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -48,6 +48,10 @@ const ROUTES: [(&str, &str); 48] = [
     ("get", "/api/reports/ratings"),
     ("get", "/api/changes"),
     ("get", "/api/search"),
+    ("patch", "/api/messages/{id}"),
+    ("delete", "/api/messages/{id}"),
+    ("post", "/api/messages/{id}/redact"),
+    ("get", "/api/audit"),
     ("get", "/api/webhooks"),
     ("post", "/api/webhooks"),
     ("get", "/api/webhooks/{id}"),

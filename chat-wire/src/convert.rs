@@ -186,7 +186,8 @@ pub fn file_type_name(file_type: FileType) -> &'static str {
     }
 }
 
-fn actor_parts(actor: Actor) -> (String, Option<String>) {
+/// An actor as the wire shows it: its kind (`customer`, `admin`, `system`) and its id.
+pub fn actor_parts(actor: Actor) -> (String, Option<String>) {
     let id = match actor {
         Actor::Customer(id) => Some(id.to_string()),
         Actor::Admin(id) => Some(id.to_string()),

@@ -16,7 +16,7 @@ pub mod ws;
 
 pub use changes::{ChangeDto, ChangesResponse};
 #[cfg(feature = "core")]
-pub use convert::file_type_name;
+pub use convert::{actor_parts, file_type_name};
 pub use messages::{AttachmentDto, EventDto, MessageDto, file_url};
 pub use rest::{
     AdminDto, LoginRequest, LoginResponse, PermissionsDto, ScopeDto, SendRequest, SendResponse,

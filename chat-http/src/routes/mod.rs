@@ -2,12 +2,14 @@
 //! both, so the document cannot miss a route).
 
 mod admins;
+mod audit;
 mod canned;
 mod changes;
 mod conversations;
 mod files;
 mod health;
 mod labels;
+mod message_changes;
 pub(crate) mod messages;
 mod ratings;
 mod search;
@@ -68,6 +70,9 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::set_status))
         .routes(routes!(conversations::assign))
         .routes(routes!(messages::send))
+        .routes(routes!(message_changes::edit, message_changes::delete))
+        .routes(routes!(message_changes::redact))
+        .routes(routes!(audit::list))
         .routes(routes!(files::download))
         .routes(routes!(admins::list, admins::create))
         .routes(routes!(admins::update))
