@@ -1,11 +1,12 @@
 // The agents' dashboard: /admin/login, /admin (the inbox), /admin/chat/:conversationId (the
-// inbox beside one conversation, opened at ?message=… when a search result was chosen) and
-// /admin/search?q=…, over one Socket.IO connection.
+// inbox beside one conversation, opened at ?message=… when a search result was chosen),
+// /admin/search?q=… and /admin/audit, over one Socket.IO connection.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
 import { navigate, usePath, useQuery } from '../shared/router.js';
 import { connect } from '../shared/socket.js';
 import { forget, logout, storedLogin } from './auth.js';
+import { AuditLog } from './AuditLog.jsx';
 import { BlockedVisitors } from './BlockedVisitors.jsx';
 import { ChatView } from './ChatView.jsx';
 import { Inbox } from './Inbox.jsx';
@@ -53,6 +54,7 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
           {[
             ['/admin/reports', 'Reports'],
             ['/admin/blocked', 'Blocked visitors'],
+            ...(admin.permissions?.viewAudit ? [['/admin/audit', 'Audit log']] : []),
           ].map(([href, label]) => (
             <a
               key={href}
@@ -95,6 +97,8 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
         <main className={`min-w-0 flex-1 ${selectedId ? '' : 'hidden md:block'}`}>
           {page === 'search' ? (
             <Search token={token} q={query.get('q') ?? ''} />
+          ) : page === 'audit' ? (
+            <AuditLog token={token} />
           ) : page === 'blocked' ? (
             <BlockedVisitors token={token} />
           ) : page === 'reports' ? (
@@ -105,6 +109,7 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
               token={token}
               socket={socket}
               me={admin.id}
+              permissions={admin.permissions}
               conversationId={selectedId}
               focusMessageId={query.get('message')}
               focusSeq={query.has('seq') ? Number(query.get('seq')) : undefined}
@@ -138,6 +143,6 @@ export function AdminApp() {
     return <Login onLoggedIn={setLogin} />;
   }
   const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
-  const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports', '/admin/search': 'search' }[path] ?? null;
+  const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports', '/admin/search': 'search', '/admin/audit': 'audit' }[path] ?? null;
   return <Dashboard login={login} selectedId={selectedId} page={page} query={query} onSignedOut={signedOut} />;
 }

@@ -1,6 +1,6 @@
 // One conversation in the dashboard: history paged upward (back to a message a search
-// result opened), replies and private notes, typing, "seen", attachments, close / reopen
-// and assignment.
+// result opened), replies and private notes, typing, "seen", attachments, editing and
+// deleting messages, close / reopen and assignment.
 import { useCallback, useEffect, useState } from 'react';
 import { request } from '../shared/api.js';
 import { Composer } from '../shared/Composer.jsx';
@@ -11,6 +11,7 @@ import { useConversation } from '../shared/useConversation.js';
 import { useVisible } from '../shared/useVisible.js';
 import { BlockButton } from './BlockButton.jsx';
 import { LabelEditor } from './LabelEditor.jsx';
+import { MessageActions } from './MessageActions.jsx';
 import { SnoozeMenu } from './SnoozeMenu.jsx';
 import { StatusPill } from './StatusPill.jsx';
 
@@ -56,7 +57,7 @@ function Actions({ conversation, me, token, onError }) {
   );
 }
 
-export function ChatView({ token, socket, me, conversationId, focusMessageId, focusSeq, labels, onLabelsChanged, onRead, onUnauthorized }) {
+export function ChatView({ token, socket, me, permissions, conversationId, focusMessageId, focusSeq, labels, onLabelsChanged, onRead, onUnauthorized }) {
   const { state, send, discard, loadOlder, markRead, noteTyping } = useConversation({
     token,
     socket,
@@ -133,6 +134,9 @@ export function ChatView({ token, socket, me, conversationId, focusMessageId, fo
         onDiscard={discard}
         focusId={focusMessageId}
         focusSeq={focusSeq}
+        actions={(message) => (
+          <MessageActions message={message} me={me} permissions={permissions} token={token} onError={setActionError} />
+        )}
       />
       {state.peerTyping && (
         <p className="typing px-4 pb-1 text-xs italic text-slate-500" aria-live="polite">

@@ -1,7 +1,8 @@
 // The messages of a conversation, oldest first, with pending and failed sends at the end,
 // "Seen" under the viewer's newest read message, notes marked as private, and a button that
-// pages older history in. Sticks to the bottom as messages arrive; with `focusId`, pages
-// back to that message once, scrolls to it and marks it.
+// pages older history in, and a message's `actions` (the dashboard's edit and delete).
+// Deleted messages show as such, edited ones say so. Sticks to the bottom as messages
+// arrive; with `focusId`, pages back to that message once, scrolls to it and marks it.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Attachment } from './Attachment.jsx';
 import { shortTime } from './format.js';
@@ -22,9 +23,15 @@ function Bubble({ mine, note, children, label }) {
 }
 
 function Body({ message, token }) {
+  if (message.deletedAt) {
+    return <p className="deleted text-sm italic opacity-80">This message was deleted</p>;
+  }
   return (
     <>
-      <p className="whitespace-pre-wrap break-words text-sm">{message.content}</p>
+      <p className="whitespace-pre-wrap break-words text-sm">
+        {message.content}
+        {message.editedAt && <span className="edited ml-1 text-[11px] opacity-70">(edited)</span>}
+      </p>
       {message.attachments?.length > 0 && (
         <div className="mt-1 space-y-1">
           {message.attachments.map((a) => (
@@ -36,7 +43,7 @@ function Body({ message, token }) {
   );
 }
 
-export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDiscard, focusId, focusSeq }) {
+export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDiscard, focusId, focusSeq, actions }) {
   const { messages, hasMore, peerReadSeq } = state;
   // A send whose message already arrived (before its ack) is shown once, as the message.
   const arrived = new Set(messages.map((m) => m.clientMessageId).filter(Boolean));
@@ -121,6 +128,7 @@ export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDisca
                 {`${who} · `}
                 {shortTime(message.timestamp)}
                 {message === mineLastSeen && <span className="seen ml-1 font-medium text-slate-700"> · Seen</span>}
+                {!message.deletedAt && actions?.(message)}
               </p>
             </li>
           );

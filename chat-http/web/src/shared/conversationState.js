@@ -1,6 +1,7 @@
 // The state of one conversation as one session sees it, and the pure reducer that merges
 // history pages, join catch-ups and live events into it (deduplicated by message id, ordered
-// by seq, so replays after a reconnect change nothing).
+// by seq, so replays after a reconnect change nothing; of two copies of a message, the later
+// edit or the deletion wins).
 
 export const initialState = {
   loaded: false,
@@ -15,10 +16,20 @@ export const initialState = {
   outbox: [],
 };
 
+/** Of two copies of one message, the later state: deleted beats kept, a later edit beats an
+ * earlier one (a history page fetched before an edit may arrive after it). */
+function later(a, b) {
+  if (Boolean(a.deletedAt) !== Boolean(b.deletedAt)) return a.deletedAt ? a : b;
+  return (a.editedAt ?? '') > (b.editedAt ?? '') ? a : b;
+}
+
 function merge(existing, incoming) {
   if (incoming.length === 0) return existing;
   const byId = new Map(existing.map((message) => [message.id, message]));
-  for (const message of incoming) byId.set(message.id, message);
+  for (const message of incoming) {
+    const known = byId.get(message.id);
+    byId.set(message.id, known ? later(known, message) : message);
+  }
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
 }
 
@@ -56,6 +67,8 @@ function applyEvent(state, event) {
   const next = { ...state, lastSeq: Math.max(state.lastSeq, event.seq) };
   switch (event.type) {
     case 'message':
+    case 'messageUpdated':
+    case 'messageDeleted':
       return { ...next, messages: merge(next.messages, [event.message]) };
     case 'statusChanged':
       return withConversation(next, { status: event.status, snoozedUntil: null });
@@ -98,6 +111,8 @@ export function reducer(state, action) {
       const next = { ...state, lastSeq: Math.max(state.lastSeq, action.seq) };
       return { ...next, messages: merge(next.messages, [action.message]), peerTyping: false };
     }
+    case 'revised':
+      return { ...state, lastSeq: Math.max(state.lastSeq, action.seq), messages: merge(state.messages, [action.message]) };
     case 'updated':
       return withConversation({ ...state, lastSeq: Math.max(state.lastSeq, action.seq) }, action.changes);
     case 'read':

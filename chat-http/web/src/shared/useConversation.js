@@ -128,6 +128,8 @@ export function useConversation({ token, socket, conversationId, viewer }) {
     const handlers = {
       connect: join,
       'message:new': (p) => mine(p) && dispatch({ type: 'message', seq: p.seq, message: p.message }),
+      'message:updated': (p) => mine(p) && dispatch({ type: 'revised', seq: p.seq, message: p.message }),
+      'message:deleted': (p) => mine(p) && dispatch({ type: 'revised', seq: p.seq, message: p.message }),
       'conversation:updated': (p) =>
         mine(p) && dispatch({ type: 'updated', seq: p.seq, changes: conversationChanges(p) }),
       // The server took this socket out of the room: access to it ended.
