@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use axum::http::{Method, StatusCode};
 use chat_core::Principal;
 use chat_core::accounts::Permissions;
 use chat_core::engine::SendMessage;
@@ -482,5 +483,100 @@ async fn a_reconnect_storm_of_2000_clients_is_served() {
             .await
             .status,
         200
+    );
+}
+
+/// The events of a message's changes until the one at `last`, as (name, seq, content).
+async fn changes_until(client: &mut Client, last: u64) -> Vec<(String, u64, String)> {
+    let mut seen = Vec::new();
+    while seen.last().is_none_or(|(_, seq, _)| *seq < last) {
+        let event = client.event().await.expect("closed early");
+        let name = event["type"].as_str().unwrap_or_default().to_owned();
+        if name.starts_with("message:") {
+            let seq = event["seq"].as_u64().expect("seq");
+            let content = event["message"]["content"].as_str().unwrap_or_default();
+            seen.push((name, seq, content.to_owned()));
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn message_changes_reach_the_room_and_note_changes_only_agents() {
+    let app = TestApp::new();
+    let address = app.serve().await;
+    let (visitor_token, _) = app.visitor().await;
+    let moderator = Permissions {
+        delete_messages: true,
+        ..Permissions::default()
+    };
+    let (agent_token, _) = app.admin("changes@example.com", moderator).await;
+    let conversation = app.conversation(&visitor_token).await;
+    let mut visitor = Client::connect(address, &visitor_token).await;
+    let mut agent = Client::connect(address, &agent_token).await;
+    for client in [&mut visitor, &mut agent] {
+        client
+            .request(
+                "conversation:join",
+                json!({"conversationId": conversation, "since": 2}),
+            )
+            .await;
+    }
+    let sent = app
+        .send_as_visitor(&visitor_token, &conversation, "helo")
+        .await;
+    let message = sent.json["messageId"].as_str().expect("id").to_owned();
+    let note = json!({"conversationId": conversation, "senderType": "admin", "message": "VIP", "private": true});
+    let note = app.post("/api/messages/send", &agent_token, note).await;
+    let note = note.json["messageId"].as_str().expect("id").to_owned();
+    let call = |method, path: String, token: &str, body| {
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.call(method, &path, Some(&token), body).await }
+    };
+    let edit = json!({"message": "hello"});
+    let reply = call(
+        Method::PATCH,
+        format!("/api/messages/{message}"),
+        &visitor_token,
+        Some(edit),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let edit = json!({"message": "VIP, be nice"});
+    call(
+        Method::PATCH,
+        format!("/api/messages/{note}"),
+        &agent_token,
+        Some(edit),
+    )
+    .await;
+    let reply = call(
+        Method::DELETE,
+        format!("/api/messages/{message}"),
+        &agent_token,
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+
+    let expected = |with_note: bool| {
+        let mut all = vec![
+            ("message:new".to_owned(), 3, "helo".to_owned()),
+            ("message:new".to_owned(), 4, "VIP".to_owned()),
+            ("message:updated".to_owned(), 5, "hello".to_owned()),
+            ("message:updated".to_owned(), 6, "VIP, be nice".to_owned()),
+            ("message:deleted".to_owned(), 7, String::new()),
+        ];
+        if !with_note {
+            all.retain(|(_, seq, _)| *seq != 4 && *seq != 6);
+        }
+        all
+    };
+    assert_eq!(changes_until(&mut agent, 7).await, expected(true));
+    assert_eq!(
+        changes_until(&mut visitor, 7).await,
+        expected(false),
+        "the visitor never hears of the note"
     );
 }

@@ -68,12 +68,19 @@ impl Client {
         }
     }
 
-    /// The seqs of the log events (`message:new`, `conversation:updated`) until `last`.
+    /// The seqs of the log events (`message:new`, `message:updated`, `message:deleted`,
+    /// `conversation:updated`) until `last`.
     pub async fn log_until(&mut self, last: u64) -> Vec<u64> {
         let mut seqs = Vec::new();
         while seqs.last().copied().unwrap_or(0) < last {
             let event = self.event().await.expect("closed before the log caught up");
-            if event["type"] == "message:new" || event["type"] == "conversation:updated" {
+            let log = [
+                "message:new",
+                "message:updated",
+                "message:deleted",
+                "conversation:updated",
+            ];
+            if log.iter().any(|name| event["type"] == *name) {
                 seqs.push(event["seq"].as_u64().expect("seq"));
             }
         }
