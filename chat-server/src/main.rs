@@ -114,6 +114,10 @@ struct Options {
     /// before it is emailed (at least 1).
     #[arg(long, env = "CHAT_EMAIL_AFTER", default_value = "300", value_parser = email_after)]
     email_after: Duration,
+    /// How long, in seconds, a sender may edit or delete its message after sending it (0:
+    /// never; agents with `delete_messages` delete at any time).
+    #[arg(long, env = "CHAT_EDIT_WINDOW", default_value = "900", value_parser = edit_window)]
+    edit_window: chrono::Duration,
     /// Export traces (a span per HTTP request) over OTLP/HTTP to this collector endpoint,
     /// e.g. `http://127.0.0.1:4318/v1/traces` (needs the `otel` feature; off when unset).
     #[arg(long, env = "CHAT_OTLP_ENDPOINT")]
@@ -211,6 +215,10 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
         },
         webhooks,
         offline_email,
+        engine: chat_core::EngineConfig {
+            edit_window: options.edit_window,
+            ..chat_core::EngineConfig::default()
+        },
         ..ChatConfig::default()
     };
     let engine = ChatEngine::new(store, broadcaster, config.engine);
@@ -280,6 +288,17 @@ fn webhook_timeout(raw: &str) -> Result<std::time::Duration, String> {
         return Err("must be from 1 to 300 seconds".into());
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// `--edit-window`: whole seconds, up to 30 days.
+fn edit_window(raw: &str) -> Result<chrono::Duration, String> {
+    let seconds: i64 = raw
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a whole number of seconds"))?;
+    if !(0..=30 * 24 * 3600).contains(&seconds) {
+        return Err("must be from 0 to 30 days".into());
+    }
+    Ok(chrono::Duration::seconds(seconds))
 }
 
 /// `--email-after`: seconds, at least one.
