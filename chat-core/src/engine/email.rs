@@ -270,7 +270,8 @@ impl ChatEngine {
         })))
     }
 
-    /// The newest unread public agent replies up to the notice's, oldest first.
+    /// The newest unread public agent replies up to the notice's that were not deleted,
+    /// oldest first.
     async fn unread_replies(
         &self,
         notice: &EmailNotice,
@@ -287,7 +288,8 @@ impl ChatEngine {
             )
             .await?;
         let mut replies = Vec::new();
-        for message in recent.into_iter().filter(|m| m.seq > read && !m.private) {
+        let quotable = |m: &crate::model::Message| m.seq > read && !m.private && !m.is_deleted();
+        for message in recent.into_iter().filter(quotable) {
             let Actor::Admin(agent) = message.sender else {
                 continue;
             };
