@@ -444,3 +444,42 @@ pub async fn offline_email_notices_are_claimed_once(store: Arc<DynChatStore>) {
         .expect("remove");
     assert_eq!(removed.contact, None);
 }
+
+/// A reply deleted before its email was due is not quoted; with nothing left to quote, no
+/// email goes.
+pub async fn deleted_replies_are_never_emailed(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let outbox = Outbox::default();
+    pass(&engine, &outbox).await;
+    let (_, agent, conv) = away_visitor(&engine, "deleted@example.com").await;
+    send(&engine, &agent, conv, "the real answer", None)
+        .await
+        .expect("reply");
+    let oops = send(&engine, &agent, conv, "wrong customer's data", None)
+        .await
+        .expect("reply");
+    engine
+        .delete_message(&agent, oops.message.id)
+        .await
+        .expect("delete");
+    wait_past(AFTER).await;
+    pass(&engine, &outbox).await;
+    let emails = outbox.taken();
+    let bodies: Vec<&str> = emails
+        .iter()
+        .flat_map(|e| e.replies.iter().map(|r| r.body.as_str()))
+        .collect();
+    assert_eq!(bodies, ["the real answer"]);
+
+    let (_, agent, conv) = away_visitor(&engine, "nothing@example.com").await;
+    let only = send(&engine, &agent, conv, "sent to the wrong chat", None)
+        .await
+        .expect("reply");
+    engine
+        .delete_message(&agent, only.message.id)
+        .await
+        .expect("delete");
+    wait_past(AFTER).await;
+    pass(&engine, &outbox).await;
+    assert!(outbox.taken().is_empty(), "nothing left to quote");
+}

@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             email::offline_email_goes_once_per_quiet_period,
             email::offline_email_respects_reads_presence_and_unsubscribes,
             email::offline_email_notices_are_claimed_once,
+            email::deleted_replies_are_never_emailed,
             search::messages_are_found_by_every_word_newest_first,
             search::message_results_page_by_cursor_and_time,
             search::messages_at_one_instant_page_by_id,
