@@ -315,6 +315,7 @@ fn authorize_admin(
             | Action::ViewReports
             | Action::ReadChangeFeed
             | Action::ManageWebhooks
+            | Action::ViewAudit
                 if permissions.scope == ConversationScope::Assigned =>
             {
                 Err(Denial::Forbidden("requires access to all conversations"))

@@ -613,11 +613,15 @@ fn deleting_anyones_message_needs_delete_messages() {
 }
 
 #[test]
-fn the_audit_log_needs_view_audit_and_the_owner_has_it() {
+fn the_audit_log_needs_view_audit_over_every_conversation_and_the_owner_has_it() {
     let (_, plain) = agent(Permissions::default());
     let (_, owner) = agent(Permissions::OWNER);
     assert_eq!(check(&owner, Action::ViewAudit, None), Ok(()));
-    for refused in [plain, Principal::Visitor(CustomerId::new())] {
+    let (_, narrow) = agent(Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::OWNER
+    });
+    for refused in [plain, narrow, Principal::Visitor(CustomerId::new())] {
         assert!(matches!(
             check(&refused, Action::ViewAudit, None),
             Err(Denial::Forbidden(_))

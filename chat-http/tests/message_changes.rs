@@ -137,6 +137,13 @@ async fn moderators_delete_and_redact_and_the_audit_keeps_what_it_may() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     );
+    // Deleted first: the audit keeps the text; the redaction then erases it there too.
+    assert_eq!(delete(&app, &moderator, &card).await.status, StatusCode::OK);
+    let before = app.get("/api/audit", &owner).await;
+    assert_eq!(
+        before.json["entries"][0]["action"]["original"],
+        "card 4111 2222"
+    );
     let redacted = redact(&moderator, json!({"reason": "card number"})).await;
     assert_eq!(redacted.status, StatusCode::OK, "{}", redacted.json);
 
@@ -155,13 +162,14 @@ async fn moderators_delete_and_redact_and_the_audit_keeps_what_it_may() {
         .filter_map(|e| e["action"]["type"].as_str())
         .collect();
     assert_eq!(
-        types[..2],
-        ["messageRedacted", "messageDeleted"],
+        types[..3],
+        ["messageRedacted", "messageDeleted", "messageDeleted"],
         "{types:?}"
     );
     assert_eq!(entries[0]["action"]["reason"], "card number");
-    assert_eq!(entries[1]["action"]["original"], "rude words");
-    assert_eq!(entries[1]["actorType"], "admin");
+    assert_eq!(entries[1]["action"]["original"], Value::Null, "redacted");
+    assert_eq!(entries[2]["action"]["original"], "rude words");
+    assert_eq!(entries[2]["actorType"], "admin");
     assert!(!audit.json.to_string().contains("4111"), "{}", audit.json);
     let page = app.get("/api/audit?limit=1", &owner).await;
     let cursor = text(&page.json["nextCursor"]);

@@ -206,6 +206,16 @@ async fn write(
             let outcome = log::append(&mut loaded, request)?;
             if let AppendOutcome::Committed(commit) = &outcome {
                 loaded.record(commit);
+                // Events of this batch are inserted below, after the revisions of stored
+                // ones: a message revised again in the same batch is revised in them here.
+                if let Some(revised) = &commit.revised {
+                    for earlier in &mut commits {
+                        let earlier: &mut Commit = earlier;
+                        for event in &mut earlier.events {
+                            event.revise(revised);
+                        }
+                    }
+                }
                 commits.push((**commit).clone());
             }
             Ok(outcome)

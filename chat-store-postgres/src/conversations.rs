@@ -171,16 +171,25 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        // The audit keeps who changed what, never the text of a conversation that is gone.
+        sqlx::query(
+            "UPDATE audit_log SET entry = jsonb_set(entry, '{action,original}', 'null') \
+             WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+        )
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
         let deleted = sqlx::query("DELETE FROM conversations WHERE id = $1")
             .bind(id.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map)?;
         if deleted.rows_affected() == 0 {
-            Err(missing())
-        } else {
-            Ok(())
+            return Err(missing());
         }
+        tx.commit().await.map_err(map)
     }
 }
 

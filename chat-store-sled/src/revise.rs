@@ -6,6 +6,7 @@
 use chat_core::Result;
 use chat_core::audit::AuditEntry;
 use chat_core::event::Event;
+use chat_core::ids::MessageId;
 use chat_core::log::Commit;
 use chat_core::model::{Conversation, Message};
 
@@ -20,16 +21,23 @@ pub fn persist(txn: &mut Txn<'_>, commit: &Commit) -> Result<()> {
         revise(txn, revised)?;
     }
     if let Some(redacted) = commit.redacted {
-        for (key, _) in txn.entries(&keys::audits_of_message(redacted))? {
-            let id = keys::audit_id_of(&key)?;
-            if let Some(mut entry) = get::<AuditEntry>(txn, &keys::audit(id))? {
-                entry.action.erase_text();
-                txn.insert(keys::audit(id), encode(&entry)?);
-            }
-        }
+        erase_kept_text(txn, redacted)?;
     }
     for entry in &commit.audit {
         insert_audit(txn, entry)?;
+    }
+    Ok(())
+}
+
+/// Erases the text every audit entry keeps of `message` (a redaction, a conversation
+/// delete).
+pub fn erase_kept_text(txn: &mut Txn<'_>, message: MessageId) -> Result<()> {
+    for (key, _) in txn.entries(&keys::audits_of_message(message))? {
+        let id = keys::audit_id_of(&key)?;
+        if let Some(mut entry) = get::<AuditEntry>(txn, &keys::audit(id))? {
+            entry.action.erase_text();
+            txn.insert(keys::audit(id), encode(&entry)?);
+        }
     }
     Ok(())
 }

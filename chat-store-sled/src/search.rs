@@ -39,7 +39,8 @@ pub fn index(txn: &mut Txn<'_>, message: &Message) {
 }
 
 /// Removes the index entries and places of every message of a conversation being
-/// deleted (call before its events are removed).
+/// deleted, and erases the text the audit keeps of them (call before its events are
+/// removed).
 pub fn forget_conversation(txn: &mut Txn<'_>, id: ConversationId) -> Result<()> {
     for (_, value) in txn.entries(&keys::of_conversation(keys::EVENT, id))? {
         if let Some(message) = decode_event(&value)?.message() {
@@ -47,6 +48,7 @@ pub fn forget_conversation(txn: &mut Txn<'_>, id: ConversationId) -> Result<()> 
                 txn.remove(key);
             }
             txn.remove(keys::message(message.id));
+            crate::revise::erase_kept_text(txn, message.id)?;
         }
     }
     Ok(())

@@ -165,6 +165,14 @@ impl ChatEngine {
             crate::assignment::check_capacity(capacity)?;
         }
         let admin = self.store.update_admin(id, &changes).await?;
+        if changes.ends_sessions() {
+            self.end_admin_sessions(id).await?;
+        } else if changes.permissions.is_some() {
+            let signal = Signal::AccessChanged { admin_id: id };
+            self.publish(Topic::Sessions, signal).await;
+        }
+        // Recorded once the change took effect everywhere: a failed record never leaves
+        // an agent with access it lost.
         let by = principal.actor().unwrap_or(Actor::System);
         if let Some(permissions) = changes.permissions {
             let action = AuditAction::PermissionsChanged {
@@ -176,12 +184,6 @@ impl ChatEngine {
         if changes.disabled == Some(true) {
             self.record(by, AuditAction::AdminDisabled { admin: id })
                 .await?;
-        }
-        if changes.ends_sessions() {
-            self.end_admin_sessions(id).await?;
-        } else if changes.permissions.is_some() {
-            let signal = Signal::AccessChanged { admin_id: id };
-            self.publish(Topic::Sessions, signal).await;
         }
         Ok(admin)
     }

@@ -230,6 +230,7 @@ impl ConversationStore for MemoryStore {
 
     async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
         let (_, record) = self.conversations.remove(&id).ok_or_else(missing)?;
+        self.forget_kept_text(record.messages.iter().map(|m| m.id));
         for attachment in record.attachments.keys() {
             self.attachment_owners.remove(attachment);
         }

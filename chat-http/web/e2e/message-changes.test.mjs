@@ -1,7 +1,7 @@
-// Message changes in a real browser: the agent redacts a card number and deletes a message
-// from the dashboard, and edits its own reply; the visitor's widget shows "This message was
-// deleted" and the new text live; the audit log shows the deleted text but never the
-// redacted one.
+// Message changes in a real browser: the agent deletes a card number, then redacts it (the
+// audit loses its text), deletes another message and edits its own reply; the visitor's
+// widget shows "This message was deleted" and the new text live; the audit log shows the
+// deleted and replaced text but never the redacted one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openAgent, openVisitor, send, useWorld } from './harness.mjs';
@@ -22,11 +22,25 @@ test('the agent redacts, deletes and edits; the widget and the audit log follow'
   const messages = page.getByRole('log', { name: 'Messages' });
   const card = messages.locator('li.message', { hasText: 'My card is 4111' });
   await card.waitFor();
-  page.once('dialog', (dialog) => dialog.accept('card number'));
-  await card.getByRole('button', { name: 'Redact' }).click();
+  page.once('dialog', (dialog) => dialog.accept());
+  await card.getByRole('button', { name: 'Delete' }).click();
   await messages.getByText('This message was deleted').waitFor();
   await log.getByText('This message was deleted').waitFor();
   assert.equal(await log.getByText('4111').count(), 0, 'gone from the widget, live');
+
+  // The delete kept the text in the audit log; a redaction of the deleted message erases it.
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  const audit = page.getByRole('region', { name: 'Audit log' });
+  await audit.getByText('deleted a message; it said: My card is 4111 1111 1111 1111').waitFor();
+  await page.goBack();
+  const deleted = messages.locator('li.message', { has: page.locator('.deleted') });
+  page.once('dialog', (dialog) => dialog.accept('card number'));
+  await deleted.getByRole('button', { name: 'Redact' }).click();
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await audit.getByText('redacted a message: card number').waitFor();
+  await audit.getByText('deleted a message; it said: (redacted)').waitFor();
+  assert.equal(await audit.getByText('4111').count(), 0, 'the redacted text is gone from the audit');
+  await page.goBack();
 
   const hello = messages.locator('li.message', { hasText: 'hello there' });
   page.once('dialog', (dialog) => dialog.accept());
@@ -44,11 +58,8 @@ test('the agent redacts, deletes and edits; the widget and the audit log follow'
   await log.locator('li.message', { hasText: 'Sorry for the long wait' }).locator('.edited').waitFor();
 
   await page.getByRole('link', { name: 'Audit log' }).click();
-  const audit = page.getByRole('region', { name: 'Audit log' });
   await audit.getByText('deleted a message; it said: hello there').waitFor();
-  await audit.getByText('redacted a message: card number').waitFor();
   await audit.getByText('edited a message; it said: Sorry for the wait').waitFor();
-  assert.equal(await audit.getByText('4111').count(), 0, 'the redacted text is gone from the audit');
   await agent.context.close();
   await visitor.context.close();
 });

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::ids::AuditId;
+use crate::ids::{AuditId, MessageId};
 use crate::log::Commit;
 use crate::store::{AuditStore, MemoryStore};
 
@@ -20,15 +20,22 @@ impl MemoryStore {
     /// Keeps a commit's audit entries, erasing what earlier entries keep of a redacted
     /// message.
     pub(super) fn keep_audit(&self, commit: &Commit) {
-        let mut entries = self.audit_entries();
-        if let Some(redacted) = commit.redacted {
-            for entry in entries.iter_mut() {
-                if entry.action.kept_text_of() == Some(redacted) {
-                    entry.action.erase_text();
-                }
+        self.forget_kept_text(commit.redacted);
+        self.audit_entries().extend(commit.audit.iter().cloned());
+    }
+
+    /// Erases the text audit entries keep of these messages.
+    pub(super) fn forget_kept_text(&self, messages: impl IntoIterator<Item = MessageId>) {
+        let messages: Vec<MessageId> = messages.into_iter().collect();
+        for entry in self.audit_entries().iter_mut() {
+            if entry
+                .action
+                .kept_text_of()
+                .is_some_and(|m| messages.contains(&m))
+            {
+                entry.action.erase_text();
             }
         }
-        entries.extend(commit.audit.iter().cloned());
     }
 }
 

@@ -1,12 +1,13 @@
 // What an agent may do to a sent message, under it: edit or delete its own (the server
-// holds the edit window), delete anyone's and redact (with `deleteMessages`). The server
-// decides; a refusal is shown.
+// holds the edit window), delete anyone's and redact, a deleted message too (with
+// `deleteMessages`). The server decides; a refusal is shown.
 import { request } from '../shared/api.js';
 
 export function MessageActions({ message, me, permissions, token, onError }) {
   const path = `/api/messages/${message.id}`;
   const mine = message.senderType === 'admin' && message.senderId === me;
   const moderator = Boolean(permissions?.deleteMessages);
+  const deleted = Boolean(message.deletedAt);
   async function act(method, suffix, body) {
     try {
       await request(`${path}${suffix}`, { method, token, body });
@@ -29,12 +30,12 @@ export function MessageActions({ message, me, permissions, token, onError }) {
   const link = 'ml-2 underline hover:text-slate-800';
   return (
     <span className="message-actions">
-      {mine && (
+      {mine && !deleted && (
         <button type="button" className={link} onClick={edit}>
           Edit
         </button>
       )}
-      {(mine || moderator) && (
+      {(mine || moderator) && !deleted && (
         <button type="button" className={link} onClick={remove}>
           Delete
         </button>

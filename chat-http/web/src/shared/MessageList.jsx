@@ -128,7 +128,7 @@ export function MessageList({ state, isMine, nameOf, token, onLoadOlder, onDisca
                 {`${who} · `}
                 {shortTime(message.timestamp)}
                 {message === mineLastSeen && <span className="seen ml-1 font-medium text-slate-700"> · Seen</span>}
-                {!message.deletedAt && actions?.(message)}
+                {actions?.(message)}
               </p>
             </li>
           );

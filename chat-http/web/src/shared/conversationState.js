@@ -20,7 +20,14 @@ export const initialState = {
  * earlier one (a history page fetched before an edit may arrive after it). */
 function later(a, b) {
   if (Boolean(a.deletedAt) !== Boolean(b.deletedAt)) return a.deletedAt ? a : b;
-  return (a.editedAt ?? '') > (b.editedAt ?? '') ? a : b;
+  const edited = (m) => (m.editedAt ? Date.parse(m.editedAt) : 0);
+  return edited(a) > edited(b) ? a : b;
+}
+
+/** Replaces a message already in view by a newer copy; one not loaded yet (older than the
+ * pages in view) is left for history to bring, so no gap opens. */
+function revise(messages, message) {
+  return messages.some((m) => m.id === message.id) ? merge(messages, [message]) : messages;
 }
 
 function merge(existing, incoming) {
@@ -67,9 +74,10 @@ function applyEvent(state, event) {
   const next = { ...state, lastSeq: Math.max(state.lastSeq, event.seq) };
   switch (event.type) {
     case 'message':
+      return { ...next, messages: merge(next.messages, [event.message]) };
     case 'messageUpdated':
     case 'messageDeleted':
-      return { ...next, messages: merge(next.messages, [event.message]) };
+      return { ...next, messages: revise(next.messages, event.message) };
     case 'statusChanged':
       return withConversation(next, { status: event.status, snoozedUntil: null });
     case 'snoozed':
@@ -112,7 +120,7 @@ export function reducer(state, action) {
       return { ...next, messages: merge(next.messages, [action.message]), peerTyping: false };
     }
     case 'revised':
-      return { ...state, lastSeq: Math.max(state.lastSeq, action.seq), messages: merge(state.messages, [action.message]) };
+      return { ...state, lastSeq: Math.max(state.lastSeq, action.seq), messages: revise(state.messages, action.message) };
     case 'updated':
       return withConversation({ ...state, lastSeq: Math.max(state.lastSeq, action.seq) }, action.changes);
     case 'read':
