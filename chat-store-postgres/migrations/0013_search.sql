@@ -7,3 +7,6 @@
 ALTER TABLE messages ADD COLUMN words tsvector;
 CREATE INDEX idx_messages_words ON messages USING gin (words);
 CREATE INDEX idx_customers_email ON customers (email) WHERE email IS NOT NULL;
+-- Newest-first results in (timestamp, id) order: for a word most messages hold, walking this
+-- index and checking each message's words stops after a page, instead of sorting them all.
+CREATE INDEX idx_messages_timestamp_id ON messages (timestamp DESC, id DESC);
