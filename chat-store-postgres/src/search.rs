@@ -7,7 +7,7 @@ use chat_core::Result;
 use chat_core::event::Event;
 use chat_core::model::Conversation;
 use chat_core::search::{self, MessageHit, MessageSearch};
-use chat_core::store::SearchStore;
+use chat_core::store::{ListScope, SearchStore};
 use sqlx::types::Uuid;
 use sqlx::{PgPool, QueryBuilder};
 
@@ -54,8 +54,19 @@ impl SearchStore for PostgresStore {
                 .push_bind(before.id.as_uuid())
                 .push(")");
         }
+        // A word most messages hold is found by walking messages newest first (the
+        // (timestamp, id) index) and stopping at a page; any other by the GIN index, then
+        // sorting its few matches. The planner, given a LIMIT, would walk for rare words too
+        // and read the whole table when none matches, so the order says which: sorting by
+        // an expression rules the walk out.
+        let walk = query.scope == ListScope::All && is_common(&self.pool, &query.words).await?;
+        let order = if walk {
+            " ORDER BY m.timestamp DESC, m.id DESC LIMIT "
+        } else {
+            " ORDER BY m.timestamp + interval '0 seconds' DESC, m.id DESC LIMIT "
+        };
         builder
-            .push(" ORDER BY m.timestamp DESC, m.id DESC LIMIT ")
+            .push(order)
             .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
         let rows: Vec<HitRow> = builder
             .build_query_as()
@@ -75,6 +86,34 @@ impl SearchStore for PostgresStore {
         }
         Ok(hits)
     }
+}
+
+/// Share of the messages from which a word counts as common (a page of results is then
+/// found within a few hundred messages of the newest).
+const COMMON: f32 = 0.05;
+
+/// Whether every word of a search is common, by the planner's statistics of the words
+/// column (its most common elements and their frequencies, kept by ANALYZE); a word not
+/// among them is rarer than all of them.
+async fn is_common(pool: &PgPool, words: &[String]) -> Result<bool> {
+    let stats: Option<(Option<Vec<String>>, Option<Vec<f32>>)> = sqlx::query_as(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats \
+         WHERE schemaname = current_schema() AND tablename = 'messages' AND attname = 'words'",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(map)?;
+    let Some((Some(elements), Some(frequencies))) = stats else {
+        return Ok(false);
+    };
+    let frequency = |word: &String| {
+        elements
+            .iter()
+            .position(|element| element == word)
+            .and_then(|at| frequencies.get(at).copied())
+            .unwrap_or(0.0)
+    };
+    Ok(words.iter().all(|word| frequency(word) >= COMMON))
 }
 
 /// A found message's event and its conversation, read in one statement.
