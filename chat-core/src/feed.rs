@@ -23,6 +23,8 @@ use crate::store::DynChatStore;
 const BACKLOG_PAGE: usize = 256;
 
 /// What a conversation feed yields.
+// Events are most of what a feed yields: boxing them would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedItem {
     /// The next log event visible to the subscriber, in `seq` order.

@@ -96,14 +96,19 @@ const COMMON: f32 = 0.05;
 /// column (its most common elements and their frequencies, kept by ANALYZE); a word not
 /// among them is rarer than all of them.
 async fn is_common(pool: &PgPool, words: &[String]) -> Result<bool> {
-    let stats: Option<(Option<Vec<String>>, Option<Vec<f32>>)> = sqlx::query_as(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats \
+    let stats: Option<WordStats> = sqlx::query_as(
+        "SELECT most_common_elems::text::text[] AS elements, most_common_elem_freqs AS frequencies \
+         FROM pg_stats \
          WHERE schemaname = current_schema() AND tablename = 'messages' AND attname = 'words'",
     )
     .fetch_optional(pool)
     .await
     .map_err(map)?;
-    let Some((Some(elements), Some(frequencies))) = stats else {
+    let Some(WordStats {
+        elements: Some(elements),
+        frequencies: Some(frequencies),
+    }) = stats
+    else {
         return Ok(false);
     };
     let frequency = |word: &String| {
@@ -114,6 +119,13 @@ async fn is_common(pool: &PgPool, words: &[String]) -> Result<bool> {
             .unwrap_or(0.0)
     };
     Ok(words.iter().all(|word| frequency(word) >= COMMON))
+}
+
+/// The words column's most common words and their frequencies (absent before ANALYZE).
+#[derive(sqlx::FromRow)]
+struct WordStats {
+    elements: Option<Vec<String>>,
+    frequencies: Option<Vec<f32>>,
 }
 
 /// A found message's event and its conversation, read in one statement.

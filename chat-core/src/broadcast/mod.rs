@@ -43,6 +43,9 @@ pub enum Topic {
 }
 
 /// What travels over the broadcaster.
+// Events are most of the traffic: boxing them to shrink the rare small signals would add an
+// allocation to every delivery.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Signal {
