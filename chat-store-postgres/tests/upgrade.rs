@@ -97,6 +97,7 @@ async fn a_database_from_before_search_finds_its_old_messages() {
     for statement in [
         "DROP INDEX idx_messages_words",
         "DROP INDEX idx_customers_email",
+        "DROP INDEX idx_messages_timestamp_id",
         "ALTER TABLE messages DROP COLUMN words",
         "DELETE FROM _sqlx_migrations WHERE version = 13",
     ] {
