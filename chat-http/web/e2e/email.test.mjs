@@ -54,7 +54,8 @@ test('an email link signs the visitor in on another device, and leaves no token 
   await page.getByText('Sent from my laptop').waitFor();
   assert.equal(new URL(page.url()).hash, '');
   await send(page, 'And now from my phone');
-  await page.getByText('And now from my phone').waitFor();
+  // Stored, not just shown as sending: `li.message` is a message the server acknowledged.
+  await page.locator('li.message', { hasText: 'And now from my phone' }).waitFor();
   const { events } = await api(world.server, `/api/conversations/${conversation.id}/events`, token);
   assert.ok(events.some((e) => e.message?.content === 'And now from my phone'));
   await phone.close();
