@@ -25,6 +25,7 @@ pub use conversations::{ListRequest, StartConversation};
 pub use email::{EmailPass, EmailSender};
 pub use inbox::InboxSnapshot;
 pub use messages::{EventPage, MessagePage, NewAttachment, SendMessage, Sent};
+pub use revise::AUDIT_DEFAULT;
 pub use search::{SEARCH_DEFAULT, SEARCH_MAX, SearchRequest};
 pub use snooze::MAX_SNOOZE;
 pub use webhooks::NewWebhook;

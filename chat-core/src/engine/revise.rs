@@ -12,6 +12,9 @@ use crate::log::Command;
 use crate::model::{Actor, Message};
 use crate::values::MessageBody;
 
+/// Default page size of the audit log.
+pub const AUDIT_DEFAULT: usize = 50;
+
 /// Longest redaction reason, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -101,7 +104,7 @@ impl ChatEngine {
         limit: Option<usize>,
     ) -> Result<Vec<AuditEntry>> {
         self.allowed(principal, Action::ViewAudit)?;
-        let limit = page_limit(limit, 50, audit::MAX_PAGE)?;
+        let limit = page_limit(limit, AUDIT_DEFAULT, audit::MAX_PAGE)?;
         self.store.audit_log(before, limit).await
     }
 

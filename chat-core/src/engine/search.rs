@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::accounts::Customer;
 use crate::authz::{Action, Principal};
 use crate::engine::{ChatEngine, page_limit, redact_for};
 use crate::error::Result;
@@ -146,7 +145,7 @@ impl ChatEngine {
         }
         if let Ok(email) = Email::parse(text.text()) {
             let customers = self.store.customers_by_email(&email).await?;
-            visitors.extend(customers.iter().map(|customer: &Customer| customer.id));
+            visitors.extend(customers.iter().map(|customer| customer.id));
         }
         if let Ok(identifier) = VisitorIdentifier::parse(text.text())
             && let Some(customer) = self.store.find_customer_by_identifier(&identifier).await?

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chat_core::engine::AUDIT_DEFAULT;
 use chat_core::ids::AuditId;
 
 use crate::app::parse;
@@ -29,7 +30,7 @@ pub async fn list(
         .engine()
         .audit_log(&auth.principal, before, limit)
         .await?;
-    let full = limit.unwrap_or(50) == entries.len();
+    let full = limit.unwrap_or(AUDIT_DEFAULT) == entries.len();
     let next_cursor = entries
         .last()
         .filter(|_| full)
