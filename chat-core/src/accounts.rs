@@ -38,6 +38,8 @@ pub struct Permissions {
     /// Read the audit log, with the original text of edited and deleted messages (default
     /// off).
     pub view_audit: bool,
+    /// Export and erase a visitor's data (default off).
+    pub manage_visitor_data: bool,
 }
 
 /// [`Permissions`] as stored, where a newer permission may be absent.
@@ -49,6 +51,7 @@ struct StoredPermissions {
     manage_admins: bool,
     delete_messages: Option<bool>,
     view_audit: Option<bool>,
+    manage_visitor_data: Option<bool>,
 }
 
 impl From<StoredPermissions> for Permissions {
@@ -59,6 +62,7 @@ impl From<StoredPermissions> for Permissions {
             manage_admins: stored.manage_admins,
             delete_messages: stored.delete_messages.unwrap_or(stored.manage_admins),
             view_audit: stored.view_audit.unwrap_or(stored.manage_admins),
+            manage_visitor_data: stored.manage_visitor_data.unwrap_or(stored.manage_admins),
         }
     }
 }
@@ -71,6 +75,7 @@ impl Default for Permissions {
             manage_admins: false,
             delete_messages: false,
             view_audit: false,
+            manage_visitor_data: false,
         }
     }
 }
@@ -83,6 +88,7 @@ impl Permissions {
         manage_admins: true,
         delete_messages: true,
         view_audit: true,
+        manage_visitor_data: true,
     };
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::Permissions;
-use crate::ids::{AdminId, AuditId, ConversationId, MessageId};
+use crate::ids::{AdminId, AuditId, ConversationId, CustomerId, MessageId};
 use crate::model::Actor;
 use crate::status::ConversationStatus;
 
@@ -102,10 +102,24 @@ pub enum AuditAction {
         /// Why.
         reason: String,
     },
-    /// A conversation was deleted with everything in it.
+    /// A conversation was deleted with everything in it (by the system: its retention
+    /// period had passed).
     ConversationDeleted {
         /// The conversation.
         conversation: ConversationId,
+    },
+    /// A visitor's data was exported.
+    VisitorExported {
+        /// The visitor.
+        customer: CustomerId,
+    },
+    /// A visitor was erased: its record, its conversations and their files. Only that it
+    /// happened is kept, never what was erased.
+    VisitorErased {
+        /// The visitor (an id that now names nothing).
+        customer: CustomerId,
+        /// How many conversations went with it.
+        conversations: u64,
     },
 }
 

@@ -114,6 +114,8 @@ pub enum Action {
     DeleteAnyMessage,
     /// Read the audit log.
     ViewAudit,
+    /// Export or erase one visitor's data (its record, conversations and files).
+    ManageVisitorData,
 }
 
 impl Action {
@@ -152,6 +154,7 @@ impl Action {
                 | Self::LeaveEmail
                 | Self::Search
                 | Self::ViewAudit
+                | Self::ManageVisitorData
         )
     }
 }
@@ -255,7 +258,8 @@ fn authorize_visitor(
             | Action::ReadChangeFeed
             | Action::ManageWebhooks
             | Action::Search
-            | Action::ViewAudit => Err(Denial::Forbidden("only agents may do this")),
+            | Action::ViewAudit
+            | Action::ManageVisitorData => Err(Denial::Forbidden("only agents may do this")),
             _ => Ok(()),
         };
     }
@@ -298,6 +302,9 @@ fn authorize_admin(
             Action::ViewAudit if !permissions.view_audit => {
                 Err(Denial::Forbidden("requires the view_audit permission"))
             }
+            Action::ManageVisitorData if !permissions.manage_visitor_data => Err(
+                Denial::Forbidden("requires the manage_visitor_data permission"),
+            ),
             Action::ManageLabels
             | Action::ManageCannedReplies
             | Action::BlockVisitors
@@ -316,6 +323,7 @@ fn authorize_admin(
             | Action::ReadChangeFeed
             | Action::ManageWebhooks
             | Action::ViewAudit
+            | Action::ManageVisitorData
                 if permissions.scope == ConversationScope::Assigned =>
             {
                 Err(Denial::Forbidden("requires access to all conversations"))

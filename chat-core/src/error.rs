@@ -207,6 +207,10 @@ pub enum Conflict {
         /// The window's length.
         minutes: i64,
     },
+    /// A visitor's record cannot go while it still has conversations (one was started
+    /// during its erasure: erasing again removes it).
+    #[error("the visitor started a conversation meanwhile: erase it again")]
+    VisitorHasConversations,
 }
 
 impl Conflict {
@@ -224,6 +228,7 @@ impl Conflict {
             Self::RatingFinal => "rating_final",
             Self::MessageDeleted => "message_deleted",
             Self::EditWindowPassed { .. } => "edit_window_passed",
+            Self::VisitorHasConversations => "visitor_has_conversations",
         }
     }
 }

@@ -7,7 +7,7 @@ use chat_core::authz::{Action, ConversationFacts, Denial, Policy, Principal, aut
 use chat_core::ids::{AdminId, CustomerId};
 use chat_core::status::ConversationStatus::{self, Active, Closed, Waiting};
 
-const ALL_ACTIONS: [Action; 32] = [
+const ALL_ACTIONS: [Action; 33] = [
     Action::CreateVisitorSession,
     Action::CreateConversation,
     Action::ListConversations,
@@ -40,6 +40,7 @@ const ALL_ACTIONS: [Action; 32] = [
     Action::ChangeOwnMessage,
     Action::DeleteAnyMessage,
     Action::ViewAudit,
+    Action::ManageVisitorData,
 ];
 /// The workspace's catalogs: labels and canned replies.
 const WORKSPACE: [Action; 4] = [
@@ -537,6 +538,7 @@ fn every_agent_may_search_and_no_visitor_may() {
         manage_admins: false,
         delete_messages: false,
         view_audit: false,
+        manage_visitor_data: false,
     };
     for permissions in [Permissions::default(), restricted] {
         let (_, admin) = agent(permissions);
@@ -627,6 +629,32 @@ fn the_audit_log_needs_view_audit_over_every_conversation_and_the_owner_has_it()
             Err(Denial::Forbidden(_))
         ));
     }
+}
+
+#[test]
+fn exporting_and_erasing_a_visitor_needs_manage_visitor_data_over_every_conversation() {
+    let (_, owner) = agent(Permissions::OWNER);
+    assert_eq!(check(&owner, Action::ManageVisitorData, None), Ok(()));
+    let (_, granted) = agent(Permissions {
+        manage_visitor_data: true,
+        ..Permissions::default()
+    });
+    assert_eq!(check(&granted, Action::ManageVisitorData, None), Ok(()));
+    let (_, plain) = agent(Permissions::default());
+    let (_, narrow) = agent(Permissions {
+        scope: ConversationScope::Assigned,
+        ..Permissions::OWNER
+    });
+    for refused in [plain, narrow, Principal::Visitor(CustomerId::new())] {
+        assert!(matches!(
+            check(&refused, Action::ManageVisitorData, None),
+            Err(Denial::Forbidden(_))
+        ));
+    }
+    assert_eq!(
+        check(&Principal::Anonymous, Action::ManageVisitorData, None),
+        Err(Denial::Unauthenticated)
+    );
 }
 
 #[test]

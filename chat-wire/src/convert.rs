@@ -159,6 +159,7 @@ impl From<Permissions> for PermissionsDto {
             manage_admins: permissions.manage_admins,
             delete_messages: permissions.delete_messages,
             view_audit: permissions.view_audit,
+            manage_visitor_data: permissions.manage_visitor_data,
         }
     }
 }
@@ -174,6 +175,7 @@ impl From<PermissionsDto> for Permissions {
             manage_admins: dto.manage_admins,
             delete_messages: dto.delete_messages,
             view_audit: dto.view_audit,
+            manage_visitor_data: dto.manage_visitor_data,
         }
     }
 }

@@ -93,6 +93,9 @@ pub struct PermissionsDto {
     /// Read the audit log (absent: off).
     #[serde(default)]
     pub view_audit: bool,
+    /// Export and erase a visitor's data (absent: off).
+    #[serde(default)]
+    pub manage_visitor_data: bool,
 }
 
 /// Which conversations an agent sees.

@@ -7,16 +7,15 @@ use std::sync::Arc;
 use crate::accounts::{ConversationScope, Permissions};
 use crate::authz::{Policy, Principal};
 use crate::conformance::fixtures::{
-    self, admin, all_events, body, conversation, engine, send, visitor,
+    self, admin, all_events, body, conversation, engine, removal, send, upload, visitor,
 };
-use crate::engine::{ChatEngine, ListRequest, NewAttachment, SendMessage};
+use crate::engine::{ChatEngine, ListRequest, SendMessage};
 use crate::error::{Conflict, Error};
 use crate::event::EventKind;
 use crate::ids::{AttachmentId, ConversationId, Seq};
-use crate::model::{FileType, UserRef};
+use crate::model::UserRef;
 use crate::status::ConversationStatus::{self, Active, Closed, Waiting};
 use crate::store::DynChatStore;
-use crate::values::FileName;
 
 /// Status filter, keyset pages in newest-activity order, total count and scopes.
 pub async fn list_filter_pagination_and_total_count(store: Arc<DynChatStore>) {
@@ -489,9 +488,22 @@ pub async fn delete_cascades_to_everything(store: Arc<DynChatStore>) {
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store.delete_conversation(doomed.id).await,
+        store.delete_conversation(&removal(doomed.id)).await,
         Err(Error::NotFound(_))
     ));
+    assert_eq!(
+        store.erased_files(100).await.expect("erased files"),
+        vec![doomed_file],
+        "the deleted conversation's file waits for its bytes to go; the kept one's does not"
+    );
+    store.forget_erased_file(doomed_file).await.expect("forget");
+    assert!(
+        store
+            .erased_files(100)
+            .await
+            .expect("erased files")
+            .is_empty()
+    );
 
     assert_eq!(all_events(&*store, kept.id).await, kept_before);
     assert_eq!(
@@ -503,26 +515,6 @@ pub async fn delete_cascades_to_everything(store: Arc<DynChatStore>) {
         .await
         .expect("list");
     assert_eq!(visitor_list.total_count, 1);
-}
-
-fn upload(conversation_id: ConversationId, name: &str) -> NewAttachment {
-    NewAttachment {
-        id: AttachmentId::new(),
-        conversation_id,
-        file_type: if name.ends_with(".png") {
-            FileType::Image
-        } else {
-            FileType::Document
-        },
-        content_type: if name.ends_with(".png") {
-            "image/png"
-        } else {
-            "application/pdf"
-        }
-        .into(),
-        file_size: 1234,
-        file_name: FileName::parse(name).expect("file name"),
-    }
 }
 
 async fn status(store: &DynChatStore, id: ConversationId) -> ConversationStatus {

@@ -407,7 +407,10 @@ pub async fn offline_email_notices_are_claimed_once(store: Arc<DynChatStore>) {
     );
 
     // Deleting the conversation drops its notice; queueing onto it creates none.
-    store.delete_conversation(conv).await.expect("delete");
+    store
+        .delete_conversation(&super::fixtures::removal(conv))
+        .await
+        .expect("delete");
     assert!(
         store
             .queue_email_notices(Some(head), head, &[reply(52, at)])

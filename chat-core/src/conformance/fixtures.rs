@@ -7,13 +7,14 @@ use crate::LocalBroadcaster;
 use crate::accounts::Permissions;
 use crate::authz::{Policy, Principal};
 use crate::engine::{
-    ChatEngine, EngineConfig, NewAdmin, NewVisitor, SendMessage, Sent, StartConversation,
+    ChatEngine, EngineConfig, NewAdmin, NewAttachment, NewVisitor, SendMessage, Sent,
+    StartConversation,
 };
 use crate::event::Event;
-use crate::ids::{ConversationId, Seq};
-use crate::model::Conversation;
-use crate::store::DynChatStore;
-use crate::values::{ClientMessageId, DisplayName, Email, Limits, MessageBody};
+use crate::ids::{AttachmentId, ConversationId, Seq};
+use crate::model::{Conversation, FileType};
+use crate::store::{ConversationRemoval, DynChatStore};
+use crate::values::{ClientMessageId, DisplayName, Email, FileName, Limits, MessageBody};
 
 /// An engine over `store` with an in-process broadcaster and default config.
 pub fn engine(store: Arc<DynChatStore>) -> ChatEngine {
@@ -145,4 +146,39 @@ pub async fn partly_read(engine: &ChatEngine) -> (Principal, Principal, Conversa
         .await
         .expect("read");
     (visitor, agent, conv.id)
+}
+
+/// An unconditional deletion of `id` by the system, for calling a store directly.
+pub fn removal(id: ConversationId) -> ConversationRemoval {
+    let action = crate::audit::AuditAction::ConversationDeleted { conversation: id };
+    ConversationRemoval {
+        id,
+        closed_before: None,
+        audit: crate::audit::AuditEntry::new(
+            crate::engine::now(),
+            crate::model::Actor::System,
+            action,
+        ),
+    }
+}
+
+/// A file for `conversation_id` (a `.png` is an image, anything else a PDF).
+pub fn upload(conversation_id: ConversationId, name: &str) -> NewAttachment {
+    NewAttachment {
+        id: AttachmentId::new(),
+        conversation_id,
+        file_type: if name.ends_with(".png") {
+            FileType::Image
+        } else {
+            FileType::Document
+        },
+        content_type: if name.ends_with(".png") {
+            "image/png"
+        } else {
+            "application/pdf"
+        }
+        .into(),
+        file_size: 1234,
+        file_name: FileName::parse(name).expect("file name"),
+    }
 }

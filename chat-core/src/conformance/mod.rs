@@ -23,6 +23,7 @@ pub mod accounts;
 pub mod assignment;
 pub mod conversations;
 pub mod email;
+pub mod erasure;
 pub mod fixtures;
 pub mod integrations;
 pub mod log;
@@ -93,6 +94,10 @@ macro_rules! conformance_tests {
             revise::redaction_erases_the_text_from_the_audit_too,
             revise::visitors_never_see_changes_to_private_notes,
             revise::the_audit_log_records_agent_actions_in_pages,
+            erasure::erasure_leaves_nothing_of_the_visitor,
+            erasure::erasure_and_a_new_conversation_cannot_interleave,
+            erasure::export_holds_everything_of_the_visitor,
+            erasure::retention_erases_each_closed_conversation_once,
         );
     };
     (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {

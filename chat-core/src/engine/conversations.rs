@@ -3,11 +3,10 @@
 use std::net::IpAddr;
 
 use crate::accounts::ConversationScope;
-use crate::audit::AuditAction;
 use crate::authz::{Action, Principal};
 use crate::engine::{ChatEngine, now, page_limit, redact_for};
 use crate::error::{Error, Result};
-use crate::ids::{AdminId, ConversationId};
+use crate::ids::{AdminId, ConversationId, CustomerId, LabelId};
 use crate::log::{self, Command, NewConversation};
 use crate::model::{Actor, Conversation, Participant, UserRef};
 use crate::status::ConversationStatus;
@@ -200,10 +199,9 @@ impl ChatEngine {
     ) -> Result<()> {
         self.authorized(principal, Action::DeleteConversation, id)
             .await?;
-        self.store.delete_conversation(id).await?;
         let by = principal.actor().unwrap_or(Actor::System);
-        self.record(by, AuditAction::ConversationDeleted { conversation: id })
-            .await
+        self.remove_conversation(id, None, by).await?;
+        Ok(())
     }
 }
 
@@ -221,5 +219,37 @@ impl ChatEngine {
         };
         let commit = self.commit(id, command(UserRef::Admin(admin))).await?;
         Ok(commit.conversation)
+    }
+}
+
+impl ChatEngine {
+    /// The visitor's conversations with `status` and `label` that `admits` keeps, newest
+    /// activity first, read page by page until at least `limit` are found.
+    pub(crate) async fn visitor_conversations(
+        &self,
+        visitor: CustomerId,
+        status: Option<ConversationStatus>,
+        label: Option<LabelId>,
+        limit: usize,
+        admits: impl Fn(&Conversation) -> bool,
+    ) -> Result<Vec<Conversation>> {
+        let mut found = Vec::new();
+        let mut query = ConversationQuery {
+            scope: ListScope::Customer(visitor),
+            status,
+            label,
+            reader: None,
+            after: None,
+            limit: LIST_MAX,
+        };
+        loop {
+            let page = self.store.list_conversations(&query).await?;
+            let items = page.items.into_iter().map(|item| item.conversation);
+            found.extend(items.filter(|conversation| admits(conversation)));
+            match page.next {
+                Some(next) if found.len() < limit => query.after = Some(next),
+                _ => return Ok(found),
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::ids::{ConversationId, CustomerId, LabelId, Uuid};
 use crate::model::Conversation;
 use crate::search::{MessageSearch, SearchCursor, SearchResults, SearchText, whole_micros_up};
 use crate::status::ConversationStatus;
-use crate::store::{ConversationQuery, ListScope, in_filter};
+use crate::store::{ListScope, in_filter};
 use crate::values::{Email, VisitorIdentifier};
 
 /// Default page size of message results.
@@ -170,27 +170,8 @@ impl ChatEngine {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<Conversation>> {
-        let mut found = Vec::new();
-        let mut query = ConversationQuery {
-            scope: ListScope::Customer(visitor),
-            status: filter.status,
-            label: filter.label,
-            reader: None,
-            after: None,
-            limit: SEARCH_MAX,
-        };
-        loop {
-            let page = self.store.list_conversations(&query).await?;
-            found.extend(
-                page.items
-                    .into_iter()
-                    .map(|item| item.conversation)
-                    .filter(|conversation| filter.admits(conversation)),
-            );
-            match page.next {
-                Some(next) if found.len() < limit => query.after = Some(next),
-                _ => return Ok(found),
-            }
-        }
+        let admits = |conversation: &Conversation| filter.admits(conversation);
+        self.visitor_conversations(visitor, filter.status, filter.label, limit, admits)
+            .await
     }
 }

@@ -6,6 +6,7 @@
 
 mod audit;
 mod email;
+mod erasure;
 mod integrations;
 mod search;
 mod workspace;
@@ -18,6 +19,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use crate::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
+use crate::audit::AuditEntry;
 use crate::email::{EmailContact, UnsubscribeToken};
 use crate::error::{Error, Result};
 use crate::event::{Audience, Event};
@@ -28,8 +30,8 @@ use crate::log::{
 use crate::model::{Actor, Attachment, Conversation, Message, Participant, UserRef};
 use crate::read::{self, ReadCursor};
 use crate::store::{
-    AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationStore,
-    CustomerStore, EventStore, ReadStateStore, SessionStore,
+    AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationRemoval,
+    ConversationStore, CustomerStore, EventStore, ReadStateStore, SessionStore,
 };
 use crate::values::{ClientMessageId, Email, VisitorIdentifier};
 
@@ -50,6 +52,7 @@ pub struct MemoryStore {
     webhooks: std::sync::Mutex<Vec<integrations::Webhook>>,
     emails: std::sync::Mutex<email::EmailState>,
     audit: std::sync::Mutex<Vec<crate::audit::AuditEntry>>,
+    erased_files: std::sync::Mutex<std::collections::BTreeSet<AttachmentId>>,
 }
 
 impl MemoryStore {
@@ -187,6 +190,12 @@ fn missing() -> Error {
 #[async_trait]
 impl ConversationStore for MemoryStore {
     async fn create_conversation(&self, commit: &Commit) -> Result<()> {
+        // Held until the conversation is in: `delete_customer` takes this entry's write
+        // lock to check that none is, so no conversation starts after its visitor is gone.
+        let _customer = self
+            .customers
+            .get(&commit.conversation.customer_id)
+            .ok_or(Error::NotFound("customer"))?;
         match self.conversations.entry(commit.conversation.id) {
             Entry::Occupied(_) => Err(Error::AlreadyExists("conversation")),
             Entry::Vacant(slot) => {
@@ -228,14 +237,34 @@ impl ConversationStore for MemoryStore {
         Ok(super::due_snoozes(&self.conversation_rows(), now, limit))
     }
 
-    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
-        let (_, record) = self.conversations.remove(&id).ok_or_else(missing)?;
+    async fn delete_conversation(&self, removal: &ConversationRemoval) -> Result<bool> {
+        let applies = |_: &ConversationId, r: &Record| removal.applies_to(&r.state.conversation);
+        let Some((id, record)) = self.conversations.remove_if(&removal.id, applies) else {
+            return match self.conversations.contains_key(&removal.id) {
+                true => Ok(false),
+                false => Err(missing()),
+            };
+        };
         self.forget_kept_text(record.messages.iter().map(|m| m.id));
         for attachment in record.attachments.keys() {
             self.attachment_owners.remove(attachment);
         }
+        self.erase_files(record.attachments.keys().copied());
         self.forget_email_notice(id);
-        Ok(())
+        self.audit_entries().push(removal.audit.clone());
+        Ok(true)
+    }
+
+    async fn closed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        Ok(super::closed_before(
+            &self.conversation_rows(),
+            cutoff,
+            limit,
+        ))
     }
 }
 
@@ -391,6 +420,14 @@ impl AttachmentStore for MemoryStore {
         drop(record);
         self.attachment_owners.remove(&id);
         Ok(true)
+    }
+    async fn erased_files(&self, limit: usize) -> Result<Vec<AttachmentId>> {
+        Ok(self.erased().iter().take(limit).copied().collect())
+    }
+
+    async fn forget_erased_file(&self, id: AttachmentId) -> Result<()> {
+        self.erased().remove(&id);
+        Ok(())
     }
 }
 
@@ -563,6 +600,10 @@ impl CustomerStore for MemoryStore {
             .collect();
         found.sort_by_key(|c| (c.first_seen, c.id));
         Ok(found)
+    }
+
+    async fn delete_customer(&self, id: CustomerId, audit: &AuditEntry) -> Result<()> {
+        self.remove_customer(id, audit)
     }
 }
 

@@ -57,7 +57,8 @@ use crate::webhooks::{
 #[async_trait]
 pub trait ConversationStore: Debug + Send + Sync + 'static {
     /// Persists a commit made by [`plan_create`](crate::log::plan_create): the conversation,
-    /// its participants and its first events. `AlreadyExists` if the id is taken.
+    /// its participants and its first events. `AlreadyExists` if the id is taken,
+    /// `NotFound("customer")` if its visitor does not exist (or is being erased).
     async fn create_conversation(&self, commit: &Commit) -> Result<()>;
 
     /// The conversation, if it exists.
@@ -73,9 +74,41 @@ pub trait ConversationStore: Debug + Send + Sync + 'static {
     /// `limit` (found through an index, not by reading every conversation).
     async fn due_snoozes(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ConversationId>>;
 
-    /// Deletes the conversation and everything in it: participants, events, messages,
-    /// attachments, read cursors and idempotency keys. `NotFound` if it does not exist.
-    async fn delete_conversation(&self, id: ConversationId) -> Result<()>;
+    /// Deletes the conversation and everything in it (participants, events, messages,
+    /// attachments, read cursors, idempotency keys, search words, email notice, and the text
+    /// audit entries keep of its messages), queues its files' bytes for removal
+    /// ([`AttachmentStore::erased_files`]) and writes `removal.audit`, all in one atomic
+    /// step. `Ok(false)` (nothing written) when `removal.closed_before` is set and the
+    /// conversation is not closed since before it; `NotFound` if it does not exist.
+    async fn delete_conversation(&self, removal: &ConversationRemoval) -> Result<bool>;
+
+    /// Conversations closed (and still closed) since before `cutoff`, longest closed
+    /// first, at most `limit` (found through an index, not by reading every conversation).
+    async fn closed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>>;
+}
+
+/// A conversation's deletion, as [`ConversationStore::delete_conversation`] performs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRemoval {
+    /// The conversation.
+    pub id: ConversationId,
+    /// Only if it is closed and was closed before this time (retention); `None`: whatever
+    /// its state.
+    pub closed_before: Option<DateTime<Utc>>,
+    /// The audit entry recording the deletion.
+    pub audit: AuditEntry,
+}
+
+impl ConversationRemoval {
+    /// Whether the condition holds for `conversation` as it is now.
+    pub fn applies_to(&self, conversation: &Conversation) -> bool {
+        self.closed_before
+            .is_none_or(|cutoff| !closed_before([conversation], cutoff, 1).is_empty())
+    }
 }
 
 /// The per-conversation event log and the messages in it.
@@ -164,6 +197,14 @@ pub trait AttachmentStore: Debug + Send + Sync + 'static {
     /// respect to sends). Returns whether it was deleted. Its `AttachmentAdded` event stays
     /// in the log: the log is never rewritten.
     async fn remove_unlinked_attachment(&self, id: AttachmentId) -> Result<bool>;
+
+    /// Files whose records went with a deleted conversation and whose bytes are still to
+    /// be removed, at most `limit`, in no particular order.
+    async fn erased_files(&self, limit: usize) -> Result<Vec<AttachmentId>>;
+
+    /// Forgets an erased file once its bytes are gone (forgetting one that is not listed
+    /// does nothing).
+    async fn forget_erased_file(&self, id: AttachmentId) -> Result<()>;
 }
 
 /// Agent accounts. Emails are unique (they are stored lower-cased).
@@ -232,6 +273,13 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
     /// The visitors who left `email` for offline replies (found through an index, not by
     /// reading every visitor), oldest first.
     async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>>;
+
+    /// Deletes the visitor's record (with its identifier, address and sessions) and writes
+    /// `audit`, in one atomic step; `NotFound` if missing, and
+    /// `Conflict::VisitorHasConversations` (nothing written) while a conversation of its
+    /// exists. [`ConversationStore::create_conversation`] refuses a missing visitor with
+    /// `NotFound("customer")` atomically with this, so none can start after.
+    async fn delete_customer(&self, id: CustomerId, audit: &AuditEntry) -> Result<()>;
 }
 
 /// The audit log (see [`crate::audit`]). Entries of a conversation's write come in its
@@ -617,6 +665,21 @@ pub fn due_snoozes<'a>(
         .collect();
     due.sort();
     due.into_iter().take(limit).map(|(_, id)| id).collect()
+}
+
+/// [`ConversationStore::closed_before`] over rows kept in memory.
+pub fn closed_before<'a>(
+    rows: impl IntoIterator<Item = &'a Conversation>,
+    cutoff: DateTime<Utc>,
+    limit: usize,
+) -> Vec<ConversationId> {
+    let mut closed: Vec<(DateTime<Utc>, ConversationId)> = rows
+        .into_iter()
+        .filter(|c| c.status == ConversationStatus::Closed)
+        .filter_map(|c| c.closed_at.filter(|at| *at < cutoff).map(|at| (at, c.id)))
+        .collect();
+    closed.sort();
+    closed.into_iter().take(limit).map(|(_, id)| id).collect()
 }
 
 /// [`AssignmentStore::unassigned_conversations`] over rows kept in memory.

@@ -11,7 +11,7 @@ use crate::log::Commit;
 use crate::store::{AuditStore, MemoryStore};
 
 impl MemoryStore {
-    fn audit_entries(&self) -> MutexGuard<'_, Vec<AuditEntry>> {
+    pub(super) fn audit_entries(&self) -> MutexGuard<'_, Vec<AuditEntry>> {
         self.audit
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
