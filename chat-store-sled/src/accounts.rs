@@ -1,7 +1,8 @@
 //! The account-side traits: attachments, agents, visitors and sessions.
 
 use async_trait::async_trait;
-use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
+use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
+use chat_core::audit::AuditEntry;
 use chat_core::email::{EmailContact, UnsubscribeToken};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
@@ -13,7 +14,6 @@ use chrono::{DateTime, Utc};
 use crate::codec::{encode, exists, get, get_uuid, scan};
 use crate::error::{backend, malformed};
 use crate::keys;
-use crate::source::Source;
 use crate::store::SledStore;
 
 #[async_trait]
@@ -46,6 +46,23 @@ impl AttachmentStore for SledStore {
                 txn.remove(keys::attachment(id));
                 txn.remove(keys::attachment_of(attachment.conversation_id, id));
                 Ok(true)
+            })
+            .await
+    }
+
+    async fn erased_files(&self, limit: usize) -> Result<Vec<AttachmentId>> {
+        let files = crate::erasure::erased_files(self.tree(), limit)?;
+        // Read before a flush: every listed deletion was applied before it, so it is
+        // durable after it, and no file's bytes go before its conversation has.
+        self.writer.run(|_| Ok(())).await?;
+        Ok(files)
+    }
+
+    async fn forget_erased_file(&self, id: AttachmentId) -> Result<()> {
+        self.writer
+            .run(move |txn| {
+                txn.remove(keys::erased_file(id));
+                Ok(())
             })
             .await
     }
@@ -268,6 +285,13 @@ impl CustomerStore for SledStore {
         found.sort_by_key(|c| (c.first_seen, c.id));
         Ok(found)
     }
+
+    async fn delete_customer(&self, id: CustomerId, audit: &AuditEntry) -> Result<()> {
+        let audit = audit.clone();
+        self.writer
+            .run(move |txn| crate::erasure::delete_customer(txn, id, &audit))
+            .await
+    }
 }
 
 #[async_trait]
@@ -280,9 +304,10 @@ impl SessionStore for SledStore {
                 if exists(txn, &key)? {
                     return Err(Error::AlreadyExists("session"));
                 }
-                if let SessionSubject::Admin(admin) = session.subject {
-                    txn.insert(keys::admin_session(admin, &session.token_hash), Vec::new());
-                }
+                txn.insert(
+                    keys::session_of(session.subject, &session.token_hash),
+                    Vec::new(),
+                );
                 txn.insert(key, encode(&session)?);
                 Ok(())
             })
@@ -300,9 +325,7 @@ impl SessionStore for SledStore {
                 let Some(session) = get::<Session>(txn, &keys::session(&token_hash))? else {
                     return Ok(false);
                 };
-                if let SessionSubject::Admin(admin) = session.subject {
-                    txn.remove(keys::admin_session(admin, &token_hash));
-                }
+                txn.remove(keys::session_of(session.subject, &token_hash));
                 txn.remove(keys::session(&token_hash));
                 Ok(true)
             })
@@ -311,17 +334,7 @@ impl SessionStore for SledStore {
 
     async fn delete_admin_sessions(&self, admin: AdminId) -> Result<u64> {
         self.writer
-            .run(move |txn| {
-                let index = txn.entries(&keys::admin_sessions(admin))?;
-                for (key, _) in &index {
-                    let hash: [u8; 32] = key[key.len() - 32..]
-                        .try_into()
-                        .map_err(|_| malformed("session index"))?;
-                    txn.remove(keys::session(&TokenHash(hash)));
-                    txn.remove(key.clone());
-                }
-                Ok(index.len() as u64)
-            })
+            .run(move |txn| crate::erasure::delete_sessions(txn, &keys::admin_sessions(admin)))
             .await
     }
 }

@@ -12,12 +12,13 @@ use chat_core::log::{
 use chat_core::model::{Attachment, Conversation, Message, Participant, UserRef};
 use chat_core::read::ReadCursor;
 use chat_core::store::{
-    ConversationPage, ConversationQuery, ConversationStore, EventStore, ReadStateStore,
+    ConversationPage, ConversationQuery, ConversationRemoval, ConversationStore, EventStore,
+    ReadStateStore,
 };
 use chat_core::{Error, Result};
 use serde::de::IgnoredAny;
 
-use crate::codec::{decode, get, get_u64};
+use crate::codec::{decode, exists, get, get_u64};
 use crate::commit::persist;
 use crate::cursors;
 use crate::error::{backend, malformed};
@@ -36,9 +37,18 @@ impl ConversationStore for SledStore {
         let commit = commit.clone();
         self.writer
             .run(move |txn| {
-                if txn.state(commit.conversation.id).is_some() {
+                let conversation = &commit.conversation;
+                if txn.state(conversation.id).is_some() {
                     return Err(Error::AlreadyExists("conversation"));
                 }
+                // In the same job as the index entry `delete_customer` checks.
+                if !exists(txn, &keys::customer(conversation.customer_id))? {
+                    return Err(Error::NotFound("customer"));
+                }
+                txn.insert(
+                    keys::customer_conversation(conversation.customer_id, conversation.id),
+                    Vec::new(),
+                );
                 persist(txn, &commit, None)
             })
             .await
@@ -82,26 +92,49 @@ impl ConversationStore for SledStore {
         ))
     }
 
-    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+    async fn delete_conversation(&self, removal: &ConversationRemoval) -> Result<bool> {
+        let removal = removal.clone();
         self.writer
             .run(move |txn| {
-                txn.state(id).ok_or_else(missing)?;
+                let id = removal.id;
+                let state = txn.state(id).ok_or_else(missing)?;
+                if !removal.applies_to(&state.conversation) {
+                    return Ok(false);
+                }
                 crate::search::forget_conversation(txn, id)?;
                 for prefix in keys::PER_CONVERSATION {
                     for (key, _) in txn.entries(&keys::of_conversation(prefix, id))? {
                         if prefix == keys::ATTACHMENT_OF {
                             let attachment = &key[key.len() - 16..];
                             txn.remove([&[keys::ATTACHMENT][..], attachment].concat());
+                            txn.insert([&[keys::ERASED_FILE][..], attachment].concat(), Vec::new());
                         }
                         txn.remove(key);
                     }
                 }
                 crate::email::forget_notice(txn, id)?;
+                txn.remove(keys::customer_conversation(
+                    state.conversation.customer_id,
+                    id,
+                ));
                 txn.remove(keys::conversation(id));
                 txn.drop_state(id);
-                Ok(())
+                crate::revise::insert_audit(txn, &removal.audit)?;
+                Ok(true)
             })
             .await
+    }
+
+    async fn closed_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        Ok(chat_core::store::closed_before(
+            self.rows().newest_first(),
+            cutoff,
+            limit,
+        ))
     }
 }
 

@@ -33,17 +33,20 @@
 //! | `M` | message | conversation ‖ seq: where each message was created |
 //! | `U` | audit id (v7, so time order) | `AuditEntry` (JSON): the audit log |
 //! | `u` | message ‖ audit id | empty: the audit entries that keep a message's text |
+//! | `C` | customer ‖ conversation | empty: conversations by visitor |
+//! | `V` | customer ‖ token hash | empty: sessions by visitor |
+//! | `X` | attachment | empty: files of deleted conversations whose bytes are still to go |
 //!
 //! Conversation rows and the inbox order are not keys: they are derived from each
 //! conversation's log (its newest checkpoint plus the events after it) and kept in memory ([`RowIndex`](crate::rows::RowIndex)).
 
-use chat_core::accounts::TokenHash;
+use chat_core::accounts::{SessionSubject, TokenHash};
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, MessageId, Seq};
 use chat_core::model::{Actor, UserRef};
 
 /// The schema version this build reads and writes (older stores are upgraded at open: see
 /// `migrate.rs`).
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 pub const SCHEMA: &[u8] = b"vschema";
 
 pub const CONVERSATION: u8 = b'c';
@@ -75,6 +78,9 @@ pub const CUSTOMER_EMAIL: u8 = b'E';
 pub const MESSAGE: u8 = b'M';
 pub const AUDIT: u8 = b'U';
 pub const AUDIT_OF_MESSAGE: u8 = b'u';
+pub const CUSTOMER_CONVERSATION: u8 = b'C';
+pub const VISITOR_SESSION: u8 = b'V';
+pub const ERASED_FILE: u8 = b'X';
 
 /// Every prefix whose keys start with a conversation id: what a cascade delete scans.
 pub const PER_CONVERSATION: [u8; 5] = [EVENT, IDEMPOTENCY, PARTICIPANT, CURSOR, ATTACHMENT_OF];
@@ -209,6 +215,44 @@ pub fn admin_sessions(admin: AdminId) -> Vec<u8> {
     Key::new(ADMIN_SESSION)
         .uuid(*admin.as_uuid().as_bytes())
         .build()
+}
+
+pub fn visitor_session(customer: CustomerId, hash: &TokenHash) -> Vec<u8> {
+    Key::new(VISITOR_SESSION)
+        .uuid(*customer.as_uuid().as_bytes())
+        .bytes(&hash.0)
+        .build()
+}
+
+pub fn visitor_sessions(customer: CustomerId) -> Vec<u8> {
+    Key::new(VISITOR_SESSION)
+        .uuid(*customer.as_uuid().as_bytes())
+        .build()
+}
+
+/// The index entry of a session by its subject.
+pub fn session_of(subject: SessionSubject, hash: &TokenHash) -> Vec<u8> {
+    match subject {
+        SessionSubject::Admin(admin) => admin_session(admin, hash),
+        SessionSubject::Visitor(customer) => visitor_session(customer, hash),
+    }
+}
+
+pub fn customer_conversation(customer: CustomerId, conversation: ConversationId) -> Vec<u8> {
+    Key::new(CUSTOMER_CONVERSATION)
+        .uuid(*customer.as_uuid().as_bytes())
+        .uuid(conversation_id(conversation))
+        .build()
+}
+
+pub fn customer_conversations(customer: CustomerId) -> Vec<u8> {
+    Key::new(CUSTOMER_CONVERSATION)
+        .uuid(*customer.as_uuid().as_bytes())
+        .build()
+}
+
+pub fn erased_file(id: AttachmentId) -> Vec<u8> {
+    Key::new(ERASED_FILE).uuid(*id.as_uuid().as_bytes()).build()
 }
 
 /// A workspace catalog item (`prefix` ‖ id).

@@ -23,6 +23,7 @@ mod conversations;
 mod cursors;
 mod disk;
 mod email;
+mod erasure;
 mod error;
 mod integrations;
 mod keys;

@@ -9,9 +9,12 @@
 //!   position, in the order of the events' timestamps.
 //! - Version 4 has the search index and the visitors' address index: the upgrade writes
 //!   an entry for every stored message and address.
+//! - Version 5 indexes conversations and sessions by visitor (what an erasure finds):
+//!   the upgrade writes an entry for every stored conversation and visitor session.
 
 use std::path::Path;
 
+use chat_core::accounts::{Session, SessionSubject};
 use chat_core::event::Event;
 use chat_core::ids::{ConversationId, Seq, Uuid};
 use chat_core::log;
@@ -46,10 +49,41 @@ pub fn upgrade(db: &sled::Db, dir: &Path, from: u32) -> Result<()> {
             batch.insert(key, value);
         }
     }
+    if from < 5 {
+        index_by_visitor(db, &conversations, &mut batch)?;
+    }
     batch.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes());
     db.apply_batch(batch).map_err(backend)?;
     let mut disk = DiskFlush::open(db.clone(), dir).map_err(chat_core::Error::backend)?;
     disk.flush().map_err(backend)
+}
+
+/// Indexes every conversation and visitor session by its visitor.
+fn index_by_visitor(db: &sled::Db, ids: &[ConversationId], batch: &mut sled::Batch) -> Result<()> {
+    for id in ids {
+        // Its visitor, from its oldest row checkpoint.
+        let mut row = None;
+        for value in db
+            .scan_prefix(keys::of_conversation(keys::EVENT, *id))
+            .values()
+        {
+            let (_, checkpoint): (serde::de::IgnoredAny, Option<Conversation>) =
+                decode(&value.map_err(backend)?)?;
+            if checkpoint.is_some() {
+                row = checkpoint;
+                break;
+            }
+        }
+        let row = row.ok_or_else(|| malformed("conversation without a row checkpoint"))?;
+        batch.insert(keys::customer_conversation(row.customer_id, *id), &[]);
+    }
+    for value in db.scan_prefix([keys::SESSION]).values() {
+        let session: Session = decode(&value.map_err(backend)?)?;
+        if let SessionSubject::Visitor(_) = session.subject {
+            batch.insert(keys::session_of(session.subject, &session.token_hash), &[]);
+        }
+    }
+    Ok(())
 }
 
 /// Every conversation's id.

@@ -2,16 +2,22 @@
 //! cursors, no change feed) opens, is upgraded in place, gives the same unread counts as
 //! before, and has every stored event in its change feed; one written by version 3 (no
 //! search index) finds its old messages and addresses after the upgrade, and a damaged
-//! index is rebuilt.
+//! index is rebuilt; one written by version 4 (no conversations or sessions by visitor)
+//! erases a visitor whole after the upgrade.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use chat_core::accounts::Permissions;
+use chat_core::accounts::{Permissions, SessionSubject, TokenHash};
+use chat_core::audit::{AuditAction, AuditEntry};
 use chat_core::conformance::fixtures::{admin, conversation, engine, partly_read, send, visitor};
 use chat_core::engine::SearchRequest;
+use chat_core::error::{Conflict, Error};
 use chat_core::ids::{ConversationId, FeedPosition, Seq};
-use chat_core::store::{ChangeFeedStore, EventStore};
+use chat_core::model::Actor;
+use chat_core::store::{
+    ChangeFeedStore, ConversationStore, CustomerStore, EventStore, SessionStore,
+};
 use chat_core::values::Email;
 use chat_core::{ChatEngine, Principal};
 use chat_store_sled::{SCHEMA_VERSION, SledStore};
@@ -107,10 +113,16 @@ async fn a_version_1_store_is_upgraded_and_counts_as_before() {
 /// Removes the search and address indexes from the closed store at `path`, and records
 /// `version`.
 fn strip_search_index(path: &Path, version: u32) {
+    strip(path, b"xE", version);
+}
+
+/// Removes the keys under these prefixes from the closed store at `path`, and records
+/// `version`.
+fn strip(path: &Path, prefixes: &[u8], version: u32) {
     let db = sled::Config::new().path(path).open().expect("raw open");
     for key in db.iter().keys() {
         let key = key.expect("key");
-        if matches!(key.first(), Some(b'x' | b'E')) {
+        if key.first().is_some_and(|prefix| prefixes.contains(prefix)) {
             db.remove(key).expect("remove");
         }
     }
@@ -189,4 +201,69 @@ async fn a_version_3_store_gets_its_search_index_and_a_damaged_one_is_rebuilt() 
     );
     assert_eq!(found(&damaged, &agent, "parcel").await, (1, 0));
     assert_eq!(found(&damaged, &agent, "jane@example.com").await, (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_4_store_erases_a_visitor_whole_after_the_upgrade() {
+    let dir = tempfile::Builder::new()
+        .prefix("upgrade-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir");
+    let session = TokenHash([9; 32]);
+    let (steward, jane, chats) = {
+        let engine = engine(Arc::new(SledStore::open(dir.path()).expect("open")));
+        let steward = admin(&engine, "steward", Permissions::OWNER).await;
+        let jane = visitor(&engine).await;
+        let Principal::Visitor(id) = jane else {
+            unreachable!()
+        };
+        let mut chats = Vec::new();
+        for _ in 0..2 {
+            let chat = conversation(&engine, &jane).await;
+            send(&engine, &jane, chat.id, "hello", None)
+                .await
+                .expect("send");
+            chats.push(chat.id);
+        }
+        engine
+            .open_session(
+                SessionSubject::Visitor(id),
+                session,
+                chrono::Duration::hours(1),
+            )
+            .await
+            .expect("session");
+        (steward, id, chats)
+    };
+    strip(dir.path(), b"CV", 4);
+
+    let store = Arc::new(open_when_released(dir.path()));
+    let upgraded = engine(store.clone());
+    let audit = AuditEntry::new(
+        chrono::Utc::now(),
+        Actor::System,
+        AuditAction::VisitorErased {
+            customer: jane,
+            conversations: 0,
+        },
+    );
+    assert!(
+        matches!(
+            store.delete_customer(jane, &audit).await,
+            Err(Error::Conflict(Conflict::VisitorHasConversations))
+        ),
+        "the upgrade indexed the visitor's conversations"
+    );
+    assert_eq!(
+        upgraded.erase_visitor(&steward, jane).await.expect("erase"),
+        2
+    );
+    for chat in chats {
+        assert!(store.get_conversation(chat).await.expect("get").is_none());
+    }
+    assert!(store.get_customer(jane).await.expect("get").is_none());
+    assert!(
+        store.get_session(&session).await.expect("get").is_none(),
+        "the visitor's session outlived it"
+    );
 }
