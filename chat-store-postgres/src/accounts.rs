@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
+use chat_core::audit::AuditEntry;
 use chat_core::email::{EmailContact, UnsubscribeToken};
+use chat_core::error::Conflict;
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
@@ -76,6 +78,24 @@ impl AttachmentStore for PostgresStore {
             .map_err(map)?;
         tx.commit().await.map_err(map)?;
         Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn erased_files(&self, limit: usize) -> Result<Vec<AttachmentId>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM erased_files LIMIT $1")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(ids.into_iter().map(AttachmentId::from_uuid).collect())
+    }
+
+    async fn forget_erased_file(&self, id: AttachmentId) -> Result<()> {
+        sqlx::query("DELETE FROM erased_files WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(())
     }
 }
 
@@ -291,6 +311,30 @@ impl CustomerStore for PostgresStore {
             .await
             .map_err(map)?;
         rows.into_iter().map(Customer::try_from).collect()
+    }
+
+    async fn delete_customer(&self, id: CustomerId, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        sqlx::query("DELETE FROM sessions WHERE subject_type = 'visitor' AND subject_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        // The conversations' foreign key refuses this while one refers to the visitor,
+        // including one whose insert commits while this waits for its lock.
+        let deleted = sqlx::query("DELETE FROM customers WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| match map(error) {
+                Error::NotFound(_) => Conflict::VisitorHasConversations.into(),
+                other => other,
+            })?;
+        if deleted.rows_affected() == 0 {
+            return Err(Error::NotFound("customer"));
+        }
+        crate::revise::insert(&mut *tx, audit).await.map_err(map)?;
+        tx.commit().await.map_err(map)
     }
 }
 

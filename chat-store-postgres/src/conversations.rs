@@ -8,8 +8,8 @@ use chat_core::model::{Conversation, Message, Participant, UserRef};
 use chat_core::read::{self, NewestCounted, ReadCursor};
 use chat_core::status::ConversationStatus;
 use chat_core::store::{
-    ConversationPage, ConversationQuery, ConversationStore, ConversationSummary, EventStore,
-    ListCursor, ListScope, ReadStateStore,
+    ConversationPage, ConversationQuery, ConversationRemoval, ConversationStore,
+    ConversationSummary, EventStore, ListCursor, ListScope, ReadStateStore,
 };
 use chat_core::{Error, Result};
 use sqlx::AssertSqlSafe;
@@ -56,7 +56,11 @@ impl ConversationStore for PostgresStore {
         .bind(c.snoozed_until)
         .execute(&mut *tx)
         .await
-        .map_err(map)?;
+        .map_err(|error| match map(error) {
+            // The only foreign key of the row: its visitor is gone.
+            chat_core::Error::NotFound(_) => chat_core::Error::NotFound("customer"),
+            other => other,
+        })?;
         batch::write_participants(&mut tx, commit)
             .await
             .map_err(map)?;
@@ -170,26 +174,64 @@ impl ConversationStore for PostgresStore {
         Ok(ids.into_iter().map(ConversationId::from_uuid).collect())
     }
 
-    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+    async fn delete_conversation(&self, removal: &ConversationRemoval) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(map)?;
+        let id = removal.id.as_uuid();
+        let query =
+            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = $1 FOR UPDATE");
+        let row: Option<ConversationRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map)?;
+        let conversation: Conversation = row.ok_or_else(missing)?.try_into()?;
+        if !removal.applies_to(&conversation) {
+            return Ok(false);
+        }
         // The audit keeps who changed what, never the text of a conversation that is gone.
         sqlx::query(
             "UPDATE audit_log SET entry = jsonb_set(entry, '{action,original}', 'null') \
              WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
         )
-        .bind(id.as_uuid())
+        .bind(id)
         .execute(&mut *tx)
         .await
         .map_err(map)?;
-        let deleted = sqlx::query("DELETE FROM conversations WHERE id = $1")
-            .bind(id.as_uuid())
+        sqlx::query(
+            "INSERT INTO erased_files (id) SELECT id FROM attachments WHERE conversation_id = $1 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        sqlx::query("DELETE FROM conversations WHERE id = $1")
+            .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(map)?;
-        if deleted.rows_affected() == 0 {
-            return Err(missing());
-        }
-        tx.commit().await.map_err(map)
+        crate::revise::insert(&mut *tx, &removal.audit)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(true)
+    }
+
+    async fn closed_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE status = 'closed' AND closed_at < $1 \
+             ORDER BY closed_at, id LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(ids.into_iter().map(ConversationId::from_uuid).collect())
     }
 }
 

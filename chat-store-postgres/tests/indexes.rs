@@ -1,6 +1,6 @@
 //! Every hot query can be served by an index: with sequential scans disabled, the plans of
-//! history, events-since, unread counts, idempotency lookups, the inbox list, search and
-//! visitors by address contain no
+//! history, events-since, unread counts, idempotency lookups, the inbox list, search,
+//! visitors by address, retention and a visitor's conversations contain no
 //! sequential scan. (On tiny test tables the planner would pick one anyway, so this checks
 //! that an index exists for each, not what a large table would choose.)
 
@@ -9,7 +9,7 @@ mod common;
 use chat_core::conformance::fixtures::{chatting, engine};
 use sqlx::Row;
 
-const QUERIES: [(&str, &str); 10] = [
+const QUERIES: [(&str, &str); 12] = [
     (
         "history",
         "SELECT e.kind FROM messages m JOIN events e ON e.conversation_id = m.conversation_id AND e.seq = m.seq \
@@ -48,6 +48,15 @@ const QUERIES: [(&str, &str); 10] = [
     (
         "visitors by address",
         "SELECT id FROM customers WHERE $1::uuid IS NOT NULL AND email = 'jane@example.com'",
+    ),
+    (
+        "retention",
+        "SELECT id FROM conversations WHERE $1::uuid IS NOT NULL AND status = 'closed' \
+        AND closed_at < now() ORDER BY closed_at, id LIMIT 100",
+    ),
+    (
+        "a visitor's conversations (its erasure's foreign-key check)",
+        "SELECT id FROM conversations WHERE customer_id = $1",
     ),
     (
         "webhook deliveries",

@@ -1,0 +1,16 @@
+-- Erasure and retention. A conversation needs its visitor: the foreign key makes a
+-- visitor's deletion and a conversation's start exclude each other (the insert
+-- key-share-locks the visitor's row; the delete fails while a conversation refers to it).
+-- NOT VALID: rows already stored are not checked (no table scan, no long lock); every new
+-- one is.
+ALTER TABLE conversations ADD CONSTRAINT conversations_customer_id_fkey
+  FOREIGN KEY (customer_id) REFERENCES customers(id) NOT VALID;
+
+-- The retention pass finds closed conversations by when they were closed.
+CREATE INDEX idx_conversations_closed ON conversations(closed_at, id) WHERE status = 'closed';
+
+-- Files of deleted conversations whose bytes are still to be removed, written in the
+-- deleting transaction.
+CREATE TABLE erased_files (
+  id UUID PRIMARY KEY
+);
