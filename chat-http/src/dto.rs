@@ -4,6 +4,7 @@
 mod audit;
 mod integrations;
 mod search;
+mod visitor_data;
 mod workspace;
 
 pub use audit::*;
@@ -14,6 +15,7 @@ pub use chat_wire::{
 };
 pub use integrations::*;
 pub use search::*;
+pub use visitor_data::*;
 pub use workspace::*;
 
 use chat_core::ids::{AdminId, AttachmentId, ConversationId, CustomerId, LabelId, Seq};

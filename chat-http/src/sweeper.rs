@@ -1,5 +1,6 @@
 //! Removes uploads that were never sent with a message: the record first (so nobody is
-//! handed a file whose bytes are going), then the bytes.
+//! handed a file whose bytes are going), then the bytes; and the bytes of deleted
+//! conversations' files whose removal failed before.
 
 use std::time::Duration;
 
@@ -37,6 +38,12 @@ pub fn spawn_upload_sweeper(state: AppState, every: Duration) -> JoinHandle<()> 
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "removed uploads never sent with a message"),
                 Err(error) => tracing::warn!(%error, "sweeping uploads failed"),
+            }
+            let erased = crate::visitor_data::purge_erased_files(state.engine(), state.blobs());
+            match erased.await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "removed the bytes of erased files"),
+                Err(error) => tracing::warn!(%error, "removing erased files failed"),
             }
         }
     })

@@ -9,6 +9,7 @@ mod email;
 mod listener;
 mod metrics;
 mod telemetry;
+mod visitor_data;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -122,6 +123,10 @@ struct Options {
     /// e.g. `http://127.0.0.1:4318/v1/traces` (needs the `otel` feature; off when unset).
     #[arg(long, env = "CHAT_OTLP_ENDPOINT")]
     otlp_endpoint: Option<String>,
+    /// Erase closed conversations this many days after they were closed (with their files;
+    /// fractions allowed). Off when unset: conversations are kept until deleted.
+    #[arg(long, env = "CHAT_RETAIN_CLOSED_DAYS", value_parser = retain_closed_days)]
+    retain_closed_days: Option<Duration>,
     /// This server's public base URL, for the links in emails (`https://chat.example.com`;
     /// required with `--smtp-url`).
     #[arg(long, env = "CHAT_PUBLIC_URL")]
@@ -147,6 +152,18 @@ enum Command {
     /// Rebuild the search index from the stored messages, then exit (with the server
     /// stopped on sled, whose directory one process opens; any time on PostgreSQL).
     Reindex,
+    /// Write a visitor's data to stdout as JSON lines, like `GET /api/visitors/{id}/export`
+    /// (with the server stopped on sled; any time on PostgreSQL).
+    ExportVisitor {
+        /// The visitor's id.
+        id: String,
+    },
+    /// Erase a visitor, its conversations and their files, like `DELETE /api/visitors/{id}`
+    /// (with the server stopped on sled; any time on PostgreSQL).
+    EraseVisitor {
+        /// The visitor's id.
+        id: String,
+    },
 }
 
 /// How log lines look.
@@ -189,9 +206,16 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     }
     let (store, broadcaster) = open_store(&options).await?;
     let blobs = open_blobs(&options)?;
-    if let Some(Command::Admin { command }) = options.command.take() {
-        let engine = ChatEngine::new(store, broadcaster, chat_core::EngineConfig::default());
-        return admin::run(&engine, command).await;
+    match options.command.take() {
+        Some(Command::Admin { command }) => {
+            let engine = ChatEngine::new(store, broadcaster, chat_core::EngineConfig::default());
+            return admin::run(&engine, command).await;
+        }
+        Some(command) => {
+            let engine = ChatEngine::new(store, broadcaster, chat_core::EngineConfig::default());
+            return visitor_data::run(&engine, &blobs, command).await;
+        }
+        None => {}
     }
     let webhooks = webhook_config(&options);
     let offline_email = email::config(&options)?;
@@ -231,6 +255,9 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .then(|| chat_http::spawn_auto_assigner(state.clone(), std::time::Duration::from_secs(5)));
     let webhooks = chat_http::webhooks::spawn_webhook_worker(state.clone(), WEBHOOK_POLL);
     let emailer = email::spawn(smtp_url.as_deref(), &state)?;
+    let retention = options
+        .retain_closed_days
+        .map(|retain| chat_http::spawn_retention(state.clone(), retain, retention_pass(retain)));
     if let Some(bind) = options.metrics_bind {
         let address = metrics::serve(bind).await?;
         tracing::info!("metrics on http://{address}/metrics");
@@ -252,6 +279,9 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(assigner) = assigner {
         assigner.abort();
+    }
+    if let Some(retention) = retention {
+        retention.abort();
     }
     tracing::info!("stopped; the store is flushed as it closes");
     Ok(())
@@ -299,6 +329,22 @@ fn edit_window(raw: &str) -> Result<chrono::Duration, String> {
         return Err("must be from 0 to 30 days".into());
     }
     Ok(chrono::Duration::seconds(seconds))
+}
+
+/// `--retain-closed-days`: more than nothing, at most 100 years.
+fn retain_closed_days(raw: &str) -> Result<Duration, String> {
+    let days: f64 = raw
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a number of days"))?;
+    if !(days > 0.0 && days <= 36_500.0) {
+        return Err("must be more than 0 and at most 36500 days".into());
+    }
+    Ok(Duration::from_secs_f64(days * 24.0 * 3600.0))
+}
+
+/// How often the retention pass runs: a quarter of the period, from a second to an hour.
+fn retention_pass(retain: Duration) -> Duration {
+    (retain / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
 /// `--email-after`: seconds, at least one.

@@ -177,8 +177,9 @@ impl ConversationStore for PostgresStore {
     async fn delete_conversation(&self, removal: &ConversationRemoval) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(map)?;
         let id = removal.id.as_uuid();
-        let query =
-            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = $1 FOR UPDATE");
+        let query = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = $1 FOR UPDATE"
+        );
         let row: Option<ConversationRow> = sqlx::query_as(AssertSqlSafe(query))
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -99,7 +99,10 @@ async fn revise(tx: &mut Transaction<'_, Postgres>, revised: &Message) -> sqlx::
 }
 
 /// Appends one audit entry.
-pub(crate) async fn insert<'e>(executor: impl sqlx::PgExecutor<'e>, entry: &AuditEntry) -> sqlx::Result<()> {
+pub(crate) async fn insert<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    entry: &AuditEntry,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO audit_log (id, at, entry, message_id) VALUES ($1, $2, $3, $4)")
         .bind(entry.id.as_uuid())
         .bind(entry.at)

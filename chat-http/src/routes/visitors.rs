@@ -1,9 +1,12 @@
 //! Visitors as agents see them, and blocking (permission `manageConversations`): a blocked
 //! visitor's every request is refused with 403 `visitor_blocked` and its sockets close. A
 //! visitor leaves an address for offline replies, and its emails' unsubscribe link lands
-//! here.
+//! here. Agents with `manage_visitor_data` export a visitor's data and erase it.
 
 use axum::Json;
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
@@ -13,10 +16,13 @@ use chat_core::ids::CustomerId;
 use chat_core::values::Email;
 
 use crate::app::parse;
-use crate::dto::{LeaveEmailRequest, UnsubscribeQuery, VisitorEnvelope, VisitorList};
+use crate::dto::{
+    ErasureResponse, ExportLine, LeaveEmailRequest, UnsubscribeQuery, VisitorEnvelope, VisitorList,
+};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::state::AppState;
+use crate::visitor_data;
 
 /// The blocked visitors, most recently blocked first (agents).
 #[utoipa::path(get, path = "/api/visitors/blocked", tag = "visitors",
@@ -44,6 +50,56 @@ pub async fn get_one(
     Ok(Json(VisitorEnvelope {
         visitor: visitor.into(),
     }))
+}
+
+/// Erases a visitor (permission `manage_visitor_data`): its record (identifier, address,
+/// sessions) and every conversation it started, whole, agents' replies and notes included,
+/// with their files; its open sockets close. The audit log keeps that it happened, not
+/// what was erased. Erasing again after a failure finishes the job.
+#[utoipa::path(delete, path = "/api/visitors/{id}", tag = "visitors",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ErasureResponse),
+        (status = 403, description = "no manage_visitor_data", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "the visitor kept starting conversations meanwhile: erase again", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn erase(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ErasureResponse>> {
+    let id: CustomerId = parse(&id)?;
+    let erased =
+        visitor_data::erase_visitor(state.engine(), state.blobs(), &auth.principal, id).await?;
+    Ok(Json(erased))
+}
+
+/// Exports a visitor's data (permission `manage_visitor_data`) as JSON lines: the visitor,
+/// then each conversation with its messages (private notes marked) and files (metadata and
+/// a download link), then an `end` line. Audited.
+#[utoipa::path(get, path = "/api/visitors/{id}/export", tag = "visitors",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ExportLine, content_type = "application/x-ndjson",
+            description = "one JSON object per line"),
+        (status = 403, description = "no manage_visitor_data", body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let id: CustomerId = parse(&id)?;
+    let lines = visitor_data::export_lines(state.engine().clone(), auth.principal, id).await?;
+    let disposition = format!("attachment; filename=\"visitor-{id}.jsonl\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(lines),
+    )
+        .into_response())
 }
 
 /// Blocks a visitor: its requests are refused (403 `visitor_blocked`), nothing it sends is

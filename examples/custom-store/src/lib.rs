@@ -25,8 +25,9 @@ use chat_core::read::ReadCursor;
 use chat_core::search::{MessageHit, MessageSearch};
 use chat_core::store::{
     AdminStore, AssignmentStore, AttachmentStore, AuditStore, CannedReplyStore, ChangeFeedStore,
-    ConversationPage, ConversationQuery, ConversationStore, CustomerStore, EmailStore, EventStore,
-    LabelStore, Lease, ReadStateStore, ReportStore, SearchStore, SessionStore, WebhookStore,
+    ConversationPage, ConversationQuery, ConversationRemoval, ConversationStore, CustomerStore,
+    EmailStore, EventStore, LabelStore, Lease, ReadStateStore, ReportStore, SearchStore,
+    SessionStore, WebhookStore,
 };
 use chat_core::values::{Email, VisitorIdentifier};
 use chat_core::webhooks::{
@@ -78,9 +79,16 @@ impl<S: ConversationStore> ConversationStore for CountingStore<S> {
     async fn due_snoozes(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ConversationId>> {
         self.inner.due_snoozes(now, limit).await
     }
-    async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+    async fn delete_conversation(&self, removal: &ConversationRemoval) -> Result<bool> {
         self.count();
-        self.inner.delete_conversation(id).await
+        self.inner.delete_conversation(removal).await
+    }
+    async fn closed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        self.inner.closed_before(cutoff, limit).await
     }
 }
 
@@ -163,6 +171,13 @@ impl<S: AttachmentStore> AttachmentStore for CountingStore<S> {
         self.count();
         self.inner.remove_unlinked_attachment(id).await
     }
+    async fn erased_files(&self, limit: usize) -> Result<Vec<AttachmentId>> {
+        self.inner.erased_files(limit).await
+    }
+    async fn forget_erased_file(&self, id: AttachmentId) -> Result<()> {
+        self.count();
+        self.inner.forget_erased_file(id).await
+    }
 }
 
 #[async_trait]
@@ -230,6 +245,10 @@ impl<S: CustomerStore> CustomerStore for CountingStore<S> {
     }
     async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>> {
         self.inner.customers_by_email(email).await
+    }
+    async fn delete_customer(&self, id: CustomerId, audit: &AuditEntry) -> Result<()> {
+        self.count();
+        self.inner.delete_customer(id, audit).await
     }
 }
 

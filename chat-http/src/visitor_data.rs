@@ -1,0 +1,93 @@
+//! A visitor's data on request, for the routes and `chat-server`'s subcommands: the export
+//! as JSON lines, the erasure followed by the removal of its files' bytes, and that removal
+//! on its own (the sweeper runs it too, so bytes whose removal failed go later).
+
+use bytes::Bytes;
+use chat_core::ids::CustomerId;
+use chat_core::{ChatEngine, Principal};
+use futures_util::{Stream, StreamExt, stream};
+
+use crate::blobs::DynBlobStore;
+use crate::dto::{ErasureResponse, ExportLine};
+use crate::error::ApiError;
+
+/// Files whose bytes one removal pass takes at a time.
+const PURGE_BATCH: usize = 100;
+
+/// The export of visitor `id` as JSON lines (see [`ExportLine`]). Refusals (permission, no
+/// such visitor) come before the first line; a conversation deleted meanwhile is left out.
+pub async fn export_lines(
+    engine: ChatEngine,
+    principal: Principal,
+    id: CustomerId,
+) -> Result<impl Stream<Item = Result<Bytes, chat_core::Error>> + Send + 'static, ApiError> {
+    let export = engine.export_visitor(&principal, id).await?;
+    let count = export.conversations.len() as u64;
+    let head = stream::iter([Ok(vec![ExportLine::Visitor(export.customer.into())])]);
+    let conversations = stream::iter(export.conversations).then(move |id| {
+        let (engine, principal) = (engine.clone(), principal);
+        async move {
+            match engine.export_conversation(&principal, id).await {
+                Ok(export) => Ok(ExportLine::of_conversation(export)),
+                Err(chat_core::Error::NotFound(_)) => Ok(Vec::new()),
+                Err(error) => Err(error),
+            }
+        }
+    });
+    let end = stream::iter([Ok(vec![ExportLine::End {
+        conversations: count,
+    }])]);
+    Ok(head.chain(conversations).chain(end).map(|lines| {
+        let mut body = Vec::new();
+        for line in lines? {
+            serde_json::to_writer(&mut body, &line).map_err(chat_core::Error::backend)?;
+            body.push(b'\n');
+        }
+        Ok(Bytes::from(body))
+    }))
+}
+
+/// Erases visitor `id` (see `ChatEngine::erase_visitor`), then removes the bytes of the
+/// files that went with it.
+pub async fn erase_visitor(
+    engine: &ChatEngine,
+    blobs: &DynBlobStore,
+    principal: &Principal,
+    id: CustomerId,
+) -> Result<ErasureResponse, ApiError> {
+    let conversations = engine.erase_visitor(principal, id).await?;
+    let files = purge_erased_files(engine, blobs).await?;
+    Ok(ErasureResponse {
+        conversations,
+        files,
+    })
+}
+
+/// Removes the bytes of deleted conversations' files, then forgets them; returns how many
+/// went. A file whose bytes could not be removed stays listed for the next pass.
+pub async fn purge_erased_files(
+    engine: &ChatEngine,
+    blobs: &DynBlobStore,
+) -> Result<u64, ApiError> {
+    let mut removed = 0;
+    loop {
+        let batch = engine.erased_files(&Principal::System, PURGE_BATCH).await?;
+        let full = batch.len() == PURGE_BATCH;
+        let mut failed = false;
+        for id in batch {
+            match blobs.delete(&id.to_string()).await {
+                Ok(()) => {
+                    engine.forget_erased_file(&Principal::System, id).await?;
+                    removed += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(%id, %error, "could not remove an erased file's bytes; retrying later");
+                    failed = true;
+                }
+            }
+        }
+        if !full || failed {
+            return Ok(removed);
+        }
+    }
+}
