@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 52] = [
+const ROUTES: [(&str, &str); 54] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -42,6 +42,8 @@ const ROUTES: [(&str, &str); 52] = [
     ("delete", "/api/canned-replies/{id}"),
     ("get", "/api/visitors/blocked"),
     ("get", "/api/visitors/{id}"),
+    ("delete", "/api/visitors/{id}"),
+    ("get", "/api/visitors/{id}/export"),
     ("post", "/api/visitors/{id}/block"),
     ("delete", "/api/visitors/{id}/block"),
     ("post", "/api/conversations/{id}/rating"),

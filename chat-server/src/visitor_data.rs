@@ -45,5 +45,7 @@ async fn export(engine: &ChatEngine, id: CustomerId) -> Result<(), Box<dyn std::
 }
 
 fn parse(id: &str) -> Result<CustomerId, Box<dyn std::error::Error>> {
-    Ok(id.parse().map_err(|_| format!("{id:?} is not a visitor id"))?)
+    Ok(id
+        .parse()
+        .map_err(|_| format!("{id:?} is not a visitor id"))?)
 }

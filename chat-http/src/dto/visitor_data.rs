@@ -51,7 +51,10 @@ impl From<Customer> for ExportedVisitor {
     fn from(customer: Customer) -> Self {
         Self {
             verified: customer.verified,
-            user_agent: customer.user_agent.as_ref().map(|ua| ua.as_str().to_owned()),
+            user_agent: customer
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.as_str().to_owned()),
             location_data: customer.location_data.clone().into(),
             visitor: customer.into(),
         }

@@ -5,11 +5,11 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header;
 use axum::response::Html;
+use axum::response::{IntoResponse, Response};
 use chat_core::email::UnsubscribeToken;
 use chat_core::error::InvalidInput;
 use chat_core::ids::CustomerId;
