@@ -116,6 +116,10 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
               labels={labels}
               onLabelsChanged={reloadLabels}
               onRead={refresh}
+              onErased={() => {
+                refresh();
+                navigate('/admin');
+              }}
               onUnauthorized={expired}
             />
           ) : (

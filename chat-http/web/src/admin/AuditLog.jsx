@@ -24,6 +24,10 @@ function describe(action) {
       return `redacted a message: ${action.reason}`;
     case 'conversationDeleted':
       return `deleted conversation ${action.conversation}`;
+    case 'visitorExported':
+      return `exported the data of visitor ${action.customer}`;
+    case 'visitorErased':
+      return `erased visitor ${action.customer} and ${action.conversations} conversation(s)`;
     default:
       return action.type;
   }

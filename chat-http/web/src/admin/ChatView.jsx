@@ -13,6 +13,7 @@ import { BlockButton } from './BlockButton.jsx';
 import { LabelEditor } from './LabelEditor.jsx';
 import { MessageActions } from './MessageActions.jsx';
 import { SnoozeMenu } from './SnoozeMenu.jsx';
+import { VisitorData } from './VisitorData.jsx';
 import { StatusPill } from './StatusPill.jsx';
 
 function Actions({ conversation, me, token, onError }) {
@@ -57,7 +58,7 @@ function Actions({ conversation, me, token, onError }) {
   );
 }
 
-export function ChatView({ token, socket, me, permissions, conversationId, focusMessageId, focusSeq, labels, onLabelsChanged, onRead, onUnauthorized }) {
+export function ChatView({ token, socket, me, permissions, conversationId, focusMessageId, focusSeq, labels, onLabelsChanged, onRead, onErased, onUnauthorized }) {
   const { state, send, discard, loadOlder, markRead, noteTyping } = useConversation({
     token,
     socket,
@@ -116,6 +117,9 @@ export function ChatView({ token, socket, me, permissions, conversationId, focus
         </div>
         <div className="flex flex-wrap items-center gap-2">
           <BlockButton customerId={conversation.customerId} token={token} onError={setActionError} />
+          {permissions?.manageVisitorData && (
+            <VisitorData customerId={conversation.customerId} token={token} onErased={onErased} onError={setActionError} />
+          )}
           <LabelEditor conversation={conversation} labels={labels} token={token} onLabelsChanged={onLabelsChanged} onError={setActionError} />
           <Actions conversation={conversation} me={me} token={token} onError={setActionError} />
         </div>
