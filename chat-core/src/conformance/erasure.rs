@@ -83,8 +83,7 @@ pub async fn erasure_leaves_nothing_of_the_visitor(store: Arc<DynChatStore>) {
         .expect("edit");
     send(&engine, &owner, first.id, "quagga reply", None)
         .await
-        .expect("send")
-        .message;
+        .expect("send");
     let mut note = SendMessage::text(second.id, body("okapi note"));
     note.private = true;
     engine.send_message(&owner, note).await.expect("note");
@@ -95,8 +94,7 @@ pub async fn erasure_leaves_nothing_of_the_visitor(store: Arc<DynChatStore>) {
     let survivor = conversation(&engine, &other).await;
     send(&engine, &other, survivor.id, "zebrafish too", None)
         .await
-        .expect("send")
-        .message;
+        .expect("send");
     let session = TokenHash([7; 32]);
     engine
         .open_session(
@@ -323,8 +321,7 @@ pub async fn export_holds_everything_of_the_visitor(store: Arc<DynChatStore>) {
     engine.delete_message(&me, gone.id).await.expect("delete");
     send(&engine, &owner, chat.id, "thanks", None)
         .await
-        .expect("send")
-        .message;
+        .expect("send");
     let mut note = SendMessage::text(chat.id, body("vip customer"));
     note.private = true;
     engine.send_message(&owner, note).await.expect("note");
@@ -410,8 +407,7 @@ pub async fn retention_erases_each_closed_conversation_once(store: Arc<DynChatSt
     let recent = conversation(&one, &visitor).await;
     send(&one, &visitor, old.id, "old and closed", None)
         .await
-        .expect("send")
-        .message;
+        .expect("send");
     close(old.id).await;
     close(reopened.id).await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
