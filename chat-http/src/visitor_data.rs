@@ -1,6 +1,7 @@
 //! A visitor's data on request, for the routes and `chat-server`'s subcommands: the export
 //! as JSON lines, the erasure followed by the removal of its files' bytes, and that removal
-//! on its own (the sweeper runs it too, so bytes whose removal failed go later).
+//! on its own (after a message delete too; the sweeper runs it as well, so bytes whose
+//! removal failed go later).
 
 use bytes::Bytes;
 use chat_core::ids::CustomerId;
@@ -89,5 +90,13 @@ pub async fn purge_erased_files(
         if !full || failed {
             return Ok(removed);
         }
+    }
+}
+
+/// [`purge_erased_files`] after a write that erased files (a message delete): a failure is
+/// logged, not answered, since the write stands and the sweeper retries.
+pub async fn purge_after_write(engine: &ChatEngine, blobs: &DynBlobStore) {
+    if let Err(error) = purge_erased_files(engine, blobs).await {
+        tracing::warn!(%error, "removing a deleted message's files failed; retrying later");
     }
 }

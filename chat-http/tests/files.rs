@@ -355,4 +355,9 @@ async fn a_deleted_messages_files_are_no_longer_served() {
         StatusCode::NOT_FOUND,
         "not_found",
     );
+    assert_eq!(
+        app.blob_count(),
+        0,
+        "the deleted message's file is still on disk"
+    );
 }

@@ -46,7 +46,7 @@ pub(crate) async fn load_targets(
         .collect())
 }
 
-/// Writes the revisions and audit entries of the batch's commits, in order.
+/// Writes the revisions, audit entries and erased files of the batch's commits, in order.
 pub(crate) async fn persist(
     tx: &mut Transaction<'_, Postgres>,
     commits: &[Commit],
@@ -66,6 +66,15 @@ pub(crate) async fn persist(
         }
         for entry in &commit.audit {
             insert(&mut **tx, entry).await?;
+        }
+        if !commit.erased_files.is_empty() {
+            let files: Vec<_> = commit.erased_files.iter().map(|f| f.as_uuid()).collect();
+            sqlx::query(
+                "INSERT INTO erased_files (id) SELECT * FROM UNNEST($1::uuid[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(files)
+            .execute(&mut **tx)
+            .await?;
         }
     }
     Ok(())

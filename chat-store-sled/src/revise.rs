@@ -1,7 +1,7 @@
 //! What a commit changes besides its own events, on `SledStore`: a revised message (in
-//! place of every copy of it in the log, with its search entries) and audit entries (with
-//! a redaction erasing what earlier ones keep of the message). Written in the commit's
-//! batch.
+//! place of every copy of it in the log, with its search entries), audit entries (with
+//! a redaction erasing what earlier ones keep of the message) and a deleted message's
+//! files to remove. Written in the commit's batch.
 
 use chat_core::Result;
 use chat_core::audit::AuditEntry;
@@ -25,6 +25,9 @@ pub fn persist(txn: &mut Txn<'_>, commit: &Commit) -> Result<()> {
     }
     for entry in &commit.audit {
         insert_audit(txn, entry)?;
+    }
+    for file in &commit.erased_files {
+        txn.insert(keys::erased_file(*file), Vec::new());
     }
     Ok(())
 }

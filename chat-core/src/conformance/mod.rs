@@ -94,6 +94,7 @@ macro_rules! conformance_tests {
             revise::redaction_erases_the_text_from_the_audit_too,
             revise::visitors_never_see_changes_to_private_notes,
             revise::the_audit_log_records_agent_actions_in_pages,
+            revise::a_deleted_messages_files_are_queued_for_removal,
             erasure::erasure_leaves_nothing_of_the_visitor,
             erasure::erasure_and_a_new_conversation_cannot_interleave,
             erasure::export_holds_everything_of_the_visitor,

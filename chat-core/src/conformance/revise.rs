@@ -356,3 +356,41 @@ pub async fn the_audit_log_records_agent_actions_in_pages(store: Arc<DynChatStor
         .unwrap();
     assert_eq!([first, rest].concat(), all);
 }
+
+/// A deleted message's files wait for their bytes to go, in the delete's own step, once;
+/// an edit queues nothing.
+pub async fn a_deleted_messages_files_are_queued_for_removal(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let alice = visitor(&engine).await;
+    let chat = conversation(&engine, &alice).await;
+    let file = engine
+        .add_attachment(
+            &alice,
+            crate::conformance::fixtures::upload(chat.id, "card.png"),
+        )
+        .await
+        .expect("upload");
+    let mut with_file = SendMessage::text(chat.id, body("my card"));
+    with_file.attachment_ids = vec![file.id];
+    let sent = engine.send_message(&alice, with_file).await.expect("send");
+    engine
+        .edit_message(&alice, sent.message.id, body("my card, front"))
+        .await
+        .expect("edit");
+    assert!(store.erased_files(10).await.expect("erased").is_empty());
+    engine
+        .delete_message(&alice, sent.message.id)
+        .await
+        .expect("delete");
+    assert_eq!(store.erased_files(10).await.expect("erased"), vec![file.id]);
+    let owner = admin(&engine, "redactor", Permissions::OWNER).await;
+    engine
+        .redact_message(&owner, sent.message.id, "card number")
+        .await
+        .expect("redact");
+    assert_eq!(
+        store.erased_files(10).await.expect("erased"),
+        vec![file.id],
+        "listed once"
+    );
+}

@@ -283,6 +283,9 @@ pub struct Commit {
     pub audit: Vec<AuditEntry>,
     /// A redacted message: erase the text every earlier audit entry keeps of it.
     pub redacted: Option<MessageId>,
+    /// The files of a message deleted by this write: their bytes are to be removed
+    /// ([`AttachmentStore::erased_files`](crate::store::AttachmentStore::erased_files)).
+    pub erased_files: Vec<AttachmentId>,
 }
 
 /// What a store's append returns.
@@ -672,6 +675,7 @@ impl Builder {
             revised: None,
             audit: Vec::new(),
             redacted: None,
+            erased_files: Vec::new(),
         };
         Self {
             conversation,

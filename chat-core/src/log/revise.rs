@@ -105,7 +105,7 @@ pub(super) fn plan_delete(
         sender_in_window(builder, &message, by, window)?;
     }
     let original = std::mem::replace(&mut message.body, MessageBody::erased());
-    message.attachments.clear();
+    builder.commit.erased_files = message.attachments.drain(..).map(|a| a.id).collect();
     message.deleted_at = message.deleted_at.or(Some(builder.at));
     builder.push(EventKind::MessageDeleted {
         message: message.clone(),

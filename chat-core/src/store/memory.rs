@@ -279,6 +279,7 @@ impl EventStore for MemoryStore {
         if let AppendOutcome::Committed(commit) = &outcome {
             record.persist(commit);
             self.keep_audit(commit);
+            self.erase_files(commit.erased_files.iter().copied());
             self.feed.push(&commit.events);
             for attachment in &commit.attachments {
                 self.attachment_owners

@@ -11,6 +11,7 @@ use crate::dto::{EditRequest, MessageDto, MessageEnvelope, RedactRequest};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::state::AppState;
+use crate::visitor_data;
 
 fn envelope(message: chat_core::model::Message) -> Json<MessageEnvelope> {
     Json(MessageEnvelope {
@@ -60,6 +61,7 @@ pub async fn delete(
 ) -> ApiResult<Json<MessageEnvelope>> {
     let id: MessageId = parse(&id)?;
     let message = state.engine().delete_message(&auth.principal, id).await?;
+    visitor_data::purge_after_write(state.engine(), state.blobs()).await;
     Ok(envelope(message))
 }
 
@@ -83,5 +85,6 @@ pub async fn redact(
         .engine()
         .redact_message(&auth.principal, id, &request.reason)
         .await?;
+    visitor_data::purge_after_write(state.engine(), state.blobs()).await;
     Ok(envelope(message))
 }
