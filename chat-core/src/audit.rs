@@ -134,10 +134,31 @@ impl AuditAction {
         }
     }
 
+    /// The message the entry is about (an edit, a delete, a redaction), if any: what the
+    /// deletion of its conversation finds, to erase what the entry says of it.
+    pub fn about_message(&self) -> Option<MessageId> {
+        match self {
+            Self::MessageRedacted { message, .. } => Some(*message),
+            _ => self.kept_text_of(),
+        }
+    }
+
     /// Erases the text the entry keeps (a redaction), leaving who, when and which.
     pub fn erase_text(&mut self) {
         if let Self::MessageEdited { original, .. } | Self::MessageDeleted { original, .. } = self {
             *original = None;
         }
     }
+
+    /// Erases everything the entry says of its message's content, a redaction's reason
+    /// included (the deletion of its conversation): who, when and which stay.
+    pub fn erase_content(&mut self) {
+        self.erase_text();
+        if let Self::MessageRedacted { reason, .. } = self {
+            ERASED_REASON.clone_into(reason);
+        }
+    }
 }
+
+/// A redaction's reason once its conversation was deleted.
+pub const ERASED_REASON: &str = "(erased with its conversation)";

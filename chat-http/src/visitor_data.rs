@@ -3,6 +3,9 @@
 //! on its own (after a message delete too; the sweeper runs it as well, so bytes whose
 //! removal failed go later).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bytes::Bytes;
 use chat_core::ids::CustomerId;
 use chat_core::{ChatEngine, Principal};
@@ -23,21 +26,29 @@ pub async fn export_lines(
     id: CustomerId,
 ) -> Result<impl Stream<Item = Result<Bytes, chat_core::Error>> + Send + 'static, ApiError> {
     let export = engine.export_visitor(&principal, id).await?;
-    let count = export.conversations.len() as u64;
+    let written = Arc::new(AtomicU64::new(0));
     let head = stream::iter([Ok(vec![ExportLine::Visitor(export.customer.into())])]);
+    let counted = written.clone();
     let conversations = stream::iter(export.conversations).then(move |id| {
-        let (engine, principal) = (engine.clone(), principal);
+        let (engine, principal, counted) = (engine.clone(), principal, counted.clone());
         async move {
             match engine.export_conversation(&principal, id).await {
-                Ok(export) => Ok(ExportLine::of_conversation(export)),
+                Ok(export) => {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    Ok(ExportLine::of_conversation(export))
+                }
+                // Deleted since the export started: it is no longer the visitor's data.
                 Err(chat_core::Error::NotFound(_)) => Ok(Vec::new()),
                 Err(error) => Err(error),
             }
         }
     });
-    let end = stream::iter([Ok(vec![ExportLine::End {
-        conversations: count,
-    }])]);
+    // Read once every conversation before it was written: the count of those written.
+    let end = stream::once(async move {
+        Ok(vec![ExportLine::End {
+            conversations: written.load(Ordering::Relaxed),
+        }])
+    });
     Ok(head.chain(conversations).chain(end).map(|lines| {
         let mut body = Vec::new();
         for line in lines? {
@@ -49,7 +60,7 @@ pub async fn export_lines(
 }
 
 /// Erases visitor `id` (see `ChatEngine::erase_visitor`), then removes the bytes of the
-/// files that went with it.
+/// files that went with it (a failure there is logged: the sweeper retries).
 pub async fn erase_visitor(
     engine: &ChatEngine,
     blobs: &DynBlobStore,
@@ -57,7 +68,13 @@ pub async fn erase_visitor(
     id: CustomerId,
 ) -> Result<ErasureResponse, ApiError> {
     let conversations = engine.erase_visitor(principal, id).await?;
-    let files = purge_erased_files(engine, blobs).await?;
+    // The erasure stands whatever happens to the bytes; any left are retried later.
+    let files = purge_erased_files(engine, blobs)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "removing an erased visitor's files failed; retrying later");
+            0
+        });
     Ok(ErasureResponse {
         conversations,
         files,

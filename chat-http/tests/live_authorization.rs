@@ -14,7 +14,7 @@ use axum::http::{Method, StatusCode};
 use chat_core::accounts::{ConversationScope, Permissions};
 use chat_core::broadcast::{Broadcaster, Signal, Topic};
 use chat_http::{AppState, ObjectStoreBlobs, router};
-use common::live::{LosesSessionSignals, closes};
+use common::live::{LosesSessionSignals, closes, next_named};
 use common::ws_client::Client;
 use common::{TestApp, assert_error, text};
 use serde_json::{Value, json};
@@ -35,19 +35,6 @@ fn owner() -> Permissions {
     Permissions {
         manage_admins: true,
         ..Permissions::default()
-    }
-}
-
-/// The next event named `name` within `within`, skipping others; `None` if none came or
-/// the socket closed.
-async fn next_named(client: &mut Client, name: &str, within: Duration) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let event = tokio::time::timeout(left, client.event()).await.ok()??;
-        if event["type"] == name {
-            return Some(event);
-        }
     }
 }
 

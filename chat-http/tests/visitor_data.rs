@@ -1,6 +1,7 @@
 //! A visitor's data on request over REST: the export as JSON lines and the erasure, both
 //! for agents with `manage_visitor_data` only; an erasure removes the files' bytes, ends
-//! the visitor's sessions and closes its open socket, and leaves only its audit entry.
+//! the visitor's sessions and closes its open socket, takes agents out of the room and
+//! their inbox lists, and leaves only its audit entry.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode, header};
 use chat_core::accounts::Permissions;
-use common::live::closes;
+use common::live::{closes, next_named};
 use common::ws_client::Client;
 use common::{PNG, Reply, TestApp, assert_error, text, upload_request};
 use serde_json::{Value, json};
@@ -193,6 +194,15 @@ async fn an_erasure_removes_everything_closes_the_socket_and_keeps_only_that_it_
         )
         .await;
     assert!(joined["lastSeq"].as_u64().is_some(), "{joined}");
+    let mut agent_room = Client::connect(address, &owner).await;
+    let joined = agent_room
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 0}),
+        )
+        .await;
+    assert!(joined["lastSeq"].as_u64().is_some(), "{joined}");
+    let mut dashboard = Client::connect(address, &owner).await;
     assert_eq!(app.blob_count(), 1);
 
     let erased = app
@@ -209,6 +219,17 @@ async fn an_erasure_removes_everything_closes_the_socket_and_keeps_only_that_it_
     assert!(
         closes(&mut socket, SOON).await,
         "the visitor's socket stayed open"
+    );
+    let left = next_named(&mut agent_room, "conversation:left", SOON).await;
+    assert_eq!(
+        left.expect("the agent's room was not left")["conversationId"],
+        json!(conversation)
+    );
+    let removed = next_named(&mut dashboard, "inbox", SOON).await;
+    let removed = removed.expect("the inbox was not told");
+    assert_eq!(
+        (&removed["kind"], &removed["conversationId"]),
+        (&json!("removed"), &json!(conversation))
     );
 
     let unauthenticated = app

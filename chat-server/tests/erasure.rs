@@ -344,6 +344,11 @@ async fn retention(database_url: Option<&str>, nodes: usize) {
     let agent = login(address).await;
     let (_, _, closed) = populated(address, &agent, "okapi", "closed@example.com").await;
     let (_, _, open) = populated(address, &agent, "quagga", "open@example.com").await;
+    // More nodes on the same database and the same files (nodes share their blob store),
+    // all passing by the time the conversation is due.
+    for _ in 1..nodes {
+        servers.push(spawn_via(None, data.path(), database_url, &retain).0);
+    }
     let path = format!("/api/conversations/{closed}/status");
     let (status, reply) = http(
         address,
@@ -354,10 +359,6 @@ async fn retention(database_url: Option<&str>, nodes: usize) {
     )
     .await;
     assert_eq!(status, 200, "{reply}");
-    // More nodes on the same database and the same files (nodes share their blob store).
-    for _ in 1..nodes {
-        servers.push(spawn_via(None, data.path(), database_url, &retain).0);
-    }
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (status, _) = get_text(address, &format!("/api/conversations/{closed}"), &agent).await;

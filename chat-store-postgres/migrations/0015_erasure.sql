@@ -6,8 +6,10 @@
 ALTER TABLE conversations ADD CONSTRAINT conversations_customer_id_fkey
   FOREIGN KEY (customer_id) REFERENCES customers(id) NOT VALID;
 
--- The retention pass finds closed conversations by when they were closed.
-CREATE INDEX idx_conversations_closed ON conversations(closed_at, id) WHERE status = 'closed';
+-- Redactions are indexed by their message too, so a conversation's deletion finds them
+-- and erases their reasons (as `revise::insert` now writes them).
+UPDATE audit_log SET message_id = (entry->'action'->>'message')::uuid
+WHERE message_id IS NULL AND entry->'action'->>'type' = 'messageRedacted';
 
 -- Files of deleted conversations whose bytes are still to be removed, written in the
 -- deleting transaction.

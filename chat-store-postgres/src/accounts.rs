@@ -315,13 +315,10 @@ impl CustomerStore for PostgresStore {
 
     async fn delete_customer(&self, id: CustomerId, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(map)?;
-        sqlx::query("DELETE FROM sessions WHERE subject_type = 'visitor' AND subject_id = $1")
-            .bind(id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
         // The conversations' foreign key refuses this while one refers to the visitor,
-        // including one whose insert commits while this waits for its lock.
+        // including one whose insert commits while this waits for its lock. The visitor
+        // goes first: a session being created holds it key-share-locked, so the sessions
+        // deleted after include that one.
         let deleted = sqlx::query("DELETE FROM customers WHERE id = $1")
             .bind(id.as_uuid())
             .execute(&mut *tx)
@@ -333,6 +330,11 @@ impl CustomerStore for PostgresStore {
         if deleted.rows_affected() == 0 {
             return Err(Error::NotFound("customer"));
         }
+        sqlx::query("DELETE FROM sessions WHERE subject_type = 'visitor' AND subject_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
         crate::revise::insert(&mut *tx, audit).await.map_err(map)?;
         tx.commit().await.map_err(map)
     }
@@ -345,8 +347,13 @@ impl SessionStore for PostgresStore {
             SessionSubject::Admin(id) => ("admin", id.as_uuid()),
             SessionSubject::Visitor(id) => ("visitor", id.as_uuid()),
         };
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, subject_type, subject_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        // A visitor's session needs its visitor, key-share-locked until the insert commits:
+        // `delete_customer` deletes the visitor first and its sessions after, so none
+        // outlives it.
+        let inserted = sqlx::query(
+            "INSERT INTO sessions (token_hash, subject_type, subject_id, created_at, expires_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE $2 = 'admin' \
+             OR EXISTS (SELECT 1 FROM customers WHERE id = $3 FOR KEY SHARE)",
         )
         .bind(session.token_hash.0.as_slice())
         .bind(kind)
@@ -356,6 +363,9 @@ impl SessionStore for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(map)?;
+        if inserted.rows_affected() == 0 {
+            return Err(Error::NotFound("customer"));
+        }
         Ok(())
     }
 

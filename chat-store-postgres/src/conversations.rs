@@ -189,12 +189,16 @@ impl ConversationStore for PostgresStore {
         if !removal.applies_to(&conversation) {
             return Ok(false);
         }
-        // The audit keeps who changed what, never the text of a conversation that is gone.
+        // The audit keeps who changed what, never the content of a conversation that is
+        // gone: kept texts and redaction reasons go (`AuditAction::erase_content`).
         sqlx::query(
-            "UPDATE audit_log SET entry = jsonb_set(entry, '{action,original}', 'null') \
+            "UPDATE audit_log SET entry = CASE entry->'action'->>'type' \
+               WHEN 'messageRedacted' THEN jsonb_set(entry, '{action,reason}', to_jsonb($2::text)) \
+               ELSE jsonb_set(entry, '{action,original}', 'null', false) END \
              WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
         )
         .bind(id)
+        .bind(chat_core::audit::ERASED_REASON)
         .execute(&mut *tx)
         .await
         .map_err(map)?;

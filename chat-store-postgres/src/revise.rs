@@ -57,7 +57,7 @@ pub(crate) async fn persist(
         }
         if let Some(redacted) = commit.redacted {
             sqlx::query(
-                "UPDATE audit_log SET entry = jsonb_set(entry, '{action,original}', 'null') \
+                "UPDATE audit_log SET entry = jsonb_set(entry, '{action,original}', 'null', false) \
                  WHERE message_id = $1",
             )
             .bind(redacted.as_uuid())
@@ -116,7 +116,7 @@ pub(crate) async fn insert<'e>(
         .bind(entry.id.as_uuid())
         .bind(entry.at)
         .bind(Json(entry))
-        .bind(entry.action.kept_text_of().map(|m| m.as_uuid()))
+        .bind(entry.action.about_message().map(|m| m.as_uuid()))
         .execute(executor)
         .await?;
     Ok(())

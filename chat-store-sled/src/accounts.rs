@@ -1,7 +1,7 @@
 //! The account-side traits: attachments, agents, visitors and sessions.
 
 use async_trait::async_trait;
-use chat_core::accounts::{Admin, AdminChanges, Customer, Session, TokenHash};
+use chat_core::accounts::{Admin, AdminChanges, Customer, Session, SessionSubject, TokenHash};
 use chat_core::audit::AuditEntry;
 use chat_core::email::{EmailContact, UnsubscribeToken};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
@@ -53,8 +53,11 @@ impl AttachmentStore for SledStore {
     async fn erased_files(&self, limit: usize) -> Result<Vec<AttachmentId>> {
         let files = crate::erasure::erased_files(self.tree(), limit)?;
         // Read before a flush: every listed deletion was applied before it, so it is
-        // durable after it, and no file's bytes go before its conversation has.
+        // durable after it, and no file's bytes go before its conversation has. The
+        // writer's job waits for the flush of its group; sled's own flush covers the
+        // periodic mode, whose groups are not flushed one by one.
         self.writer.run(|_| Ok(())).await?;
+        self.tree().flush_async().await.map_err(backend)?;
         Ok(files)
     }
 
@@ -303,6 +306,12 @@ impl SessionStore for SledStore {
                 let key = keys::session(&session.token_hash);
                 if exists(txn, &key)? {
                     return Err(Error::AlreadyExists("session"));
+                }
+                // In one job with the visitor's deletion's check: no session outlives it.
+                if let SessionSubject::Visitor(id) = session.subject
+                    && !exists(txn, &keys::customer(id))?
+                {
+                    return Err(Error::NotFound("customer"));
                 }
                 txn.insert(
                     keys::session_of(session.subject, &session.token_hash),

@@ -32,7 +32,7 @@
 //! | `E` | lower-cased address ‖ 0 ‖ customer | empty: visitors by the address they left |
 //! | `M` | message | conversation ‖ seq: where each message was created |
 //! | `U` | audit id (v7, so time order) | `AuditEntry` (JSON): the audit log |
-//! | `u` | message ‖ audit id | empty: the audit entries that keep a message's text |
+//! | `u` | message ‖ audit id | empty: the audit entries about a message (edits, deletes, redactions) |
 //! | `C` | customer ‖ conversation | empty: conversations by visitor |
 //! | `V` | customer ‖ token hash | empty: sessions by visitor |
 //! | `X` | attachment | empty: files of deleted conversations whose bytes are still to go |

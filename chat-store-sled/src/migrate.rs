@@ -9,12 +9,14 @@
 //!   position, in the order of the events' timestamps.
 //! - Version 4 has the search index and the visitors' address index: the upgrade writes
 //!   an entry for every stored message and address.
-//! - Version 5 indexes conversations and sessions by visitor (what an erasure finds):
-//!   the upgrade writes an entry for every stored conversation and visitor session.
+//! - Version 5 indexes conversations and sessions by visitor (what an erasure finds), and
+//!   redactions by message (what a conversation's deletion erases): the upgrade writes an
+//!   entry for every stored conversation, visitor session and redaction.
 
 use std::path::Path;
 
 use chat_core::accounts::{Session, SessionSubject};
+use chat_core::audit::{AuditAction, AuditEntry};
 use chat_core::event::Event;
 use chat_core::ids::{ConversationId, Seq, Uuid};
 use chat_core::log;
@@ -51,6 +53,7 @@ pub fn upgrade(db: &sled::Db, dir: &Path, from: u32) -> Result<()> {
     }
     if from < 5 {
         index_by_visitor(db, &conversations, &mut batch)?;
+        index_redactions(db, &mut batch)?;
     }
     batch.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes());
     db.apply_batch(batch).map_err(backend)?;
@@ -81,6 +84,17 @@ fn index_by_visitor(db: &sled::Db, ids: &[ConversationId], batch: &mut sled::Bat
         let session: Session = decode(&value.map_err(backend)?)?;
         if let SessionSubject::Visitor(_) = session.subject {
             batch.insert(keys::session_of(session.subject, &session.token_hash), &[]);
+        }
+    }
+    Ok(())
+}
+
+/// Indexes every stored redaction by its message, as `insert_audit` now does.
+fn index_redactions(db: &sled::Db, batch: &mut sled::Batch) -> Result<()> {
+    for value in db.scan_prefix([keys::AUDIT]).values() {
+        let entry: AuditEntry = decode(&value.map_err(backend)?)?;
+        if let AuditAction::MessageRedacted { message, .. } = entry.action {
+            batch.insert(keys::audit_of_message(message, entry.id), &[]);
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! files to remove. Written in the commit's batch.
 
 use chat_core::Result;
-use chat_core::audit::AuditEntry;
+use chat_core::audit::{AuditAction, AuditEntry};
 use chat_core::event::Event;
 use chat_core::ids::MessageId;
 use chat_core::log::Commit;
@@ -32,22 +32,35 @@ pub fn persist(txn: &mut Txn<'_>, commit: &Commit) -> Result<()> {
     Ok(())
 }
 
-/// Erases the text every audit entry keeps of `message` (a redaction, a conversation
-/// delete).
+/// Erases the text every audit entry keeps of `message` (a redaction).
 pub fn erase_kept_text(txn: &mut Txn<'_>, message: MessageId) -> Result<()> {
+    rewrite_entries_about(txn, message, AuditAction::erase_text)
+}
+
+/// Erases what every audit entry says of `message`'s content (its conversation's delete).
+pub fn erase_content(txn: &mut Txn<'_>, message: MessageId) -> Result<()> {
+    rewrite_entries_about(txn, message, AuditAction::erase_content)
+}
+
+/// Applies `change` to every audit entry about `message`.
+fn rewrite_entries_about(
+    txn: &mut Txn<'_>,
+    message: MessageId,
+    change: fn(&mut AuditAction),
+) -> Result<()> {
     for (key, _) in txn.entries(&keys::audits_of_message(message))? {
         let id = keys::audit_id_of(&key)?;
         if let Some(mut entry) = get::<AuditEntry>(txn, &keys::audit(id))? {
-            entry.action.erase_text();
+            change(&mut entry.action);
             txn.insert(keys::audit(id), encode(&entry)?);
         }
     }
     Ok(())
 }
 
-/// Stores an audit entry, and its place among those keeping a message's text.
+/// Stores an audit entry, and its place among those about a message.
 pub fn insert_audit(txn: &mut Txn<'_>, entry: &AuditEntry) -> Result<()> {
-    if let Some(message) = entry.action.kept_text_of() {
+    if let Some(message) = entry.action.about_message() {
         txn.insert(keys::audit_of_message(message, entry.id), Vec::new());
     }
     txn.insert(keys::audit(entry.id), encode(entry)?);

@@ -39,7 +39,7 @@ pub fn index(txn: &mut Txn<'_>, message: &Message) {
 }
 
 /// Removes the index entries and places of every message of a conversation being
-/// deleted, and erases the text the audit keeps of them (call before its events are
+/// deleted, and erases what the audit says of their content (call before its events are
 /// removed).
 pub fn forget_conversation(txn: &mut Txn<'_>, id: ConversationId) -> Result<()> {
     for (_, value) in txn.entries(&keys::of_conversation(keys::EVENT, id))? {
@@ -48,7 +48,7 @@ pub fn forget_conversation(txn: &mut Txn<'_>, id: ConversationId) -> Result<()> 
                 txn.remove(key);
             }
             txn.remove(keys::message(message.id));
-            crate::revise::erase_kept_text(txn, message.id)?;
+            crate::revise::erase_content(txn, message.id)?;
         }
     }
     Ok(())

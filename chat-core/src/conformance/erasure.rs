@@ -91,6 +91,14 @@ pub async fn erasure_leaves_nothing_of_the_visitor(store: Arc<DynChatStore>) {
         .set_status(&owner, second.id, ConversationStatus::Closed)
         .await
         .expect("close");
+    let card = send(&engine, &me, first.id, "card 4111", None)
+        .await
+        .expect("send")
+        .message;
+    engine
+        .redact_message(&owner, card.id, "walrus card number")
+        .await
+        .expect("redact");
     let survivor = conversation(&engine, &other).await;
     send(&engine, &other, survivor.id, "zebrafish too", None)
         .await
@@ -142,6 +150,24 @@ pub async fn erasure_leaves_nothing_of_the_visitor(store: Arc<DynChatStore>) {
         engine.authenticate(&session).await,
         Err(Error::Unauthenticated)
     ));
+    let late = engine
+        .open_session(
+            crate::accounts::SessionSubject::Visitor(doomed),
+            TokenHash([8; 32]),
+            chrono::Duration::hours(1),
+        )
+        .await;
+    assert!(
+        matches!(late, Err(Error::NotFound("customer"))),
+        "a session outlived its visitor: {late:?}"
+    );
+    assert!(
+        store
+            .get_session(&TokenHash([8; 32]))
+            .await
+            .expect("get")
+            .is_none()
+    );
     // The conversations, in every read.
     for id in [first.id, second.id] {
         assert!(store.get_conversation(id).await.expect("get").is_none());
@@ -186,9 +212,19 @@ pub async fn erasure_leaves_nothing_of_the_visitor(store: Arc<DynChatStore>) {
         "quagga",
         "okapi",
         "doomed@example.com",
+        "walrus",
     ] {
         assert!(!text.contains(word), "the audit keeps {word:?}");
     }
+    let redaction = AuditAction::MessageRedacted {
+        conversation: first.id,
+        message: card.id,
+        reason: crate::audit::ERASED_REASON.to_owned(),
+    };
+    assert!(
+        audit.iter().any(|e| e.action == redaction),
+        "the redaction itself stays"
+    );
     let erasures: Vec<_> = audit
         .iter()
         .filter(|e| matches!(e.action, AuditAction::VisitorErased { .. }))
@@ -268,9 +304,16 @@ pub async fn erasure_and_a_new_conversation_cannot_interleave(store: Arc<DynChat
             .expect("visitor")
             .id;
         let me = Principal::Visitor(visitor);
-        let start = engine.start_conversation(&me, StartConversation::default());
-        let erase = engine.erase_visitor(&steward, visitor);
-        let (started, erased) = tokio::join!(start, erase);
+        // Each on its own task, so the two run at the same time on the test's threads.
+        let starter = engine.clone();
+        let start = tokio::spawn(async move {
+            starter
+                .start_conversation(&me, StartConversation::default())
+                .await
+        });
+        let eraser = engine.clone();
+        let erase = tokio::spawn(async move { eraser.erase_visitor(&steward, visitor).await });
+        let (started, erased) = (start.await.expect("task"), erase.await.expect("task"));
         let leftover = store
             .list_conversations(&crate::store::ConversationQuery {
                 scope: crate::store::ListScope::Customer(visitor),
@@ -292,7 +335,10 @@ pub async fn erasure_and_a_new_conversation_cannot_interleave(store: Arc<DynChat
         }
         if let Err(error) = started {
             assert!(
-                matches!(error, Error::NotFound(_) | Error::Unauthenticated),
+                matches!(
+                    error,
+                    Error::NotFound(_) | Error::Unauthenticated | Error::VisitorBlocked
+                ),
                 "round {round}: {error}"
             );
         }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::accounts::Customer;
 use crate::audit::{AuditAction, AuditEntry};
 use crate::authz::{Action, Principal};
-use crate::broadcast::{Revoked, Signal, Topic};
+use crate::broadcast::{InboxKind, InboxUpdate, Revoked, Signal, Topic};
 use crate::engine::{ChatEngine, now};
 use crate::error::{Conflict, Error, Result};
 use crate::event::Audience;
@@ -113,14 +113,22 @@ impl ChatEngine {
     }
 
     /// Erases the visitor (see the module's rule) and ends its sessions and sockets;
-    /// returns how many conversations went. Erasing again after a failure finishes the job.
+    /// returns how many conversations went. The visitor is blocked first, so it stays
+    /// blocked if the erasure fails; erasing again finishes the job.
     pub async fn erase_visitor(&self, principal: &Principal, id: CustomerId) -> Result<u64> {
         self.allowed(principal, Action::ManageVisitorData)?;
         let actor = principal.actor().unwrap_or(Actor::System);
-        self.store
+        let customer = self
+            .store
             .get_customer(id)
             .await?
             .ok_or(Error::NotFound("customer"))?;
+        // Blocked first: from here on the visitor's sessions are refused, nothing it sends
+        // is stored and its sockets close, whether or not the erasure completes.
+        if customer.blocked_at.is_none() {
+            self.store.set_customer_blocked(id, Some(now())).await?;
+        }
+        self.revoke_visitor(id).await;
         let mut erased = 0;
         for _ in 0..ERASE_ROUNDS {
             for conversation in self.all_conversations_of(id).await? {
@@ -133,9 +141,7 @@ impl ChatEngine {
             let audit = AuditEntry::new(now(), actor, action);
             match self.store.delete_customer(id, &audit).await {
                 Ok(()) => {
-                    let sessions = Revoked::Visitor(id);
-                    self.publish(Topic::Sessions, Signal::Revoked { sessions })
-                        .await;
+                    self.revoke_visitor(id).await;
                     return Ok(erased);
                 }
                 Err(Error::Conflict(Conflict::VisitorHasConversations)) => continue,
@@ -146,7 +152,8 @@ impl ChatEngine {
     }
 
     /// Erases the conversations closed since before `cutoff` (the system's retention
-    /// pass); returns those it erased. On any number of nodes each is erased once: the
+    /// pass), at most a batch; returns those it erased (one that fails is logged and
+    /// skipped). On any number of nodes each is erased once: the
     /// store deletes it only if it is still closed since before `cutoff`, and writes its
     /// audit entry in the same step.
     pub async fn erase_closed_before(
@@ -159,11 +166,16 @@ impl ChatEngine {
         }
         let mut erased = Vec::new();
         for id in self.store.closed_before(cutoff, RETENTION_BATCH).await? {
-            if self
+            // One that cannot be erased now must not hold back the ones after it.
+            match self
                 .remove_conversation(id, Some(cutoff), Actor::System)
-                .await?
+                .await
             {
-                erased.push(id);
+                Ok(true) => erased.push(id),
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%id, %error, "retention could not erase a conversation")
+                }
             }
         }
         Ok(erased)
@@ -197,19 +209,45 @@ impl ChatEngine {
         closed_before: Option<DateTime<Utc>>,
         by: Actor,
     ) -> Result<bool> {
+        let Some(conversation) = self.store.get_conversation(id).await? else {
+            return Ok(false);
+        };
+        let action = AuditAction::ConversationDeleted { conversation: id };
         let removal = ConversationRemoval {
             id,
             closed_before,
-            audit: AuditEntry::new(
-                now(),
-                by,
-                AuditAction::ConversationDeleted { conversation: id },
-            ),
+            audit: AuditEntry::new(now(), by, action),
         };
         match self.store.delete_conversation(&removal).await {
+            Ok(true) => {
+                self.announce_removal(&conversation).await;
+                Ok(true)
+            }
             Err(Error::NotFound("conversation")) => Ok(false),
             other => other,
         }
+    }
+
+    /// Tells the room (its feeds resync, find it gone and leave) and the agents' inbox
+    /// lists (which drop it).
+    async fn announce_removal(&self, conversation: &Conversation) {
+        self.publish(Topic::Conversation(conversation.id), Signal::Resync)
+            .await;
+        let update = InboxUpdate {
+            conversation_id: conversation.id,
+            kind: InboxKind::Updated,
+            assignee: conversation.assignee,
+            released: None,
+            seq: conversation.last_seq,
+        };
+        self.publish(Topic::Inbox, Signal::Inbox { update }).await;
+    }
+
+    /// Ends the visitor's live connections.
+    async fn revoke_visitor(&self, id: CustomerId) {
+        let sessions = Revoked::Visitor(id);
+        self.publish(Topic::Sessions, Signal::Revoked { sessions })
+            .await;
     }
 
     /// Every conversation of the visitor, newest first.

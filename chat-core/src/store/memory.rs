@@ -245,7 +245,7 @@ impl ConversationStore for MemoryStore {
                 false => Err(missing()),
             };
         };
-        self.forget_kept_text(record.messages.iter().map(|m| m.id));
+        self.forget_content(record.messages.iter().map(|m| m.id));
         for attachment in record.attachments.keys() {
             self.attachment_owners.remove(attachment);
         }
@@ -611,6 +611,14 @@ impl CustomerStore for MemoryStore {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn create_session(&self, session: &Session) -> Result<()> {
+        // A visitor's entry is held until the session is in, as `create_conversation` does,
+        // so no session outlives its visitor's deletion.
+        let _customer = match session.subject {
+            SessionSubject::Visitor(id) => {
+                Some(self.customers.get(&id).ok_or(Error::NotFound("customer"))?)
+            }
+            SessionSubject::Admin(_) => None,
+        };
         match self.sessions.entry(session.token_hash) {
             Entry::Occupied(_) => Err(Error::AlreadyExists("session")),
             Entry::Vacant(slot) => {

@@ -274,7 +274,8 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
     /// reading every visitor), oldest first.
     async fn customers_by_email(&self, email: &Email) -> Result<Vec<Customer>>;
 
-    /// Deletes the visitor's record (with its identifier, address and sessions) and writes
+    /// Deletes the visitor's record (with its identifier, address, blocked mark and
+    /// sessions) and writes
     /// `audit`, in one atomic step; `NotFound` if missing, and
     /// `Conflict::VisitorHasConversations` (nothing written) while a conversation of its
     /// exists. [`ConversationStore::create_conversation`] refuses a missing visitor with
@@ -350,7 +351,9 @@ pub trait EmailStore: Debug + Send + Sync + 'static {
 /// Bearer-token sessions, keyed by the token's hash.
 #[async_trait]
 pub trait SessionStore: Debug + Send + Sync + 'static {
-    /// Stores a session; `AlreadyExists` if the hash is taken.
+    /// Stores a session; `AlreadyExists` if the hash is taken, `NotFound("customer")` for a
+    /// visitor that does not exist (atomically with [`CustomerStore::delete_customer`], so
+    /// no session outlives its visitor).
     async fn create_session(&self, session: &Session) -> Result<()>;
 
     /// The session, if it exists (expired ones included: the engine checks expiry).

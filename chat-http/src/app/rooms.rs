@@ -45,6 +45,11 @@ pub async fn forward(
         let Some(item) = item else { return };
         let item = match item {
             Ok(item) => item,
+            // The conversation is gone (deleted, erased): the room is re-decided, and left.
+            Err(Error::NotFound(_)) => {
+                may_stay(&connection, id).await;
+                return;
+            }
             Err(error) => {
                 tracing::warn!(%error, %id, "reading the log for a live room failed; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;

@@ -24,16 +24,26 @@ impl MemoryStore {
         self.audit_entries().extend(commit.audit.iter().cloned());
     }
 
-    /// Erases the text audit entries keep of these messages.
-    pub(super) fn forget_kept_text(&self, messages: impl IntoIterator<Item = MessageId>) {
+    /// Erases the text audit entries keep of a redacted message.
+    fn forget_kept_text(&self, message: Option<MessageId>) {
+        for entry in self.audit_entries().iter_mut() {
+            if message.is_some() && entry.action.kept_text_of() == message {
+                entry.action.erase_text();
+            }
+        }
+    }
+
+    /// Erases what audit entries say of these messages' content (their conversation was
+    /// deleted).
+    pub(super) fn forget_content(&self, messages: impl IntoIterator<Item = MessageId>) {
         let messages: Vec<MessageId> = messages.into_iter().collect();
         for entry in self.audit_entries().iter_mut() {
             if entry
                 .action
-                .kept_text_of()
+                .about_message()
                 .is_some_and(|m| messages.contains(&m))
             {
-                entry.action.erase_text();
+                entry.action.erase_content();
             }
         }
     }
