@@ -134,7 +134,7 @@ async fn logout_revokes_the_token() {
 #[tokio::test]
 async fn missing_forged_and_expired_tokens_are_401() {
     let app = TestApp::new();
-    let (visitor, _) = app.visitor().await;
+    let (visitor, visitor_id) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     let uri = format!("/api/conversations/{conversation}");
     let missing = app.call(Method::GET, &uri, None, None).await;
@@ -144,7 +144,7 @@ async fn missing_forged_and_expired_tokens_are_401() {
 
     let expired = "e".repeat(64);
     let hash = chat_http::auth::hash_token(&expired);
-    let customer = chat_core::ids::CustomerId::new();
+    let customer: chat_core::ids::CustomerId = visitor_id.parse().expect("id");
     let ttl = chrono::Duration::seconds(-1);
     app.engine
         .open_session(SessionSubject::Visitor(customer), hash, ttl)

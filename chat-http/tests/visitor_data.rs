@@ -203,6 +203,14 @@ async fn an_erasure_removes_everything_closes_the_socket_and_keeps_only_that_it_
         .await;
     assert!(joined["lastSeq"].as_u64().is_some(), "{joined}");
     let mut dashboard = Client::connect(address, &owner).await;
+    // The node's inbox now holds a snapshot of the conversation, as it does while agents
+    // are online: the erasure must not be answered from it.
+    let more = app
+        .send_as_visitor(&visitor, &conversation, "one more")
+        .await;
+    assert_eq!(more.status, StatusCode::OK, "{}", more.json);
+    let update = next_named(&mut dashboard, "inbox", SOON).await;
+    assert_eq!(update.expect("no inbox update")["kind"], "message");
     assert_eq!(app.blob_count(), 1);
 
     let erased = app

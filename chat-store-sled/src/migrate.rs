@@ -89,12 +89,19 @@ fn index_by_visitor(db: &sled::Db, ids: &[ConversationId], batch: &mut sled::Bat
     Ok(())
 }
 
-/// Indexes every stored redaction by its message, as `insert_audit` now does.
+/// Indexes every stored redaction by its message, as `insert_audit` now does; one whose
+/// message's conversation was deleted before loses its reason, as deletes now do.
 fn index_redactions(db: &sled::Db, batch: &mut sled::Batch) -> Result<()> {
     for value in db.scan_prefix([keys::AUDIT]).values() {
-        let entry: AuditEntry = decode(&value.map_err(backend)?)?;
-        if let AuditAction::MessageRedacted { message, .. } = entry.action {
+        let mut entry: AuditEntry = decode(&value.map_err(backend)?)?;
+        let AuditAction::MessageRedacted { message, .. } = entry.action else {
+            continue;
+        };
+        if db.contains_key(keys::message(message)).map_err(backend)? {
             batch.insert(keys::audit_of_message(message, entry.id), &[]);
+        } else {
+            entry.action.erase_content();
+            batch.insert(keys::audit(entry.id), encode(&entry)?);
         }
     }
     Ok(())

@@ -220,9 +220,13 @@ async fn a_version_4_store_erases_a_visitor_whole_after_the_upgrade() {
         let mut chats = Vec::new();
         for _ in 0..2 {
             let chat = conversation(&engine, &jane).await;
-            send(&engine, &jane, chat.id, "hello", None)
+            let hello = send(&engine, &jane, chat.id, "hello", None)
                 .await
                 .expect("send");
+            engine
+                .redact_message(&steward, hello.message.id, "walrus reason")
+                .await
+                .expect("redact");
             chats.push(chat.id);
         }
         engine
@@ -235,7 +239,8 @@ async fn a_version_4_store_erases_a_visitor_whole_after_the_upgrade() {
             .expect("session");
         (steward, id, chats)
     };
-    strip(dir.path(), b"CV", 4);
+    // Version 4 indexed no redactions by message (`u` held only edits and deletes).
+    strip(dir.path(), b"CVu", 4);
 
     let store = Arc::new(open_when_released(dir.path()));
     let upgraded = engine(store.clone());
@@ -266,4 +271,14 @@ async fn a_version_4_store_erases_a_visitor_whole_after_the_upgrade() {
         store.get_session(&session).await.expect("get").is_none(),
         "the visitor's session outlived it"
     );
+    let audit = upgraded
+        .audit_log(&steward, None, Some(200))
+        .await
+        .expect("audit");
+    let text = format!("{audit:?}");
+    assert!(
+        !text.contains("walrus"),
+        "a redaction reason outlived its conversation"
+    );
+    assert_eq!(text.matches(chat_core::audit::ERASED_REASON).count(), 2);
 }

@@ -345,6 +345,70 @@ pub async fn erasure_and_a_new_conversation_cannot_interleave(store: Arc<DynChat
     }
 }
 
+/// In the store, a visitor's deletion and a conversation or session started for it at the
+/// same time exclude each other: either the deletion is refused and the conversation
+/// stands, or nothing of the visitor is left.
+pub async fn a_visitors_deletion_excludes_new_conversations_and_sessions(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    for round in 0..20u8 {
+        let visitor = engine
+            .create_visitor(&Principal::Anonymous, NewVisitor::default())
+            .await
+            .expect("visitor")
+            .id;
+        let at = crate::engine::now();
+        let new = crate::log::NewConversation {
+            id: ConversationId::new(),
+            customer_id: visitor,
+            customer_ip: None,
+            metadata: crate::values::Metadata::default(),
+        };
+        let commit = crate::log::plan_create(new, at);
+        let token = TokenHash([round; 32]);
+        let session = crate::accounts::Session {
+            token_hash: token,
+            subject: crate::accounts::SessionSubject::Visitor(visitor),
+            created_at: at,
+            expires_at: at + chrono::Duration::hours(1),
+        };
+        let action = AuditAction::VisitorErased {
+            customer: visitor,
+            conversations: 0,
+        };
+        let audit = crate::audit::AuditEntry::new(at, Actor::System, action);
+        let (one, two, three) = (store.clone(), store.clone(), store.clone());
+        let chat = commit.conversation.id;
+        let create = tokio::spawn(async move { one.create_conversation(&commit).await });
+        let open = tokio::spawn(async move { two.create_session(&session).await });
+        let delete = tokio::spawn(async move { three.delete_customer(visitor, &audit).await });
+        let created = create.await.expect("task");
+        let opened = open.await.expect("task");
+        let deleted = delete.await.expect("task");
+        let exists = store.get_conversation(chat).await.expect("get").is_some();
+        let session_kept = store.get_session(&token).await.expect("get").is_some();
+        match deleted {
+            Ok(()) => {
+                assert!(
+                    created.is_err() && !exists,
+                    "round {round}: a conversation outlived its visitor"
+                );
+                assert!(
+                    !session_kept,
+                    "round {round}: a session outlived its visitor ({opened:?})"
+                );
+            }
+            Err(Error::Conflict(Conflict::VisitorHasConversations)) => {
+                assert!(
+                    created.is_ok() && exists,
+                    "round {round}: refused for nothing"
+                );
+                assert!(opened.is_ok() && session_kept, "round {round}: {opened:?}");
+            }
+            Err(error) => panic!("round {round}: {error}"),
+        }
+    }
+}
+
 /// An export holds the visitor's record and every message of its conversations (private
 /// notes marked, edits as they are, deletions without their text) with their files.
 pub async fn export_holds_everything_of_the_visitor(store: Arc<DynChatStore>) {

@@ -97,6 +97,7 @@ macro_rules! conformance_tests {
             revise::a_deleted_messages_files_are_queued_for_removal,
             erasure::erasure_leaves_nothing_of_the_visitor,
             erasure::erasure_and_a_new_conversation_cannot_interleave,
+            erasure::a_visitors_deletion_excludes_new_conversations_and_sessions,
             erasure::export_holds_everything_of_the_visitor,
             erasure::retention_erases_each_closed_conversation_once,
         );

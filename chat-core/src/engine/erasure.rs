@@ -238,7 +238,8 @@ impl ChatEngine {
             kind: InboxKind::Updated,
             assignee: conversation.assignee,
             released: None,
-            seq: conversation.last_seq,
+            // Past its last event: the inbox reads the conversation again and finds it gone.
+            seq: conversation.last_seq.next(),
         };
         self.publish(Topic::Inbox, Signal::Inbox { update }).await;
     }

@@ -47,8 +47,11 @@ pub async fn forward(
             Ok(item) => item,
             // The conversation is gone (deleted, erased): the room is re-decided, and left.
             Err(Error::NotFound(_)) => {
-                may_stay(&connection, id).await;
-                return;
+                if !may_stay(&connection, id).await {
+                    return;
+                }
+                tokio::time::sleep(RETRY_AFTER).await;
+                continue;
             }
             Err(error) => {
                 tracing::warn!(%error, %id, "reading the log for a live room failed; retrying");
