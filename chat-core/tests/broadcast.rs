@@ -1,15 +1,31 @@
-//! The in-process broadcaster and the resumable feed: slow subscribers lag instead of
+//! The in-process broadcaster and the resumable feed: the broadcaster conformance suite on
+//! `LocalBroadcaster` (every node of a process shares it), slow subscribers lag instead of
 //! blocking anyone, and a lagged feed resyncs from the store without loss or duplicates.
 
 use std::sync::Arc;
 
 use chat_core::accounts::{ConversationScope, Permissions};
-use chat_core::broadcast::{Broadcaster, Delivery, Signal, Topic};
+use chat_core::broadcast::{Broadcaster, Delivery, DynBroadcaster, Signal, Topic};
+use chat_core::conformance::broadcast::Cluster;
 use chat_core::conformance::fixtures::{admin, conversation, send, visitor};
 use chat_core::feed::FeedItem;
 use chat_core::ids::{AdminId, Seq};
 use chat_core::{ChatEngine, EngineConfig, LocalBroadcaster, MemoryStore, Principal};
 use futures_util::StreamExt;
+
+/// `nodes` engines of one process: one store, one `LocalBroadcaster`.
+async fn cluster(nodes: usize) -> Option<Cluster> {
+    let store = Arc::new(MemoryStore::new());
+    let broadcaster: Arc<DynBroadcaster> = Arc::new(LocalBroadcaster::new());
+    let engine = || ChatEngine::new(store.clone(), broadcaster.clone(), EngineConfig::default());
+    Some(Cluster {
+        nodes: (0..nodes).map(|_| engine()).collect(),
+        broadcasters: vec![broadcaster.clone(); nodes],
+        cut: None,
+    })
+}
+
+chat_core::broadcaster_conformance_tests!(cluster);
 
 fn presence(n: u32) -> Signal {
     Signal::Presence {

@@ -21,6 +21,7 @@
 
 pub mod accounts;
 pub mod assignment;
+pub mod broadcast;
 pub mod conversations;
 pub mod email;
 pub mod erasure;
