@@ -24,6 +24,19 @@ fn steward() -> Permissions {
     }
 }
 
+/// A socket of `token`'s that joined `conversation`'s room.
+async fn in_room(address: std::net::SocketAddr, token: &str, conversation: &str) -> Client {
+    let mut socket = Client::connect(address, token).await;
+    let joined = socket
+        .request(
+            "conversation:join",
+            json!({"conversationId": conversation, "since": 0}),
+        )
+        .await;
+    assert!(joined["lastSeq"].as_u64().is_some(), "{joined}");
+    socket
+}
+
 /// The export's lines, parsed.
 fn lines(reply: &Reply) -> Vec<Value> {
     String::from_utf8_lossy(&reply.bytes)
@@ -186,22 +199,8 @@ async fn an_erasure_removes_everything_closes_the_socket_and_keeps_only_that_it_
     let (visitor, id, conversation, file) = populated(&app, &owner).await;
     let (other, _) = app.visitor().await;
     let kept = app.conversation(&other).await;
-    let mut socket = Client::connect(address, &visitor).await;
-    let joined = socket
-        .request(
-            "conversation:join",
-            json!({"conversationId": conversation, "since": 0}),
-        )
-        .await;
-    assert!(joined["lastSeq"].as_u64().is_some(), "{joined}");
-    let mut agent_room = Client::connect(address, &owner).await;
-    let joined = agent_room
-        .request(
-            "conversation:join",
-            json!({"conversationId": conversation, "since": 0}),
-        )
-        .await;
-    assert!(joined["lastSeq"].as_u64().is_some(), "{joined}");
+    let mut socket = in_room(address, &visitor, &conversation).await;
+    let mut agent_room = in_room(address, &owner, &conversation).await;
     let mut dashboard = Client::connect(address, &owner).await;
     // The node's inbox now holds a snapshot of the conversation, as it does while agents
     // are online: the erasure must not be answered from it.

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use common::process::{http, spawn, spawn_via};
+use common::process::{http, login, spawn, spawn_via};
 use common::scratch::ScratchDatabase;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -59,13 +59,6 @@ async fn raw(
 /// The body of a GET as text (chunked framing left in: only its content is searched).
 async fn get_text(address: SocketAddr, path: &str, token: &str) -> (u16, String) {
     raw(address, "GET", path, token, "application/json", b"").await
-}
-
-async fn login(address: SocketAddr) -> String {
-    let body = json!({"email": "owner@example.com", "password": "a long password"});
-    let (status, reply) = http(address, "POST", "/api/auth/login", None, &body).await;
-    assert_eq!(status, 200, "{reply}");
-    reply["token"].as_str().expect("token").to_owned()
 }
 
 async fn send(address: SocketAddr, token: &str, body: Value) {

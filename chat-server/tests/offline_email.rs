@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::process::{free_port, http, spawn_via};
+use common::process::{free_port, http, login, spawn_via};
 use common::scratch::ScratchDatabase;
 use common::ws_client::Client;
 use serde_json::{Value, json};
@@ -151,13 +151,6 @@ fn header(message: &str, name: &str) -> Option<String> {
         key.eq_ignore_ascii_case(name)
             .then(|| value.trim().to_owned())
     })
-}
-
-async fn login(address: SocketAddr) -> String {
-    let body = json!({"email": "owner@example.com", "password": "a long password"});
-    let (status, reply) = http(address, "POST", "/api/auth/login", None, &body).await;
-    assert_eq!(status, 200, "{reply}");
-    reply["token"].as_str().expect("token").to_owned()
 }
 
 async fn send(

@@ -14,7 +14,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::process::{http, spawn_via, visitor_with_conversation};
+use common::process::{http, login, spawn_via, visitor_with_conversation};
 use common::receiver::{Received, Receiver, delivered_ids};
 use common::scratch::ScratchDatabase;
 use serde_json::{Value, json};
@@ -28,13 +28,6 @@ const OPTIONS: [&str; 5] = [
     "--webhook-retry-schedule",
     "0.1,0.2,0.3,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5",
 ];
-
-async fn login(address: SocketAddr) -> String {
-    let body = json!({"email": "owner@example.com", "password": "a long password"});
-    let (status, reply) = http(address, "POST", "/api/auth/login", None, &body).await;
-    assert_eq!(status, 200, "{reply}");
-    reply["token"].as_str().expect("token").to_owned()
-}
 
 /// Registers `url` for every event; returns its secret.
 async fn register(address: SocketAddr, owner: &str, url: &str) -> String {

@@ -101,6 +101,14 @@ pub async fn http(
     (status, json)
 }
 
+/// Signs the owner in: its token.
+pub async fn login(address: SocketAddr) -> String {
+    let body = json!({"email": "owner@example.com", "password": "a long password"});
+    let (status, reply) = http(address, "POST", "/api/auth/login", None, &body).await;
+    assert_eq!(status, 200, "{reply}");
+    reply["token"].as_str().expect("token").to_owned()
+}
+
 /// A new visitor and their conversation: (token, conversation id).
 pub async fn visitor_with_conversation(address: SocketAddr) -> (String, String) {
     let (_, session) = http(address, "POST", "/api/sessions/visitor", None, &json!({})).await;
