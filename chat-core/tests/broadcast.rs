@@ -220,3 +220,38 @@ async fn an_inbox_restricted_to_assigned_conversations_still_hears_resyncs() {
         Some(Delivery::Signal(Arc::new(Signal::Resync)))
     );
 }
+
+#[tokio::test]
+async fn a_retried_send_announces_its_event_again() {
+    let broadcaster = Arc::new(LocalBroadcaster::new());
+    let engine = ChatEngine::new(
+        Arc::new(MemoryStore::new()),
+        broadcaster.clone(),
+        EngineConfig::default(),
+    );
+    let visitor = visitor(&engine).await;
+    let conv = conversation(&engine, &visitor).await;
+    let mut room = broadcaster
+        .subscribe(Topic::Conversation(conv.id))
+        .await
+        .expect("subscribe");
+    let first = send(&engine, &visitor, conv.id, "once", Some("c-1"))
+        .await
+        .expect("send");
+    let retried = send(&engine, &visitor, conv.id, "once", Some("c-1"))
+        .await
+        .expect("retry");
+    assert!(first.created && !retried.created);
+    let mut announced = Vec::new();
+    let listen = async {
+        while announced.len() < 2 {
+            if let Some(Delivery::Signal(signal)) = room.next().await
+                && let Signal::Event { event } = &*signal
+            {
+                announced.push(event.seq);
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listen).await;
+    assert_eq!(announced, vec![first.message.seq, first.message.seq]);
+}

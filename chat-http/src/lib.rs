@@ -47,6 +47,8 @@ pub mod extract;
 pub mod filetype;
 mod layers;
 pub mod metrics;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod ratelimit;
 pub mod realtime;
 mod retention;
@@ -66,6 +68,8 @@ use axum::routing::get;
 pub use assigner::spawn_auto_assigner;
 pub use blobs::{BlobStore, DynBlobStore, ObjectStoreBlobs};
 pub use config::{ChatConfig, IdentityConfig, RateLimits};
+#[cfg(feature = "nats")]
+pub use nats::NatsBroadcaster;
 pub use retention::{erase_expired, spawn_retention};
 pub use snoozer::spawn_snooze_waker;
 pub use state::AppState;

@@ -56,6 +56,11 @@ struct Options {
     /// A postgres:// URL selects the PostgreSQL store (several nodes may share it).
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Fan out between nodes through the NATS server at this URL (`nats://host:4222`,
+    /// comma-separated for a cluster) instead of PostgreSQL's LISTEN/NOTIFY. Needs
+    /// `DATABASE_URL`: PostgreSQL stays the store of record.
+    #[arg(long, env = "CHAT_NATS_URL")]
+    nats_url: Option<String>,
     /// Comma-separated origins of the sites allowed to embed the widget.
     #[arg(long, env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
     allowed_origins: Vec<String>,
@@ -359,17 +364,52 @@ fn email_after(raw: &str) -> Result<Duration, String> {
 }
 
 /// Sled in the data directory with in-process fan-out, or, for a `postgres://` URL,
-/// PostgreSQL with fan-out across every node on that database.
+/// PostgreSQL with fan-out across every node on that database (through NATS with
+/// `--nats-url`, else LISTEN/NOTIFY).
 async fn open_store(
     options: &Options,
 ) -> Result<(Arc<DynChatStore>, Arc<DynBroadcaster>), Box<dyn std::error::Error>> {
-    match open_backend(options).await? {
-        Backend::Sled(store) => Ok((Arc::new(store), Arc::new(LocalBroadcaster::new()))),
-        Backend::Postgres(store) => {
+    match (open_backend(options).await?, nats_url(options)) {
+        (Backend::Sled(_), Some(_)) => Err(
+            "--nats-url needs DATABASE_URL: nodes fanning out through NATS share one PostgreSQL store"
+                .into(),
+        ),
+        (Backend::Sled(store), None) => Ok((Arc::new(store), Arc::new(LocalBroadcaster::new()))),
+        (Backend::Postgres(store), Some(url)) => {
+            let store: Arc<DynChatStore> = Arc::new(store);
+            let broadcaster = nats_broadcaster(url, store.clone()).await?;
+            Ok((store, broadcaster))
+        }
+        (Backend::Postgres(store), None) => {
             let broadcaster = PgBroadcaster::start(store.pool().clone()).await?;
             Ok((Arc::new(store), Arc::new(broadcaster)))
         }
     }
+}
+
+/// `--nats-url`, when set and not empty.
+fn nats_url(options: &Options) -> Option<&str> {
+    options.nats_url.as_deref().filter(|url| !url.is_empty())
+}
+
+#[cfg(feature = "nats")]
+async fn nats_broadcaster(
+    url: &str,
+    store: Arc<DynChatStore>,
+) -> Result<Arc<DynBroadcaster>, Box<dyn std::error::Error>> {
+    let broadcaster = chat_http::NatsBroadcaster::connect(url, store)
+        .await
+        .map_err(|error| format!("could not connect to NATS at {url}: {error}"))?;
+    tracing::info!("fanning out between nodes through NATS");
+    Ok(Arc::new(broadcaster))
+}
+
+#[cfg(not(feature = "nats"))]
+async fn nats_broadcaster(
+    _url: &str,
+    _store: Arc<DynChatStore>,
+) -> Result<Arc<DynBroadcaster>, Box<dyn std::error::Error>> {
+    Err("--nats-url needs a build with `--features nats`".into())
 }
 
 /// The store the options name, as its own type.
@@ -409,6 +449,8 @@ async fn open_backend(options: &Options) -> Result<Backend, Box<dyn std::error::
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let config = PoolConfig {
                 asynchronous_commit: options.postgres_asynchronous_commit,
+                // NATS carries events between nodes: no NOTIFY in every commit.
+                announce_events: nats_url(options).is_none(),
                 ..PoolConfig::default()
             };
             if config.asynchronous_commit {

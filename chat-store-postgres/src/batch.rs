@@ -41,9 +41,18 @@ pub struct Job {
     pub reply: oneshot::Sender<Result<AppendOutcome>>,
 }
 
+/// What a writer writes with.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    /// The database.
+    pub pool: PgPool,
+    /// Whether committed events are announced by NOTIFY (for `PgBroadcaster`).
+    pub announce: bool,
+}
+
 /// Runs batches until every sender is gone. Several writers share the queue, so one
 /// batch's round trips overlap another's commit; each takes whatever queued meanwhile.
-pub async fn run(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+pub async fn run(writer: Writer, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     loop {
         let jobs = {
             let mut queue = queue.lock().await;
@@ -61,7 +70,7 @@ pub async fn run(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
         };
         let requests: Vec<&AppendRequest> = jobs.iter().map(|job| &job.request).collect();
         let started = std::time::Instant::now();
-        let outcomes = write_with_retries(&pool, &requests).await;
+        let outcomes = write_with_retries(&writer, &requests).await;
         metrics::histogram!("chat_store_batch_size", "store" => "postgres")
             .record(requests.len() as f64);
         metrics::histogram!("chat_store_commit_seconds", "store" => "postgres")
@@ -77,16 +86,16 @@ pub async fn run(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
 /// the batch was rolled back whole and its appends are written again one by one, so one
 /// append's bad data fails that append alone, never its neighbours.
 async fn write_with_retries(
-    pool: &PgPool,
+    writer: &Writer,
     requests: &[&AppendRequest],
 ) -> Vec<Result<AppendOutcome>> {
-    match write_retrying(pool, requests).await {
+    match write_retrying(writer, requests).await {
         Ok(outcomes) => outcomes,
         Err(error) if requests.len() > 1 && !is_unreachable(&error) => {
             tracing::warn!(%error, appends = requests.len(), "a write batch failed; writing its appends one by one");
             let mut outcomes = Vec::with_capacity(requests.len());
             for request in requests {
-                let outcome = match write_retrying(pool, &[request]).await {
+                let outcome = match write_retrying(writer, &[request]).await {
                     Ok(mut one) => one.remove(0),
                     Err(error) => {
                         tracing::warn!(%error, "an append failed");
@@ -109,12 +118,12 @@ async fn write_with_retries(
 
 /// One write of the batch, retried while it fails transiently (serialization, deadlock).
 async fn write_retrying(
-    pool: &PgPool,
+    writer: &Writer,
     requests: &[&AppendRequest],
 ) -> sqlx::Result<Vec<Result<AppendOutcome>>> {
     let mut attempt = 1;
     loop {
-        match write(pool, requests).await {
+        match write(writer, requests).await {
             Err(error) if attempt < ATTEMPTS && is_transient(&error) => attempt += 1,
             result => return result,
         }
@@ -185,10 +194,10 @@ impl LogSource for Loaded {
 }
 
 async fn write(
-    pool: &PgPool,
+    writer: &Writer,
     requests: &[&AppendRequest],
 ) -> sqlx::Result<Vec<Result<AppendOutcome>>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = writer.pool.begin().await?;
     let mut loaded = Loaded {
         states: lock_conversations(&mut tx, requests).await?,
         sent: load_duplicates(&mut tx, requests).await?,
@@ -222,7 +231,7 @@ async fn write(
         })
         .collect();
     if !commits.is_empty() {
-        persist(&mut tx, &commits).await?;
+        persist(&mut tx, &commits, writer.announce).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
@@ -351,7 +360,11 @@ async fn load_attachments(
 }
 
 /// Writes every commit of the batch: one statement per table.
-async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx::Result<()> {
+async fn persist(
+    tx: &mut Transaction<'_, Postgres>,
+    commits: &[Commit],
+    announce: bool,
+) -> sqlx::Result<()> {
     let events: Vec<&Event> = commits.iter().flat_map(|c| &c.events).collect();
     let messages: Vec<&Message> = commits.iter().filter_map(|c| c.message.as_ref()).collect();
     insert_messages(tx, &messages).await?;
@@ -368,7 +381,9 @@ async fn persist(tx: &mut Transaction<'_, Postgres>, commits: &[Commit]) -> sqlx
     crate::revise::persist(tx, commits).await?;
     // The events go last: taking their feed positions holds the feed's lock until the
     // commit (see `insert_events`).
-    notify::events(tx, &events).await?;
+    if announce {
+        notify::events(tx, &events).await?;
+    }
     insert_events(tx, &events).await
 }
 

@@ -65,7 +65,9 @@ impl ConversationStore for PostgresStore {
             .await
             .map_err(map)?;
         let events: Vec<&Event> = commit.events.iter().collect();
-        notify::events(&mut tx, &events).await.map_err(map)?;
+        if self.announce {
+            notify::events(&mut tx, &events).await.map_err(map)?;
+        }
         batch::insert_events(&mut tx, &events).await.map_err(map)?;
         tx.commit().await.map_err(map)
     }

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::batch::{self, Job};
+use crate::batch::{self, Job, Writer};
 use crate::error::ConnectError;
 
 /// Appends waiting for the writers before callers wait for room.
@@ -30,6 +30,11 @@ pub struct PoolConfig {
     /// every connection sets `synchronous_commit = on`, whatever the server, database or
     /// role configure, so an acknowledged write is on disk.
     pub asynchronous_commit: bool,
+    /// Announce each committed event by NOTIFY, inside its transaction, for
+    /// [`PgBroadcaster`](crate::PgBroadcaster) (default `true`). Turn it off when another
+    /// broadcaster (NATS) carries events between nodes: NOTIFY serializes commits on a
+    /// database-wide lock.
+    pub announce_events: bool,
 }
 
 impl Default for PoolConfig {
@@ -38,6 +43,7 @@ impl Default for PoolConfig {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             asynchronous_commit: false,
+            announce_events: true,
         }
     }
 }
@@ -48,6 +54,8 @@ impl Default for PoolConfig {
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
     appends: mpsc::Sender<Job>,
+    /// Whether committed events are announced by NOTIFY.
+    pub(crate) announce: bool,
 }
 
 impl PostgresStore {
@@ -88,10 +96,18 @@ impl PostgresStore {
             .map_err(ConnectError::Upgrade)?;
         let (appends, queue) = mpsc::channel(QUEUE);
         let queue = std::sync::Arc::new(tokio::sync::Mutex::new(queue));
+        let writer = Writer {
+            pool: pool.clone(),
+            announce: config.announce_events,
+        };
         for _ in 0..WRITERS {
-            tokio::spawn(batch::run(pool.clone(), queue.clone()));
+            tokio::spawn(batch::run(writer.clone(), queue.clone()));
         }
-        Ok(Self { pool, appends })
+        Ok(Self {
+            pool,
+            appends,
+            announce: config.announce_events,
+        })
     }
 
     /// The pool, for the broadcaster and for embedders' own queries.

@@ -250,14 +250,18 @@ pub async fn a_lost_link_turns_into_a_resync_that_loses_nothing(cluster: Cluster
     assert_receives_exactly(&mut feed, after, after + 10).await;
 }
 
-/// A conversation started through the first node, and a feed of it on the last.
+/// A conversation started through the first node, and a feed of it on the last that has
+/// read its backlog: from here on, only the broadcaster (or a resync it asks for) brings
+/// it anything.
 async fn watched(cluster: &Cluster) -> (Principal, Conversation, ConversationFeed) {
     let (visitor, conversation) = chatting(cluster.first(), 0).await;
-    let feed = cluster
+    let mut feed = cluster
         .last()
         .subscribe(&visitor, conversation.id, conversation.last_seq)
         .await
         .expect("subscribe");
+    let backlog = feed.catch_up(usize::MAX).await.expect("catch up");
+    assert!(backlog.is_empty(), "nothing was sent yet: {backlog:?}");
     (visitor, conversation, feed)
 }
 

@@ -108,7 +108,8 @@ impl ChatEngine {
     /// Sends a message (or, with `private`, a note) as the principal.
     ///
     /// Returns after the write is durable; a retry with the same `client_message_id` returns
-    /// the original message with `created: false` and announces nothing.
+    /// the original message with `created: false` and announces its event again (see
+    /// [`reannounce`](Self::reannounce)).
     pub async fn send_message(&self, principal: &Principal, request: SendMessage) -> Result<Sent> {
         let action = if request.private {
             Action::WritePrivateNote
@@ -142,10 +143,13 @@ impl ChatEngine {
             customer_may_reopen,
         };
         match self.append(request.conversation_id, command).await? {
-            AppendOutcome::Duplicate(message) => Ok(Sent {
-                message,
-                created: false,
-            }),
+            AppendOutcome::Duplicate(message) => {
+                self.reannounce(&message).await;
+                Ok(Sent {
+                    message,
+                    created: false,
+                })
+            }
             AppendOutcome::Committed(commit) => {
                 let message = commit.message.ok_or(Error::NotFound("message"))?;
                 Ok(Sent {
@@ -153,6 +157,27 @@ impl ChatEngine {
                     created: true,
                 })
             }
+        }
+    }
+
+    /// Publishes a retried message's event again. A node that stopped between the write and
+    /// its announcement (a crash; a broadcaster that announces after the commit, as NATS
+    /// does) left other nodes' rooms without it until the conversation's next event; the
+    /// sender's retry, on any node, fills that in. Feeds drop the copy where it arrived.
+    async fn reannounce(&self, message: &Message) {
+        let before = Seq(message.seq.get().saturating_sub(1));
+        match self
+            .store
+            .events_since(message.conversation_id, before, 1)
+            .await
+        {
+            Ok(events) => {
+                for event in events {
+                    let topic = Topic::Conversation(message.conversation_id);
+                    self.publish(topic, Signal::Event { event }).await;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not re-read a retried message's event"),
         }
     }
 

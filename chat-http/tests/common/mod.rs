@@ -6,6 +6,7 @@
 )]
 
 pub mod live;
+pub mod nats_server;
 pub mod receiver;
 pub mod scratch;
 pub mod ws_client;
