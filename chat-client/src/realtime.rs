@@ -1,6 +1,6 @@
 //! The resuming real-time client: rooms joined with `since`, log events handed out once and
-//! in order, and after a lost connection a reconnect that rejoins every room from the last
-//! event handed out.
+//! in order, and after a lost connection a reconnect (to the same server, or the next of
+//! several nodes) that rejoins every room from the last event handed out.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -39,7 +39,10 @@ pub enum Incoming {
 
 /// A real-time connection that survives losing its socket.
 pub struct Realtime {
-    url: String,
+    /// The servers to connect to, tried in turn from the one last connected.
+    urls: Vec<String>,
+    /// Which of `urls` the connection is (or was last) to.
+    current: usize,
     token: String,
     connection: Option<Connection>,
     /// Joined rooms and the last seq handed out for each.
@@ -52,7 +55,7 @@ impl std::fmt::Debug for Realtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token is a credential.
         f.debug_struct("Realtime")
-            .field("url", &self.url)
+            .field("url", &self.urls[self.current])
             .field("rooms", &self.rooms)
             .finish_non_exhaustive()
     }
@@ -66,14 +69,30 @@ impl Realtime {
 
     /// Connects to `url` (`ws://host:port/api/ws`, or `wss://`) with `token`.
     pub async fn connect_to(url: &str, token: &str) -> Result<Self, Error> {
-        let connection = Connection::connect(url, token).await?;
+        Self::connect_to_any(&[url.to_owned()], token).await
+    }
+
+    /// Connects to the first of `urls` (server nodes sharing one store) that answers; a
+    /// lost connection reconnects to the same node if it answers, else to the next one.
+    ///
+    /// # Panics
+    /// If `urls` is empty.
+    pub async fn connect_to_any(urls: &[String], token: &str) -> Result<Self, Error> {
+        assert!(!urls.is_empty(), "at least one server URL");
+        let (current, connection) = open_any(urls, 0, token).await?;
         Ok(Self {
-            url: url.to_owned(),
+            urls: urls.to_vec(),
+            current,
             token: token.to_owned(),
             connection: Some(connection),
             rooms: BTreeMap::new(),
             queued: VecDeque::new(),
         })
+    }
+
+    /// The URL of the node connected to (or last connected to).
+    pub fn url(&self) -> &str {
+        &self.urls[self.current]
     }
 
     /// Joins a conversation's room with what came after `since` (the catch-up is handed out
@@ -182,9 +201,10 @@ impl Realtime {
     /// (a room the server now refuses is dropped and reported as `conversation:left`).
     async fn connection(&mut self) -> Result<&mut Connection, Error> {
         while self.connection.is_none() {
-            let (url, token) = (self.url.clone(), self.token.clone());
-            let open = || Connection::connect(&url, &token);
-            let connection = open.retry(retries()).when(Error::is_retryable).await?;
+            let (urls, token) = (self.urls.clone(), self.token.clone());
+            let open = || open_any(&urls, self.current, &token);
+            let (current, connection) = open.retry(retries()).when(Error::is_retryable).await?;
+            self.current = current;
             self.connection = Some(connection);
             self.queued.push_back(Incoming::Reconnected);
             self.rejoin().await?;
@@ -300,4 +320,24 @@ impl Realtime {
         *last = event.seq;
         Some(Incoming::Log(Box::new(event)))
     }
+}
+
+/// Connects to the first of `urls`, from `start` on and around, that answers: its index
+/// and the connection. Fails with the last retryable error if none answers, or at once
+/// with an error no other node would change (a refused session).
+async fn open_any(
+    urls: &[String],
+    start: usize,
+    token: &str,
+) -> Result<(usize, Connection), Error> {
+    let mut last = Error::Transport("no server URL".into());
+    for offset in 0..urls.len() {
+        let index = (start + offset) % urls.len();
+        match Connection::connect(&urls[index], token).await {
+            Ok(connection) => return Ok((index, connection)),
+            Err(error) if error.is_retryable() => last = error,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last)
 }

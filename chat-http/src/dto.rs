@@ -71,6 +71,15 @@ pub struct AdminList {
     pub admins: Vec<AdminDto>,
 }
 
+/// `GET /api/presence`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceList {
+    /// The agents online on any server node, as the answering node knows.
+    #[schema(value_type = Vec<String>)]
+    pub online: Vec<AdminId>,
+}
+
 /// `POST /api/conversations` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

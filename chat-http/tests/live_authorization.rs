@@ -304,9 +304,26 @@ async fn presence_goes_offline_only_when_the_agents_last_socket_on_any_node_clos
         !after_a.contains(&offline),
         "offline while connected on node B: {after_a:?}"
     );
+    let listed = app.get("/api/presence", &watcher).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+    let online_ids = |listed: &Value| listed["online"].as_array().cloned().unwrap_or_default();
+    assert!(
+        online_ids(&listed.json).contains(&json!(agent_id)),
+        "node A lists the agent online through node B: {}",
+        listed.json
+    );
     drop(on_b);
     let after_b = about_agent(all_named(&mut observer, "presence", SOON / 4).await);
     assert_eq!(after_b, [offline]);
+    let listed = app.get("/api/presence", &watcher).await;
+    assert!(
+        !online_ids(&listed.json).contains(&json!(agent_id)),
+        "{}",
+        listed.json
+    );
+    let (visitor, _) = app.visitor().await;
+    let refused = app.get("/api/presence", &visitor).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.json);
 }
 
 /// Every event named `name` that arrives within `within`.

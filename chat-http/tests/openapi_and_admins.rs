@@ -10,7 +10,7 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 54] = [
+const ROUTES: [(&str, &str); 55] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
@@ -28,6 +28,7 @@ const ROUTES: [(&str, &str); 54] = [
     ("post", "/api/files/upload"),
     ("get", "/api/files/{id}"),
     ("get", "/api/admins"),
+    ("get", "/api/presence"),
     ("post", "/api/admins"),
     ("patch", "/api/admins/{id}"),
     ("get", "/api/labels"),

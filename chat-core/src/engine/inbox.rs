@@ -33,6 +33,12 @@ impl std::fmt::Debug for InboxSnapshot {
 }
 
 impl ChatEngine {
+    /// Checks that the principal may see the inbox, and so which agents are online (an
+    /// agent, or the system).
+    pub fn authorize_inbox(&self, principal: &Principal) -> Result<()> {
+        self.allowed(principal, Action::ListInbox)
+    }
+
     /// The inbox stream for agents: new conversations, new messages, updates. An agent
     /// restricted to assigned conversations sees only theirs, and the update that takes
     /// one away from them.

@@ -11,7 +11,7 @@ use chat_core::values::{DisplayName, Email};
 
 use crate::app::parse;
 use crate::auth::hash_password;
-use crate::dto::{AdminEnvelope, AdminList, CreateAdminRequest, UpdateAdminRequest};
+use crate::dto::{AdminEnvelope, AdminList, CreateAdminRequest, PresenceList, UpdateAdminRequest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::state::AppState;
@@ -28,6 +28,19 @@ pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<A
     Ok(Json(AdminList {
         admins: admins.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// The agents online now, on any server node (agents' sockets hear changes as `presence`
+/// events).
+#[utoipa::path(get, path = "/api/presence", tag = "admins",
+    responses((status = 200, body = PresenceList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn presence(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<PresenceList>> {
+    let engine = state.engine();
+    engine.authorize_inbox(&auth.principal)?;
+    let mut online = state.presence().online(engine).await?;
+    online.sort();
+    Ok(Json(PresenceList { online }))
 }
 
 /// Creates an agent.

@@ -76,6 +76,7 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(files::download))
         .routes(routes!(admins::list, admins::create))
         .routes(routes!(admins::update))
+        .routes(routes!(admins::presence))
         .routes(routes!(labels::list, labels::create))
         .routes(routes!(labels::update, labels::delete))
         .routes(routes!(

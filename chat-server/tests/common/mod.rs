@@ -5,6 +5,8 @@
     reason = "each test file uses a different part of the harness"
 )]
 
+#[path = "../../../chat-http/tests/common/nats_server.rs"]
+pub mod nats_server;
 pub mod process;
 #[path = "../../../chat-http/tests/common/receiver.rs"]
 pub mod receiver;
