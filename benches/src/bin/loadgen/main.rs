@@ -4,6 +4,7 @@
 //! human summary on stderr and one `RESULT {json}` line on stdout.
 
 mod conn;
+mod fanout;
 mod idle;
 mod report;
 mod rest;
@@ -23,21 +24,32 @@ use wire::Wire;
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// The server, e.g. http://127.0.0.1:8080.
-    #[arg(long, env = "LOADGEN_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
+    /// The server, e.g. http://127.0.0.1:8080; several nodes of one deployment
+    /// comma-separated, over which connections are spread (a conversation's visitor and its
+    /// agents on different nodes where there are several).
+    #[arg(long, env = "LOADGEN_URL", default_value = "http://127.0.0.1:8080", value_delimiter = ',')]
+    url: Vec<String>,
     /// The real-time protocol.
     #[arg(long, value_enum, default_value = "socketio")]
     wire: Wire,
-    /// The server's process id, for its CPU time and resident memory.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's process id, for its CPU time and resident memory (comma-separated for
+    /// several nodes: their sum).
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// An agent account.
     #[arg(long, env = "LOADGEN_ADMIN_EMAIL", default_value = "admin@example.com")]
     admin_email: String,
     /// Its password.
     #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", default_value = "admin-password")]
     admin_password: String,
+    /// Count the NOTIFYs of the deployment on this PostgreSQL database (LISTEN/NOTIFY
+    /// fan-out).
+    #[arg(long)]
+    count_notify: Option<String>,
+    /// Count the messages of the deployment's NATS server through its monitoring endpoint
+    /// (`http://127.0.0.1:8222`).
+    #[arg(long)]
+    nats_monitor: Option<String>,
     /// A name for the target in the result.
     #[arg(long, default_value = "")]
     label: String,
@@ -132,13 +144,27 @@ impl ShapeArgs {
     }
 }
 
-/// The server under test.
+/// The server under test: one node, or several sharing one store.
 pub(crate) struct Target {
-    pub(crate) url: String,
+    pub(crate) urls: Vec<String>,
     pub(crate) wire: Wire,
-    pub(crate) pid: Option<u32>,
+    pub(crate) pids: Vec<u32>,
+    /// Where its cross-node messages are counted.
+    pub(crate) fanout: fanout::Fanout,
     pub(crate) admin_email: String,
     pub(crate) admin_password: String,
+}
+
+impl Target {
+    /// The node for the `n`th connection of a kind (round robin).
+    pub(crate) fn url(&self, n: usize) -> &str {
+        &self.urls[n % self.urls.len()]
+    }
+
+    /// How many nodes.
+    pub(crate) fn nodes(&self) -> usize {
+        self.urls.len()
+    }
 }
 
 /// `steady` and `saturation` keep their names in the stress shape; the team shape's runs
@@ -153,10 +179,17 @@ fn workload_name(base: &str, shape: &ShapeArgs) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    anyhow::ensure!(!cli.url.is_empty(), "--url names at least one server");
     let target = Target {
-        url: cli.url.trim_end_matches('/').to_owned(),
+        urls: cli
+            .url
+            .iter()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .collect(),
         wire: cli.wire,
-        pid: cli.server_pid,
+        pids: cli.server_pid,
+        fanout: fanout::Fanout::start(cli.count_notify.as_deref(), cli.nats_monitor.as_deref())
+            .await?,
         admin_email: cli.admin_email,
         admin_password: cli.admin_password,
     };
@@ -221,7 +254,8 @@ async fn main() -> anyhow::Result<()> {
         Wire::Socketio => "socketio",
         Wire::Ws => "ws",
     };
-    let line = json!({"workload": name, "label": cli.label, "wire": wire, "result": result});
+    let nodes = target.nodes();
+    let line = json!({"workload": name, "label": cli.label, "wire": wire, "nodes": nodes, "result": result});
     println!("RESULT {line}");
     Ok(())
 }

@@ -97,8 +97,16 @@ impl Window {
                 seconds * 1e6 / delivered as f64
             }
         };
+        let sent = count(&self.sent);
+        let per_sent = |seconds: f64| {
+            if sent == 0 {
+                0.0
+            } else {
+                seconds * 1e6 / sent as f64
+            }
+        };
         json!({
-            "sent": count(&self.sent),
+            "sent": sent,
             "acked": count(&self.acked),
             "failed": count(&self.failed),
             "delivered": delivered,
@@ -114,6 +122,10 @@ impl Window {
             "serverCpuMicrosPerDelivered": per_delivered(usage.cpu_seconds),
             "postgresCpuSeconds": usage.postgres_cpu_seconds,
             "postgresCpuMicrosPerDelivered": per_delivered(usage.postgres_cpu_seconds),
+            "postgresCpuMicrosPerSent": per_sent(usage.postgres_cpu_seconds),
+            "brokerCpuSeconds": usage.broker_cpu_seconds,
+            "brokerCpuMicrosPerDelivered": per_delivered(usage.broker_cpu_seconds),
+            "loadgenCpuSeconds": usage.loadgen_cpu_seconds,
             "serverRssBytes": usage.rss_bytes,
         })
     }
@@ -126,22 +138,22 @@ pub struct Usage {
     pub cpu_seconds: f64,
     pub rss_bytes: u64,
     pub postgres_cpu_seconds: f64,
+    /// Every `nats-server` process's CPU seconds (the broker of a NATS deployment).
+    pub broker_cpu_seconds: f64,
+    /// This load generator's own CPU seconds (it shares the machine).
+    pub loadgen_cpu_seconds: f64,
 }
 
 impl Usage {
-    /// Reads `/proc/<pid>`; zeros when there is no pid or it cannot be read.
-    pub fn of(pid: Option<u32>) -> Self {
-        let postgres_cpu_seconds = postgres_cpu_seconds();
-        let Some(pid) = pid else {
-            return Self {
-                postgres_cpu_seconds,
-                ..Self::default()
-            };
-        };
+    /// Reads `/proc/<pid>` of every node and sums them (zeros for a pid that cannot be
+    /// read), with PostgreSQL's and the broker's CPU.
+    pub fn of(pids: &[u32]) -> Self {
         Self {
-            cpu_seconds: cpu_seconds(pid).unwrap_or(0.0),
-            rss_bytes: rss_bytes(pid).unwrap_or(0),
-            postgres_cpu_seconds,
+            cpu_seconds: pids.iter().map(|pid| cpu_seconds(*pid).unwrap_or(0.0)).sum(),
+            rss_bytes: pids.iter().map(|pid| rss_bytes(*pid).unwrap_or(0)).sum(),
+            postgres_cpu_seconds: cpu_seconds_of("postgres"),
+            broker_cpu_seconds: cpu_seconds_of("nats-server"),
+            loadgen_cpu_seconds: cpu_seconds(std::process::id()).unwrap_or(0.0),
         }
     }
 
@@ -151,6 +163,8 @@ impl Usage {
             cpu_seconds: self.cpu_seconds - earlier.cpu_seconds,
             rss_bytes: self.rss_bytes,
             postgres_cpu_seconds: self.postgres_cpu_seconds - earlier.postgres_cpu_seconds,
+            broker_cpu_seconds: self.broker_cpu_seconds - earlier.broker_cpu_seconds,
+            loadgen_cpu_seconds: self.loadgen_cpu_seconds - earlier.loadgen_cpu_seconds,
         }
     }
 }
@@ -163,16 +177,16 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks(&fields, 11..=12)? / TICKS_PER_SECOND)
 }
 
-/// Every `postgres` process's CPU seconds, with those of its children that exited (the
-/// kernel adds a reaped child's time to its parent's `cutime`/`cstime`).
-fn postgres_cpu_seconds() -> f64 {
+/// Every process named `command`'s CPU seconds, with those of its children that exited
+/// (the kernel adds a reaped child's time to its parent's `cutime`/`cstime`).
+fn cpu_seconds_of(name: &str) -> f64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
     let ticks: f64 = entries
         .flatten()
         .filter_map(|entry| stat(entry.file_name().to_str()?))
-        .filter(|(command, _)| command == "postgres")
+        .filter(|(command, _)| command == name)
         .filter_map(|(_, fields)| ticks(&fields, 11..=14))
         .sum();
     ticks / TICKS_PER_SECOND
@@ -209,7 +223,7 @@ mod tests {
 
     #[test]
     fn reads_its_own_process() {
-        let me = Usage::of(Some(std::process::id()));
+        let me = Usage::of(&[std::process::id()]);
         assert!(me.rss_bytes > 0);
         assert!(me.cpu_seconds >= 0.0);
     }

@@ -108,7 +108,7 @@ pub async fn resume(
     rate: f64,
     duration: Duration,
 ) -> anyhow::Result<Value> {
-    let rest = Rest::new(&target.url);
+    let rest = Rest::new(target.url(0));
     let agent = rest
         .login(&target.admin_email, &target.admin_password)
         .await?;
@@ -123,7 +123,7 @@ pub async fn resume(
         let id = rest.conversation(&token).await?;
         let track: Arc<Mutex<Track>> = Arc::default();
         let agent_conn = Arc::new(Resilient {
-            url: target.url.clone(),
+            url: target.url(0).to_owned(),
             wire: target.wire,
             token: agent.clone(),
             on_event: delivery_counter(
@@ -139,7 +139,7 @@ pub async fn resume(
         agent_conn.current().await.context("agent")?;
         tokio::spawn(agent_conn.stay_connected(settle_by));
         let visitor = Arc::new(Resilient {
-            url: target.url.clone(),
+            url: target.url(0).to_owned(),
             wire: target.wire,
             token,
             on_event: Arc::new(|_, _| {}),
@@ -156,7 +156,7 @@ pub async fn resume(
     eprintln!(
         "resume: {conversations} conversations, {rate}/s for {duration:?}; kill the server meanwhile"
     );
-    let before = Usage::of(target.pid);
+    let before = Usage::of(&target.pids);
     let interval = Duration::from_secs_f64(conversations as f64 / rate);
     let start = Instant::now();
     let mut sends = Vec::new();
@@ -196,7 +196,7 @@ pub async fn resume(
     {
         sleep(Duration::from_millis(100)).await;
     }
-    let usage = Usage::of(target.pid).since(before);
+    let usage = Usage::of(&target.pids).since(before);
     totals
         .lost
         .store(lost(pairs.iter().map(|p| &*p.track)), Ordering::Relaxed);

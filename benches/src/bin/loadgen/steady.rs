@@ -104,14 +104,14 @@ impl Chat {
         conversations: usize,
         shape: Shape,
     ) -> anyhow::Result<Self> {
-        let rest = Rest::new(&target.url);
+        let rest = Rest::new(target.url(0));
         let agent = rest
             .login(&target.admin_email, &target.admin_password)
             .await?;
         let window: Arc<Mutex<Arc<Window>>> = Arc::default();
         let epoch = Instant::now();
         let opened = stream::iter(0..conversations)
-            .map(|_| Self::open(target, &rest, window.clone(), epoch))
+            .map(|n| Self::open(target, n, &rest, window.clone(), epoch))
             .buffered(32)
             .collect::<Vec<_>>()
             .await
@@ -166,10 +166,11 @@ impl Chat {
         })
     }
 
-    /// A visitor with a conversation, connected and joined; its connection counts the
-    /// agents' answers.
+    /// The `n`th visitor with a conversation, connected (to node `n`, round robin) and
+    /// joined; its connection counts the agents' answers.
     async fn open(
         target: &Target,
+        n: usize,
         rest: &Rest,
         window: Arc<Mutex<Arc<Window>>>,
         epoch: Instant,
@@ -178,7 +179,7 @@ impl Chat {
         let id = rest.conversation(&token).await?;
         let to_visitor: Arc<Mutex<Track>> = Arc::default();
         let counter = delivery_counter(id.clone(), to_visitor.clone(), window, epoch, "admin");
-        let visitor = Conn::open(&target.url, target.wire, &token, counter).await?;
+        let visitor = Conn::open(target.url(n), target.wire, &token, counter).await?;
         let join = json!({"conversationId": id, "since": 0});
         visitor
             .request("conversation:join", &join)
@@ -192,7 +193,8 @@ impl Chat {
         })
     }
 
-    /// One agent connection per conversation, plus an inbox watcher per 50.
+    /// One agent connection per conversation (on the node after its visitor's), plus an
+    /// inbox watcher per 50.
     async fn stress_agents(
         target: &Target,
         agent: &str,
@@ -201,7 +203,7 @@ impl Chat {
         epoch: Instant,
     ) -> anyhow::Result<Vec<Arc<Conn>>> {
         let mut conns = Vec::new();
-        for o in opened {
+        for (n, o) in opened.iter().enumerate() {
             let counter = delivery_counter(
                 o.id.clone(),
                 o.to_agent.clone(),
@@ -209,14 +211,14 @@ impl Chat {
                 epoch,
                 "customer",
             );
-            let conn = Conn::open(&target.url, target.wire, agent, counter).await?;
+            let conn = Conn::open(target.url(n + 1), target.wire, agent, counter).await?;
             join(&conn, &o.id).await?;
             conns.push(Arc::new(conn));
         }
-        for _ in 0..opened.len().div_ceil(50) {
+        for n in 0..opened.len().div_ceil(50) {
             let on_event = inbox_counter(window.clone(), HashMap::new());
             conns.push(Arc::new(
-                Conn::open(&target.url, target.wire, agent, on_event).await?,
+                Conn::open(target.url(n), target.wire, agent, on_event).await?,
             ));
         }
         Ok(conns)
@@ -249,7 +251,7 @@ impl Chat {
                 })
                 .collect();
             let on_event = inbox_counter(window.clone(), routes);
-            let conn = Conn::open(&target.url, target.wire, agent, on_event).await?;
+            let conn = Conn::open(target.url(first), target.wire, agent, on_event).await?;
             for o in mine {
                 join(&conn, &o.id).await?;
             }
@@ -418,10 +420,12 @@ pub async fn steady(
         "steady: {} connections, {rate}/s for {duration:?}",
         chat.connections()
     );
-    let before = Usage::of(target.pid);
+    let before = Usage::of(&target.pids);
+    let fanout_before = target.fanout.count().await?;
     let started = Instant::now();
     let window = chat.run(rate, duration, Duration::from_secs(5)).await;
-    let usage = Usage::of(target.pid).since(before);
+    let usage = Usage::of(&target.pids).since(before);
+    let fanout = target.fanout.count().await?;
     let mut result = window.to_json(
         started.elapsed().min(duration + Duration::from_secs(5)),
         usage,
@@ -431,6 +435,7 @@ pub async fn steady(
         json!(window.delivered.load(Ordering::Relaxed) as f64 / duration.as_secs_f64());
     result["connections"] = json!(chat.connections());
     result["offeredRate"] = json!(rate);
+    result["fanout"] = fanout.since(fanout_before, window.sent.load(Ordering::Relaxed));
     Ok(result)
 }
 
@@ -450,9 +455,9 @@ pub async fn saturation(
     let mut held: Option<Value> = None;
     let mut steps = Vec::new();
     loop {
-        let before = Usage::of(target.pid);
+        let before = Usage::of(&target.pids);
         let window = chat.run(rate, step, Duration::from_secs(3)).await;
-        let usage = Usage::of(target.pid).since(before);
+        let usage = Usage::of(&target.pids).since(before);
         let mut result = window.to_json(step, usage);
         result["offeredRate"] = json!(rate);
         let p99 = window.delivery_p99_ms();

@@ -14,11 +14,11 @@ use crate::conn::Conn;
 use crate::report::Usage;
 use crate::rest::Rest;
 
-async fn arrive(target: &Target, rest: &Rest) -> anyhow::Result<(Conn, Duration)> {
+async fn arrive(target: &Target, rest: &Rest, n: usize) -> anyhow::Result<(Conn, Duration)> {
     let started = Instant::now();
     let token = rest.visitor().await?;
     let id = rest.conversation(&token).await?;
-    let conn = Conn::open(&target.url, target.wire, &token, Arc::new(|_, _| {})).await?;
+    let conn = Conn::open(target.url(n), target.wire, &token, Arc::new(|_, _| {})).await?;
     conn.request(
         "conversation:join",
         &json!({"conversationId": id, "since": 0}),
@@ -28,16 +28,16 @@ async fn arrive(target: &Target, rest: &Rest) -> anyhow::Result<(Conn, Duration)
 }
 
 pub async fn storm(target: &Target, visitors: usize, concurrency: usize) -> anyhow::Result<Value> {
-    let rest = Rest::new(&target.url);
-    let before = Usage::of(target.pid);
+    let rest = Rest::new(target.url(0));
+    let before = Usage::of(&target.pids);
     let started = Instant::now();
     let arrivals = stream::iter(0..visitors)
-        .map(|_| arrive(target, &rest))
+        .map(|n| arrive(target, &rest, n))
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
         .await;
     let elapsed = started.elapsed();
-    let usage = Usage::of(target.pid).since(before);
+    let usage = Usage::of(&target.pids).since(before);
     let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     let mut failed = 0;
     let mut conns = Vec::new();
