@@ -235,6 +235,7 @@ async fn a_retried_send_announces_its_event_again() {
         .subscribe(Topic::Conversation(conv.id))
         .await
         .expect("subscribe");
+    let mut inbox = broadcaster.subscribe(Topic::Inbox).await.expect("inbox");
     let first = send(&engine, &visitor, conv.id, "once", Some("c-1"))
         .await
         .expect("send");
@@ -254,4 +255,20 @@ async fn a_retried_send_announces_its_event_again() {
     };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listen).await;
     assert_eq!(announced, vec![first.message.seq, first.message.seq]);
+    let mut updates = Vec::new();
+    let listen = async {
+        while updates.len() < 2 {
+            if let Some(Delivery::Signal(signal)) = inbox.next().await
+                && let Signal::Inbox { update } = &*signal
+            {
+                updates.push((update.conversation_id, update.seq));
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listen).await;
+    assert_eq!(
+        updates,
+        vec![(conv.id, first.message.seq), (conv.id, first.message.seq)],
+        "the inbox hears of the message again"
+    );
 }

@@ -1,8 +1,9 @@
 //! `NatsBroadcaster` against a real `nats-server` process of the test's own: the
 //! broadcaster conformance suite (two nodes over one store, each with its own NATS
 //! connection; the link is cut by restarting the server), then what is particular to NATS:
-//! an event too large for a message travels by seq, and publishes during an outage reach
-//! the other node once the server is back.
+//! an event too large for a message travels by seq, publishes during an outage reach the
+//! other node once the server is back, and a node whose own link was cut tells the other
+//! nodes' subscribers to resync what it published meanwhile.
 
 mod common;
 
@@ -16,17 +17,24 @@ use chat_core::feed::FeedItem;
 use chat_core::{ChatEngine, DynChatStore, EngineConfig, MemoryStore};
 use chat_http::NatsBroadcaster;
 use common::nats_server::NatsServer;
+use common::tcp_proxy::Proxy;
 
 /// Not a performance bound: turns a hang into a failure.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// `nodes` engines over one store, each with its own connection to `server`.
 async fn nodes(server: &NatsServer, nodes: usize) -> Vec<(ChatEngine, Arc<DynBroadcaster>)> {
+    let urls = vec![server.url(); nodes];
+    nodes_at(&urls).await
+}
+
+/// An engine per URL over one store, each connected to NATS at its URL.
+async fn nodes_at(urls: &[String]) -> Vec<(ChatEngine, Arc<DynBroadcaster>)> {
     let store: Arc<DynChatStore> = Arc::new(MemoryStore::new());
     let mut built = Vec::new();
-    for _ in 0..nodes {
+    for url in urls {
         let broadcaster: Arc<DynBroadcaster> = Arc::new(
-            NatsBroadcaster::connect(&server.url(), store.clone())
+            NatsBroadcaster::connect(url, store.clone())
                 .await
                 .expect("connect to NATS"),
         );
@@ -141,5 +149,47 @@ async fn what_is_sent_while_the_server_is_down_arrives_after_it_is_back() {
     assert_eq!(
         bodies,
         (0..5).map(|n| format!("down {n}")).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile() {
+    let name = "a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile";
+    let Some(server) = NatsServer::start() else {
+        eprintln!("SKIPPED {name}: no nats-server here");
+        return;
+    };
+    let port: u16 = server
+        .url()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let proxy = Proxy::start(([127, 0, 0, 1], port).into()).await;
+    // The writer reaches NATS through the proxy; the reader directly, and keeps its link.
+    let urls = [format!("nats://{}", proxy.address), server.url()];
+    let nodes = nodes_at(&urls).await;
+    let (writer, reader) = (&nodes[0].0, &nodes[1].0);
+    let (visitor, conversation) = chatting(writer, 0).await;
+    let mut feed = reader
+        .subscribe(&visitor, conversation.id, conversation.last_seq)
+        .await
+        .expect("subscribe");
+    feed.catch_up(usize::MAX).await.expect("catch up");
+    proxy.cut();
+    let mut last = conversation.last_seq;
+    for n in 0..5 {
+        last = send(writer, &visitor, conversation.id, &format!("cut {n}"), None)
+            .await
+            .expect("a send is stored while the link is cut")
+            .message
+            .seq;
+    }
+    proxy.restore();
+    // Nothing else happens in the conversation: only the writer's resync brings these.
+    let bodies = bodies_until(&mut feed, last.get()).await;
+    assert_eq!(
+        bodies,
+        (0..5).map(|n| format!("cut {n}")).collect::<Vec<_>>()
     );
 }

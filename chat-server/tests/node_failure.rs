@@ -2,10 +2,13 @@
 //! out through LISTEN/NOTIFY (then, in a second test, through NATS). Visitors and agents
 //! are spread over the nodes with the resuming real-time client, each sending in turn and
 //! reading everything of the rooms it joined; a third of the way through, one node is
-//! SIGKILLed. Its clients reconnect to another node and resume with `since`.
+//! SIGKILLed, the instant it acknowledged a visitor's last words (the last event of that
+//! conversation: no later event can fill a gap there). Its clients reconnect to another
+//! node and resume with `since`.
 //!
 //! Afterwards: every acknowledged message is stored once, in its sender's order; every
-//! client handed out every event of its rooms once, in seq order, with no gap; the
+//! client handed out every event of its rooms once, in seq order, with no gap (the agents
+//! on the surviving nodes the last words too, live); the
 //! surviving nodes answered every probe and never dropped a client; and every surviving
 //! node lists exactly the agents still connected, the dead node's word on its agents having
 //! expired.
@@ -227,6 +230,16 @@ async fn node_failure(database_url: &str, nats_url: Option<&str>) {
         conversations.push(conversation);
         visitors.push((node, rest, conversation));
     }
+    // Started on the doomed node; its one message is acknowledged just before the kill.
+    let last_words_rest = RestClient::visitor(&nodes.base(DOOMED))
+        .await
+        .expect("visitor");
+    let last_words = last_words_rest
+        .start_conversation()
+        .await
+        .expect("conversation");
+    let mut agent_rooms = conversations.clone();
+    agent_rooms.push(last_words);
     let mut clients = Vec::new();
     let mut agent_ids = Vec::new();
     for node in 0..NODES {
@@ -241,7 +254,7 @@ async fn node_failure(database_url: &str, nats_url: Option<&str>) {
             &nodes,
             node,
             rest.token(),
-            &conversations,
+            &agent_rooms,
             conversations.clone(),
         );
         clients.push(client.await);
@@ -285,9 +298,14 @@ async fn node_failure(database_url: &str, nats_url: Option<&str>) {
         while acked.load(Ordering::Relaxed) < total / 3 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        let said = last_words_rest
+            .send_with_id(last_words, "last words", "last-words")
+            .await
+            .expect("the last words are acknowledged");
         nodes.kill(DOOMED);
+        said.seq
     };
-    tokio::time::timeout(HANG_GUARD, kill)
+    let last_words_seq = tokio::time::timeout(HANG_GUARD, kill)
         .await
         .expect("the exchange stalled before the failure");
     let mut clients = Vec::new();
@@ -297,7 +315,12 @@ async fn node_failure(database_url: &str, nats_url: Option<&str>) {
     drop(stranded_socket);
 
     // Every acknowledged message is stored once, in its sender's order.
-    let mut last_seqs = BTreeMap::new();
+    let events = all_events(survivors[0], &owner, &last_words.to_string()).await;
+    assert_eq!(
+        stored_messages(&events),
+        [(last_words_seq, "last-words".to_owned())]
+    );
+    let mut last_seqs = BTreeMap::from([(last_words, events.len() as u64)]);
     for conversation in &conversations {
         let events = all_events(survivors[0], &owner, &conversation.to_string()).await;
         let stored: BTreeMap<String, u64> = stored_messages(&events)

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::authz::{Action, Principal};
-use crate::broadcast::{Signal, Topic};
+use crate::broadcast::{InboxKind, InboxUpdate, Signal, Topic};
 use crate::engine::{ChatEngine, audience, now, page_limit};
 use crate::error::{Error, InvalidInput, Result};
 use crate::event::{Audience, Event};
@@ -160,24 +160,39 @@ impl ChatEngine {
         }
     }
 
-    /// Publishes a retried message's event again. A node that stopped between the write and
-    /// its announcement (a crash; a broadcaster that announces after the commit, as NATS
-    /// does) left other nodes' rooms without it until the conversation's next event; the
-    /// sender's retry, on any node, fills that in. Feeds drop the copy where it arrived.
+    /// Publishes a retried message's event, and its conversation's inbox update, again. A
+    /// node that stopped between the write and its announcement (a crash; a broadcaster
+    /// that announces after the commit, as NATS does) left other nodes' rooms and inboxes
+    /// without it until the conversation's next event; the sender's retry, on any node,
+    /// fills that in. Feeds drop the copy where it arrived; inboxes re-read.
     async fn reannounce(&self, message: &Message) {
+        let id = message.conversation_id;
         let before = Seq(message.seq.get().saturating_sub(1));
-        match self
-            .store
-            .events_since(message.conversation_id, before, 1)
-            .await
-        {
-            Ok(events) => {
-                for event in events {
-                    let topic = Topic::Conversation(message.conversation_id);
-                    self.publish(topic, Signal::Event { event }).await;
-                }
+        let reread = async {
+            let events = self.store.events_since(id, before, 1).await?;
+            let conversation = self.store.get_conversation(id).await?;
+            Ok::<_, Error>((events, conversation))
+        };
+        let (events, conversation) = match reread.await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "could not re-read a retried message's event");
+                return;
             }
-            Err(error) => tracing::warn!(%error, "could not re-read a retried message's event"),
+        };
+        for event in events {
+            self.publish(Topic::Conversation(id), Signal::Event { event })
+                .await;
+        }
+        if let Some(conversation) = conversation {
+            let update = InboxUpdate {
+                conversation_id: id,
+                kind: InboxKind::Message,
+                assignee: conversation.assignee,
+                released: None,
+                seq: conversation.last_seq,
+            };
+            self.publish(Topic::Inbox, Signal::Inbox { update }).await;
         }
     }
 

@@ -2,17 +2,18 @@
 //! while the store (PostgreSQL, with `announce_events` off) stays the record.
 //!
 //! - A publish reaches this node's subscribers at once, then goes to the topic's subject
-//!   (the client does not hear its own messages back). Events, inbox updates, reads and
-//!   access changes are flushed to the server before `publish` returns, so a reply
-//!   acknowledged to its sender has left the node even if the node dies next.
+//!   (the client does not hear its own messages back). For events, inbox updates and access
+//!   changes, `publish` returns once the server has confirmed it (a round trip), so a
+//!   message acknowledged to its sender is on the server even if the node dies next.
 //! - A node subscribes to a subject only while someone on it listens to that topic
 //!   ([`routes`]), and hands what arrives to its local subscribers; an event larger than
 //!   the server's message limit travels by seq and is read back from the store.
 //! - A broken link turns into resyncs ([`link`]): this node's subscribers, and the other
 //!   nodes' subscribers of what this node published around the break. NATS keeps nothing
 //!   for a connection that is away; the store has it all, by seq.
-//! - Publishing never waits on subscribers, and on the server only briefly: while the
-//!   link is down a publish goes to this node only, and is owed a resync.
+//! - Publishing never waits on subscribers, and on the server only briefly: a publish the
+//!   server does not confirm in time marks the link down; while it is down a publish goes
+//!   to this node only and is owed a resync, and the link is probed until it answers.
 
 mod link;
 mod routes;
@@ -31,9 +32,11 @@ use tokio::task::JoinHandle;
 use link::Link;
 use routes::Routes;
 
-/// How long a publish may wait on the server before it is given up (and owed a resync).
+/// How long a publish may wait for room in the client's queue before it is given up (and
+/// the link treated as down, so its topic is owed a resync).
 const PUBLISH_LIMIT: Duration = Duration::from_secs(2);
-/// How often subjects nobody here listens to any more are dropped.
+/// How often subjects nobody here listens to any more are dropped (and a link marked down
+/// by a timeout is probed).
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// Room kept in a message for the subject and protocol line.
 const HEADROOM: usize = 1024;
@@ -73,10 +76,8 @@ impl NatsBroadcaster {
         let link = Arc::new(Link::default());
         let routes = Arc::new(Routes::new(client.clone(), local.clone(), store));
         let follow = link::follow(client.clone(), link.clone(), local.clone(), heard);
-        let tasks = [
-            tokio::spawn(follow),
-            tokio::spawn(sweep(routes.clone(), link.clone())),
-        ];
+        let sweep = sweep(client.clone(), routes.clone(), link.clone(), local.clone());
+        let tasks = [tokio::spawn(follow), tokio::spawn(sweep)];
         Ok(Self {
             client,
             local,
@@ -91,22 +92,17 @@ impl NatsBroadcaster {
         self.routes.count().await
     }
 
-    /// Sends one payload; `false` if the server did not take it in time.
-    async fn send(&self, topic: Topic, payload: Vec<u8>, flush: bool) -> bool {
-        let send = async {
-            self.client
-                .publish(wire::subject(topic), payload.into())
-                .await
-                .ok()?;
-            if flush {
-                self.client.flush().await.ok()?;
-            }
-            Some(())
-        };
-        matches!(
-            tokio::time::timeout(PUBLISH_LIMIT, send).await,
-            Ok(Some(()))
-        )
+    /// Sends one payload, and with `confirm` waits until the server has it; `false` if the
+    /// server did not take it in time.
+    async fn send(&self, topic: Topic, payload: Vec<u8>, confirm: bool) -> bool {
+        let publish = self.client.publish(wire::subject(topic), payload.into());
+        if !matches!(
+            tokio::time::timeout(PUBLISH_LIMIT, publish).await,
+            Ok(Ok(()))
+        ) {
+            return false;
+        }
+        !confirm || routes::round_trip(&self.client).await
     }
 }
 
@@ -127,52 +123,43 @@ impl Broadcaster for NatsBroadcaster {
             .max_payload
             .saturating_sub(HEADROOM);
         let payload = wire::encode(&signal, limit);
-        let flush = !matches!(signal, Signal::Typing { .. } | Signal::Presence { .. });
+        let confirm = matches!(
+            signal,
+            Signal::Event { .. }
+                | Signal::Inbox { .. }
+                | Signal::Revoked { .. }
+                | Signal::AccessChanged { .. }
+        );
         self.local.publish(topic, signal).await?;
         let Some(payload) = payload else {
             tracing::warn!(?topic, "dropping a signal too large for a NATS message");
             return Ok(());
         };
-        if self.link.publishing(topic) && !self.send(topic, payload, flush).await {
+        if self.link.publishing(topic) && !self.send(topic, payload, confirm).await {
             tracing::warn!(
                 ?topic,
-                "NATS did not take a signal in time; its subscribers will resync"
+                "NATS did not confirm a signal in time; treating the link as down"
             );
-            tokio::spawn(owe(self.client.clone(), topic));
+            self.link.broke();
         }
         Ok(())
     }
 
     async fn subscribe(&self, topic: Topic) -> Result<Subscription> {
         let subscription = self.local.subscribe(topic).await?;
-        self.routes
-            .ensure(topic)
-            .await
-            .map_err(chat_core::Error::unavailable)?;
+        self.routes.ensure(topic).await?;
         Ok(subscription)
     }
 }
 
-/// Tells `topic`'s subscribers on other nodes to resync, once the server takes it.
-async fn owe(client: Client, topic: Topic) {
-    let Some(payload) = wire::encode(&Signal::Resync, usize::MAX) else {
-        return;
-    };
-    for _ in 0..10 {
-        let sent = client.publish(wire::subject(topic), payload.clone().into());
-        if sent.await.is_ok() && client.flush().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(PUBLISH_LIMIT).await;
-    }
-}
-
-/// Drops unused subjects and forgets old publishes, periodically.
-async fn sweep(routes: Arc<Routes>, link: Arc<Link>) {
+/// Periodically: drops unused subjects, forgets old publishes, and probes a link marked
+/// down by a publish that timed out.
+async fn sweep(client: Client, routes: Arc<Routes>, link: Arc<Link>, local: Arc<LocalBroadcaster>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
         every.tick().await;
         routes.sweep().await;
         link.prune();
+        link::probe(&client, &link, &local).await;
     }
 }

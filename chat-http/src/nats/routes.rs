@@ -20,9 +20,9 @@ use tokio::task::JoinHandle;
 
 use crate::nats::wire::{self, PREFIX, Payload};
 
-/// Longest wait for the server to confirm a subscription. Past it the subscription stands
-/// (the client re-sends it after a reconnect, which resyncs every subscriber anyway).
-const CONFIRM_LIMIT: Duration = Duration::from_secs(2);
+/// Longest wait for the server to confirm something. Past it a subscription stands (the
+/// client re-sends it after a reconnect, which resyncs every subscriber anyway).
+pub const CONFIRM_LIMIT: Duration = Duration::from_secs(2);
 
 /// The node's subscriptions, by topic.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ impl Routes {
 
     /// Makes sure the node receives `topic`'s subject, and returns once the server has it.
     /// Callers subscribe locally first, so [`sweep`](Self::sweep) keeps the route.
-    pub async fn ensure(&self, topic: Topic) -> Result<(), async_nats::SubscribeError> {
+    pub async fn ensure(&self, topic: Topic) -> chat_core::Result<()> {
         let mut routes = self.routes.lock().await;
         if let Some(route) = routes.get(&topic) {
             let mut confirmed = route.confirmed.clone();
@@ -61,7 +61,13 @@ impl Routes {
             let _ = confirmed.wait_for(|done| *done).await;
             return Ok(());
         }
-        let subscriber = self.client.subscribe(wire::subject(topic)).await?;
+        // Bounded: the client's command queue may be full while the server is away.
+        let subscribe = self.client.subscribe(wire::subject(topic));
+        let subscriber = match tokio::time::timeout(CONFIRM_LIMIT, subscribe).await {
+            Ok(Ok(subscriber)) => subscriber,
+            Ok(Err(error)) => return Err(chat_core::Error::unavailable(error)),
+            Err(elapsed) => return Err(chat_core::Error::unavailable(elapsed)),
+        };
         let (confirm, confirmed) = watch::channel(false);
         let task = tokio::spawn(forward(
             subscriber,
@@ -71,7 +77,12 @@ impl Routes {
         ));
         routes.insert(topic, Route { task, confirmed });
         drop(routes);
-        round_trip(&self.client).await;
+        if !round_trip(&self.client).await {
+            tracing::warn!(
+                ?topic,
+                "the NATS server did not confirm a subscription in time; carrying on"
+            );
+        }
         let _ = confirm.send(true);
         Ok(())
     }
@@ -102,13 +113,16 @@ impl Drop for Routes {
     }
 }
 
-/// Waits until the server has processed everything this client sent before: a request
-/// nobody answers comes back as "no responders" only after it.
-pub async fn round_trip(client: &Client) {
+/// Waits until the server has processed everything this client sent before (a request
+/// nobody answers comes back as "no responders" only after it); `false` if it did not
+/// answer in time.
+pub async fn round_trip(client: &Client) -> bool {
     let subject = format!("{PREFIX}.barrier.{}", uuid::Uuid::new_v4());
     let answered = tokio::time::timeout(CONFIRM_LIMIT, client.request(subject, Default::default()));
-    if answered.await.is_err() {
-        tracing::warn!("the NATS server did not confirm in time; carrying on");
+    match answered.await {
+        Ok(Ok(_)) => true,
+        Ok(Err(error)) => error.kind() == async_nats::RequestErrorKind::NoResponders,
+        Err(_) => false,
     }
 }
 

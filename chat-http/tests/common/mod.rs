@@ -9,6 +9,7 @@ pub mod live;
 pub mod nats_server;
 pub mod receiver;
 pub mod scratch;
+pub mod tcp_proxy;
 pub mod ws_client;
 
 use std::sync::Arc;

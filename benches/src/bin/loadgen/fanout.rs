@@ -18,7 +18,10 @@ pub enum Fanout {
     /// NOTIFYs heard so far.
     Notify(Arc<AtomicU64>),
     /// A NATS server's monitoring endpoint (`http://127.0.0.1:8222`).
-    Nats { monitor: String, http: reqwest::Client },
+    Nats {
+        monitor: String,
+        http: reqwest::Client,
+    },
 }
 
 /// Counts at one moment.
@@ -88,9 +91,10 @@ impl Count {
     /// What was counted since `earlier`, per message sent, as JSON fields.
     pub fn since(self, earlier: Count, sent: u64) -> Value {
         let per = |n: u64| n as f64 / sent.max(1) as f64;
-        let notifications = self.notifications - earlier.notifications;
-        let nats_in = self.nats_in - earlier.nats_in;
-        let nats_out = self.nats_out - earlier.nats_out;
+        // Saturating: a broker restarted mid-run, or a monitoring read that failed (zeros).
+        let notifications = self.notifications.saturating_sub(earlier.notifications);
+        let nats_in = self.nats_in.saturating_sub(earlier.nats_in);
+        let nats_out = self.nats_out.saturating_sub(earlier.nats_out);
         json!({
             "notifications": notifications,
             "notificationsPerSent": per(notifications),

@@ -27,7 +27,12 @@ struct Cli {
     /// The server, e.g. http://127.0.0.1:8080; several nodes of one deployment
     /// comma-separated, over which connections are spread (a conversation's visitor and its
     /// agents on different nodes where there are several).
-    #[arg(long, env = "LOADGEN_URL", default_value = "http://127.0.0.1:8080", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "LOADGEN_URL",
+        default_value = "http://127.0.0.1:8080",
+        value_delimiter = ','
+    )]
     url: Vec<String>,
     /// The real-time protocol.
     #[arg(long, value_enum, default_value = "socketio")]

@@ -149,7 +149,10 @@ impl Usage {
     /// read), with PostgreSQL's and the broker's CPU.
     pub fn of(pids: &[u32]) -> Self {
         Self {
-            cpu_seconds: pids.iter().map(|pid| cpu_seconds(*pid).unwrap_or(0.0)).sum(),
+            cpu_seconds: pids
+                .iter()
+                .map(|pid| cpu_seconds(*pid).unwrap_or(0.0))
+                .sum(),
             rss_bytes: pids.iter().map(|pid| rss_bytes(*pid).unwrap_or(0)).sum(),
             postgres_cpu_seconds: cpu_seconds_of("postgres"),
             broker_cpu_seconds: cpu_seconds_of("nats-server"),

@@ -251,7 +251,9 @@ impl Chat {
                 })
                 .collect();
             let on_event = inbox_counter(window.clone(), routes);
-            let conn = Conn::open(target.url(first), target.wire, agent, on_event).await?;
+            // On the node after its first conversation's visitor: with two nodes every room
+            // spans both.
+            let conn = Conn::open(target.url(first + 1), target.wire, agent, on_event).await?;
             for o in mine {
                 join(&conn, &o.id).await?;
             }
