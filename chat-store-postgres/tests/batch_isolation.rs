@@ -14,7 +14,6 @@ use chat_core::model::{Actor, Attachment, FileType};
 use chat_core::store::DynChatStore;
 use chat_core::values::FileName;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poisoned_append_fails_alone_and_its_batch_neighbours_are_stored() {
     let Some(store) = common::fresh_store().await else {
         return;
@@ -69,4 +68,14 @@ async fn a_poisoned_append_fails_alone_and_its_batch_neighbours_are_stored() {
         }
         assert!(poison.await.expect("task").is_err(), "the NUL was stored");
     }
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add(
+            "a_poisoned_append_fails_alone_and_its_batch_neighbours_are_stored",
+            &[testkit::Needs::Postgres],
+            |_| a_poisoned_append_fails_alone_and_its_batch_neighbours_are_stored(),
+        )
+        .run();
 }

@@ -51,4 +51,11 @@ async fn cluster(nodes: usize) -> Option<Cluster> {
     })
 }
 
-chat_core::broadcaster_conformance_tests!(cluster);
+fn main() {
+    testkit::Suite::new()
+        .each(
+            &[testkit::Needs::Postgres],
+            chat_core::broadcaster_conformance_scenarios!(cluster),
+        )
+        .run();
+}

@@ -11,4 +11,11 @@ async fn fresh_store() -> Option<Arc<DynChatStore>> {
     Some(Arc::new(store))
 }
 
-chat_core::conformance_tests!(fresh_store);
+fn main() {
+    testkit::Suite::new()
+        .each(
+            &[testkit::Needs::Postgres],
+            chat_core::conformance_scenarios!(fresh_store),
+        )
+        .run();
+}

@@ -13,7 +13,6 @@ use chat_core::{DynChatStore, Error};
 use chat_store_postgres::{ConnectError, PoolConfig, PostgresStore};
 use sqlx::postgres::PgConnectOptions;
 
-#[tokio::test]
 async fn a_database_that_is_down_gives_a_clear_error() {
     let options =
         PgConnectOptions::from_str("postgres://postgres@127.0.0.1:1/none").expect("options");
@@ -33,7 +32,6 @@ async fn a_database_that_is_down_gives_a_clear_error() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_connections_are_replaced_and_retries_store_once() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -87,7 +85,6 @@ async fn killed_connections_are_replaced_and_retries_store_once() {
     assert_eq!(events.last().map(|e| e.seq), Some(sent.message.seq));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_pool_is_an_error_not_a_hang_or_a_panic() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -114,4 +111,23 @@ async fn an_exhausted_pool_is_an_error_not_a_hang_or_a_panic() {
         matches!(result, Ok(None)),
         "the pool recovers once a connection is free: {result:?}"
     );
+}
+
+fn main() {
+    testkit::Suite::new()
+        .test(
+            "a_database_that_is_down_gives_a_clear_error",
+            a_database_that_is_down_gives_a_clear_error,
+        )
+        .add(
+            "killed_connections_are_replaced_and_retries_store_once",
+            &[testkit::Needs::Postgres],
+            |_| killed_connections_are_replaced_and_retries_store_once(),
+        )
+        .add(
+            "an_exhausted_pool_is_an_error_not_a_hang_or_a_panic",
+            &[testkit::Needs::Postgres],
+            |_| an_exhausted_pool_is_an_error_not_a_hang_or_a_panic(),
+        )
+        .run();
 }

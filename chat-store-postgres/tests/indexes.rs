@@ -70,7 +70,6 @@ const QUERIES: [(&str, &str); 12] = [
 /// later: the earlier `IN (SELECT * FROM UNNEST(..))` form was planned as a sequential scan
 /// of the then-empty messages and kept reading every message for each batch (seen with
 /// `pg_stat_statements` in `benches/run.sh`: 67% of the database's statement time).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_batch_idempotency_lookup_never_scans_the_messages() {
     let Some(store) = common::fresh_store().await else {
         return;
@@ -124,7 +123,6 @@ async fn the_batch_idempotency_lookup_never_scans_the_messages() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_queries_have_indexes() {
     let Some(store) = common::fresh_store().await else {
         return;
@@ -151,4 +149,19 @@ async fn hot_queries_have_indexes() {
             plan.join("\n")
         );
     }
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add(
+            "the_batch_idempotency_lookup_never_scans_the_messages",
+            &[testkit::Needs::Postgres],
+            |_| the_batch_idempotency_lookup_never_scans_the_messages(),
+        )
+        .add(
+            "hot_queries_have_indexes",
+            &[testkit::Needs::Postgres],
+            |_| hot_queries_have_indexes(),
+        )
+        .run();
 }

@@ -36,7 +36,6 @@ impl ModelBackend for PostgresBackend {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
-    #[test]
     fn postgres_matches_the_oracle_across_restarts(ops in ops(25)) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         runtime.block_on(async {
@@ -47,4 +46,14 @@ proptest! {
             backend.store.pool().close().await;
         });
     }
+}
+
+fn main() {
+    testkit::Suite::new()
+        .blocking(
+            "postgres_matches_the_oracle_across_restarts",
+            &[testkit::Needs::Postgres],
+            postgres_matches_the_oracle_across_restarts,
+        )
+        .run();
 }

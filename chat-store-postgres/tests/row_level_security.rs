@@ -23,7 +23,6 @@ async fn visible(connection: &mut PoolConnection<Postgres>, principal: &str, tab
         .expect("count")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_role_cannot_read_another_visitors_conversation() {
     let Some(store) = common::fresh_store().await else {
         return;
@@ -133,7 +132,6 @@ async fn store_last_seq(store: &PostgresStore, id: chat_core::ids::ConversationI
 
 /// The request role follows the workflow rules too: a visitor never reads label changes,
 /// and a blocked visitor reads nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_role_hides_label_changes_from_visitors_and_everything_from_blocked_ones() {
     let Some(store) = common::fresh_store().await else {
         return;
@@ -193,4 +191,22 @@ async fn the_request_role_hides_label_changes_from_visitors_and_everything_from_
             "a blocked visitor reads no {table}"
         );
     }
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add(
+            "the_request_role_cannot_read_another_visitors_conversation",
+            &[testkit::Needs::Postgres],
+            |_| the_request_role_cannot_read_another_visitors_conversation(),
+        )
+        .add(
+            "the_request_role_hides_label_changes_from_visitors_and_everything_from_blocked_ones",
+            &[testkit::Needs::Postgres],
+            |_| {
+                the_request_role_hides_label_changes_from_visitors_and_everything_from_blocked_ones(
+                )
+            },
+        )
+        .run();
 }

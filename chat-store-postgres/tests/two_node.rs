@@ -34,7 +34,6 @@ async fn node(options: &sqlx::postgres::PgConnectOptions) -> ChatEngine {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_committed_right_after_a_resync_arrive_live() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -52,8 +51,8 @@ async fn events_committed_right_after_a_resync_arrive_live() {
         .await
         .expect("subscribe");
     // Run from the server's default database: a database cannot refuse connections to itself.
-    let url = std::env::var("DATABASE_URL").expect("set, or the test was skipped");
-    let server = common::pool(url.parse().expect("DATABASE_URL")).await;
+    let url = testkit::postgres().expect("found, or the test was ignored");
+    let server = common::pool(url.parse().expect("a postgres:// URL")).await;
     let name = options.get_database().expect("a database name").to_owned();
     let (counting, counted) = (server.clone(), name.clone());
     // The listener cannot come back for a second: a resync announced before it is back
@@ -137,7 +136,6 @@ async fn events_committed_right_after_a_resync_arrive_live() {
     assert_eq!(seqs, (first..first + 5).collect::<Vec<_>>());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_through() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -179,7 +177,6 @@ async fn a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_
 
 /// The node that committed an event hands it to its own subscribers at once, without the
 /// NOTIFY round trip (here there is none: the event is published without being written).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_reaches_its_own_nodes_subscribers_without_a_notify() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -227,7 +224,6 @@ async fn node_broadcaster(options: &sqlx::postgres::PgConnectOptions) -> PgBroad
 /// Two nodes run auto-assignment passes at the same time, again and again, while
 /// conversations arrive: each conversation is assigned exactly once and no agent ever holds
 /// more than its capacity.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_node_auto_assignment_assigns_each_conversation_once_within_capacity() {
     use chat_core::Principal;
     use chat_core::accounts::{AdminChanges, Permissions};
@@ -293,4 +289,29 @@ async fn two_node_auto_assignment_assigns_each_conversation_once_within_capacity
     assert_eq!(held.get(&agents[0]), Some(&4), "capacity 4");
     assert_eq!(held.get(&agents[1]), Some(&4), "capacity 4");
     assert_eq!(held.get(&agents[2]), Some(&22));
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add(
+            "events_committed_right_after_a_resync_arrive_live",
+            &[testkit::Needs::Postgres],
+            |_| events_committed_right_after_a_resync_arrive_live(),
+        )
+        .add(
+            "a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_through",
+            &[testkit::Needs::Postgres],
+            |_| a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_through(),
+        )
+        .add(
+            "an_event_reaches_its_own_nodes_subscribers_without_a_notify",
+            &[testkit::Needs::Postgres],
+            |_| an_event_reaches_its_own_nodes_subscribers_without_a_notify(),
+        )
+        .add(
+            "two_node_auto_assignment_assigns_each_conversation_once_within_capacity",
+            &[testkit::Needs::Postgres],
+            |_| two_node_auto_assignment_assigns_each_conversation_once_within_capacity(),
+        )
+        .run();
 }

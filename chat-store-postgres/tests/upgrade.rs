@@ -15,7 +15,6 @@ async fn unread(engine: &ChatEngine, who: &Principal, conv: ConversationId) -> u
     engine.unread_count(who, conv).await.expect("unread")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_from_before_the_counters_is_upgraded_and_counts_as_before() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -73,7 +72,6 @@ async fn found(engine: &ChatEngine, agent: &Principal, q: &str) -> usize {
 
 /// A database from before search (migration 13) gets every stored message's words, by the
 /// server's own rule, on connect; `rebuild_search_index` recomputes them all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_from_before_search_finds_its_old_messages() {
     let Some(options) = common::fresh_database().await else {
         return;
@@ -132,4 +130,19 @@ async fn a_database_from_before_search_finds_its_old_messages() {
         1,
         "the server's rule"
     );
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add(
+            "a_database_from_before_the_counters_is_upgraded_and_counts_as_before",
+            &[testkit::Needs::Postgres],
+            |_| a_database_from_before_the_counters_is_upgraded_and_counts_as_before(),
+        )
+        .add(
+            "a_database_from_before_search_finds_its_old_messages",
+            &[testkit::Needs::Postgres],
+            |_| a_database_from_before_search_finds_its_old_messages(),
+        )
+        .run();
 }

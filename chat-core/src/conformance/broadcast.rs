@@ -60,13 +60,7 @@ impl Cluster {
 #[macro_export]
 macro_rules! broadcaster_conformance_tests {
     ($setup:ident) => {
-        $crate::broadcaster_conformance_tests!(@stamp $setup;
-            events_reach_every_node_in_order_exactly_once,
-            ephemeral_signals_reach_their_topic_on_every_node_and_no_other,
-            revocations_reach_every_node,
-            a_subscriber_that_falls_behind_lags_and_blocks_nobody,
-            a_lost_link_turns_into_a_resync_that_loses_nothing,
-        );
+        $crate::__broadcaster_scenarios!(broadcaster_conformance_tests, @stamp $setup);
     };
     (@stamp $setup:ident; $($name:ident),* $(,)?) => {
         mod broadcaster_conformance {
@@ -80,6 +74,44 @@ macro_rules! broadcaster_conformance_tests {
                 }
             )*
         }
+    };
+}
+
+/// The broadcaster scenarios as `(name, body)` pairs for a harness that lists its tests
+/// at run time (see [`conformance_scenarios!`](crate::conformance_scenarios)); a body
+/// whose setup returns `None` panics.
+#[macro_export]
+macro_rules! broadcaster_conformance_scenarios {
+    ($setup:path) => {
+        $crate::__broadcaster_scenarios!(broadcaster_conformance_scenarios, @list $setup)
+    };
+    (@list $setup:path; $($name:ident),* $(,)?) => {
+        vec![$(
+            (
+                format!("broadcaster_conformance::{}", stringify!($name)),
+                Box::new(|| -> $crate::conformance::ScenarioBody {
+                    Box::pin(async {
+                        let cluster = $setup(2).await.expect("the backend is reachable");
+                        $crate::conformance::broadcast::$name(cluster).await
+                    })
+                }) as $crate::conformance::Scenario,
+            )
+        ),*]
+    };
+}
+
+/// Every broadcaster scenario, handed to `$callback` after `$prefix`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __broadcaster_scenarios {
+    ($callback:ident, $($prefix:tt)*) => {
+        $crate::$callback!($($prefix)*;
+            events_reach_every_node_in_order_exactly_once,
+            ephemeral_signals_reach_their_topic_on_every_node_and_no_other,
+            revocations_reach_every_node,
+            a_subscriber_that_falls_behind_lags_and_blocks_nobody,
+            a_lost_link_turns_into_a_resync_that_loses_nothing,
+        )
     };
 }
 

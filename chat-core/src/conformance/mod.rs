@@ -44,7 +44,60 @@ pub mod workspace;
 #[macro_export]
 macro_rules! conformance_tests {
     ($setup:ident) => {
-        $crate::conformance_tests!(@stamp $setup;
+        $crate::__conformance_scenarios!(conformance_tests, @stamp $setup);
+    };
+    (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {
+        mod conformance {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match super::$setup().await {
+                        Some(store) => $crate::conformance::$group::$name(store).await,
+                        None => eprintln!("SKIPPED conformance::{}: the backend is not reachable here", stringify!($name)),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// The conformance scenarios as `(name, body)` pairs, for a harness that lists its tests at
+/// run time (and reports those whose backend is missing as ignored, such as the
+/// workspace's `testkit`): a `Vec<(String, Scenario)>`. `$setup` is as for
+/// [`conformance_tests!`]; a body whose setup returns `None` panics, so check the backend
+/// first.
+#[macro_export]
+macro_rules! conformance_scenarios {
+    ($setup:path) => {
+        $crate::__conformance_scenarios!(conformance_scenarios, @list $setup)
+    };
+    (@list $setup:path; $($group:ident :: $name:ident),* $(,)?) => {
+        vec![$(
+            (
+                format!("conformance::{}", stringify!($name)),
+                Box::new(|| -> $crate::conformance::ScenarioBody {
+                    Box::pin(async {
+                        let store = $setup().await.expect("the backend is reachable");
+                        $crate::conformance::$group::$name(store).await
+                    })
+                }) as $crate::conformance::Scenario,
+            )
+        ),*]
+    };
+}
+
+/// One scenario, ready to run.
+pub type Scenario = Box<dyn FnOnce() -> ScenarioBody + Send>;
+/// A scenario's body.
+pub type ScenarioBody = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Every conformance scenario, handed to `$callback` after `$prefix` (one list for both
+/// ways of running them).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_scenarios {
+    ($callback:ident, $($prefix:tt)*) => {
+        $crate::$callback!($($prefix)*;
             log::seq_is_gap_free_under_64_concurrent_senders,
             log::idempotent_retry_returns_the_original,
             log::events_since_returns_exactly_the_missing_events,
@@ -101,19 +154,6 @@ macro_rules! conformance_tests {
             erasure::a_visitors_deletion_excludes_new_conversations_and_sessions,
             erasure::export_holds_everything_of_the_visitor,
             erasure::retention_erases_each_closed_conversation_once,
-        );
-    };
-    (@stamp $setup:ident; $($group:ident :: $name:ident),* $(,)?) => {
-        mod conformance {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    match super::$setup().await {
-                        Some(store) => $crate::conformance::$group::$name(store).await,
-                        None => eprintln!("SKIPPED conformance::{}: the backend is not reachable here", stringify!($name)),
-                    }
-                }
-            )*
-        }
+        )
     };
 }

@@ -1,5 +1,4 @@
-//! A fresh database per test on the server of `DATABASE_URL`; `None` (the test says it is
-//! skipped) when `DATABASE_URL` is not set.
+//! A fresh database per test on the PostgreSQL server `testkit` finds.
 #![allow(
     dead_code,
     reason = "each test file uses a different part of the harness"
@@ -15,16 +14,15 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 static NEXT: AtomicU32 = AtomicU32::new(0);
 const PREFIX: &str = "chat_test_";
 
-/// Connect options for a new, empty, migrated database, or `None` without `DATABASE_URL`.
+/// Connect options for a new, empty database on the server `testkit` found (`DATABASE_URL`,
+/// or a default install), or `None` when there is none (the harness reports such tests as
+/// ignored before they run).
 pub async fn fresh_database() -> Option<PgConnectOptions> {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        eprintln!("SKIPPED: DATABASE_URL is not set, so the PostgreSQL tests cannot run here");
-        return None;
-    };
-    let server = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a postgres:// URL");
+    let url = testkit::postgres().ok()?;
+    let server = PgConnectOptions::from_str(&url).expect("a postgres:// URL");
     let mut admin = PgConnection::connect_with(&server)
         .await
-        .expect("connect to DATABASE_URL");
+        .expect("connect to PostgreSQL");
     drop_abandoned(&mut admin).await;
     // The role is cluster-wide: created once here, the migration finds it. Tests migrating
     // fresh databases at once would otherwise race on creating it, and the loser gets a
