@@ -22,7 +22,6 @@ async fn upload(
         .await
 }
 
-#[tokio::test]
 async fn an_image_is_uploaded_sent_and_downloaded_by_the_conversation_only() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -77,7 +76,6 @@ async fn an_image_is_uploaded_sent_and_downloaded_by_the_conversation_only() {
     );
 }
 
-#[tokio::test]
 async fn documents_are_downloaded_as_attachments_with_a_safe_name() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -110,7 +108,6 @@ async fn documents_are_downloaded_as_attachments_with_a_safe_name() {
     assert_eq!(text_file.json["contentType"], "text/plain; charset=utf-8");
 }
 
-#[tokio::test]
 async fn hostile_uploads_are_refused_and_leave_nothing_behind() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -165,7 +162,6 @@ async fn hostile_uploads_are_refused_and_leave_nothing_behind() {
     );
 }
 
-#[tokio::test]
 async fn uploading_into_another_visitors_conversation_is_404_and_stores_nothing() {
     let app = TestApp::new();
     let (owner, _) = app.visitor().await;
@@ -182,7 +178,6 @@ async fn uploading_into_another_visitors_conversation_is_404_and_stores_nothing(
     );
 }
 
-#[tokio::test]
 async fn a_file_cannot_be_sent_by_someone_else_or_twice() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -219,7 +214,6 @@ async fn a_file_cannot_be_sent_by_someone_else_or_twice() {
     );
 }
 
-#[tokio::test]
 async fn uploads_never_sent_are_swept_with_their_bytes() {
     let app = TestApp::with_config(chat_http::ChatConfig {
         unattached_upload_ttl: std::time::Duration::ZERO,
@@ -266,7 +260,6 @@ fn mount_tmpfs(point: &std::path::Path, options: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-#[tokio::test]
 async fn a_full_upload_disk_is_a_clear_507_and_leaves_nothing_half_written() {
     let blobs = tempfile::tempdir().expect("temp dir");
     if !mount_tmpfs(blobs.path(), "size=256k") {
@@ -326,7 +319,6 @@ async fn a_full_upload_disk_is_a_clear_507_and_leaves_nothing_half_written() {
     );
 }
 
-#[tokio::test]
 async fn a_deleted_messages_files_are_no_longer_served() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -360,4 +352,42 @@ async fn a_deleted_messages_files_are_no_longer_served() {
         0,
         "the deleted message's file is still on disk"
     );
+}
+
+fn main() {
+    testkit::Suite::new()
+        .test(
+            "an_image_is_uploaded_sent_and_downloaded_by_the_conversation_only",
+            an_image_is_uploaded_sent_and_downloaded_by_the_conversation_only,
+        )
+        .test(
+            "documents_are_downloaded_as_attachments_with_a_safe_name",
+            documents_are_downloaded_as_attachments_with_a_safe_name,
+        )
+        .test(
+            "hostile_uploads_are_refused_and_leave_nothing_behind",
+            hostile_uploads_are_refused_and_leave_nothing_behind,
+        )
+        .test(
+            "uploading_into_another_visitors_conversation_is_404_and_stores_nothing",
+            uploading_into_another_visitors_conversation_is_404_and_stores_nothing,
+        )
+        .test(
+            "a_file_cannot_be_sent_by_someone_else_or_twice",
+            a_file_cannot_be_sent_by_someone_else_or_twice,
+        )
+        .test(
+            "uploads_never_sent_are_swept_with_their_bytes",
+            uploads_never_sent_are_swept_with_their_bytes,
+        )
+        .add(
+            "a_full_upload_disk_is_a_clear_507_and_leaves_nothing_half_written",
+            &[testkit::Needs::Root],
+            |_| a_full_upload_disk_is_a_clear_507_and_leaves_nothing_half_written(),
+        )
+        .test(
+            "a_deleted_messages_files_are_no_longer_served",
+            a_deleted_messages_files_are_no_longer_served,
+        )
+        .run();
 }

@@ -62,8 +62,6 @@ async fn cluster(count: usize) -> Option<Cluster> {
     })
 }
 
-chat_core::broadcaster_conformance_tests!(cluster);
-
 /// Reads `feed` until seq `last`; returns the message bodies seen.
 async fn bodies_until(feed: &mut chat_core::feed::ConversationFeed, last: u64) -> Vec<String> {
     let mut bodies = Vec::new();
@@ -82,7 +80,6 @@ async fn bodies_until(feed: &mut chat_core::feed::ConversationFeed, last: u64) -
     bodies
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_too_large_for_a_message_is_read_back_by_seq() {
     let Some(server) = NatsServer::with_max_payload(4096) else {
         eprintln!(
@@ -108,7 +105,6 @@ async fn an_event_too_large_for_a_message_is_read_back_by_seq() {
     assert_eq!(bodies_until(&mut feed, seq.get()).await, vec![large]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_sent_while_the_server_is_down_arrives_after_it_is_back() {
     let Some(server) = NatsServer::start() else {
         eprintln!(
@@ -152,7 +148,6 @@ async fn what_is_sent_while_the_server_is_down_arrives_after_it_is_back() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile() {
     let name = "a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile";
     let Some(server) = NatsServer::start() else {
@@ -192,4 +187,28 @@ async fn a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile(
         bodies,
         (0..5).map(|n| format!("cut {n}")).collect::<Vec<_>>()
     );
+}
+
+fn main() {
+    testkit::Suite::new()
+        .each(
+            &[testkit::Needs::NatsServer],
+            chat_core::broadcaster_conformance_scenarios!(cluster),
+        )
+        .add(
+            "an_event_too_large_for_a_message_is_read_back_by_seq",
+            &[testkit::Needs::NatsServer],
+            |_| an_event_too_large_for_a_message_is_read_back_by_seq(),
+        )
+        .add(
+            "what_is_sent_while_the_server_is_down_arrives_after_it_is_back",
+            &[testkit::Needs::NatsServer],
+            |_| what_is_sent_while_the_server_is_down_arrives_after_it_is_back(),
+        )
+        .add(
+            "a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile",
+            &[testkit::Needs::NatsServer],
+            |_| a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile(),
+        )
+        .run();
 }

@@ -37,7 +37,6 @@ impl Broadcaster for SlowSubscriptions {
     }
 }
 
-#[tokio::test]
 async fn an_event_sent_right_after_connecting_is_acknowledged() {
     let app = TestApp::with_broadcaster(TestApp::config(), Arc::new(SlowSubscriptions::default()));
     let (visitor, _) = app.visitor().await;
@@ -107,9 +106,8 @@ async fn open(address: std::net::SocketAddr, token: &str) -> (Socket, String) {
     (ws, answer)
 }
 
-#[tokio::test]
 async fn a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!("SKIPPED: DATABASE_URL is not set, so this PostgreSQL test cannot run here");
         return;
     };
@@ -143,7 +141,6 @@ async fn a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out(
     assert_eq!(body["message"], "unavailable", "{refused}");
 }
 
-#[tokio::test]
 async fn an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_vanishing() {
     let config = chat_http::ChatConfig {
         stall_limit: Duration::from_secs(60),
@@ -187,7 +184,6 @@ async fn an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_van
     assert!(["acknowledged", "closed"].contains(&outcome));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_sent_back_to_back_are_handled_and_acknowledged_in_order() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -270,7 +266,6 @@ async fn connected_socket(address: std::net::SocketAddr, token: &str) -> Socket 
 /// event handlers until the socket is dropped, and the connection holds the socket, so a
 /// request task that waited on those handlers kept the task, the connection and the socket
 /// alive forever (about 25 KiB per connection ever opened).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_connection_leaves_no_task_behind() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -306,7 +301,6 @@ async fn a_closed_connection_leaves_no_task_behind() {
 
 /// Requests a client made before it disconnected still take effect: each of these sends
 /// is followed at once by closing the socket, and every one must be stored.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_right_before_disconnecting_is_still_stored() {
     let app = TestApp::new();
     let (visitor, _) = app.visitor().await;
@@ -337,4 +331,34 @@ async fn a_send_right_before_disconnecting_is_still_stored() {
         stored.await.is_ok(),
         "every send made before disconnecting is stored"
     );
+}
+
+fn main() {
+    testkit::Suite::new()
+        .test(
+            "an_event_sent_right_after_connecting_is_acknowledged",
+            an_event_sent_right_after_connecting_is_acknowledged,
+        )
+        .add(
+            "a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out",
+            &[testkit::Needs::Postgres],
+            |_| a_database_out_of_reach_is_unavailable_at_the_handshake_not_a_sign_out(),
+        )
+        .test(
+            "an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_vanishing",
+            an_ack_that_does_not_fit_a_full_buffer_closes_the_socket_instead_of_vanishing,
+        )
+        .test(
+            "requests_sent_back_to_back_are_handled_and_acknowledged_in_order",
+            requests_sent_back_to_back_are_handled_and_acknowledged_in_order,
+        )
+        .test(
+            "a_closed_connection_leaves_no_task_behind",
+            a_closed_connection_leaves_no_task_behind,
+        )
+        .test(
+            "a_send_right_before_disconnecting_is_still_stored",
+            a_send_right_before_disconnecting_is_still_stored,
+        )
+        .run();
 }

@@ -309,7 +309,6 @@ async fn traced_sled_burst(extra: &[&str]) -> (Verdict, Vec<Call>, String, u16) 
     (verdict, calls, store, address.port())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sled_acknowledges_only_after_fdatasync_and_the_check_catches_periodic_flushing() {
     if !strace_works() {
         println!("SKIPPED sled durability trace: strace is missing or may not trace here");
@@ -406,9 +405,8 @@ async fn traced_postgres_burst(url: &str, extra: &[&str]) -> Option<Verdict> {
     }))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         println!("SKIPPED postgres durability trace: DATABASE_URL is not set");
         return;
     };
@@ -446,4 +444,11 @@ async fn postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catche
         unsynced.violations.len() * 2 >= unsynced.acked,
         "the check did not see acknowledgements running ahead of the WAL"
     );
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add("sled_acknowledges_only_after_fdatasync_and_the_check_catches_periodic_flushing", &[testkit::Needs::Strace], |_| sled_acknowledges_only_after_fdatasync_and_the_check_catches_periodic_flushing())
+        .add("postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit", &[testkit::Needs::Postgres, testkit::Needs::Strace], |_| postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit())
+        .run();
 }

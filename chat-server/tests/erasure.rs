@@ -311,14 +311,12 @@ async fn erasure(database_url: Option<&str>) {
     stop(server);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_visitor_leaves_nothing_on_sled() {
     erasure(None).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_visitor_leaves_nothing_on_postgres() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!("SKIPPED an_erased_visitor_leaves_nothing_on_postgres: DATABASE_URL is not set");
         return;
     };
@@ -391,14 +389,12 @@ async fn retention(database_url: Option<&str>, nodes: usize) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_erases_closed_conversations_on_sled() {
     retention(None, 1).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_erases_each_closed_conversation_once_on_two_postgres_nodes() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!(
             "SKIPPED retention_erases_each_closed_conversation_once_on_two_postgres_nodes: DATABASE_URL is not set"
         );
@@ -406,4 +402,27 @@ async fn retention_erases_each_closed_conversation_once_on_two_postgres_nodes() 
     };
     let database = ScratchDatabase::create(&url, &format!("chat_retention_{}", std::process::id()));
     retention(Some(&database.url), 2).await;
+}
+
+fn main() {
+    testkit::Suite::new()
+        .test(
+            "an_erased_visitor_leaves_nothing_on_sled",
+            an_erased_visitor_leaves_nothing_on_sled,
+        )
+        .add(
+            "an_erased_visitor_leaves_nothing_on_postgres",
+            &[testkit::Needs::Postgres],
+            |_| an_erased_visitor_leaves_nothing_on_postgres(),
+        )
+        .test(
+            "retention_erases_closed_conversations_on_sled",
+            retention_erases_closed_conversations_on_sled,
+        )
+        .add(
+            "retention_erases_each_closed_conversation_once_on_two_postgres_nodes",
+            &[testkit::Needs::Postgres],
+            |_| retention_erases_each_closed_conversation_once_on_two_postgres_nodes(),
+        )
+        .run();
 }

@@ -401,7 +401,7 @@ where
 }
 
 fn database(name: &str) -> Option<ScratchDatabase> {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!("SKIPPED {name}: DATABASE_URL is not set");
         return None;
     };
@@ -409,7 +409,6 @@ fn database(name: &str) -> Option<ScratchDatabase> {
     Some(ScratchDatabase::create(&url, &scratch))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_dies_and_its_clients_resume_elsewhere_over_listen_notify() {
     let Some(database) = database("node_failure_pg") else {
         return;
@@ -417,7 +416,6 @@ async fn a_node_dies_and_its_clients_resume_elsewhere_over_listen_notify() {
     node_failure(&database.url, None).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_dies_and_its_clients_resume_elsewhere_over_nats() {
     let name = "a_node_dies_and_its_clients_resume_elsewhere_over_nats";
     let Some(database) = database("node_failure_nats") else {
@@ -428,4 +426,19 @@ async fn a_node_dies_and_its_clients_resume_elsewhere_over_nats() {
         return;
     };
     node_failure(&database.url, Some(&nats.url())).await;
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add(
+            "a_node_dies_and_its_clients_resume_elsewhere_over_listen_notify",
+            &[testkit::Needs::Postgres],
+            |_| a_node_dies_and_its_clients_resume_elsewhere_over_listen_notify(),
+        )
+        .add(
+            "a_node_dies_and_its_clients_resume_elsewhere_over_nats",
+            &[testkit::Needs::Postgres, testkit::Needs::NatsServer],
+            |_| a_node_dies_and_its_clients_resume_elsewhere_over_nats(),
+        )
+        .run();
 }

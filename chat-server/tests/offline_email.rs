@@ -366,17 +366,28 @@ async fn raw(address: SocketAddr, method: &str, path: &str) -> String {
     response
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_email_on_sled() {
     offline_email(None, "offline_email_on_sled").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_email_on_postgres() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!("SKIPPED offline_email_on_postgres: DATABASE_URL is not set");
         return;
     };
     let database = ScratchDatabase::create(&url, &format!("chat_email_{}", std::process::id()));
     offline_email(Some(&database.url), "offline_email_on_postgres").await;
+}
+
+fn main() {
+    testkit::Suite::new()
+        .add("offline_email_on_sled", &[testkit::Needs::Aiosmtpd], |_| {
+            offline_email_on_sled()
+        })
+        .add(
+            "offline_email_on_postgres",
+            &[testkit::Needs::Aiosmtpd, testkit::Needs::Postgres],
+            |_| offline_email_on_postgres(),
+        )
+        .run();
 }

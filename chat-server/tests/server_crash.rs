@@ -84,17 +84,29 @@ async fn burst_kill_restart(database_url: Option<&str>) {
     server.wait().expect("reap");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_kill_9_mid_burst_on_sled_loses_and_doubles_nothing() {
     burst_kill_restart(None).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_kill_9_mid_burst_on_postgres_loses_and_doubles_nothing() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!("SKIPPED crash_kill_9_mid_burst_on_postgres: DATABASE_URL is not set");
         return;
     };
     let database = ScratchDatabase::create(&url, &format!("chat_crash_{}", std::process::id()));
     burst_kill_restart(Some(&database.url)).await;
+}
+
+fn main() {
+    testkit::Suite::new()
+        .test(
+            "crash_kill_9_mid_burst_on_sled_loses_and_doubles_nothing",
+            crash_kill_9_mid_burst_on_sled_loses_and_doubles_nothing,
+        )
+        .add(
+            "crash_kill_9_mid_burst_on_postgres_loses_and_doubles_nothing",
+            &[testkit::Needs::Postgres],
+            |_| crash_kill_9_mid_burst_on_postgres_loses_and_doubles_nothing(),
+        )
+        .run();
 }

@@ -161,7 +161,7 @@ async fn receiver_down_for_a_while(database_url: Option<&str>) {
 }
 
 fn postgres(test: &str) -> Option<ScratchDatabase> {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
+    let Ok(url) = testkit::postgres() else {
         eprintln!("SKIPPED {test}: DATABASE_URL is not set");
         return None;
     };
@@ -171,26 +171,45 @@ fn postgres(test: &str) -> Option<ScratchDatabase> {
     ))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_survive_kill_9_on_sled() {
     kill_during_delivery(None).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_survive_kill_9_on_postgres() {
     if let Some(database) = postgres("webhook_kill") {
         kill_during_delivery(Some(&database.url)).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_was_down_gets_everything_in_order_on_sled() {
     receiver_down_for_a_while(None).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_was_down_gets_everything_in_order_on_postgres() {
     if let Some(database) = postgres("webhook_down") {
         receiver_down_for_a_while(Some(&database.url)).await;
     }
+}
+
+fn main() {
+    testkit::Suite::new()
+        .test(
+            "webhooks_survive_kill_9_on_sled",
+            webhooks_survive_kill_9_on_sled,
+        )
+        .add(
+            "webhooks_survive_kill_9_on_postgres",
+            &[testkit::Needs::Postgres],
+            |_| webhooks_survive_kill_9_on_postgres(),
+        )
+        .test(
+            "a_receiver_that_was_down_gets_everything_in_order_on_sled",
+            a_receiver_that_was_down_gets_everything_in_order_on_sled,
+        )
+        .add(
+            "a_receiver_that_was_down_gets_everything_in_order_on_postgres",
+            &[testkit::Needs::Postgres],
+            |_| a_receiver_that_was_down_gets_everything_in_order_on_postgres(),
+        )
+        .run();
 }

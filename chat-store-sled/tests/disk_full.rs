@@ -5,8 +5,8 @@
 //! with every acknowledged message and a gap-free log, and a retry of the failed send (same
 //! client id) leaves it stored exactly once.
 //!
-//! Needs root to mount a tmpfs; elsewhere it reports itself skipped. Own `main`
-//! (`harness = false`) so it can say so.
+//! Needs root to mount a tmpfs; elsewhere cargo's summary shows it ignored, with the
+//! reason (`testkit`).
 
 use std::path::Path;
 use std::process::Command;
@@ -21,22 +21,25 @@ use chat_store_sled::SledStore;
 const NAME: &str = "disk_full_gives_clear_errors_and_the_store_reopens";
 
 fn main() {
+    testkit::Suite::new()
+        .blocking(NAME, &[testkit::Needs::Root], disk_full)
+        .run();
+}
+
+fn disk_full() {
     let dir = tempfile::Builder::new()
         .prefix("disk-full-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("temp dir");
-    if !mount(dir.path(), "mount", "size=4m") {
-        println!("{NAME}: SKIPPED: cannot mount a small tmpfs here (needs root)");
-        println!("0 passed, 0 failed, 1 skipped");
-        return;
-    }
+    assert!(
+        mount(dir.path(), "mount", "size=4m"),
+        "mount a small tmpfs (testkit found this allowed)"
+    );
     let outcome = std::panic::catch_unwind(|| check(dir.path()));
     mount(dir.path(), "umount", "");
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
-    println!("test {NAME} ... ok");
-    println!("1 passed, 0 failed");
 }
 
 fn check(mount_point: &Path) {

@@ -17,6 +17,10 @@ pub enum Needs {
     NatsServer,
     /// Root, to mount file systems.
     Root,
+    /// `strace`, allowed to trace here.
+    Strace,
+    /// Python's `aiosmtpd` (a real SMTP server the test starts).
+    Aiosmtpd,
 }
 
 /// What was found for a test.
@@ -34,6 +38,16 @@ pub fn find(needs: &[Needs]) -> Result<Found, String> {
             Needs::Postgres => found.database_url = Some(postgres()?),
             Needs::NatsServer => nats_server()?,
             Needs::Root => root()?,
+            Needs::Strace => runs(
+                "strace",
+                &["-f", "-o", "/dev/null", "true"],
+                "needs strace, allowed to trace here",
+            )?,
+            Needs::Aiosmtpd => runs(
+                "python3",
+                &["-c", "import aiosmtpd"],
+                "needs Python's aiosmtpd (pip install aiosmtpd)",
+            )?,
         }
     }
     Ok(found)
@@ -81,18 +95,46 @@ pub fn nats_server() -> Result<(), String> {
         .clone()
 }
 
-/// Whether this process runs as root.
-pub fn root() -> Result<(), String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let uid = status
-        .lines()
-        .find_map(|line| line.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().next().map(str::to_owned));
-    if uid.as_deref() == Some("0") {
+/// Whether `program args` runs and succeeds; else `missing`.
+fn runs(program: &str, args: &[&str], missing: &str) -> Result<(), String> {
+    let status = std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if status.is_ok_and(|status| status.success()) {
         Ok(())
     } else {
-        Err("needs root (to mount a small tmpfs)".to_owned())
+        Err(missing.to_owned())
     }
+}
+
+/// Whether this process may mount a small tmpfs (root, with the capability to mount).
+pub fn root() -> Result<(), String> {
+    static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let point = std::env::temp_dir().join(format!("testkit-mount-{}", std::process::id()));
+            std::fs::create_dir_all(&point).map_err(|error| error.to_string())?;
+            let mounted = runs(
+                "mount",
+                &[
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    "size=64k",
+                    "tmpfs",
+                    &point.to_string_lossy(),
+                ],
+                "needs root, allowed to mount a small tmpfs",
+            );
+            if mounted.is_ok() {
+                let _ = runs("umount", &[&point.to_string_lossy()], "");
+            }
+            let _ = std::fs::remove_dir(&point);
+            mounted
+        })
+        .clone()
 }
 
 /// `host:port` of a `postgres://user@host:port/db` URL (port 5432 when absent).

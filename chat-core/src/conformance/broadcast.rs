@@ -105,13 +105,13 @@ macro_rules! broadcaster_conformance_scenarios {
 #[macro_export]
 macro_rules! __broadcaster_scenarios {
     ($callback:ident, $($prefix:tt)*) => {
-        $crate::$callback!($($prefix)*;
+        $crate::$callback! { $($prefix)*;
             events_reach_every_node_in_order_exactly_once,
             ephemeral_signals_reach_their_topic_on_every_node_and_no_other,
             revocations_reach_every_node,
             a_subscriber_that_falls_behind_lags_and_blocks_nobody,
             a_lost_link_turns_into_a_resync_that_loses_nothing,
-        )
+        }
     };
 }
 

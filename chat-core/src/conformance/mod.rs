@@ -97,7 +97,7 @@ pub type ScenarioBody = std::pin::Pin<Box<dyn std::future::Future<Output = ()> +
 #[macro_export]
 macro_rules! __conformance_scenarios {
     ($callback:ident, $($prefix:tt)*) => {
-        $crate::$callback!($($prefix)*;
+        $crate::$callback! { $($prefix)*;
             log::seq_is_gap_free_under_64_concurrent_senders,
             log::idempotent_retry_returns_the_original,
             log::events_since_returns_exactly_the_missing_events,
@@ -154,6 +154,6 @@ macro_rules! __conformance_scenarios {
             erasure::a_visitors_deletion_excludes_new_conversations_and_sessions,
             erasure::export_holds_everything_of_the_visitor,
             erasure::retention_erases_each_closed_conversation_once,
-        )
+        }
     };
 }
