@@ -81,12 +81,7 @@ async fn bodies_until(feed: &mut chat_core::feed::ConversationFeed, last: u64) -
 }
 
 async fn an_event_too_large_for_a_message_is_read_back_by_seq() {
-    let Some(server) = NatsServer::with_max_payload(4096) else {
-        eprintln!(
-            "SKIPPED an_event_too_large_for_a_message_is_read_back_by_seq: no nats-server here"
-        );
-        return;
-    };
+    let server = NatsServer::with_max_payload(4096).expect("testkit found nats-server");
     let nodes = nodes(&server, 2).await;
     let (writer, reader) = (&nodes[0].0, &nodes[1].0);
     let (visitor, conversation) = chatting(writer, 0).await;
@@ -106,12 +101,7 @@ async fn an_event_too_large_for_a_message_is_read_back_by_seq() {
 }
 
 async fn what_is_sent_while_the_server_is_down_arrives_after_it_is_back() {
-    let Some(server) = NatsServer::start() else {
-        eprintln!(
-            "SKIPPED what_is_sent_while_the_server_is_down_arrives_after_it_is_back: no nats-server here"
-        );
-        return;
-    };
+    let server = NatsServer::start().expect("testkit found nats-server");
     let nodes = nodes(&server, 2).await;
     let (writer, reader) = (&nodes[0].0, &nodes[1].0);
     let (visitor, conversation) = chatting(writer, 0).await;
@@ -149,11 +139,7 @@ async fn what_is_sent_while_the_server_is_down_arrives_after_it_is_back() {
 }
 
 async fn a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile() {
-    let name = "a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile";
-    let Some(server) = NatsServer::start() else {
-        eprintln!("SKIPPED {name}: no nats-server here");
-        return;
-    };
+    let server = NatsServer::start().expect("testkit found nats-server");
     let port: u16 = server
         .url()
         .rsplit(':')

@@ -55,15 +55,6 @@ fn strace(log: &Path, calls: &str) -> Command {
     command
 }
 
-fn strace_works() -> bool {
-    Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
 /// A message body carrying marker `n` twice, padded to `size` bytes.
 fn marked(n: u64, size: usize) -> String {
     let marker = format!("{MARK}{n}z");
@@ -310,10 +301,6 @@ async fn traced_sled_burst(extra: &[&str]) -> (Verdict, Vec<Call>, String, u16) 
 }
 
 async fn sled_acknowledges_only_after_fdatasync_and_the_check_catches_periodic_flushing() {
-    if !strace_works() {
-        println!("SKIPPED sled durability trace: strace is missing or may not trace here");
-        return;
-    }
     let (flushed, calls, store, address_port) = traced_sled_burst(&[]).await;
     println!(
         "sled, default durability: {} acknowledged, {} before their fdatasync",
@@ -406,24 +393,16 @@ async fn traced_postgres_burst(url: &str, extra: &[&str]) -> Option<Verdict> {
 }
 
 async fn postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit() {
-    let Ok(url) = testkit::postgres() else {
-        println!("SKIPPED postgres durability trace: DATABASE_URL is not set");
-        return;
-    };
-    if !strace_works() {
-        println!("SKIPPED postgres durability trace: strace is missing or may not trace here");
-        return;
-    }
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
     let database = ScratchDatabase::create(&url, &format!("chat_trace_{}", std::process::id()));
     let off = format!(
         "ALTER DATABASE {} SET synchronous_commit = off",
         database.name
     );
     assert!(database.psql(&off), "configure the database");
-    let Some(synced) = traced_postgres_burst(&database.url, &[]).await else {
-        println!("SKIPPED postgres durability trace: cannot trace the PostgreSQL processes");
-        return;
-    };
+    let synced = traced_postgres_burst(&database.url, &[])
+        .await
+        .expect("trace the PostgreSQL processes (testkit found root and strace)");
     println!(
         "postgres, synchronous_commit on: {} acknowledged, {} before their WAL fdatasync",
         synced.acked,
@@ -449,6 +428,6 @@ async fn postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catche
 fn main() {
     testkit::Suite::new()
         .add("sled_acknowledges_only_after_fdatasync_and_the_check_catches_periodic_flushing", &[testkit::Needs::Strace], |_| sled_acknowledges_only_after_fdatasync_and_the_check_catches_periodic_flushing())
-        .add("postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit", &[testkit::Needs::Postgres, testkit::Needs::Strace], |_| postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit())
+        .add("postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit", &[testkit::Needs::Postgres, testkit::Needs::Strace, testkit::Needs::Root], |_| postgres_acknowledges_only_after_the_wal_is_synced_and_the_check_catches_async_commit())
         .run();
 }

@@ -316,10 +316,7 @@ async fn an_erased_visitor_leaves_nothing_on_sled() {
 }
 
 async fn an_erased_visitor_leaves_nothing_on_postgres() {
-    let Ok(url) = testkit::postgres() else {
-        eprintln!("SKIPPED an_erased_visitor_leaves_nothing_on_postgres: DATABASE_URL is not set");
-        return;
-    };
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
     let database = ScratchDatabase::create(&url, &format!("chat_erasure_{}", std::process::id()));
     erasure(Some(&database.url)).await;
 }
@@ -394,12 +391,7 @@ async fn retention_erases_closed_conversations_on_sled() {
 }
 
 async fn retention_erases_each_closed_conversation_once_on_two_postgres_nodes() {
-    let Ok(url) = testkit::postgres() else {
-        eprintln!(
-            "SKIPPED retention_erases_each_closed_conversation_once_on_two_postgres_nodes: DATABASE_URL is not set"
-        );
-        return;
-    };
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
     let database = ScratchDatabase::create(&url, &format!("chat_retention_{}", std::process::id()));
     retention(Some(&database.url), 2).await;
 }

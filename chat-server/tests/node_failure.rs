@@ -400,31 +400,20 @@ where
     }
 }
 
-fn database(name: &str) -> Option<ScratchDatabase> {
-    let Ok(url) = testkit::postgres() else {
-        eprintln!("SKIPPED {name}: DATABASE_URL is not set");
-        return None;
-    };
+fn database(name: &str) -> ScratchDatabase {
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
     let scratch = format!("chat_{name}_{}", std::process::id());
-    Some(ScratchDatabase::create(&url, &scratch))
+    ScratchDatabase::create(&url, &scratch)
 }
 
 async fn a_node_dies_and_its_clients_resume_elsewhere_over_listen_notify() {
-    let Some(database) = database("node_failure_pg") else {
-        return;
-    };
+    let database = database("node_failure_pg");
     node_failure(&database.url, None).await;
 }
 
 async fn a_node_dies_and_its_clients_resume_elsewhere_over_nats() {
-    let name = "a_node_dies_and_its_clients_resume_elsewhere_over_nats";
-    let Some(database) = database("node_failure_nats") else {
-        return;
-    };
-    let Some(nats) = NatsServer::start() else {
-        eprintln!("SKIPPED {name}: no nats-server here");
-        return;
-    };
+    let database = database("node_failure_nats");
+    let nats = NatsServer::start().expect("testkit found nats-server");
     node_failure(&database.url, Some(&nats.url())).await;
 }
 

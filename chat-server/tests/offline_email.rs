@@ -24,8 +24,7 @@ use serde_json::{Value, json};
 const EMAIL_AFTER: &str = "2";
 const PUBLIC_URL: &str = "http://chat.example.test";
 
-/// `aiosmtpd` on a free port, delivering into `maildir`; `None` (SKIPPED) when Python's
-/// `aiosmtpd` is not installed.
+/// `aiosmtpd` on a free port, delivering into `maildir` (testkit checked it is installed).
 struct SmtpServer {
     child: Child,
     port: u16,
@@ -33,17 +32,7 @@ struct SmtpServer {
 }
 
 impl SmtpServer {
-    fn start(test: &str, maildir: &Path) -> Option<Self> {
-        let installed = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            eprintln!(
-                "SKIPPED {test}: python3 -m aiosmtpd is not installed (pip install aiosmtpd)"
-            );
-            return None;
-        }
+    fn start(maildir: &Path) -> Self {
         let port = free_port();
         let mut child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
@@ -56,11 +45,11 @@ impl SmtpServer {
             .expect("spawn aiosmtpd");
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Self {
+                return Self {
                     child,
                     port,
                     maildir: maildir.to_owned(),
-                });
+                };
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -167,11 +156,9 @@ async fn send(
     reply
 }
 
-async fn offline_email(database_url: Option<&str>, test: &str) {
+async fn offline_email(database_url: Option<&str>) {
     let mail = tempfile::tempdir().expect("maildir");
-    let Some(smtp) = SmtpServer::start(test, &mail.path().join("maildir")) else {
-        return;
-    };
+    let smtp = SmtpServer::start(&mail.path().join("maildir"));
     let data = tempfile::tempdir().expect("data dir");
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
     let options = [
@@ -367,16 +354,13 @@ async fn raw(address: SocketAddr, method: &str, path: &str) -> String {
 }
 
 async fn offline_email_on_sled() {
-    offline_email(None, "offline_email_on_sled").await;
+    offline_email(None).await;
 }
 
 async fn offline_email_on_postgres() {
-    let Ok(url) = testkit::postgres() else {
-        eprintln!("SKIPPED offline_email_on_postgres: DATABASE_URL is not set");
-        return;
-    };
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
     let database = ScratchDatabase::create(&url, &format!("chat_email_{}", std::process::id()));
-    offline_email(Some(&database.url), "offline_email_on_postgres").await;
+    offline_email(Some(&database.url)).await;
 }
 
 fn main() {

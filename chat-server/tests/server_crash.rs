@@ -89,10 +89,7 @@ async fn crash_kill_9_mid_burst_on_sled_loses_and_doubles_nothing() {
 }
 
 async fn crash_kill_9_mid_burst_on_postgres_loses_and_doubles_nothing() {
-    let Ok(url) = testkit::postgres() else {
-        eprintln!("SKIPPED crash_kill_9_mid_burst_on_postgres: DATABASE_URL is not set");
-        return;
-    };
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
     let database = ScratchDatabase::create(&url, &format!("chat_crash_{}", std::process::id()));
     burst_kill_restart(Some(&database.url)).await;
 }

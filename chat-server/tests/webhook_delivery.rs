@@ -160,15 +160,9 @@ async fn receiver_down_for_a_while(database_url: Option<&str>) {
     );
 }
 
-fn postgres(test: &str) -> Option<ScratchDatabase> {
-    let Ok(url) = testkit::postgres() else {
-        eprintln!("SKIPPED {test}: DATABASE_URL is not set");
-        return None;
-    };
-    Some(ScratchDatabase::create(
-        &url,
-        &format!("chat_{test}_{}", std::process::id()),
-    ))
+fn postgres(test: &str) -> ScratchDatabase {
+    let url = testkit::postgres().expect("testkit found PostgreSQL");
+    ScratchDatabase::create(&url, &format!("chat_{test}_{}", std::process::id()))
 }
 
 async fn webhooks_survive_kill_9_on_sled() {
@@ -176,9 +170,8 @@ async fn webhooks_survive_kill_9_on_sled() {
 }
 
 async fn webhooks_survive_kill_9_on_postgres() {
-    if let Some(database) = postgres("webhook_kill") {
-        kill_during_delivery(Some(&database.url)).await;
-    }
+    let database = postgres("webhook_kill");
+    kill_during_delivery(Some(&database.url)).await;
 }
 
 async fn a_receiver_that_was_down_gets_everything_in_order_on_sled() {
@@ -186,9 +179,8 @@ async fn a_receiver_that_was_down_gets_everything_in_order_on_sled() {
 }
 
 async fn a_receiver_that_was_down_gets_everything_in_order_on_postgres() {
-    if let Some(database) = postgres("webhook_down") {
-        receiver_down_for_a_while(Some(&database.url)).await;
-    }
+    let database = postgres("webhook_down");
+    receiver_down_for_a_while(Some(&database.url)).await;
 }
 
 fn main() {

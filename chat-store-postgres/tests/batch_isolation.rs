@@ -15,9 +15,9 @@ use chat_core::store::DynChatStore;
 use chat_core::values::FileName;
 
 async fn a_poisoned_append_fails_alone_and_its_batch_neighbours_are_stored() {
-    let Some(store) = common::fresh_store().await else {
-        return;
-    };
+    let store = common::fresh_store()
+        .await
+        .expect("testkit found PostgreSQL");
     let store: Arc<DynChatStore> = Arc::new(store);
     let engine = engine(store.clone());
     let (visitor, conversation) = chatting(&engine, 0).await;

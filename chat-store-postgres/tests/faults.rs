@@ -33,9 +33,9 @@ async fn a_database_that_is_down_gives_a_clear_error() {
 }
 
 async fn killed_connections_are_replaced_and_retries_store_once() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let database = options.get_database().expect("database").to_owned();
     let store = Arc::new(
         PostgresStore::connect_with(options.clone(), PoolConfig::default())
@@ -86,9 +86,9 @@ async fn killed_connections_are_replaced_and_retries_store_once() {
 }
 
 async fn an_exhausted_pool_is_an_error_not_a_hang_or_a_panic() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let config = PoolConfig {
         max_connections: 1,
         acquire_timeout: Duration::from_millis(300),

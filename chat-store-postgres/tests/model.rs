@@ -39,7 +39,7 @@ proptest! {
     fn postgres_matches_the_oracle_across_restarts(ops in ops(25)) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         runtime.block_on(async {
-            let Some(options) = common::fresh_database().await else { return };
+            let options = common::fresh_database().await.expect("testkit found PostgreSQL");
             let store = PostgresStore::connect_with(options.clone(), PoolConfig::default()).await.expect("connect");
             let mut backend = PostgresBackend { options, store: Arc::new(store) };
             check_ops(&mut backend, &ops).await;

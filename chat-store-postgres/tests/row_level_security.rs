@@ -24,9 +24,9 @@ async fn visible(connection: &mut PoolConnection<Postgres>, principal: &str, tab
 }
 
 async fn the_request_role_cannot_read_another_visitors_conversation() {
-    let Some(store) = common::fresh_store().await else {
-        return;
-    };
+    let store = common::fresh_store()
+        .await
+        .expect("testkit found PostgreSQL");
     let store = std::sync::Arc::new(store);
     let engine = engine(store.clone());
     let (ann, ann_conversation) = chatting(&engine, 2).await;
@@ -133,9 +133,9 @@ async fn store_last_seq(store: &PostgresStore, id: chat_core::ids::ConversationI
 /// The request role follows the workflow rules too: a visitor never reads label changes,
 /// and a blocked visitor reads nothing.
 async fn the_request_role_hides_label_changes_from_visitors_and_everything_from_blocked_ones() {
-    let Some(store) = common::fresh_store().await else {
-        return;
-    };
+    let store = common::fresh_store()
+        .await
+        .expect("testkit found PostgreSQL");
     let store = std::sync::Arc::new(store);
     let engine = engine(store.clone());
     let (ann, conversation) = chatting(&engine, 1).await;

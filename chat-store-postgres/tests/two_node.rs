@@ -35,9 +35,9 @@ async fn node(options: &sqlx::postgres::PgConnectOptions) -> ChatEngine {
 }
 
 async fn events_committed_right_after_a_resync_arrive_live() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let a = node(&options).await;
     let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
         .await
@@ -137,9 +137,9 @@ async fn events_committed_right_after_a_resync_arrive_live() {
 }
 
 async fn a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_through() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let config = PoolConfig {
         max_connections: 2,
         acquire_timeout: Duration::from_millis(500),
@@ -178,9 +178,9 @@ async fn a_revocation_reaches_this_node_at_once_and_the_others_once_notify_gets_
 /// The node that committed an event hands it to its own subscribers at once, without the
 /// NOTIFY round trip (here there is none: the event is published without being written).
 async fn an_event_reaches_its_own_nodes_subscribers_without_a_notify() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let broadcaster = node_broadcaster(&options).await;
     let conversation = chat_core::ids::ConversationId::new();
     let topic = Topic::Conversation(conversation);
@@ -230,9 +230,9 @@ async fn two_node_auto_assignment_assigns_each_conversation_once_within_capacity
     use chat_core::conformance::fixtures::{admin, conversation, visitor};
     use chat_core::event::EventKind;
 
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let (a, b) = (node(&options).await, node(&options).await);
     let mut agents = Vec::new();
     for (tag, capacity) in [("one", Some(4)), ("two", Some(4)), ("three", None)] {

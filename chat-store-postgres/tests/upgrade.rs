@@ -16,9 +16,9 @@ async fn unread(engine: &ChatEngine, who: &Principal, conv: ConversationId) -> u
 }
 
 async fn a_database_from_before_the_counters_is_upgraded_and_counts_as_before() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
         .await
         .expect("store");
@@ -73,9 +73,9 @@ async fn found(engine: &ChatEngine, agent: &Principal, q: &str) -> usize {
 /// A database from before search (migration 13) gets every stored message's words, by the
 /// server's own rule, on connect; `rebuild_search_index` recomputes them all.
 async fn a_database_from_before_search_finds_its_old_messages() {
-    let Some(options) = common::fresh_database().await else {
-        return;
-    };
+    let options = common::fresh_database()
+        .await
+        .expect("testkit found PostgreSQL");
     let store = PostgresStore::connect_with(options.clone(), PoolConfig::default())
         .await
         .expect("store");

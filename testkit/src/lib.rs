@@ -3,20 +3,21 @@
 //! is missing is **ignored, with the reason**, in the summary cargo prints, never passed:
 //!
 //! ```no_run
-//! use testkit::{Needs, Suite};
-//!
 //! async fn stores_and_reads(database_url: String) { /* … */ }
 //!
 //! fn main() {
-//!     let mut suite = Suite::new();
-//!     suite.postgres("stores_and_reads", stores_and_reads);
-//!     suite.run();
+//!     testkit::Suite::new()
+//!         .postgres("stores_and_reads", stores_and_reads)
+//!         .run();
 //! }
 //! ```
 //!
 //! Services are found where a default install has them: PostgreSQL at `DATABASE_URL`, or
-//! else `postgres://postgres@127.0.0.1:5432/postgres` when it answers; `nats-server` on the
-//! `PATH` (tests start their own); root for mounting file systems.
+//! else `postgres://postgres@127.0.0.1:5432/postgres` when a sign-in there succeeds;
+//! `nats-server` on the `PATH` (tests start their own); root for mounting file systems;
+//! `strace`; Python's `aiosmtpd`. With `TESTKIT_REQUIRE_SERVICES=1` (CI), a missing service
+//! fails its tests instead. Services are looked up when a test that needs them runs, so
+//! listing tests checks nothing.
 
 mod services;
 
@@ -25,7 +26,9 @@ use std::pin::Pin;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-pub use services::{DEFAULT_DATABASE_URL, Found, Needs, nats_server, postgres, root};
+pub use services::{
+    DEFAULT_DATABASE_URL, Found, Needs, aiosmtpd, nats_server, postgres, root, strace,
+};
 
 /// A test's body.
 pub type Body = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -64,22 +67,13 @@ impl Suite {
         })
     }
 
-    /// A test that needs `needs`; it gets what was found.
+    /// A test that needs `needs`, on a runtime of its own; it gets what was found.
     pub fn add<F, Fut>(&mut self, name: &str, needs: &[Needs], test: F) -> &mut Self
     where
-        F: FnOnce(services::Found) -> Fut + Send + 'static,
+        F: FnOnce(Found) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let found = services::find(needs);
-        let trial = Trial::ignorable_test(name, move || match found {
-            Err(reason) => Ok(Completion::ignored_with(reason)),
-            Ok(found) => {
-                run(test(found));
-                Ok(Completion::Completed)
-            }
-        });
-        self.trials.push(trial);
-        self
+        self.blocking_with(name, needs, move |found| run(test(found)))
     }
 
     /// A test that needs `needs` and runs no runtime of its own (it may build one).
@@ -87,16 +81,7 @@ impl Suite {
     where
         F: FnOnce() + Send + 'static,
     {
-        let found = services::find(needs);
-        self.trials
-            .push(Trial::ignorable_test(name, move || match found {
-                Err(reason) => Ok(Completion::ignored_with(reason)),
-                Ok(_) => {
-                    test();
-                    Ok(Completion::Completed)
-                }
-            }));
-        self
+        self.blocking_with(name, needs, move |_| test())
     }
 
     /// Several named bodies that all need `needs`: a shared suite, such as
@@ -113,6 +98,23 @@ impl Suite {
         let arguments = Arguments::from_args();
         libtest_mimic::run(&arguments, std::mem::take(&mut self.trials)).exit()
     }
+
+    fn blocking_with<F>(&mut self, name: &str, needs: &[Needs], test: F) -> &mut Self
+    where
+        F: FnOnce(Found) + Send + 'static,
+    {
+        let needs = needs.to_vec();
+        self.trials.push(Trial::ignorable_test(name, move || {
+            match services::find(&needs) {
+                Err(reason) => missing(reason),
+                Ok(found) => {
+                    test(found);
+                    Ok(Completion::Completed)
+                }
+            }
+        }));
+        self
+    }
 }
 
 /// Runs a test body on a runtime of its own, as `#[tokio::test(flavor = "multi_thread",
@@ -126,7 +128,14 @@ fn run(body: impl Future<Output = ()> + Send + 'static) {
         .block_on(body);
 }
 
-/// A failure with a message (for trials that check rather than panic).
-pub fn failed(message: impl Into<String>) -> Failed {
-    Failed::from(message.into())
+/// A test whose service is missing: ignored with the reason, or, where services are
+/// required (`TESTKIT_REQUIRE_SERVICES=1`, as in CI), failed.
+fn missing(reason: String) -> Result<Completion, Failed> {
+    if services::required() {
+        Err(Failed::from(format!(
+            "{reason} (TESTKIT_REQUIRE_SERVICES=1)"
+        )))
+    } else {
+        Ok(Completion::ignored_with(reason))
+    }
 }

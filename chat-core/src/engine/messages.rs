@@ -108,8 +108,8 @@ impl ChatEngine {
     /// Sends a message (or, with `private`, a note) as the principal.
     ///
     /// Returns after the write is durable; a retry with the same `client_message_id` returns
-    /// the original message with `created: false` and announces its event again (see
-    /// [`reannounce`](Self::reannounce)).
+    /// the original message with `created: false` and announces its event and inbox update
+    /// again (covering a node that stopped between a write and its announcement).
     pub async fn send_message(&self, principal: &Principal, request: SendMessage) -> Result<Sent> {
         let action = if request.private {
             Action::WritePrivateNote

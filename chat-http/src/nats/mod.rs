@@ -6,9 +6,9 @@
 //!   changes, `publish` returns once the server has confirmed it (a round trip), so a
 //!   message acknowledged to its sender is on the server even if the node dies next.
 //! - A node subscribes to a subject only while someone on it listens to that topic
-//!   ([`routes`]), and hands what arrives to its local subscribers; an event larger than
+//!   (`routes.rs`), and hands what arrives to its local subscribers; an event larger than
 //!   the server's message limit travels by seq and is read back from the store.
-//! - A broken link turns into resyncs ([`link`]): this node's subscribers, and the other
+//! - A broken link turns into resyncs (`link.rs`): this node's subscribers, and the other
 //!   nodes' subscribers of what this node published around the break. NATS keeps nothing
 //!   for a connection that is away; the store has it all, by seq.
 //! - Publishing never waits on subscribers, and on the server only briefly: a publish the
