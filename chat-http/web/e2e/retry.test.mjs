@@ -1,6 +1,6 @@
 // "Not now" is not "no": a send the server refuses for the moment (here a rate limit; a
 // store out of reach answers the same way) stays "Sending…" and goes again with the same
-// client id until it is stored, then shows once on both sides.
+// client id until it is stored, then shows once on both sides, in the order written.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openAgent, openVisitor, send, useWorld } from './harness.mjs';
@@ -33,6 +33,10 @@ test('a rate-limited send is retried until it is stored, once', async () => {
     assert.equal(await thread.getByText(text, { exact: true }).count(), 1, `${text} shown once`);
     assert.equal(await widget.getByText(text, { exact: true }).count(), 1, `${text} shown once`);
   }
+  // The outbox sends in order, so refusals for now never reorder what the visitor wrote.
+  const written = /^Message \d of \d$/;
+  assert.deepEqual(await thread.getByText(written).allInnerTexts(), texts, 'stored in the order written');
+  assert.deepEqual(await widget.getByText(written).allInnerTexts(), texts, 'shown in the order written');
   await agent.context.close();
   await visitor.context.close();
 });

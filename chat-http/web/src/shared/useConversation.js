@@ -21,9 +21,9 @@ export function useConversation({ token, socket, conversationId, viewer }) {
   const [state, dispatch] = useReducer(reducer, initialState);
   const stateRef = useRef(state);
   stateRef.current = state;
-  const inFlight = useRef(new Set());
+  const draining = useRef(false);
   const typing = useRef({ active: false, timer: null });
-  const retryLater = useRef(() => {});
+  const flushLater = useRef(() => {});
 
   const setOutbox = useCallback(
     (update) => {
@@ -35,10 +35,10 @@ export function useConversation({ token, socket, conversationId, viewer }) {
     [conversationId],
   );
 
+  // Sends one entry; what became of it: 'sent', 'later' (refused for now, or no answer:
+  // it goes again with the same id), or 'failed' (refused for good, and marked so).
   const deliver = useCallback(
     async (entry) => {
-      if (!socket?.connected || inFlight.current.has(entry.clientMessageId)) return;
-      inFlight.current.add(entry.clientMessageId);
       try {
         const ack = await call(socket, 'message:send', {
           conversationId,
@@ -59,32 +59,40 @@ export function useConversation({ token, socket, conversationId, viewer }) {
         };
         dispatch({ type: 'message', seq: ack.seq, message });
         setOutbox((outbox) => outbox.filter((e) => e.clientMessageId !== entry.clientMessageId));
+        return 'sent';
       } catch (error) {
-        // No answer: the message stays pending and goes again, same id, on the next connect.
-        // "Not now": it stays pending and goes again, same id, shortly.
-        if (RETRY_LATER.has(error.code)) {
-          setTimeout(() => retryLater.current(entry.clientMessageId), RETRY_LATER_MS);
-        } else if (error.code !== 'timeout') {
-          setOutbox((outbox) =>
-            outbox.map((e) =>
-              e.clientMessageId === entry.clientMessageId ? { ...e, failed: error.message } : e,
-            ),
-          );
-        }
-      } finally {
-        inFlight.current.delete(entry.clientMessageId);
+        if (RETRY_LATER.has(error.code) || error.code === 'timeout') return 'later';
+        setOutbox((outbox) =>
+          outbox.map((e) =>
+            e.clientMessageId === entry.clientMessageId ? { ...e, failed: error.message } : e,
+          ),
+        );
+        return 'failed';
       }
     },
     [socket, conversationId, viewer, setOutbox],
   );
 
-  const flush = useCallback(() => {
-    for (const entry of stateRef.current.outbox) if (!entry.failed) deliver(entry);
-  }, [deliver]);
-  retryLater.current = (clientMessageId) => {
-    const entry = stateRef.current.outbox.find((e) => e.clientMessageId === clientMessageId);
-    if (entry && !entry.failed) deliver(entry);
-  };
+  // Sends the outbox in order, one message at a time, so messages are stored in the order
+  // they were written even when one is refused for now and goes again (a rate limit, the
+  // store out of reach, no answer). Without a connection it waits for the next join.
+  const flush = useCallback(async () => {
+    if (draining.current) return;
+    draining.current = true;
+    try {
+      for (;;) {
+        const entry = stateRef.current.outbox.find((e) => !e.failed);
+        if (!entry || !socket?.connected) return;
+        if ((await deliver(entry)) === 'later') {
+          setTimeout(() => flushLater.current(), RETRY_LATER_MS);
+          return;
+        }
+      }
+    } finally {
+      draining.current = false;
+    }
+  }, [socket, deliver]);
+  flushLater.current = flush;
 
   // History: the conversation and its newest page.
   useEffect(() => {
@@ -178,9 +186,9 @@ export function useConversation({ token, socket, conversationId, viewer }) {
       const entry = newEntry(text, attachments, isPrivate);
       setOutbox((outbox) => [...outbox, entry]);
       stopTyping();
-      deliver(entry);
+      flush();
     },
-    [deliver, setOutbox, stopTyping],
+    [flush, setOutbox, stopTyping],
   );
 
   const discard = useCallback(
