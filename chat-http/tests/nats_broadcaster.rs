@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_core::broadcast::DynBroadcaster;
-use chat_core::conformance::broadcast::{Cluster, Cut};
-use chat_core::conformance::fixtures::{chatting, send};
-use chat_core::feed::FeedItem;
-use chat_core::{ChatEngine, DynChatStore, EngineConfig, MemoryStore};
+use chat_core::conformance::broadcast::{Cluster, Cut, watched};
+use chat_core::conformance::fixtures::send;
+use chat_core::feed::{ConversationFeed, FeedItem};
+use chat_core::model::Conversation;
+use chat_core::{ChatEngine, DynChatStore, EngineConfig, MemoryStore, Principal};
 use chat_http::NatsBroadcaster;
 use common::nats_server::NatsServer;
 use common::tcp_proxy::Proxy;
@@ -63,7 +64,7 @@ async fn cluster(count: usize) -> Option<Cluster> {
 }
 
 /// Reads `feed` until seq `last`; returns the message bodies seen.
-async fn bodies_until(feed: &mut chat_core::feed::ConversationFeed, last: u64) -> Vec<String> {
+async fn bodies_until(feed: &mut ConversationFeed, last: u64) -> Vec<String> {
     let mut bodies = Vec::new();
     let collect = async {
         while feed.cursor().get() < last {
@@ -80,16 +81,36 @@ async fn bodies_until(feed: &mut chat_core::feed::ConversationFeed, last: u64) -
     bodies
 }
 
+/// Sends `{label} 0` … `{label} 4` through `writer`, each stored (within the hang guard);
+/// the texts and the last seq.
+async fn send_five(
+    writer: &ChatEngine,
+    visitor: &Principal,
+    conversation: &Conversation,
+    label: &str,
+) -> (Vec<String>, u64) {
+    let texts: Vec<String> = (0..5).map(|n| format!("{label} {n}")).collect();
+    let mut last = conversation.last_seq;
+    let sends = async {
+        for text in &texts {
+            last = send(writer, visitor, conversation.id, text, None)
+                .await
+                .expect("a send is stored whatever NATS does")
+                .message
+                .seq;
+        }
+    };
+    tokio::time::timeout(HANG_GUARD, sends)
+        .await
+        .expect("sends hung on NATS");
+    (texts, last.get())
+}
+
 async fn an_event_too_large_for_a_message_is_read_back_by_seq() {
     let server = NatsServer::with_max_payload(4096).expect("testkit found nats-server");
     let nodes = nodes(&server, 2).await;
     let (writer, reader) = (&nodes[0].0, &nodes[1].0);
-    let (visitor, conversation) = chatting(writer, 0).await;
-    let mut feed = reader
-        .subscribe(&visitor, conversation.id, conversation.last_seq)
-        .await
-        .expect("subscribe");
-    feed.catch_up(usize::MAX).await.expect("catch up");
+    let (visitor, conversation, mut feed) = watched(writer, reader).await;
     let large = "large-".repeat(1000);
     // The last event of the conversation: no later one would let the feed notice a gap.
     let seq = send(writer, &visitor, conversation.id, &large, None)
@@ -104,75 +125,26 @@ async fn what_is_sent_while_the_server_is_down_arrives_after_it_is_back() {
     let server = NatsServer::start().expect("testkit found nats-server");
     let nodes = nodes(&server, 2).await;
     let (writer, reader) = (&nodes[0].0, &nodes[1].0);
-    let (visitor, conversation) = chatting(writer, 0).await;
-    let mut feed = reader
-        .subscribe(&visitor, conversation.id, conversation.last_seq)
-        .await
-        .expect("subscribe");
-    feed.catch_up(usize::MAX).await.expect("catch up");
+    let (visitor, conversation, mut feed) = watched(writer, reader).await;
     server.stop();
-    let mut last = conversation.last_seq;
-    let during = async {
-        for n in 0..5 {
-            last = send(
-                writer,
-                &visitor,
-                conversation.id,
-                &format!("down {n}"),
-                None,
-            )
-            .await
-            .expect("a send is stored while NATS is down")
-            .message
-            .seq;
-        }
-    };
-    tokio::time::timeout(HANG_GUARD, during)
-        .await
-        .expect("sends hung while NATS was down");
+    let (texts, last) = send_five(writer, &visitor, &conversation, "down").await;
     server.run();
-    let bodies = bodies_until(&mut feed, last.get()).await;
-    assert_eq!(
-        bodies,
-        (0..5).map(|n| format!("down {n}")).collect::<Vec<_>>()
-    );
+    assert_eq!(bodies_until(&mut feed, last).await, texts);
 }
 
 async fn a_node_whose_link_was_cut_has_the_others_resync_what_it_sent_meanwhile() {
     let server = NatsServer::start().expect("testkit found nats-server");
-    let port: u16 = server
-        .url()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let proxy = Proxy::start(([127, 0, 0, 1], port).into()).await;
+    let proxy = Proxy::start(server.address()).await;
     // The writer reaches NATS through the proxy; the reader directly, and keeps its link.
     let urls = [format!("nats://{}", proxy.address), server.url()];
     let nodes = nodes_at(&urls).await;
     let (writer, reader) = (&nodes[0].0, &nodes[1].0);
-    let (visitor, conversation) = chatting(writer, 0).await;
-    let mut feed = reader
-        .subscribe(&visitor, conversation.id, conversation.last_seq)
-        .await
-        .expect("subscribe");
-    feed.catch_up(usize::MAX).await.expect("catch up");
+    let (visitor, conversation, mut feed) = watched(writer, reader).await;
     proxy.cut();
-    let mut last = conversation.last_seq;
-    for n in 0..5 {
-        last = send(writer, &visitor, conversation.id, &format!("cut {n}"), None)
-            .await
-            .expect("a send is stored while the link is cut")
-            .message
-            .seq;
-    }
+    let (texts, last) = send_five(writer, &visitor, &conversation, "cut").await;
     proxy.restore();
     // Nothing else happens in the conversation: only the writer's resync brings these.
-    let bodies = bodies_until(&mut feed, last.get()).await;
-    assert_eq!(
-        bodies,
-        (0..5).map(|n| format!("cut {n}")).collect::<Vec<_>>()
-    );
+    assert_eq!(bodies_until(&mut feed, last).await, texts);
 }
 
 fn main() {

@@ -26,9 +26,7 @@ use std::pin::Pin;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-pub use services::{
-    DEFAULT_DATABASE_URL, Found, Needs, aiosmtpd, nats_server, postgres, root, strace,
-};
+pub use services::{Found, Needs, postgres};
 
 /// A test's body.
 pub type Body = Pin<Box<dyn Future<Output = ()> + Send>>;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sqlx::Connection;
 
 /// Where PostgreSQL is looked for when `DATABASE_URL` is not set.
-pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A service a test needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn postgres() -> Result<String, String> {
 }
 
 /// Whether the `nats-server` binary runs here.
-pub fn nats_server() -> Result<(), String> {
+fn nats_server() -> Result<(), String> {
     static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
@@ -96,7 +96,7 @@ pub fn nats_server() -> Result<(), String> {
 }
 
 /// Whether `strace` may trace here.
-pub fn strace() -> Result<(), String> {
+fn strace() -> Result<(), String> {
     static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
@@ -107,7 +107,7 @@ pub fn strace() -> Result<(), String> {
 }
 
 /// Whether Python's `aiosmtpd` is installed.
-pub fn aiosmtpd() -> Result<(), String> {
+fn aiosmtpd() -> Result<(), String> {
     static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
@@ -122,7 +122,7 @@ pub fn aiosmtpd() -> Result<(), String> {
 }
 
 /// Whether this process may mount a small tmpfs (root, with the capability to mount).
-pub fn root() -> Result<(), String> {
+fn root() -> Result<(), String> {
     static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {

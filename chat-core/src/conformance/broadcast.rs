@@ -118,7 +118,7 @@ macro_rules! __broadcaster_scenarios {
 /// Events written through one node reach a feed on another in seq order, once each, while
 /// four writers send at once.
 pub async fn events_reach_every_node_in_order_exactly_once(cluster: Cluster) {
-    let (visitor, conversation, mut feed) = watched(&cluster).await;
+    let (visitor, conversation, mut feed) = watched(cluster.first(), cluster.last()).await;
     let writers: Vec<_> = (0..4)
         .map(|task| {
             let engine = cluster.first().clone();
@@ -265,7 +265,7 @@ pub async fn a_lost_link_turns_into_a_resync_that_loses_nothing(cluster: Cluster
         // One process: no link to lose.
         return;
     };
-    let (visitor, conversation, mut feed) = watched(&cluster).await;
+    let (visitor, conversation, mut feed) = watched(cluster.first(), cluster.last()).await;
     cut().await;
     for n in 0..10 {
         send(
@@ -282,13 +282,15 @@ pub async fn a_lost_link_turns_into_a_resync_that_loses_nothing(cluster: Cluster
     assert_receives_exactly(&mut feed, after, after + 10).await;
 }
 
-/// A conversation started through the first node, and a feed of it on the last that has
-/// read its backlog: from here on, only the broadcaster (or a resync it asks for) brings
-/// it anything.
-async fn watched(cluster: &Cluster) -> (Principal, Conversation, ConversationFeed) {
-    let (visitor, conversation) = chatting(cluster.first(), 0).await;
-    let mut feed = cluster
-        .last()
+/// A conversation started through `writer`, and a feed of it on `reader` that has read its
+/// backlog: from here on, only the broadcaster (or a resync it asks for) brings it
+/// anything.
+pub async fn watched(
+    writer: &ChatEngine,
+    reader: &ChatEngine,
+) -> (Principal, Conversation, ConversationFeed) {
+    let (visitor, conversation) = chatting(writer, 0).await;
+    let mut feed = reader
         .subscribe(&visitor, conversation.id, conversation.last_seq)
         .await
         .expect("subscribe");

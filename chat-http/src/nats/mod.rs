@@ -87,11 +87,6 @@ impl NatsBroadcaster {
         })
     }
 
-    /// How many subjects this node receives (for tests and metrics).
-    pub async fn subject_count(&self) -> usize {
-        self.routes.count().await
-    }
-
     /// Sends one payload, and with `confirm` waits until the server has it; `false` if the
     /// server did not take it in time.
     async fn send(&self, topic: Topic, payload: Vec<u8>, confirm: bool) -> bool {
@@ -117,11 +112,8 @@ impl Drop for NatsBroadcaster {
 #[async_trait]
 impl Broadcaster for NatsBroadcaster {
     async fn publish(&self, topic: Topic, signal: Signal) -> Result<()> {
-        let limit = self
-            .client
-            .server_info()
-            .max_payload
-            .saturating_sub(HEADROOM);
+        // An atomic read: `server_info()` would clone the server's whole INFO per publish.
+        let limit = self.client.max_payload().saturating_sub(HEADROOM);
         let payload = wire::encode(&signal, limit);
         let confirm = matches!(
             signal,

@@ -98,11 +98,6 @@ impl Routes {
             keep
         });
     }
-
-    /// How many subjects the node receives (for tests and metrics).
-    pub async fn count(&self) -> usize {
-        self.routes.lock().await.len()
-    }
 }
 
 impl Drop for Routes {
