@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::email::EmailContact;
 use crate::ids::{AdminId, CustomerId};
-use crate::values::{DisplayName, Email, Metadata, UserAgent, VisitorIdentifier};
+use crate::values::{DisplayName, Email, ExternalId, Metadata, UserAgent, VisitorIdentifier};
 
 /// Which conversations an agent may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -113,6 +113,9 @@ pub struct Admin {
     /// The most open conversations auto-assignment gives it; `None`: no limit.
     #[serde(default)]
     pub capacity: Option<u32>,
+    /// Its id in the host application, for an agent the host signs in (unique).
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
 }
 
 /// What an agent update changes: only the fields it names (`Some`), all at once, so two
@@ -131,6 +134,8 @@ pub struct AdminChanges {
     pub disabled: Option<bool>,
     /// New auto-assignment capacity; `Some(None)`: no limit.
     pub capacity: Option<Option<u32>>,
+    /// Links the agent to its id in the host application (unique).
+    pub external_id: Option<ExternalId>,
 }
 
 impl AdminChanges {
@@ -159,6 +164,9 @@ impl AdminChanges {
         if let Some(capacity) = self.capacity {
             admin.capacity = capacity;
         }
+        if let Some(external_id) = &self.external_id {
+            admin.external_id = Some(external_id.clone());
+        }
     }
 
     /// Whether the change ends the agent's sessions (a new password, or disabling).
@@ -174,8 +182,11 @@ pub struct Customer {
     pub id: CustomerId,
     /// The embedding site's id for the visitor, when it passed one.
     pub identifier: Option<VisitorIdentifier>,
-    /// Whether `identifier` came with a valid HMAC.
+    /// Whether `identifier` came with a valid HMAC or from the host's sign-in.
     pub verified: bool,
+    /// The name the host application knows the visitor by, when it signs it in.
+    #[serde(default)]
+    pub name: Option<DisplayName>,
     /// The browser's user agent.
     pub user_agent: Option<UserAgent>,
     /// Coarse location, as the embedder supplies it.

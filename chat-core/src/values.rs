@@ -288,6 +288,12 @@ short_text!(
     255
 );
 short_text!(
+    /// An agent's id in the host application that signs it in (at most 255 characters).
+    ExternalId,
+    "sub",
+    255
+);
+short_text!(
     /// A user agent string as reported by the widget (at most 512 characters).
     UserAgent,
     "userAgent",

@@ -8,7 +8,7 @@ use chat_core::error::Conflict;
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
-use chat_core::values::{Email, VisitorIdentifier};
+use chat_core::values::{DisplayName, Email, ExternalId, VisitorIdentifier};
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
@@ -19,9 +19,9 @@ use crate::rows::{ATTACHMENT_COLUMNS, AdminRow, AttachmentRow, CustomerRow, Sess
 use crate::store::PostgresStore;
 
 const ADMIN_COLUMNS: &str =
-    "id, email, password_hash, name, permissions, created_at, disabled, capacity";
+    "id, email, password_hash, name, permissions, created_at, disabled, capacity, external_id";
 const CUSTOMER_COLUMNS: &str = "id, identifier, verified, user_agent, location_data, first_seen, blocked_at, email, \
-     email_token, email_unsubscribed, last_seen";
+     email_token, email_unsubscribed, last_seen, name";
 const SESSION_COLUMNS: &str = "token_hash, subject_type, subject_id, created_at, expires_at";
 
 #[async_trait]
@@ -103,8 +103,8 @@ impl AttachmentStore for PostgresStore {
 impl AdminStore for PostgresStore {
     async fn create_admin(&self, admin: &Admin) -> Result<()> {
         sqlx::query(
-            "INSERT INTO admins (id, email, password_hash, name, permissions, created_at, disabled, capacity) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO admins (id, email, password_hash, name, permissions, created_at, disabled, capacity, \
+             external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(admin.id.as_uuid())
         .bind(admin.email.as_str())
@@ -114,6 +114,7 @@ impl AdminStore for PostgresStore {
         .bind(admin.created_at)
         .bind(admin.disabled)
         .bind(admin.capacity.map(db_capacity))
+        .bind(admin.external_id.as_ref().map(ExternalId::as_str))
         .execute(&self.pool)
         .await
         .map_err(map)?;
@@ -140,6 +141,16 @@ impl AdminStore for PostgresStore {
         row.map(Admin::try_from).transpose()
     }
 
+    async fn find_admin_by_external_id(&self, external_id: &ExternalId) -> Result<Option<Admin>> {
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM admins WHERE external_id = $1");
+        let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(external_id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(Admin::try_from).transpose()
+    }
+
     async fn list_admins(&self) -> Result<Vec<Admin>> {
         let query = format!("SELECT {ADMIN_COLUMNS} FROM admins ORDER BY created_at, id");
         let rows: Vec<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
@@ -154,8 +165,8 @@ impl AdminStore for PostgresStore {
         let query = format!(
             "UPDATE admins SET email = COALESCE($2, email), name = COALESCE($3, name), \
              password_hash = COALESCE($4, password_hash), permissions = COALESCE($5, permissions), \
-             disabled = COALESCE($6, disabled), capacity = CASE WHEN $7 THEN $8 ELSE capacity END \
-             WHERE id = $1 RETURNING {ADMIN_COLUMNS}"
+             disabled = COALESCE($6, disabled), capacity = CASE WHEN $7 THEN $8 ELSE capacity END, \
+             external_id = COALESCE($9, external_id) WHERE id = $1 RETURNING {ADMIN_COLUMNS}"
         );
         let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
             .bind(id.as_uuid())
@@ -166,6 +177,7 @@ impl AdminStore for PostgresStore {
             .bind(changes.disabled)
             .bind(changes.capacity.is_some())
             .bind(changes.capacity.flatten().map(db_capacity))
+            .bind(changes.external_id.as_ref().map(ExternalId::as_str))
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
@@ -177,8 +189,8 @@ impl AdminStore for PostgresStore {
 impl CustomerStore for PostgresStore {
     async fn create_customer(&self, customer: &Customer) -> Result<()> {
         sqlx::query(
-            "INSERT INTO customers (id, identifier, verified, user_agent, location_data, first_seen) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO customers (id, identifier, verified, user_agent, location_data, first_seen, \
+             name) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(customer.id.as_uuid())
         .bind(customer.identifier.as_ref().map(|i| i.as_str()))
@@ -186,6 +198,7 @@ impl CustomerStore for PostgresStore {
         .bind(customer.user_agent.as_ref().map(|u| u.as_str()))
         .bind(Json(serde_json::Value::from(customer.location_data.clone())))
         .bind(customer.first_seen)
+        .bind(customer.name.as_ref().map(DisplayName::as_str))
         .execute(&self.pool)
         .await
         .map_err(map)?;
@@ -246,6 +259,22 @@ impl CustomerStore for PostgresStore {
             .bind(contact.map(|c| c.email.as_str()))
             .bind(contact.map(|c| c.token.as_str()))
             .bind(contact.is_some_and(|c| c.unsubscribed))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        Customer::try_from(row.ok_or(Error::NotFound("customer"))?)
+    }
+
+    async fn set_customer_name(
+        &self,
+        id: CustomerId,
+        name: Option<&DisplayName>,
+    ) -> Result<Customer> {
+        let query =
+            format!("UPDATE customers SET name = $2 WHERE id = $1 RETURNING {CUSTOMER_COLUMNS}");
+        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(query))
+            .bind(id.as_uuid())
+            .bind(name.map(DisplayName::as_str))
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;

@@ -69,6 +69,7 @@ fn constraint_subject(error: &sqlx::Error) -> &'static str {
         .unwrap_or_default();
     match constraint {
         c if c.contains("email") => "admin email",
+        c if c.contains("external_id") => "admin external id",
         c if c.contains("identifier") => "customer identifier",
         c if c.starts_with("sessions") => "session",
         c if c.starts_with("admins") => "admin",

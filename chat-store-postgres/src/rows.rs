@@ -8,7 +8,9 @@ use chat_core::event::{Event, EventKind};
 use chat_core::ids::{AdminId, ConversationId, CustomerId, LabelId, Seq};
 use chat_core::model::{Actor, Attachment, Conversation, FileType, Participant, UserRef};
 use chat_core::ratings::Rating;
-use chat_core::values::{DisplayName, Email, FileName, Metadata, UserAgent, VisitorIdentifier};
+use chat_core::values::{
+    DisplayName, Email, ExternalId, FileName, Metadata, UserAgent, VisitorIdentifier,
+};
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
 use sqlx::types::{Json, Uuid};
@@ -157,6 +159,7 @@ pub struct AdminRow {
     created_at: DateTime<Utc>,
     disabled: bool,
     capacity: Option<i32>,
+    external_id: Option<String>,
 }
 
 impl TryFrom<AdminRow> for Admin {
@@ -172,6 +175,11 @@ impl TryFrom<AdminRow> for Admin {
             created_at: row.created_at,
             disabled: row.disabled,
             capacity: row.capacity.map(|c| u32::try_from(c).unwrap_or(0)),
+            external_id: row
+                .external_id
+                .as_deref()
+                .map(ExternalId::parse)
+                .transpose()?,
         })
     }
 }
@@ -189,6 +197,7 @@ pub struct CustomerRow {
     email_token: Option<String>,
     email_unsubscribed: bool,
     last_seen: Option<DateTime<Utc>>,
+    name: Option<String>,
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -203,6 +212,7 @@ impl TryFrom<CustomerRow> for Customer {
                 .map(VisitorIdentifier::parse)
                 .transpose()?,
             verified: row.verified,
+            name: row.name.as_deref().map(DisplayName::parse).transpose()?,
             user_agent: row
                 .user_agent
                 .as_deref()

@@ -7,7 +7,7 @@ use chat_core::email::{EmailContact, UnsubscribeToken};
 use chat_core::ids::{AdminId, AttachmentId, CustomerId};
 use chat_core::model::Attachment;
 use chat_core::store::{AdminStore, AttachmentStore, CustomerStore, SessionStore};
-use chat_core::values::{Email, VisitorIdentifier};
+use chat_core::values::{DisplayName, Email, ExternalId, VisitorIdentifier};
 use chat_core::{Error, Result};
 use chrono::{DateTime, Utc};
 
@@ -81,6 +81,13 @@ impl AdminStore for SledStore {
                 if exists(txn, &keys::admin(admin.id))? || exists(txn, &email)? {
                     return Err(Error::AlreadyExists("admin"));
                 }
+                if let Some(external_id) = &admin.external_id {
+                    let external_id = keys::admin_external_id(external_id.as_str());
+                    if exists(txn, &external_id)? {
+                        return Err(Error::AlreadyExists("admin external id"));
+                    }
+                    txn.insert(external_id, admin.id.as_uuid().as_bytes().to_vec());
+                }
                 txn.insert(email, admin.id.as_uuid().as_bytes().to_vec());
                 txn.insert(keys::admin(admin.id), encode(&admin)?);
                 Ok(())
@@ -99,6 +106,13 @@ impl AdminStore for SledStore {
         }
     }
 
+    async fn find_admin_by_external_id(&self, external_id: &ExternalId) -> Result<Option<Admin>> {
+        match get_uuid(self.tree(), &keys::admin_external_id(external_id.as_str()))? {
+            Some(id) => self.get_admin(AdminId::from_uuid(id)).await,
+            None => Ok(None),
+        }
+    }
+
     async fn list_admins(&self) -> Result<Vec<Admin>> {
         let mut admins: Vec<Admin> = scan(self.tree(), &[keys::ADMIN])?;
         admins.sort_by_key(|a| (a.created_at, a.id));
@@ -112,15 +126,28 @@ impl AdminStore for SledStore {
             .run(move |txn| {
                 let mut admin: Admin =
                     get(txn, &keys::admin(id))?.ok_or(Error::NotFound("admin"))?;
-                let old_email = admin.email.clone();
+                let old = admin.clone();
                 changes.apply(&mut admin);
-                if old_email != admin.email {
+                let id = admin.id.as_uuid().as_bytes().to_vec();
+                if old.email != admin.email {
                     let email = keys::admin_email(admin.email.as_str());
                     if exists(txn, &email)? {
                         return Err(Error::AlreadyExists("admin email"));
                     }
-                    txn.remove(keys::admin_email(old_email.as_str()));
-                    txn.insert(email, admin.id.as_uuid().as_bytes().to_vec());
+                    txn.remove(keys::admin_email(old.email.as_str()));
+                    txn.insert(email, id.clone());
+                }
+                if let Some(external_id) = &admin.external_id
+                    && old.external_id.as_ref() != Some(external_id)
+                {
+                    let key = keys::admin_external_id(external_id.as_str());
+                    if exists(txn, &key)? {
+                        return Err(Error::AlreadyExists("admin external id"));
+                    }
+                    if let Some(old) = &old.external_id {
+                        txn.remove(keys::admin_external_id(old.as_str()));
+                    }
+                    txn.insert(key, id);
                 }
                 txn.insert(keys::admin(admin.id), encode(&admin)?);
                 Ok(admin)
@@ -225,6 +252,23 @@ impl CustomerStore for SledStore {
                     txn.insert(keys::customer_email(new.email.as_str(), id), Vec::new());
                 }
                 customer.contact = contact;
+                txn.insert(key, encode(&customer)?);
+                Ok(customer)
+            })
+            .await
+    }
+
+    async fn set_customer_name(
+        &self,
+        id: CustomerId,
+        name: Option<&DisplayName>,
+    ) -> Result<Customer> {
+        let name = name.cloned();
+        self.writer
+            .run(move |txn| {
+                let key = keys::customer(id);
+                let mut customer: Customer = get(txn, &key)?.ok_or(Error::NotFound("customer"))?;
+                customer.name = name;
                 txn.insert(key, encode(&customer)?);
                 Ok(customer)
             })

@@ -58,6 +58,7 @@ pub const ATTACHMENT: u8 = b'a';
 pub const ATTACHMENT_OF: u8 = b'A';
 pub const ADMIN: u8 = b'd';
 pub const ADMIN_EMAIL: u8 = b'D';
+pub const ADMIN_EXTERNAL_ID: u8 = b'h';
 pub const CUSTOMER: u8 = b'k';
 pub const CUSTOMER_IDENTIFIER: u8 = b'K';
 pub const BLOCKED_CUSTOMER: u8 = b'B';
@@ -182,6 +183,12 @@ pub fn admin(id: AdminId) -> Vec<u8> {
 
 pub fn admin_email(email: &str) -> Vec<u8> {
     Key::new(ADMIN_EMAIL).bytes(email.as_bytes()).build()
+}
+
+pub fn admin_external_id(external_id: &str) -> Vec<u8> {
+    Key::new(ADMIN_EXTERNAL_ID)
+        .bytes(external_id.as_bytes())
+        .build()
 }
 
 pub fn customer(id: CustomerId) -> Vec<u8> {

@@ -25,6 +25,7 @@ pub mod broadcast;
 pub mod conversations;
 pub mod email;
 pub mod erasure;
+pub mod external;
 pub mod fixtures;
 pub mod integrations;
 pub mod log;
@@ -119,6 +120,10 @@ macro_rules! __conformance_scenarios {
             accounts::customer_lookup_by_identifier,
             accounts::sessions_expire_and_revoke,
             accounts::blocked_visitors_are_refused_and_listed,
+            external::host_sign_in_provisions_and_follows_the_host,
+            external::host_sign_in_links_and_refuses,
+            external::concurrent_first_sign_ins_make_one_agent,
+            external::host_demotion_reaches_live_connections,
             workspace::label_titles_are_unique_ignoring_case,
             workspace::conversation_labels_are_log_events_and_filter_the_list,
             workspace::concurrent_label_changes_all_stick,

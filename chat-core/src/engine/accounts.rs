@@ -55,6 +55,7 @@ impl ChatEngine {
             identifier: new.verified_identifier,
             user_agent: new.user_agent,
             location_data: Metadata::parse(new.location_data.into(), &self.config.limits)?,
+            name: None,
             first_seen: now(),
             blocked_at: None,
             contact: None,
@@ -134,6 +135,7 @@ impl ChatEngine {
             created_at: now(),
             disabled: false,
             capacity: None,
+            external_id: None,
         };
         self.store.create_admin(&admin).await?;
         Ok(admin)
@@ -255,12 +257,23 @@ impl ChatEngine {
         token_hash: TokenHash,
         ttl: Duration,
     ) -> Result<Session> {
-        let created_at = now();
+        self.open_session_until(subject, token_hash, now() + ttl)
+            .await
+    }
+
+    /// Stores a session, for a token whose hash the caller computed, that ends at
+    /// `expires_at`.
+    pub async fn open_session_until(
+        &self,
+        subject: SessionSubject,
+        token_hash: TokenHash,
+        expires_at: chrono::DateTime<Utc>,
+    ) -> Result<Session> {
         let session = Session {
             token_hash,
             subject,
-            created_at,
-            expires_at: created_at + ttl,
+            created_at: now(),
+            expires_at,
         };
         self.store.create_session(&session).await?;
         if let SessionSubject::Admin(admin) = subject {

@@ -33,7 +33,7 @@ use crate::store::{
     AdminStore, AttachmentStore, ConversationPage, ConversationQuery, ConversationRemoval,
     ConversationStore, CustomerStore, EventStore, ReadStateStore, SessionStore,
 };
-use crate::values::{ClientMessageId, Email, VisitorIdentifier};
+use crate::values::{ClientMessageId, DisplayName, Email, ExternalId, VisitorIdentifier};
 
 /// An in-memory backend: nothing survives the process.
 #[derive(Debug, Default)]
@@ -42,6 +42,7 @@ pub struct MemoryStore {
     attachment_owners: DashMap<AttachmentId, ConversationId>,
     admins: DashMap<AdminId, Admin>,
     admin_emails: DashMap<Email, AdminId>,
+    admin_external_ids: DashMap<ExternalId, AdminId>,
     customers: DashMap<CustomerId, Customer>,
     customer_identifiers: DashMap<VisitorIdentifier, CustomerId>,
     sessions: DashMap<TokenHash, Session>,
@@ -438,14 +439,21 @@ impl AdminStore for MemoryStore {
         if self.admins.contains_key(&admin.id) {
             return Err(Error::AlreadyExists("admin"));
         }
-        match self.admin_emails.entry(admin.email.clone()) {
-            Entry::Occupied(_) => Err(Error::AlreadyExists("admin email")),
-            Entry::Vacant(slot) => {
-                slot.insert(admin.id);
-                self.admins.insert(admin.id, admin.clone());
-                Ok(())
-            }
-        }
+        // Lock order is always email index, then external ids, then admins.
+        let Entry::Vacant(email) = self.admin_emails.entry(admin.email.clone()) else {
+            return Err(Error::AlreadyExists("admin email"));
+        };
+        let external = match &admin.external_id {
+            Some(id) => match self.admin_external_ids.entry(id.clone()) {
+                Entry::Occupied(_) => return Err(Error::AlreadyExists("admin external id")),
+                Entry::Vacant(slot) => Some(slot),
+            },
+            None => None,
+        };
+        email.insert(admin.id);
+        external.map(|slot| slot.insert(admin.id));
+        self.admins.insert(admin.id, admin.clone());
+        Ok(())
     }
 
     async fn get_admin(&self, id: AdminId) -> Result<Option<Admin>> {
@@ -459,6 +467,13 @@ impl AdminStore for MemoryStore {
         self.get_admin(id).await
     }
 
+    async fn find_admin_by_external_id(&self, external_id: &ExternalId) -> Result<Option<Admin>> {
+        let Some(id) = self.admin_external_ids.get(external_id).map(|id| *id) else {
+            return Ok(None);
+        };
+        self.get_admin(id).await
+    }
+
     async fn list_admins(&self) -> Result<Vec<Admin>> {
         let mut admins: Vec<Admin> = self.admins.iter().map(|a| a.clone()).collect();
         admins.sort_by_key(|a| (a.created_at, a.id));
@@ -466,27 +481,30 @@ impl AdminStore for MemoryStore {
     }
 
     async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin> {
-        // Lock order is always email index, then admins: never hold an admin while taking an
-        // email. A new email is claimed first, then the row is changed under its lock.
-        let old_email = self
-            .admins
-            .get(&id)
-            .ok_or(Error::NotFound("admin"))?
-            .email
-            .clone();
+        // Lock order is always email index, then external ids, then admins: never hold an
+        // admin while taking an index entry. New index entries are claimed first, then the
+        // row is changed under its lock; a failure gives the claims back.
+        let (old_email, old_external) = {
+            let admin = self.admins.get(&id).ok_or(Error::NotFound("admin"))?;
+            (admin.email.clone(), admin.external_id.clone())
+        };
         let new_email = changes.email.clone().filter(|email| *email != old_email);
+        let new_external = changes
+            .external_id
+            .clone()
+            .filter(|external| old_external.as_ref() != Some(external));
         if let Some(email) = &new_email {
-            match self.admin_emails.entry(email.clone()) {
-                Entry::Occupied(_) => return Err(Error::AlreadyExists("admin email")),
-                Entry::Vacant(slot) => {
-                    slot.insert(id);
-                }
-            }
+            claim(&self.admin_emails, email, id, "admin email")?;
+        }
+        if let Some(external) = &new_external
+            && let Err(error) = claim(&self.admin_external_ids, external, id, "admin external id")
+        {
+            new_email.map(|email| self.admin_emails.remove(&email));
+            return Err(error);
         }
         let Some(mut admin) = self.admins.get_mut(&id) else {
-            if let Some(email) = &new_email {
-                self.admin_emails.remove(email);
-            }
+            new_email.map(|email| self.admin_emails.remove(&email));
+            new_external.map(|external| self.admin_external_ids.remove(&external));
             return Err(Error::NotFound("admin"));
         };
         changes.apply(&mut admin);
@@ -495,7 +513,29 @@ impl AdminStore for MemoryStore {
         if new_email.is_some() {
             self.admin_emails.remove(&old_email);
         }
+        if let (Some(_), Some(old)) = (new_external, old_external) {
+            self.admin_external_ids.remove(&old);
+        }
         Ok(updated)
+    }
+}
+
+/// Takes `key` in a unique index for `id`; `AlreadyExists(what)` if it is taken.
+fn claim<K: Eq + std::hash::Hash>(
+    index: &DashMap<K, AdminId>,
+    key: &K,
+    id: AdminId,
+    what: &'static str,
+) -> Result<()>
+where
+    K: Clone,
+{
+    match index.entry(key.clone()) {
+        Entry::Occupied(_) => Err(Error::AlreadyExists(what)),
+        Entry::Vacant(slot) => {
+            slot.insert(id);
+            Ok(())
+        }
     }
 }
 
@@ -565,6 +605,19 @@ impl CustomerStore for MemoryStore {
             .get_mut(&id)
             .ok_or(Error::NotFound("customer"))?;
         customer.contact = contact.cloned();
+        Ok(customer.clone())
+    }
+
+    async fn set_customer_name(
+        &self,
+        id: CustomerId,
+        name: Option<&DisplayName>,
+    ) -> Result<Customer> {
+        let mut customer = self
+            .customers
+            .get_mut(&id)
+            .ok_or(Error::NotFound("customer"))?;
+        customer.name = name.cloned();
         Ok(customer.clone())
     }
 

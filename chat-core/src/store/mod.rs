@@ -46,7 +46,7 @@ use crate::ratings::{RatingCount, RatingQuery};
 use crate::read::ReadCursor;
 use crate::search::{MessageHit, MessageSearch};
 use crate::status::ConversationStatus;
-use crate::values::{Email, VisitorIdentifier};
+use crate::values::{DisplayName, Email, ExternalId, VisitorIdentifier};
 #[cfg(doc)]
 use crate::values::{LabelTitle, ShortCode};
 use crate::webhooks::{
@@ -210,7 +210,7 @@ pub trait AttachmentStore: Debug + Send + Sync + 'static {
 /// Agent accounts. Emails are unique (they are stored lower-cased).
 #[async_trait]
 pub trait AdminStore: Debug + Send + Sync + 'static {
-    /// Stores a new agent; `AlreadyExists` if the id or email is taken.
+    /// Stores a new agent; `AlreadyExists` if the id, email or external id is taken.
     async fn create_admin(&self, admin: &Admin) -> Result<()>;
 
     /// The agent, if it exists.
@@ -219,12 +219,16 @@ pub trait AdminStore: Debug + Send + Sync + 'static {
     /// The agent with this email, if any.
     async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>>;
 
+    /// The agent the host application knows by `external_id`, if any.
+    async fn find_admin_by_external_id(&self, external_id: &ExternalId) -> Result<Option<Admin>>;
+
     /// All agents, oldest first.
     async fn list_admins(&self) -> Result<Vec<Admin>>;
 
     /// Changes only the fields `changes` names, atomically (read, change and write in one
     /// step, so concurrent updates of other fields are kept) and returns the agent as
-    /// stored; `NotFound` if missing, `AlreadyExists` if the new email is taken.
+    /// stored; `NotFound` if missing, `AlreadyExists` if the new email or external id is
+    /// taken.
     async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin>;
 }
 
@@ -261,6 +265,14 @@ pub trait CustomerStore: Debug + Send + Sync + 'static {
         &self,
         id: CustomerId,
         contact: Option<&EmailContact>,
+    ) -> Result<Customer>;
+
+    /// Sets (or, with `None`, removes) the name the host application knows the visitor by,
+    /// and returns the visitor as stored; `NotFound` if missing.
+    async fn set_customer_name(
+        &self,
+        id: CustomerId,
+        name: Option<&DisplayName>,
     ) -> Result<Customer>;
 
     /// Marks the visitor's address unsubscribed if `token` is its unsubscribe token, in one

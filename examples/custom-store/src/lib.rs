@@ -29,7 +29,7 @@ use chat_core::store::{
     EmailStore, EventStore, LabelStore, Lease, ReadStateStore, ReportStore, SearchStore,
     SessionStore, WebhookStore,
 };
-use chat_core::values::{Email, VisitorIdentifier};
+use chat_core::values::{DisplayName, Email, ExternalId, VisitorIdentifier};
 use chat_core::webhooks::{
     DeliveryAttempt, DeliveryProgress, WebhookChanges, WebhookClaim, WebhookEndpoint,
 };
@@ -192,6 +192,9 @@ impl<S: AdminStore> AdminStore for CountingStore<S> {
     async fn find_admin_by_email(&self, email: &Email) -> Result<Option<Admin>> {
         self.inner.find_admin_by_email(email).await
     }
+    async fn find_admin_by_external_id(&self, external_id: &ExternalId) -> Result<Option<Admin>> {
+        self.inner.find_admin_by_external_id(external_id).await
+    }
     async fn list_admins(&self) -> Result<Vec<Admin>> {
         self.inner.list_admins().await
     }
@@ -234,6 +237,14 @@ impl<S: CustomerStore> CustomerStore for CountingStore<S> {
     ) -> Result<Customer> {
         self.count();
         self.inner.set_customer_contact(id, contact).await
+    }
+    async fn set_customer_name(
+        &self,
+        id: CustomerId,
+        name: Option<&DisplayName>,
+    ) -> Result<Customer> {
+        self.count();
+        self.inner.set_customer_name(id, name).await
     }
     async fn unsubscribe_customer(&self, id: CustomerId, token: &UnsubscribeToken) -> Result<bool> {
         self.count();
