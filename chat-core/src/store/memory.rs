@@ -521,15 +521,12 @@ impl AdminStore for MemoryStore {
 }
 
 /// Takes `key` in a unique index for `id`; `AlreadyExists(what)` if it is taken.
-fn claim<K: Eq + std::hash::Hash>(
+fn claim<K: Eq + std::hash::Hash + Clone>(
     index: &DashMap<K, AdminId>,
     key: &K,
     id: AdminId,
     what: &'static str,
-) -> Result<()>
-where
-    K: Clone,
-{
+) -> Result<()> {
     match index.entry(key.clone()) {
         Entry::Occupied(_) => Err(Error::AlreadyExists(what)),
         Entry::Vacant(slot) => {
