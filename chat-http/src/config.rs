@@ -34,6 +34,9 @@ pub struct ChatConfig {
     pub webhooks: crate::webhooks::WebhookConfig,
     /// Offline email (`None`: off; visitors' sockets then record no last-seen time).
     pub offline_email: Option<crate::email::OfflineEmailConfig>,
+    /// The host application's sign-in, asked about credentials that are not a built-in
+    /// session (`None`: only the built-in sessions).
+    pub identity_provider: Option<std::sync::Arc<dyn crate::sign_in::IdentityProvider>>,
 }
 
 impl Default for ChatConfig {
@@ -51,6 +54,7 @@ impl Default for ChatConfig {
             stall_limit: Duration::from_secs(10),
             webhooks: crate::webhooks::WebhookConfig::default(),
             offline_email: None,
+            identity_provider: None,
         }
     }
 }

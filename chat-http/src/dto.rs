@@ -27,6 +27,22 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// `GET /api/session`: who the bearer is, so a page opened with a host's token can learn
+/// it (an agent: its record; a visitor: its id).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    /// `agent` or `visitor`.
+    pub role: &'static str,
+    /// The agent, for `agent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminDto>,
+    /// The visitor's id, for `visitor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub customer_id: Option<uuid::Uuid>,
+}
+
 /// `POST /api/admins` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// The path exists, but not with this method.
     #[error("this route does not take this method")]
     MethodNotAllowed,
+    /// The credential is the host application's, refused for the given reason (401).
+    #[error("{0}")]
+    Unauthenticated(String),
     /// Too many requests; try again after the given time.
     #[error("too many requests")]
     RateLimited(Duration),
@@ -87,6 +90,9 @@ impl ApiError {
                 "method_not_allowed",
                 self.to_string(),
             ),
+            Self::Unauthenticated(reason) => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated", reason.clone())
+            }
             Self::RateLimited(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

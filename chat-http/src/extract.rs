@@ -11,7 +11,6 @@ use axum::http::request::Parts;
 use chat_core::Principal;
 use chat_core::accounts::TokenHash;
 
-use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -43,8 +42,9 @@ impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// The caller, from `Authorization: Bearer <token>`: a missing, unknown, expired or revoked
-/// token is 401.
+/// The caller, from `Authorization: Bearer <token>` (a built-in session's token or the host
+/// application's credential, see [`sign_in`](crate::sign_in)): a missing, unknown,
+/// expired or revoked token is 401.
 #[derive(Debug, Clone, Copy)]
 pub struct Auth {
     /// Who is calling.
@@ -60,9 +60,8 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(chat_core::Error::Unauthenticated)?;
-        let principal = state.engine().authenticate(&token).await?;
-        Ok(Self { principal, token })
+        let credential = bearer(parts).ok_or(chat_core::Error::Unauthenticated)?;
+        crate::sign_in::authenticate(state, credential).await
     }
 }
 
@@ -82,13 +81,13 @@ impl OptionalFromRequestParts<AppState> for Auth {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<TokenHash> {
+fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))?
         .trim();
-    (!token.is_empty()).then(|| hash_token(token))
+    (!token.is_empty()).then_some(token)
 }
 
 /// The client's address as the socket saw it (no proxy headers are trusted).

@@ -53,6 +53,7 @@ pub mod ratelimit;
 pub mod realtime;
 mod retention;
 mod routes;
+pub mod sign_in;
 mod snoozer;
 pub mod state;
 mod sweeper;
@@ -71,6 +72,7 @@ pub use config::{ChatConfig, IdentityConfig, RateLimits};
 #[cfg(feature = "nats")]
 pub use nats::NatsBroadcaster;
 pub use retention::{erase_expired, spawn_retention};
+pub use sign_in::{HostRefusal, HostSignIn, IdentityProvider, JwtConfig, JwtProvider};
 pub use snoozer::spawn_snooze_waker;
 pub use state::AppState;
 pub use sweeper::{spawn_upload_sweeper, sweep_unattached_uploads};

@@ -6,6 +6,7 @@
 
 mod admin;
 mod email;
+mod jwt;
 mod listener;
 mod metrics;
 mod telemetry;
@@ -70,6 +71,20 @@ struct Options {
     /// Refuse visitors without a verified identity.
     #[arg(long, env = "CHAT_IDENTITY_ENFORCE")]
     identity_enforce: bool,
+    /// Accept the host application's HS256 JWTs, signed with this secret (at least 32
+    /// bytes), wherever a bearer token is accepted.
+    #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Accept the host application's RS256 or EdDSA JWTs, verified with this public key (a
+    /// PEM file's path, or the PEM itself).
+    #[arg(long, env = "CHAT_JWT_PUBLIC_KEY")]
+    jwt_public_key: Option<String>,
+    /// The `iss` the host's JWTs must carry.
+    #[arg(long, env = "CHAT_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// The `aud` the host's JWTs must carry.
+    #[arg(long, env = "CHAT_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
     /// Largest upload in bytes.
     #[arg(long, env = "CHAT_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
     max_upload_bytes: usize,
@@ -224,6 +239,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
     }
     let webhooks = webhook_config(&options);
     let offline_email = email::config(&options)?;
+    let identity_provider = jwt::provider(&options)?;
     let smtp_url = options.smtp_url.clone();
     let config = ChatConfig {
         allowed_origins: options
@@ -244,6 +260,7 @@ async fn run(mut options: Options) -> Result<(), Box<dyn std::error::Error>> {
         },
         webhooks,
         offline_email,
+        identity_provider,
         engine: chat_core::EngineConfig {
             edit_window: options.edit_window,
             ..chat_core::EngineConfig::default()

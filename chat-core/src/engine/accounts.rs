@@ -141,6 +141,17 @@ impl ChatEngine {
         Ok(admin)
     }
 
+    /// The calling agent's own record (`PermissionDenied` for anyone else).
+    pub async fn own_admin(&self, principal: &Principal) -> Result<Admin> {
+        let Principal::Admin { id, .. } = principal else {
+            return Err(Error::PermissionDenied("only agents have an agent record"));
+        };
+        self.store
+            .get_admin(*id)
+            .await?
+            .ok_or(Error::Unauthenticated)
+    }
+
     /// All agents.
     pub async fn list_admins(&self, principal: &Principal) -> Result<Vec<Admin>> {
         self.allowed(principal, Action::ManageAdmins)?;

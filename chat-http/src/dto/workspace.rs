@@ -181,6 +181,8 @@ pub struct VisitorDto {
     pub id: CustomerId,
     /// The embedding site's id for it, when verified.
     pub identifier: Option<String>,
+    /// The name the host application signed it in with; `null` when none.
+    pub name: Option<String>,
     /// First visit.
     pub first_seen: DateTime<Utc>,
     /// When it was blocked; `null` when it is not.
@@ -198,6 +200,7 @@ impl From<Customer> for VisitorDto {
         Self {
             id: customer.id,
             identifier: customer.identifier.map(Into::into),
+            name: customer.name.map(Into::into),
             first_seen: customer.first_seen,
             blocked_at: customer.blocked_at,
             email: customer

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::app::connection::{Connection, Outbox};
 use crate::app::protocol::ServerEvent;
-use crate::auth::hash_token;
+use crate::error::ApiError;
 use crate::extract::Auth;
 use crate::realtime::origin;
 use crate::state::AppState;
@@ -78,6 +78,20 @@ impl From<chat_core::Error> for Refused {
     }
 }
 
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Core(error) => error.into(),
+            // The host's credential, refused: the client signs out like for any session.
+            ApiError::Unauthenticated(_) => Self::Unauthenticated,
+            error => {
+                tracing::warn!(%error, "a Socket.IO handshake failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
 /// The Socket.IO layer for the router.
 pub fn layer(state: AppState) -> SocketIoLayer {
     let (layer, io) = SocketIo::builder()
@@ -112,13 +126,11 @@ async fn authenticate(
     if !origin::allowed(&socket.req_parts().headers, &state.config().allowed_origins) {
         return Err(Refused::Origin);
     }
-    let token = hash_token(&handshake.map_err(|_| Refused::Unauthenticated)?.token);
-    let principal = state
-        .engine()
-        .authenticate(&token)
+    let credential = handshake.map_err(|_| Refused::Unauthenticated)?.token;
+    let auth = crate::sign_in::authenticate(&state, &credential)
         .await
         .map_err(Refused::from)?;
-    socket.extensions.insert(Auth { principal, token });
+    socket.extensions.insert(auth);
     // The handlers go in before the client is told it is connected: socketioxide drops an
     // event that has no handler yet, and a client may emit the moment it has the connect
     // packet.

@@ -19,7 +19,6 @@ use tokio::time::{Instant, interval_at, sleep_until, timeout};
 
 use crate::app::connection::{Connection, Outbox};
 use crate::app::protocol::ServerEvent;
-use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::extract::Auth;
 use crate::realtime::origin;
@@ -151,12 +150,11 @@ async fn authenticate(
         if frame.event != "auth" {
             return Err(chat_core::Error::Unauthenticated.into());
         }
-        let token = frame.payload["token"]
+        let credential = frame.payload["token"]
             .as_str()
             .ok_or(chat_core::Error::Unauthenticated)?;
-        let token = hash_token(token);
-        let principal = state.engine().authenticate(&token).await?;
-        return Ok((Auth { principal, token }, frame.id));
+        let auth = crate::sign_in::authenticate(state, credential).await?;
+        return Ok((auth, frame.id));
     }
 }
 

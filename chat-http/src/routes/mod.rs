@@ -61,6 +61,7 @@ pub fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::create_visitor))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::current))
         .routes(routes!(conversations::create))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get_one))

@@ -9,7 +9,9 @@ use chat_core::engine::NewVisitor;
 use chat_core::values::{Email, UserAgent, VisitorIdentifier};
 
 use crate::auth::{dummy_password_hash, identity_matches, open_session, verify_password};
-use crate::dto::{LoginRequest, LoginResponse, VisitorSessionRequest, VisitorSessionResponse};
+use crate::dto::{
+    LoginRequest, LoginResponse, SessionResponse, VisitorSessionRequest, VisitorSessionResponse,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth, ClientIp};
 use crate::state::AppState;
@@ -111,6 +113,30 @@ pub async fn login(
         token,
         admin: admin.into(),
     }))
+}
+
+/// Who the bearer is: a built-in session's or the host application's credential (the
+/// first use of a host's credential signs its agent or visitor in).
+#[utoipa::path(get, path = "/api/session", tag = "sessions",
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn current(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<SessionResponse>> {
+    let answer = match auth.principal {
+        Principal::Visitor(id) => SessionResponse {
+            role: "visitor",
+            admin: None,
+            customer_id: Some(id.as_uuid()),
+        },
+        principal => SessionResponse {
+            role: "agent",
+            admin: Some(state.engine().own_admin(&principal).await?.into()),
+            customer_id: None,
+        },
+    };
+    Ok(Json(answer))
 }
 
 /// Ends the caller's session.
