@@ -2,7 +2,11 @@
  * chat in an iframe (style isolation both ways: the launcher lives in a shadow root, the chat
  * in its own document). Options are data- attributes on the script tag:
  *   data-server (default: where this script came from), data-position ("right" | "left"),
- *   data-color, data-title, data-greeting, data-identifier + data-identifier-hash. */
+ *   data-color, data-title, data-greeting, data-identifier + data-identifier-hash, and
+ *   data-token (the host application's token for the signed-in visitor) and/or
+ *   data-token-callback (the name of a function on window that returns a fresh token, or a
+ *   promise of one: called before the token expires). The token goes to the chat's frame
+ *   by postMessage, never in a URL. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -21,6 +25,9 @@
   Object.keys(options).forEach(function (name) {
     if (attr(name)) params.set(options[name], attr(name));
   });
+  var token = attr('token');
+  var tokenCallback = attr('token-callback');
+  if (token || tokenCallback) params.set('auth', 'host');
 
   var host = document.createElement('div');
   host.setAttribute('data-chat-widget', '');
@@ -57,6 +64,17 @@
   var badge = root.querySelector('.badge');
   frame.src = server + '/widget?' + params.toString();
 
+  // Hands the chat the host's token: `data-token` first, then what the callback returns.
+  function sendToken(fresh) {
+    var callback = tokenCallback && window[tokenCallback];
+    var next = fresh || typeof callback !== 'function' ? token : callback();
+    Promise.resolve(next).then(function (value) {
+      if (!value) return;
+      token = String(value);
+      frame.contentWindow.postMessage({ source: 'chat-widget-host', type: 'token', token: token }, server);
+    }, function () {});
+  }
+
   var open = false;
   function setOpen(next) {
     open = next;
@@ -84,6 +102,9 @@
       setOpen(false);
     } else if (data.type === 'ready') {
       frame.contentWindow.postMessage({ source: 'chat-widget-host', type: 'open', open: open }, server);
+      if (token || tokenCallback) sendToken(Boolean(token));
+    } else if (data.type === 'token' && (token || tokenCallback)) {
+      sendToken(false);
     }
   });
   document.addEventListener('keydown', function (event) {

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
 import { navigate, usePath, useQuery } from '../shared/router.js';
 import { connect } from '../shared/socket.js';
-import { forget, logout, storedLogin } from './auth.js';
+import { forget, loginWithToken, logout, storedLogin, tokenFromLink } from './auth.js';
 import { AuditLog } from './AuditLog.jsx';
 import { BlockedVisitors } from './BlockedVisitors.jsx';
 import { ChatView } from './ChatView.jsx';
@@ -135,16 +135,28 @@ export function AdminApp() {
   const path = usePath();
   const query = useQuery();
   const [login, setLogin] = useState(storedLogin);
+  // Opened by the host application with its token: signing in with it comes first.
+  const [linked, setLinked] = useState(tokenFromLink);
+  const [linkError, setLinkError] = useState(null);
   const onLoginPage = path === '/admin/login';
   const signedOut = useCallback(() => setLogin(null), []);
 
   useEffect(() => {
+    if (!linked) return;
+    loginWithToken(linked).then(setLogin, (e) => setLinkError(e.message)).finally(() => setLinked(null));
+  }, [linked]);
+
+  useEffect(() => {
+    if (linked) return;
     if (!login && !onLoginPage) navigate('/admin/login', { replace: true });
     if (login && onLoginPage) navigate('/admin', { replace: true });
-  }, [login, onLoginPage]);
+  }, [login, onLoginPage, linked]);
 
+  if (linked) {
+    return <p role="status" className="p-6 text-slate-600">Signing in…</p>;
+  }
   if (!login || onLoginPage) {
-    return <Login onLoggedIn={setLogin} />;
+    return <Login onLoggedIn={setLogin} notice={linkError && `The sign-in from your application was refused: ${linkError}`} />;
   }
   const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
   const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports', '/admin/search': 'search', '/admin/audit': 'audit' }[path] ?? null;

@@ -1,8 +1,8 @@
-// The agents' login page.
+// The agents' login page (and why a sign-in from the host application was refused).
 import { useState } from 'react';
 import { login } from './auth.js';
 
-export function Login({ onLoggedIn }) {
+export function Login({ onLoggedIn, notice }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState(null);
@@ -29,6 +29,11 @@ export function Login({ onLoggedIn }) {
         <h1 id="login-title" className="text-xl font-semibold">
           Support dashboard
         </h1>
+        {notice && (
+          <p role="alert" className="text-sm text-red-700">
+            {notice}
+          </p>
+        )}
         <label className="block text-sm font-medium">
           Email
           <input type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} className={field} />

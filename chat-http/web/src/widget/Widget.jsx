@@ -1,7 +1,7 @@
 // The customer widget (inside the embed loader's iframe, or standalone at /widget): a
-// session made on first open and kept in localStorage, the visitor's conversations (one
-// open at a time, the others a click away), and what the launcher needs (unread count,
-// close).
+// session made on first open and kept in localStorage (or the host page's own token,
+// renewed through the loader before it expires), the visitor's conversations (one open at a
+// time, the others a click away), and what the launcher needs (unread count, close).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ConnectionBanner, useConnection } from '../shared/ConnectionBanner.jsx';
 import { Composer } from '../shared/Composer.jsx';
@@ -13,7 +13,7 @@ import { ConversationPane } from './ConversationPane.jsx';
 import { Greeting } from './Greeting.jsx';
 import { listenToHost, postToHost } from './host.js';
 import { readOptions } from './options.js';
-import { saveSession, sessionFromLink, startConversation, startSession, storedSession } from './session.js';
+import { hostSession, renewalDelay, saveSession, sessionFromLink, startConversation, startSession, storedSession } from './session.js';
 
 function Header({ title, embedded, onList }) {
   return (
@@ -89,6 +89,8 @@ export function Widget() {
   const [session, setSession] = useState(() => {
     const linked = sessionFromLink(options.identifier, options.conversation);
     if (linked) return linked;
+    // The host page hands its token over once the widget is ready.
+    if (options.hostAuth) return null;
     const stored = storedSession(options.identifier);
     return stored && options.conversation ? { ...stored, conversationId: options.conversation } : stored;
   });
@@ -102,8 +104,24 @@ export function Widget() {
     setSession(next);
   }, []);
 
+  // A host token (first, or renewed): the server says who it is.
+  const current = useRef(session);
+  current.current = session;
+  const onHostToken = useCallback(
+    (token) => {
+      hostSession(token, current.current).then(
+        (next) => {
+          setError(null);
+          updateSession(next);
+        },
+        (e) => setError(e.status === 401 ? 'your sign-in has expired; reload the page' : e.message),
+      );
+    },
+    [updateSession],
+  );
+
   useEffect(() => {
-    const stop = listenToHost(setOpen);
+    const stop = listenToHost(setOpen, options.hostAuth ? onHostToken : undefined);
     const escape = (event) => event.key === 'Escape' && postToHost({ type: 'close' });
     window.addEventListener('keydown', escape);
     postToHost({ type: 'ready' });
@@ -111,11 +129,20 @@ export function Widget() {
       stop();
       window.removeEventListener('keydown', escape);
     };
-  }, []);
+  }, [options.hostAuth, onHostToken]);
+
+  // A host token is renewed before it expires: the loader asks the host page for a new one.
+  useEffect(() => {
+    if (!options.hostAuth || !session?.token) return undefined;
+    const delay = renewalDelay(session.token);
+    if (delay === null) return undefined;
+    const timer = setTimeout(() => postToHost({ type: 'token' }), delay);
+    return () => clearTimeout(timer);
+  }, [options.hostAuth, session?.token]);
 
   // A visitor gets a session when they first open the widget, not on every page view.
   useEffect(() => {
-    if (session || !open) return;
+    if (session || !open || options.hostAuth) return;
     startSession(options).then(updateSession, (e) => setError(e.message));
   }, [session, open, options, updateSession]);
 
@@ -123,7 +150,9 @@ export function Widget() {
   useEffect(() => {
     if (!socket) return undefined;
     const refused = (err) => {
-      if (err.message === 'authentication required') updateSession(null);
+      // A host token that ran out: ask the host page for a new one.
+      if (err.message === 'authentication required' && options.hostAuth) postToHost({ type: 'token' });
+      else if (err.message === 'authentication required') updateSession(null);
       if (err.message === 'visitor_blocked') setBlocked(true);
     };
     socket.on('connect_error', refused);
@@ -131,12 +160,15 @@ export function Widget() {
       socket.off('connect_error', refused);
       socket.close();
     };
-  }, [socket, updateSession]);
+  }, [socket, updateSession, options.hostAuth]);
   const connection = useConnection(socket);
 
   const onGone = useCallback(
-    (status) => updateSession(status === 401 ? null : { ...session, conversationId: null }),
-    [session, updateSession],
+    (status) => {
+      if (status === 401 && options.hostAuth) postToHost({ type: 'token' });
+      else updateSession(status === 401 ? null : { ...session, conversationId: null });
+    },
+    [session, updateSession, options.hostAuth],
   );
 
   return (

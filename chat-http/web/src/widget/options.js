@@ -11,6 +11,8 @@ export function readOptions(search = window.location.search) {
     greeting: params.get('greeting') || 'Hi! How can we help you today?',
     identifier: params.get('identifier') || null,
     identifierHash: params.get('identifierHash') || null,
+    // The host page signs the visitor in with its own token (sent by the loader).
+    hostAuth: params.get('auth') === 'host',
     conversation: /^[0-9a-f-]{36}$/.test(params.get('conversation') ?? '') ? params.get('conversation') : null,
     embedded: window.parent !== window,
   };

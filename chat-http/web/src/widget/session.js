@@ -49,6 +49,36 @@ export async function startSession({ identifier, identifierHash }) {
   return { token, customerId, identifier, conversationId: null };
 }
 
+/**
+ * The session of a visitor the host page signed in with its token: who the server says it
+ * is, and the conversation `current` had open when it is the same visitor (a renewed
+ * token), else the one last open for it in this browser.
+ */
+export async function hostSession(token, current) {
+  const { role, customerId } = await request('/api/session', { token });
+  if (role !== 'visitor') throw new Error('the page signed in someone who is not a visitor');
+  const known = current?.customerId === customerId ? current : storedSession(null);
+  const conversationId = known?.customerId === customerId ? known.conversationId : null;
+  return { token, customerId, identifier: null, conversationId, host: true };
+}
+
+/**
+ * How long until a host token should be renewed: halfway to its `exp`, and at least a
+ * minute before it (read from the token's payload, which the server verifies; this only
+ * schedules). `null` when it carries no `exp`.
+ */
+export function renewalDelay(token, now = Date.now()) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const { exp } = JSON.parse(atob(payload));
+    if (typeof exp !== 'number') return null;
+    const left = exp * 1000 - now;
+    return Math.max(0, Math.min(left - 60_000, left / 2));
+  } catch {
+    return null;
+  }
+}
+
 /** Starts the visitor's conversation, noting the page it came from. */
 export async function startConversation(token) {
   const metadata = document.referrer ? { page: document.referrer.slice(0, 500) } : {};

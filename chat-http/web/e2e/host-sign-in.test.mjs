@@ -1,0 +1,65 @@
+// The host application's own sign-in in a real browser: a shop page embeds the widget with
+// its token for the signed-in customer (data-token) and a callback that fetches a fresh
+// one; the widget renews it before it expires and the conversation goes on after the first
+// token's end; the shop's staff open the dashboard with their token, no chat password.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+import { send, useWorld } from './harness.mjs';
+
+const SECRET = 'the e2e host secret, long enough for HS256';
+const SHOP = 'http://shop.test';
+const world = useWorld({ CHAT_JWT_SECRET: SECRET, CHAT_ALLOWED_ORIGINS: SHOP });
+
+/** An HS256 token as the shop would sign it. */
+function jwt(claims) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const customer = (lifetime) => jwt({ sub: 'shop-customer-7', role: 'visitor', name: 'Vera Visitor', exp: now() + lifetime });
+
+test("the shop's token signs the visitor in and is renewed; staff open the dashboard with theirs", async () => {
+  const context = await world.browser.newContext();
+  let renewals = 0;
+  await context.route(`${SHOP}/token`, (route) => {
+    renewals += 1;
+    return route.fulfill({ contentType: 'text/plain', body: customer(3600) });
+  });
+  // The first token lives 8 s: the widget asks for the next halfway, before the server
+  // closes the socket at its end.
+  const page = `<!doctype html><title>Shop</title><script>
+      window.chatToken = () => fetch('/token').then((response) => response.text());
+    </script>
+    <script src="${world.server.url}/widget.js" data-token="${customer(8)}" data-token-callback="chatToken"></script>`;
+  await context.route(`${SHOP}/`, (route) => route.fulfill({ contentType: 'text/html', body: page }));
+  const shop = await context.newPage();
+  await shop.goto(`${SHOP}/`);
+  const widget = shop.frameLocator('iframe[title="Chat"]');
+  await shop.getByRole('button', { name: /open chat/i }).click();
+  await send(widget, 'Signed in by the shop');
+  const log = widget.getByRole('log', { name: 'Messages' });
+  await log.getByText('Signed in by the shop').waitFor();
+
+  const staff = await world.browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const agentToken = jwt({ sub: 'shop-staff-1', role: 'agent', name: 'Sam Staff', email: 'sam@shop.test', exp: now() + 3600 });
+  const dashboard = await staff.newPage();
+  await dashboard.goto(`${world.server.url}/admin#token=${agentToken}`);
+  await dashboard.getByRole('navigation', { name: 'Conversations' }).waitFor();
+  assert.ok(!dashboard.url().includes('token='), 'the token stays in the address bar');
+  await dashboard.locator('a.conversation').first().click();
+  const thread = dashboard.getByRole('log', { name: 'Messages' });
+  await thread.getByText('Signed in by the shop').waitFor();
+
+  // Past the first token's end: the widget renewed it, and both ways still work.
+  await shop.waitForTimeout(9_000);
+  assert.ok(renewals >= 1, 'the widget never asked the shop for a new token');
+  await send(widget, 'Still here after the first token ended');
+  await thread.getByText('Still here after the first token ended').waitFor();
+  await send(dashboard, 'Hello Vera, this is Sam');
+  await log.getByText('Hello Vera, this is Sam').waitFor();
+  await staff.close();
+  await context.close();
+});
