@@ -1,7 +1,8 @@
-//! Serves the shop with the chat merged in on 127.0.0.1:3000.
+//! Serves the shop with the chat merged in on 127.0.0.1:3000, with one staff member signed
+//! in to the shop.
 //!
-//! Run with: `cargo run -p embed-in-axum` (then `curl localhost:3000/` and
-//! `curl -X POST localhost:3000/api/sessions/visitor -H 'content-type: application/json' -d '{}'`)
+//! Run with: `cargo run -p embed-in-axum`, then open the printed dashboard link, or
+//! `curl -X POST localhost:3000/api/sessions/visitor -H 'content-type: application/json' -d '{}'`.
 
 use std::net::SocketAddr;
 
@@ -9,10 +10,15 @@ use axum::serve::{Listener, ListenerExt};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let app = embed_in_axum::app(
-        std::path::Path::new("./data/embed-example-blobs"),
-        "change me",
-    )?;
+    let (app, staff) = embed_in_axum::app(std::path::Path::new("./data/embed-example-blobs"))?;
+    let token = staff.sign_in(embed_in_axum::StaffMember {
+        id: "staff-1".into(),
+        name: "Sam Staff".into(),
+        email: "sam@shop.example".into(),
+        manager: true,
+    });
+    // Where /staff/support sends a staff member signed in to the shop.
+    println!("staff dashboard: http://127.0.0.1:3000/admin#token={token}");
     // Chat pushes small frames as they happen: Nagle's algorithm off (TCP_NODELAY), or a
     // push written while the previous one is unacknowledged waits ~40 ms for the ACK.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000")

@@ -1,26 +1,57 @@
-//! The merged app answers on its own routes and on the chat's.
+//! The merged app answers on its own routes and on the chat's, and its staff use the chat
+//! with the shop's own sign-in: provisioned on first use, permissions following the shop.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{Request, StatusCode, header};
+use embed_in_axum::StaffMember;
 use http_body_util::BodyExt;
+use serde_json::Value;
 use tower::ServiceExt;
 
 async fn call(app: &axum::Router, request: Request<Body>) -> (StatusCode, String) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
+    let location = response.headers().get(header::LOCATION).cloned();
     let body = response
         .into_body()
         .collect()
         .await
         .expect("body")
         .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    let body = match location {
+        Some(location) => location.to_str().expect("location").to_owned(),
+        None => String::from_utf8_lossy(&body).into_owned(),
+    };
+    (status, body)
+}
+
+fn bearer(method: &str, path: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(if method == "POST" { "{}" } else { "" }))
+        .expect("request")
+}
+
+fn app() -> (axum::Router, std::sync::Arc<embed_in_axum::StaffSessions>) {
+    let blobs = std::env::temp_dir().join(format!("embed-in-axum-{}", std::process::id()));
+    embed_in_axum::app(&blobs).expect("app")
+}
+
+fn sam(manager: bool) -> StaffMember {
+    StaffMember {
+        id: "staff-1".into(),
+        name: "Sam Staff".into(),
+        email: "sam@shop.example".into(),
+        manager,
+    }
 }
 
 #[tokio::test]
 async fn the_shop_and_the_chat_share_one_router() {
-    let blobs = std::env::temp_dir().join(format!("embed-in-axum-{}", std::process::id()));
-    let app = embed_in_axum::app(&blobs, "secret").expect("app");
+    let (app, staff) = app();
     let (status, body) = call(
         &app,
         Request::get("/").body(Body::empty()).expect("request"),
@@ -35,25 +66,60 @@ async fn the_shop_and_the_chat_share_one_router() {
         .body(Body::from("{}"));
     let (status, body) = call(&app, session.expect("request")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let session: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let session: Value = serde_json::from_str(&body).expect("JSON");
     let token = session["token"].as_str().expect("token");
-    let start = Request::post("/api/conversations")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::from("{}"));
-    assert_eq!(
-        call(&app, start.expect("request")).await.0,
-        StatusCode::CREATED
-    );
-    let staff = Request::get("/staff/open-conversations")
-        .header("x-staff-key", "secret")
+    let start = bearer("POST", "/api/conversations", token);
+    assert_eq!(call(&app, start).await.0, StatusCode::CREATED);
+
+    let shop_session = staff.sign_in(sam(true));
+    let staff_page = Request::get("/staff/open-conversations")
+        .header(
+            header::COOKIE,
+            format!("theme=dark; shop_session={shop_session}"),
+        )
         .body(Body::empty());
     assert_eq!(
-        call(&app, staff.expect("request")).await,
+        call(&app, staff_page.expect("request")).await,
         (StatusCode::OK, "1 conversations".into())
     );
     let intruder = Request::get("/staff/open-conversations")
         .body(Body::empty())
         .expect("request");
     assert_eq!(call(&app, intruder).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn staff_use_the_dashboard_with_the_shops_own_sign_in() {
+    let (app, staff) = app();
+    let shop_session = staff.sign_in(sam(true));
+    let support = Request::get("/staff/support")
+        .header(header::COOKIE, format!("shop_session={shop_session}"))
+        .body(Body::empty());
+    let (status, location) = call(&app, support.expect("request")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/admin#token={shop_session}"));
+
+    // The dashboard presents the shop's session: the chat knows Sam as a manager.
+    let (status, body) = call(&app, bearer("GET", "/api/session", &shop_session)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let me: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(me["admin"]["name"], "Sam Staff");
+    assert_eq!(me["admin"]["permissions"]["manageAdmins"], true);
+    let (status, _) = call(&app, bearer("GET", "/api/admins", &shop_session)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The shop demotes Sam: the next sign-in says so, and the chat follows.
+    let demoted = staff.sign_in(sam(false));
+    let (_, body) = call(&app, bearer("GET", "/api/session", &demoted)).await;
+    let me: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(me["admin"]["permissions"]["manageAdmins"], false, "{me}");
+    let (status, _) = call(&app, bearer("GET", "/api/admins", &shop_session)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the earlier session narrowed too"
+    );
+
+    let (status, _) = call(&app, bearer("GET", "/api/session", "not-a-shop-session")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
