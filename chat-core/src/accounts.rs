@@ -116,6 +116,9 @@ pub struct Admin {
     /// Its id in the host application, for an agent the host signs in (unique).
     #[serde(default)]
     pub external_id: Option<ExternalId>,
+    /// When the host's sign-in it follows was issued: an older one changes nothing.
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
+    pub host_synced_at: Option<DateTime<Utc>>,
 }
 
 /// What an agent update changes: only the fields it names (`Some`), all at once, so two
@@ -134,8 +137,10 @@ pub struct AdminChanges {
     pub disabled: Option<bool>,
     /// New auto-assignment capacity; `Some(None)`: no limit.
     pub capacity: Option<Option<u32>>,
-    /// Links the agent to its id in the host application (unique).
-    pub external_id: Option<ExternalId>,
+    /// The host's sign-in these changes come from was issued then: they are applied only
+    /// if the agent follows no later one (and it then follows this one), so an older
+    /// token never undoes a newer one's answer.
+    pub host_synced_at: Option<DateTime<Utc>>,
 }
 
 impl AdminChanges {
@@ -164,9 +169,15 @@ impl AdminChanges {
         if let Some(capacity) = self.capacity {
             admin.capacity = capacity;
         }
-        if let Some(external_id) = &self.external_id {
-            admin.external_id = Some(external_id.clone());
+        if let Some(at) = self.host_synced_at {
+            admin.host_synced_at = Some(at);
         }
+    }
+
+    /// Whether `admin` follows a later sign-in of the host than these changes come from:
+    /// then they are not applied.
+    pub fn is_stale_for(&self, admin: &Admin) -> bool {
+        matches!((self.host_synced_at, admin.host_synced_at), (Some(at), Some(synced)) if at < synced)
     }
 
     /// Whether the change ends the agent's sessions (a new password, or disabling).

@@ -257,6 +257,7 @@ async fn every_refusal_rule_answers_401_over_rest_and_the_websocket() {
     let app = app();
     let address = app.serve().await;
     for (case, token) in refused_tokens() {
+        // Refused twice: a refusal that left a session behind would let the second in.
         assert_refused_over_rest(&app, case, &token).await;
         assert_refused_over_websocket(address, case, &token).await;
     }
@@ -405,4 +406,91 @@ async fn built_in_sessions_keep_working_beside_host_tokens() {
     assert_eq!(reply.json["role"], "visitor");
     let unknown = app.get("/api/session", &"f".repeat(64)).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_older_token_never_widens_a_demoted_agent_even_after_a_logout() {
+    let app = app();
+    let everything = json!({"scope": "all", "manageConversations": true, "manageAdmins": true});
+    let assigned_only =
+        json!({"scope": "assigned", "manageConversations": true, "manageAdmins": false});
+    let early = json!({"permissions": everything, "iat": now() - 20});
+    let wide = hs256(&with(claims("agent", "staff-4"), early.clone()));
+    let unused = hs256(&with(
+        claims("agent", "staff-4"),
+        with(early, json!({"name": "Unused"})),
+    ));
+    assert_eq!(app.get("/api/admins", &wide).await.status, StatusCode::OK);
+    let narrow = hs256(&with(
+        claims("agent", "staff-4"),
+        json!({"permissions": assigned_only}),
+    ));
+    assert_eq!(
+        app.get("/api/session", &narrow).await.status,
+        StatusCode::OK
+    );
+
+    let logout = app
+        .call(Method::POST, "/api/auth/logout", Some(&wide), None)
+        .await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    for (case, token) in [
+        ("the wide token after its logout", &wide),
+        ("an older unused token", &unused),
+    ] {
+        let session = app.get("/api/session", token).await;
+        assert_eq!(session.status, StatusCode::OK, "{case}: {}", session.json);
+        assert_eq!(
+            session.json["admin"]["permissions"]["scope"], "assigned",
+            "{case}: {}",
+            session.json
+        );
+        assert_eq!(
+            session.json["admin"]["name"], "Ann Agent",
+            "{case}: {}",
+            session.json
+        );
+        assert_eq!(
+            app.get("/api/admins", token).await.status,
+            StatusCode::FORBIDDEN,
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_email_another_agent_holds_is_refused_and_never_taken_over() {
+    let app = app();
+    let address = app.serve().await;
+    let (owner, _) = app
+        .admin("owner@host.test", chat_core::accounts::Permissions::OWNER)
+        .await;
+    let takeover = hs256(&with(
+        claims("agent", "mallory"),
+        json!({"email": "owner@host.test"}),
+    ));
+    assert_refused_over_rest(&app, "the owner's email", &takeover).await;
+    assert_refused_over_websocket(address, "the owner's email", &takeover).await;
+    let owners = app.get("/api/session", &owner).await;
+    assert_eq!(owners.json["admin"]["name"], "Agent", "{}", owners.json);
+    assert_eq!(owners.json["admin"]["permissions"]["manageAdmins"], true);
+}
+
+#[tokio::test]
+async fn an_agent_the_host_signs_in_has_no_password() {
+    let app = app();
+    let token = hs256(&claims("agent", "staff-5"));
+    assert_eq!(app.get("/api/session", &token).await.status, StatusCode::OK);
+    for password in ["", "not a real password", "correct horse battery"] {
+        let body = json!({"email": "staff-5@host.test", "password": password});
+        let login = app
+            .call(Method::POST, "/api/auth/login", None, Some(body))
+            .await;
+        assert_eq!(
+            login.status,
+            StatusCode::UNAUTHORIZED,
+            "{password:?}: {}",
+            login.json
+        );
+    }
 }

@@ -10,12 +10,13 @@ use common::{PASSWORD, TestApp, assert_error, text};
 use serde_json::json;
 
 /// Every REST route: (method, path).
-const ROUTES: [(&str, &str); 55] = [
+const ROUTES: [(&str, &str); 56] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/api/sessions/visitor"),
     ("post", "/api/auth/login"),
     ("post", "/api/auth/logout"),
+    ("get", "/api/session"),
     ("post", "/api/conversations"),
     ("get", "/api/conversations/list"),
     ("get", "/api/conversations/{id}"),

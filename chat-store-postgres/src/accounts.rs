@@ -18,8 +18,8 @@ use crate::error::map;
 use crate::rows::{ATTACHMENT_COLUMNS, AdminRow, AttachmentRow, CustomerRow, SessionRow};
 use crate::store::PostgresStore;
 
-const ADMIN_COLUMNS: &str =
-    "id, email, password_hash, name, permissions, created_at, disabled, capacity, external_id";
+const ADMIN_COLUMNS: &str = "id, email, password_hash, name, permissions, created_at, disabled, capacity, external_id, \
+     host_synced_at";
 const CUSTOMER_COLUMNS: &str = "id, identifier, verified, user_agent, location_data, first_seen, blocked_at, email, \
      email_token, email_unsubscribed, last_seen, name";
 const SESSION_COLUMNS: &str = "token_hash, subject_type, subject_id, created_at, expires_at";
@@ -104,7 +104,7 @@ impl AdminStore for PostgresStore {
     async fn create_admin(&self, admin: &Admin) -> Result<()> {
         sqlx::query(
             "INSERT INTO admins (id, email, password_hash, name, permissions, created_at, disabled, capacity, \
-             external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             external_id, host_synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(admin.id.as_uuid())
         .bind(admin.email.as_str())
@@ -115,6 +115,7 @@ impl AdminStore for PostgresStore {
         .bind(admin.disabled)
         .bind(admin.capacity.map(db_capacity))
         .bind(admin.external_id.as_ref().map(ExternalId::as_str))
+        .bind(admin.host_synced_at)
         .execute(&self.pool)
         .await
         .map_err(map)?;
@@ -166,7 +167,9 @@ impl AdminStore for PostgresStore {
             "UPDATE admins SET email = COALESCE($2, email), name = COALESCE($3, name), \
              password_hash = COALESCE($4, password_hash), permissions = COALESCE($5, permissions), \
              disabled = COALESCE($6, disabled), capacity = CASE WHEN $7 THEN $8 ELSE capacity END, \
-             external_id = COALESCE($9, external_id) WHERE id = $1 RETURNING {ADMIN_COLUMNS}"
+             host_synced_at = COALESCE($9, host_synced_at) \
+             WHERE id = $1 AND ($9 IS NULL OR host_synced_at IS NULL OR host_synced_at <= $9) \
+             RETURNING {ADMIN_COLUMNS}"
         );
         let row: Option<AdminRow> = sqlx::query_as(AssertSqlSafe(query))
             .bind(id.as_uuid())
@@ -177,11 +180,15 @@ impl AdminStore for PostgresStore {
             .bind(changes.disabled)
             .bind(changes.capacity.is_some())
             .bind(changes.capacity.flatten().map(db_capacity))
-            .bind(changes.external_id.as_ref().map(ExternalId::as_str))
+            .bind(changes.host_synced_at)
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        Admin::try_from(row.ok_or(Error::NotFound("admin"))?)
+        match row {
+            Some(row) => Admin::try_from(row),
+            // Missing, or the changes are stale for it: as stored.
+            None => self.get_admin(id).await?.ok_or(Error::NotFound("admin")),
+        }
     }
 }
 

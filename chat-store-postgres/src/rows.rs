@@ -160,6 +160,7 @@ pub struct AdminRow {
     disabled: bool,
     capacity: Option<i32>,
     external_id: Option<String>,
+    host_synced_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<AdminRow> for Admin {
@@ -180,6 +181,7 @@ impl TryFrom<AdminRow> for Admin {
                 .as_deref()
                 .map(ExternalId::parse)
                 .transpose()?,
+            host_synced_at: row.host_synced_at,
         })
     }
 }

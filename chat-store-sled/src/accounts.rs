@@ -126,28 +126,18 @@ impl AdminStore for SledStore {
             .run(move |txn| {
                 let mut admin: Admin =
                     get(txn, &keys::admin(id))?.ok_or(Error::NotFound("admin"))?;
-                let old = admin.clone();
+                if changes.is_stale_for(&admin) {
+                    return Ok(admin);
+                }
+                let old_email = admin.email.clone();
                 changes.apply(&mut admin);
-                let id = admin.id.as_uuid().as_bytes().to_vec();
-                if old.email != admin.email {
+                if old_email != admin.email {
                     let email = keys::admin_email(admin.email.as_str());
                     if exists(txn, &email)? {
                         return Err(Error::AlreadyExists("admin email"));
                     }
-                    txn.remove(keys::admin_email(old.email.as_str()));
-                    txn.insert(email, id.clone());
-                }
-                if let Some(external_id) = &admin.external_id
-                    && old.external_id.as_ref() != Some(external_id)
-                {
-                    let key = keys::admin_external_id(external_id.as_str());
-                    if exists(txn, &key)? {
-                        return Err(Error::AlreadyExists("admin external id"));
-                    }
-                    if let Some(old) = &old.external_id {
-                        txn.remove(keys::admin_external_id(old.as_str()));
-                    }
-                    txn.insert(key, id);
+                    txn.remove(keys::admin_email(old_email.as_str()));
+                    txn.insert(email, admin.id.as_uuid().as_bytes().to_vec());
                 }
                 txn.insert(keys::admin(admin.id), encode(&admin)?);
                 Ok(admin)

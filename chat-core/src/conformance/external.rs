@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 
 use crate::accounts::{Admin, AdminChanges, ConversationScope, Permissions, TokenHash};
@@ -17,11 +17,22 @@ use crate::store::DynChatStore;
 use crate::values::{DisplayName, Email, ExternalId, VisitorIdentifier};
 
 fn agent(id: &str, name: &str, email: &str, permissions: Option<Permissions>) -> ExternalIdentity {
+    issued(id, name, email, permissions, Utc::now())
+}
+
+fn issued(
+    id: &str,
+    name: &str,
+    email: &str,
+    permissions: Option<Permissions>,
+    issued_at: DateTime<Utc>,
+) -> ExternalIdentity {
     ExternalIdentity::Agent(ExternalAgent {
         id: ExternalId::parse(id).expect("external id"),
         name: DisplayName::parse(name).expect("name"),
         email: Email::parse(email).expect("email"),
         permissions,
+        issued_at,
     })
 }
 
@@ -164,12 +175,12 @@ pub async fn host_sign_in_provisions_and_follows_the_host(store: Arc<DynChatStor
     assert_eq!(by_identifier.map(|c| c.id), Some(customer));
 }
 
-/// An agent of the same email that no host id names yet is linked, not duplicated; an
-/// email held by another host id's agent, a disabled agent, a blocked visitor and an
-/// expired credential are refused with no session opened; external ids are unique.
-pub async fn host_sign_in_links_and_refuses(store: Arc<DynChatStore>) {
+/// An email another agent holds (one with a password: the owner) is refused, never taken
+/// over; a disabled agent, a blocked visitor and an expired credential are refused; none of
+/// them leaves a session; a host id names one agent.
+pub async fn host_sign_in_refuses_and_never_takes_over(store: Arc<DynChatStore>) {
     let engine = engine(store.clone());
-    let existing = engine
+    let owner = engine
         .create_admin(
             &Principal::System,
             NewAdmin {
@@ -181,20 +192,13 @@ pub async fn host_sign_in_links_and_refuses(store: Arc<DynChatStore>) {
         )
         .await
         .expect("create");
-    let (_, linked) = sign_in(&engine, &agent("o-1", "Owner", "owner@host.test", None)).await;
-    assert_eq!(admin_id(&linked.expect("linked")), existing.id);
-    let stored = stored_admin(store.as_ref(), existing.id).await;
-    assert_eq!(
-        stored.external_id.as_ref().map(ExternalId::as_str),
-        Some("o-1")
+    let claim = agent(
+        "o-1",
+        "Mallory",
+        "owner@host.test",
+        Some(Permissions::default()),
     );
-    assert_eq!(
-        stored.permissions,
-        Permissions::OWNER,
-        "no permissions claim: kept"
-    );
-
-    let (token, taken) = sign_in(&engine, &agent("o-2", "Other", "owner@host.test", None)).await;
+    let (token, taken) = sign_in(&engine, &claim).await;
     assert!(
         matches!(taken, Err(Error::AlreadyExists(_))),
         "got {taken:?}"
@@ -203,12 +207,37 @@ pub async fn host_sign_in_links_and_refuses(store: Arc<DynChatStore>) {
         engine.authenticate(&token).await,
         Err(Error::Unauthenticated)
     ));
+    let kept = stored_admin(store.as_ref(), owner.id).await;
+    assert_eq!(
+        (kept.external_id, kept.permissions),
+        (None, Permissions::OWNER)
+    );
+    assert_eq!(kept.name.as_str(), "Owner");
+
+    let (_, first) = sign_in(&engine, &agent("x-1", "X", "x@host.test", None)).await;
+    let x1 = admin_id(&first.expect("x-1"));
+    let (_, other) = sign_in(&engine, &agent("x-2", "Y", "x@host.test", None)).await;
+    assert!(
+        matches!(other, Err(Error::AlreadyExists(_))),
+        "got {other:?}"
+    );
+    // The host moves x-1 to the owner's email: the rest follows, the email stays.
+    let moved = agent("x-1", "X Renamed", "owner@host.test", None);
+    assert_eq!(
+        admin_id(&sign_in(&engine, &moved).await.1.expect("moved")),
+        x1
+    );
+    let x = stored_admin(store.as_ref(), x1).await;
+    assert_eq!(
+        (x.name.as_str(), x.email.as_str()),
+        ("X Renamed", "x@host.test")
+    );
 
     engine
-        .set_admin_disabled(&Principal::System, existing.id, true)
+        .set_admin_disabled(&Principal::System, x1, true)
         .await
         .expect("disable");
-    let (token, disabled) = sign_in(&engine, &agent("o-1", "Owner", "owner@host.test", None)).await;
+    let (token, disabled) = sign_in(&engine, &agent("x-1", "X", "x@host.test", None)).await;
     assert!(
         matches!(disabled, Err(Error::Unauthenticated)),
         "got {disabled:?}"
@@ -217,16 +246,26 @@ pub async fn host_sign_in_links_and_refuses(store: Arc<DynChatStore>) {
         engine.authenticate(&token).await,
         Err(Error::Unauthenticated)
     ));
+    engine
+        .set_admin_disabled(&Principal::System, x1, false)
+        .await
+        .expect("enable");
+    assert!(
+        matches!(
+            engine.authenticate(&token).await,
+            Err(Error::Unauthenticated)
+        ),
+        "re-enabling revived a refused credential"
+    );
 
     let guest = visitor("v-1", None, None);
     let (_, first) = sign_in(&engine, &guest).await;
     let Principal::Visitor(customer) = first.expect("visitor") else {
         panic!("expected a visitor");
     };
-    let agent_principal =
-        crate::conformance::fixtures::admin(&engine, "blocker", Permissions::OWNER).await;
+    let blocker = crate::conformance::fixtures::admin(&engine, "blocker", Permissions::OWNER).await;
     engine
-        .block_visitor(&agent_principal, customer)
+        .block_visitor(&blocker, customer)
         .await
         .expect("block");
     let (token, blocked) = sign_in(&engine, &guest).await;
@@ -257,21 +296,59 @@ pub async fn host_sign_in_links_and_refuses(store: Arc<DynChatStore>) {
             .is_none()
     );
 
-    let (_, second) = sign_in(&engine, &agent("x-2", "X", "x2@host.test", None)).await;
-    let second = admin_id(&second.expect("x-2"));
-    let relink = AdminChanges {
-        external_id: Some(ExternalId::parse("o-1").expect("external id")),
-        ..AdminChanges::default()
-    };
-    let clash = store.update_admin(second, &relink).await;
+    let mut twin = stored_admin(store.as_ref(), x1).await;
+    twin.id = AdminId::new();
+    twin.email = Email::parse("twin@host.test").expect("email");
+    let clash = store.create_admin(&twin).await;
     assert!(
         matches!(clash, Err(Error::AlreadyExists(_))),
         "got {clash:?}"
     );
-    let unchanged = stored_admin(store.as_ref(), second).await;
+}
+
+/// An answer issued before the one an agent follows changes nothing, however late it
+/// arrives (a wide token kept from before a demotion); the store decides it in the same
+/// step as the write.
+pub async fn an_older_answer_never_undoes_a_newer_one(store: Arc<DynChatStore>) {
+    let engine = engine(store.clone());
+    let start = Utc::now();
+    let wide = issued(
+        "d-1",
+        "Dee",
+        "dee@host.test",
+        Some(Permissions::OWNER),
+        start,
+    );
+    let id = admin_id(&sign_in(&engine, &wide).await.1.expect("wide"));
+    let later = start + Duration::seconds(5);
+    let narrow = issued(
+        "d-1",
+        "Dee",
+        "dee@host.test",
+        Some(Permissions::default()),
+        later,
+    );
+    sign_in(&engine, &narrow).await.1.expect("narrow");
+    let (_, replayed) = sign_in(&engine, &wide).await;
+    let expected = Principal::Admin {
+        id,
+        permissions: Permissions::default(),
+    };
     assert_eq!(
-        unchanged.external_id.as_ref().map(ExternalId::as_str),
-        Some("x-2")
+        replayed.expect("replayed"),
+        expected,
+        "the older token widened the agent"
+    );
+    let stale = AdminChanges {
+        permissions: Some(Permissions::OWNER),
+        host_synced_at: Some(start),
+        ..AdminChanges::default()
+    };
+    let stored = store.update_admin(id, &stale).await.expect("update");
+    assert_eq!(stored.permissions, Permissions::default());
+    assert_eq!(
+        stored.host_synced_at.map(|at| at.timestamp_micros()),
+        Some(later.timestamp_micros())
     );
 }
 

@@ -136,6 +136,7 @@ impl ChatEngine {
             disabled: false,
             capacity: None,
             external_id: None,
+            host_synced_at: None,
         };
         self.store.create_admin(&admin).await?;
         Ok(admin)

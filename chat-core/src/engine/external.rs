@@ -1,6 +1,6 @@
 //! Sign-in by the host application: someone the host vouches for becomes an agent or a
 //! visitor, provisioned on first sight, keyed by the host's id, and kept to the host's
-//! answer (name, email, permissions) on every sign-in.
+//! answer (name, email, permissions) on every sign-in, the latest issued winning.
 
 use chrono::{DateTime, Utc};
 
@@ -33,6 +33,9 @@ pub struct ExternalAgent {
     /// What it may do; `None` keeps what it has (a new agent gets the defaults), so its
     /// permissions can then be managed in the chat.
     pub permissions: Option<Permissions>,
+    /// When the host issued this answer (a JWT's `iat`): an answer issued before the one
+    /// the agent follows changes nothing, so an older token never undoes a demotion.
+    pub issued_at: DateTime<Utc>,
 }
 
 /// A visitor as the host knows it.
@@ -78,13 +81,19 @@ impl ChatEngine {
             Ok(_) | Err(Error::AlreadyExists(_)) => {}
             Err(error) => return Err(error),
         }
-        // Decided like any session (an agent disabled meanwhile is refused here).
-        self.authenticate(&token_hash).await
+        // Decided like any session: an agent disabled (or a visitor blocked) since the
+        // checks above is refused here, and its session goes, so re-enabling it later
+        // does not revive this credential.
+        let decided = self.authenticate(&token_hash).await;
+        if let Err(Error::Unauthenticated | Error::VisitorBlocked) = decided {
+            self.store.delete_session(&token_hash).await?;
+        }
+        decided
     }
 
-    /// The agent for `agent`, created on first sight (or linked: an agent of the same
-    /// email that no host id names yet), with its name, email and permissions following
-    /// the host's.
+    /// The agent for `agent`, created on first sight, with its name, email and permissions
+    /// following the host's. An email held by another agent (one with a password, or
+    /// another host id's) is `AlreadyExists`: the host never takes over an account.
     async fn provision_agent(&self, agent: &ExternalAgent) -> Result<AdminId> {
         let admin = match self.find_external_agent(agent).await? {
             Some(admin) => admin,
@@ -101,24 +110,39 @@ impl ChatEngine {
             return Err(Error::Unauthenticated);
         }
         let changes = agent.changes_for(&admin);
-        if !changes.is_empty() {
-            self.update_admin(&Principal::System, admin.id, changes)
-                .await?;
+        if changes.is_empty() || changes.is_stale_for(&admin) {
+            return Ok(admin.id);
+        }
+        let updated = self
+            .update_admin(&Principal::System, admin.id, changes.clone())
+            .await;
+        match updated {
+            // The host moved the agent to an email another agent holds: everything else
+            // follows, the email stays.
+            Err(Error::AlreadyExists(_)) if changes.email.is_some() => {
+                tracing::warn!(admin = %admin.id, "an agent's new email from the host is taken; kept the old one");
+                let changes = AdminChanges {
+                    email: None,
+                    ..changes
+                };
+                self.update_admin(&Principal::System, admin.id, changes)
+                    .await?;
+            }
+            updated => {
+                updated?;
+            }
         }
         Ok(admin.id)
     }
 
-    /// The agent the host's id names, or else the unlinked agent with its email; another
-    /// host id's agent with that email is `AlreadyExists`.
+    /// The agent the host's id names (also when it was created for it since a lookup
+    /// missed it); any other agent with its email is `AlreadyExists`.
     async fn find_external_agent(&self, agent: &ExternalAgent) -> Result<Option<Admin>> {
         if let Some(admin) = self.store.find_admin_by_external_id(&agent.id).await? {
             return Ok(Some(admin));
         }
         match self.store.find_admin_by_email(&agent.email).await? {
-            // Unlinked, or created for this host id since the lookup above.
-            Some(admin) if admin.external_id.as_ref().is_none_or(|id| *id == agent.id) => {
-                Ok(Some(admin))
-            }
+            Some(admin) if admin.external_id.as_ref() == Some(&agent.id) => Ok(Some(admin)),
             Some(_) => Err(Error::AlreadyExists("admin email")),
             None => Ok(None),
         }
@@ -136,6 +160,7 @@ impl ChatEngine {
             disabled: false,
             capacity: None,
             external_id: Some(agent.id.clone()),
+            host_synced_at: Some(agent.issued_at),
         };
         self.store.create_admin(&admin).await?;
         Ok(admin)
@@ -170,6 +195,20 @@ impl ChatEngine {
     }
 }
 
+impl AdminChanges {
+    /// These changes, from the host's answer issued at `at`; none stay none, so an
+    /// unchanged answer writes nothing.
+    fn from_host_at(self, at: DateTime<Utc>) -> Self {
+        match self.is_empty() {
+            true => self,
+            false => Self {
+                host_synced_at: Some(at),
+                ..self
+            },
+        }
+    }
+}
+
 impl ExternalAgent {
     /// What differs between the host's answer and the stored agent.
     fn changes_for(&self, admin: &Admin) -> AdminChanges {
@@ -177,8 +216,8 @@ impl ExternalAgent {
             email: Some(self.email.clone()).filter(|email| *email != admin.email),
             name: Some(self.name.clone()).filter(|name| *name != admin.name),
             permissions: self.permissions.filter(|p| *p != admin.permissions),
-            external_id: Some(self.id.clone()).filter(|_| admin.external_id.is_none()),
             ..AdminChanges::default()
         }
+        .from_host_at(self.issued_at)
     }
 }

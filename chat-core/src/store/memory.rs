@@ -481,58 +481,41 @@ impl AdminStore for MemoryStore {
     }
 
     async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin> {
-        // Lock order is always email index, then external ids, then admins: never hold an
-        // admin while taking an index entry. New index entries are claimed first, then the
-        // row is changed under its lock; a failure gives the claims back.
-        let (old_email, old_external) = {
-            let admin = self.admins.get(&id).ok_or(Error::NotFound("admin"))?;
-            (admin.email.clone(), admin.external_id.clone())
-        };
+        // Lock order is always email index, then admins: never hold an admin while taking an
+        // email. A new email is claimed first, then the row is changed under its lock.
+        let old_email = self
+            .admins
+            .get(&id)
+            .ok_or(Error::NotFound("admin"))?
+            .email
+            .clone();
         let new_email = changes.email.clone().filter(|email| *email != old_email);
-        let new_external = changes
-            .external_id
-            .clone()
-            .filter(|external| old_external.as_ref() != Some(external));
         if let Some(email) = &new_email {
-            claim(&self.admin_emails, email, id, "admin email")?;
+            match self.admin_emails.entry(email.clone()) {
+                Entry::Occupied(_) => return Err(Error::AlreadyExists("admin email")),
+                Entry::Vacant(slot) => {
+                    slot.insert(id);
+                }
+            }
         }
-        if let Some(external) = &new_external
-            && let Err(error) = claim(&self.admin_external_ids, external, id, "admin external id")
-        {
-            new_email.map(|email| self.admin_emails.remove(&email));
-            return Err(error);
-        }
+        let release = |email: Option<Email>| email.map(|email| self.admin_emails.remove(&email));
         let Some(mut admin) = self.admins.get_mut(&id) else {
-            new_email.map(|email| self.admin_emails.remove(&email));
-            new_external.map(|external| self.admin_external_ids.remove(&external));
+            release(new_email);
             return Err(Error::NotFound("admin"));
         };
+        if changes.is_stale_for(&admin) {
+            let stored = admin.clone();
+            drop(admin);
+            release(new_email);
+            return Ok(stored);
+        }
         changes.apply(&mut admin);
         let updated = admin.clone();
         drop(admin);
         if new_email.is_some() {
             self.admin_emails.remove(&old_email);
         }
-        if let (Some(_), Some(old)) = (new_external, old_external) {
-            self.admin_external_ids.remove(&old);
-        }
         Ok(updated)
-    }
-}
-
-/// Takes `key` in a unique index for `id`; `AlreadyExists(what)` if it is taken.
-fn claim<K: Eq + std::hash::Hash + Clone>(
-    index: &DashMap<K, AdminId>,
-    key: &K,
-    id: AdminId,
-    what: &'static str,
-) -> Result<()> {
-    match index.entry(key.clone()) {
-        Entry::Occupied(_) => Err(Error::AlreadyExists(what)),
-        Entry::Vacant(slot) => {
-            slot.insert(id);
-            Ok(())
-        }
     }
 }
 

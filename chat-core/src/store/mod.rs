@@ -227,8 +227,9 @@ pub trait AdminStore: Debug + Send + Sync + 'static {
 
     /// Changes only the fields `changes` names, atomically (read, change and write in one
     /// step, so concurrent updates of other fields are kept) and returns the agent as
-    /// stored; `NotFound` if missing, `AlreadyExists` if the new email or external id is
-    /// taken.
+    /// stored; `NotFound` if missing, `AlreadyExists` if the new email is taken. Changes
+    /// stale for the agent ([`AdminChanges::is_stale_for`], decided in the same step) are
+    /// not applied: the agent is returned as stored.
     async fn update_admin(&self, id: AdminId, changes: &AdminChanges) -> Result<Admin>;
 }
 

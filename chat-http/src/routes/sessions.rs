@@ -96,16 +96,21 @@ pub async fn login(
         Ok(email) => state.engine().find_admin_for_login(&email).await?,
         Err(_) => None,
     };
-    let stored = admin.as_ref().map_or_else(
-        || dummy_password_hash().to_owned(),
-        |a| a.password_hash.clone(),
-    );
+    // An agent the host signs in has no password: it is checked against the dummy hash
+    // like an unknown email, so neither answers faster than a wrong password.
+    let stored = admin
+        .as_ref()
+        .filter(|a| !a.password_hash.is_empty())
+        .map_or_else(
+            || dummy_password_hash().to_owned(),
+            |a| a.password_hash.clone(),
+        );
     let password = request.password;
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
         .await
         .map_err(ApiError::internal)?;
     let admin = admin
-        .filter(|_| matches)
+        .filter(|a| matches && !a.password_hash.is_empty())
         .ok_or(chat_core::Error::Unauthenticated)?;
     let ttl = state.config().admin_session_ttl;
     let token = open_session(&state, SessionSubject::Admin(admin.id), ttl).await?;

@@ -1,7 +1,7 @@
 //! The host application's JWTs as credentials (`--jwt-secret` / `--jwt-public-key`):
 //! verified by `jsonwebtoken` with the algorithm pinned to the configured key, `exp`
-//! required and `nbf` checked, the issuer and audience when configured, and the claims
-//! `sub`, `role` (`agent` | `visitor`), `name`, `email` and an agent's optional
+//! and `iat` required and `nbf` checked, the issuer and audience when configured, and the
+//! claims `sub`, `role` (`agent` | `visitor`), `name`, `email` and an agent's optional
 //! `permissions` (the REST API's permissions object).
 
 use chat_core::engine::{ExternalAgent, ExternalIdentity, ExternalVisitor};
@@ -16,7 +16,7 @@ use crate::sign_in::{HostRefusal, HostSignIn, IdentityProvider};
 
 /// Tolerated clock difference with the host for `nbf` (a token issued "now" by a host
 /// whose clock is a little ahead). `exp` gets none: the session ends at `exp` exactly.
-const NBF_LEEWAY_SECONDS: u64 = 30;
+const NBF_LEEWAY_SECONDS: i64 = 30;
 
 /// What the operator configures.
 #[derive(Clone, Default)]
@@ -86,8 +86,9 @@ impl JwtProvider {
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
         validation.algorithms = vec![algorithm];
-        validation.leeway = NBF_LEEWAY_SECONDS;
-        validation.validate_nbf = true;
+        // `exp` to the second; `nbf` is checked with its own leeway in `into_sign_in`.
+        validation.leeway = 0;
+        validation.validate_nbf = false;
         let mut required = vec!["exp", "sub"];
         if let Some(issuer) = &self.issuer {
             validation.set_issuer(&[issuer]);
@@ -126,6 +127,10 @@ struct Claims {
     email: Option<String>,
     permissions: Option<PermissionsDto>,
     exp: i64,
+    /// Required: an agent follows the latest-issued answer, so an older token (kept from
+    /// before a demotion) never widens it again.
+    iat: i64,
+    nbf: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,8 +163,14 @@ impl IdentityProvider for JwtProvider {
 
 impl Claims {
     fn into_sign_in(self) -> Result<HostSignIn, HostRefusal> {
+        let now = Utc::now().timestamp();
+        if self.nbf.is_some_and(|nbf| nbf > now + NBF_LEEWAY_SECONDS) {
+            return Err(HostRefusal("the token is not valid yet".into()));
+        }
         let expires_at = DateTime::<Utc>::from_timestamp(self.exp, 0)
             .ok_or_else(|| HostRefusal("exp is out of range".into()))?;
+        let issued_at = DateTime::<Utc>::from_timestamp(self.iat, 0)
+            .ok_or_else(|| HostRefusal("iat is out of range".into()))?;
         let name = self.name.as_deref().map(DisplayName::parse).transpose();
         let email = self.email.as_deref().map(Email::parse).transpose();
         let (name, email) = (name.map_err(invalid)?, email.map_err(invalid)?);
@@ -170,6 +181,7 @@ impl Claims {
                 email: email
                     .ok_or_else(|| HostRefusal("an agent's token needs an email".into()))?,
                 permissions: self.permissions.map(Into::into),
+                issued_at,
             }),
             Role::Visitor if self.permissions.is_some() => {
                 return Err(HostRefusal(
@@ -198,7 +210,6 @@ fn refusal(error: jsonwebtoken::errors::Error) -> HostRefusal {
     let reason = match error.kind() {
         ErrorKind::InvalidSignature => "the token's signature does not verify",
         ErrorKind::ExpiredSignature => "the token has expired",
-        ErrorKind::ImmatureSignature => "the token is not valid yet",
         ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
         ErrorKind::InvalidAudience => "the token's audience is not accepted",
         ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",

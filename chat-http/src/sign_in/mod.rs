@@ -65,6 +65,12 @@ pub async fn authenticate(state: &AppState, credential: &str) -> ApiResult<Auth>
         .ok_or(chat_core::Error::Unauthenticated)?;
     let principal = engine
         .sign_in_external(&sign_in.identity, token, sign_in.expires_at)
-        .await?;
+        .await
+        .map_err(|error| match error {
+            chat_core::Error::AlreadyExists(_) => ApiError::Unauthenticated(
+                "another agent has this email: the host cannot sign in as it".into(),
+            ),
+            error => error.into(),
+        })?;
     Ok(Auth { principal, token })
 }

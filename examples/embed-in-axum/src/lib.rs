@@ -1,8 +1,9 @@
 //! An existing axum app — its own pages, its own staff sign-in, its own staff-only route —
 //! with the chat merged in. The shop's staff use the chat dashboard with the shop's own
-//! sign-in: [`ShopSignIn`] tells the chat who a shop session belongs to, and the chat
-//! provisions the agent on first sight and keeps its name, email and permissions to the
-//! shop's answer. No chat password exists.
+//! sign-in: a signed-in staff member opening `/staff/support` gets a short-lived dashboard
+//! pass (never the shop's session itself), [`ShopSignIn`] tells the chat whose pass it is,
+//! and the chat provisions the agent on first sight and keeps its name, email and
+//! permissions to the shop's answer. No chat password exists.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -19,6 +20,7 @@ use chat_core::{ChatEngine, LocalBroadcaster, MemoryStore, Principal};
 use chat_http::{
     AppState, ChatConfig, HostRefusal, HostSignIn, IdentityProvider, ObjectStoreBlobs,
 };
+use chrono::{DateTime, Utc};
 
 /// Someone on the shop's staff, as the shop knows them.
 #[derive(Debug, Clone)]
@@ -33,32 +35,64 @@ pub struct StaffMember {
     pub manager: bool,
 }
 
-/// The shop's own staff sessions (a real shop keeps them in its database or signs
-/// cookies; a map keeps the example short).
+/// How long a dashboard pass lasts: the chat signs the agent out at its end.
+const PASS_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// The shop's own staff sessions, and the dashboard passes minted from them (a real shop
+/// keeps these in its database or signs them; maps keep the example short).
 #[derive(Debug, Default)]
-pub struct StaffSessions(RwLock<HashMap<String, StaffMember>>);
+pub struct StaffSessions {
+    sessions: RwLock<HashMap<String, StaffMember>>,
+    passes: RwLock<HashMap<String, Pass>>,
+}
+
+#[derive(Debug, Clone)]
+struct Pass {
+    member: StaffMember,
+    issued_at: DateTime<Utc>,
+}
 
 impl StaffSessions {
     /// Signs a staff member in to the shop; the session's token.
     pub fn sign_in(&self, member: StaffMember) -> String {
         let token = format!("shop-{}", uuid::Uuid::new_v4().simple());
-        self.0.write().expect("lock").insert(token.clone(), member);
+        self.sessions
+            .write()
+            .expect("lock")
+            .insert(token.clone(), member);
         token
     }
 
-    fn get(&self, token: &str) -> Option<StaffMember> {
-        self.0.read().expect("lock").get(token).cloned()
+    /// A dashboard pass for the staff member signed in with `session`, as the shop knows
+    /// them now.
+    pub fn dashboard_pass(&self, session: &str) -> Option<String> {
+        let member = self.sessions.read().expect("lock").get(session).cloned()?;
+        let pass = format!("pass-{}", uuid::Uuid::new_v4().simple());
+        let issued_at = Utc::now();
+        self.passes
+            .write()
+            .expect("lock")
+            .insert(pass.clone(), Pass { member, issued_at });
+        Some(pass)
+    }
+
+    fn is_signed_in(&self, session: &str) -> bool {
+        self.sessions.read().expect("lock").contains_key(session)
+    }
+
+    fn pass(&self, pass: &str) -> Option<Pass> {
+        self.passes.read().expect("lock").get(pass).cloned()
     }
 }
 
-/// The chat asks the shop who presents a credential it does not know itself.
+/// The chat asks the shop whose dashboard pass a credential it does not know itself is.
 #[derive(Debug)]
 pub struct ShopSignIn(Arc<StaffSessions>);
 
 #[async_trait::async_trait]
 impl IdentityProvider for ShopSignIn {
     async fn identify(&self, credential: &str) -> Result<Option<HostSignIn>, HostRefusal> {
-        let Some(member) = self.0.get(credential) else {
+        let Some(Pass { member, issued_at }) = self.0.pass(credential) else {
             return Ok(None);
         };
         let invalid = |error: chat_core::error::InvalidInput| HostRefusal(error.to_string());
@@ -71,11 +105,11 @@ impl IdentityProvider for ShopSignIn {
             name: DisplayName::parse(&member.name).map_err(invalid)?,
             email: Email::parse(&member.email).map_err(invalid)?,
             permissions: Some(permissions),
+            issued_at,
         };
         Ok(Some(HostSignIn {
             identity: ExternalIdentity::Agent(agent),
-            // As long as the shop's own sessions last.
-            expires_at: chrono::Utc::now() + chrono::Duration::hours(8),
+            expires_at: issued_at + PASS_LIFETIME,
         }))
     }
 }
@@ -123,14 +157,16 @@ fn staff_session(shop: &Shop, headers: &HeaderMap) -> Option<String> {
     let token = cookies
         .split(';')
         .find_map(|cookie| cookie.trim().strip_prefix("shop_session="))?;
-    shop.staff.get(token).map(|_| token.to_owned())
+    shop.staff.is_signed_in(token).then(|| token.to_owned())
 }
 
-/// Staff open the chat dashboard from the shop: it signs them in with their shop session
-/// (in the fragment, which never reaches a server log).
+/// Staff open the chat dashboard from the shop: it signs them in with a fresh dashboard
+/// pass (in the fragment, which never reaches a server log).
 async fn open_dashboard(State(shop): State<Shop>, headers: HeaderMap) -> Response {
-    match staff_session(&shop, &headers) {
-        Some(token) => Redirect::to(&format!("/admin#token={token}")).into_response(),
+    let pass =
+        staff_session(&shop, &headers).and_then(|session| shop.staff.dashboard_pass(&session));
+    match pass {
+        Some(pass) => Redirect::to(&format!("/admin#token={pass}")).into_response(),
         None => StatusCode::UNAUTHORIZED.into_response(),
     }
 }

@@ -18,7 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         manager: true,
     });
     // Where /staff/support sends a staff member signed in to the shop.
-    println!("staff dashboard: http://127.0.0.1:3000/admin#token={token}");
+    let pass = staff.dashboard_pass(&token).expect("signed in");
+    println!("staff dashboard: http://127.0.0.1:3000/admin#token={pass}");
     // Chat pushes small frames as they happen: Nagle's algorithm off (TCP_NODELAY), or a
     // push written while the previous one is unacknowledged waits ~40 ms for the ACK.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000")

@@ -92,34 +92,55 @@ async fn the_shop_and_the_chat_share_one_router() {
 async fn staff_use_the_dashboard_with_the_shops_own_sign_in() {
     let (app, staff) = app();
     let shop_session = staff.sign_in(sam(true));
-    let support = Request::get("/staff/support")
-        .header(header::COOKIE, format!("shop_session={shop_session}"))
-        .body(Body::empty());
-    let (status, location) = call(&app, support.expect("request")).await;
+    let support = |session: &str| {
+        Request::get("/staff/support")
+            .header(header::COOKIE, format!("shop_session={session}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, location) = call(&app, support(&shop_session)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, format!("/admin#token={shop_session}"));
+    let pass = location
+        .strip_prefix("/admin#token=")
+        .expect("a dashboard link")
+        .to_owned();
+    assert_ne!(
+        pass, shop_session,
+        "the shop's own session never leaves the shop"
+    );
+    let (status, _) = call(&app, bearer("GET", "/api/session", &shop_session)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the shop session is no chat credential"
+    );
 
-    // The dashboard presents the shop's session: the chat knows Sam as a manager.
-    let (status, body) = call(&app, bearer("GET", "/api/session", &shop_session)).await;
+    // The dashboard presents the pass: the chat knows Sam as a manager.
+    let (status, body) = call(&app, bearer("GET", "/api/session", &pass)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let me: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(me["admin"]["name"], "Sam Staff");
     assert_eq!(me["admin"]["permissions"]["manageAdmins"], true);
-    let (status, _) = call(&app, bearer("GET", "/api/admins", &shop_session)).await;
+    let (status, _) = call(&app, bearer("GET", "/api/admins", &pass)).await;
     assert_eq!(status, StatusCode::OK);
 
-    // The shop demotes Sam: the next sign-in says so, and the chat follows.
+    // The shop demotes Sam: the next pass says so, and the chat follows, the earlier
+    // pass included.
     let demoted = staff.sign_in(sam(false));
-    let (_, body) = call(&app, bearer("GET", "/api/session", &demoted)).await;
+    let (_, location) = call(&app, support(&demoted)).await;
+    let narrow = location
+        .strip_prefix("/admin#token=")
+        .expect("a dashboard link");
+    let (_, body) = call(&app, bearer("GET", "/api/session", narrow)).await;
     let me: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(me["admin"]["permissions"]["manageAdmins"], false, "{me}");
-    let (status, _) = call(&app, bearer("GET", "/api/admins", &shop_session)).await;
+    let (status, _) = call(&app, bearer("GET", "/api/admins", &pass)).await;
     assert_eq!(
         status,
         StatusCode::FORBIDDEN,
-        "the earlier session narrowed too"
+        "the earlier pass narrowed too"
     );
 
-    let (status, _) = call(&app, bearer("GET", "/api/session", "not-a-shop-session")).await;
+    let (status, _) = call(&app, support("not-a-shop-session")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
