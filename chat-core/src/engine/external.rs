@@ -198,7 +198,7 @@ impl ChatEngine {
 impl AdminChanges {
     /// These changes, from the host's answer issued at `at`; none stay none, so an
     /// unchanged answer writes nothing.
-    fn from_host_at(self, at: DateTime<Utc>) -> Self {
+    fn issued_by_host_at(self, at: DateTime<Utc>) -> Self {
         match self.is_empty() {
             true => self,
             false => Self {
@@ -218,6 +218,6 @@ impl ExternalAgent {
             permissions: self.permissions.filter(|p| *p != admin.permissions),
             ..AdminChanges::default()
         }
-        .from_host_at(self.issued_at)
+        .issued_by_host_at(self.issued_at)
     }
 }
