@@ -43,7 +43,7 @@ function jwt(claims, { alg = "HS256", secret = SECRET, key = RSA } = {}) {
 
 function claims(role, extra = {}) {
   const sub = `${role}-${process.pid}-${++serial}`;
-  const base = { sub, role, name: "Host User", email: `${sub}@host.test`, iss: ISSUER, aud: AUDIENCE, exp: now() + 3600 };
+  const base = { sub, role, name: "Host User", email: `${sub}@host.test`, iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 3600 };
   return Object.fromEntries(Object.entries({ ...base, ...extra }).filter(([, value]) => value !== undefined));
 }
 
@@ -108,6 +108,7 @@ function refusedTokens() {
     ["HS512, not the configured HS256", jwt(agent, { alg: "HS512" })],
     ["EdDSA, not configured", jwt(agent, { alg: "EdDSA", key: ED })],
     ["expired", jwt({ ...agent, exp: now() - 120 })],
+    ["without iat", jwt({ ...agent, iat: undefined })],
     ["not yet valid", jwt({ ...agent, nbf: now() + 600 })],
     ["a wrong issuer", jwt({ ...agent, iss: "https://evil.test" })],
     ["a wrong audience", jwt({ ...agent, aud: "another-app" })],
@@ -135,13 +136,13 @@ async function disabledAgent(transports) {
   const patched = await rest("PATCH", `/api/admins/${session.json.admin.id}`, await ownerToken(), { disabled: true });
   assert.equal(patched.status, 200, JSON.stringify(patched.json));
   await closed;
-  await assert.rejects(connect(jwt({ ...identity, iat: now() }), transports), /authentication required/);
+  await assert.rejects(connect(jwt({ ...identity, iat: now() + 1 }), transports), /authentication required/);
 }
 
 async function demotion(transports) {
   const everything = { scope: "all", manageConversations: true, manageAdmins: false };
   const assignedOnly = { scope: "assigned", manageConversations: true, manageAdmins: false };
-  const identity = claims("agent", { permissions: everything });
+  const identity = claims("agent", { permissions: everything, iat: now() - 5 });
   const visitorToken = jwt(claims("visitor"));
   const created = await rest("POST", "/api/conversations", visitorToken, {});
   const conversationId = created.json.conversation.id;
@@ -149,7 +150,7 @@ async function demotion(transports) {
   try {
     await ask(socket, "conversation:join", { conversationId, since: 0 });
     const left = next(socket, "conversation:left");
-    const narrowed = await rest("GET", "/api/session", jwt({ ...identity, permissions: assignedOnly }));
+    const narrowed = await rest("GET", "/api/session", jwt({ ...identity, permissions: assignedOnly, iat: now() }));
     assert.equal(narrowed.json.admin.permissions.scope, "assigned", JSON.stringify(narrowed.json));
     assert.equal((await left).conversationId, conversationId);
   } finally {
@@ -159,7 +160,9 @@ async function demotion(transports) {
 
 async function expiry(transports) {
   const socket = await connect(jwt(claims("visitor", { exp: now() + 3 })), transports);
+  const opened = Date.now();
   await next(socket, "disconnect", 15_000);
+  assert.ok(Date.now() - opened >= 1_500, "closed long before the token expired");
 }
 
 if (!SECRET) {

@@ -5,8 +5,8 @@
  *   data-color, data-title, data-greeting, data-identifier + data-identifier-hash, and
  *   data-token (the host application's token for the signed-in visitor) and/or
  *   data-token-callback (the name of a function on window that returns a fresh token, or a
- *   promise of one: called before the token expires). The token goes to the chat's frame
- *   by postMessage, never in a URL. */
+ *   promise of one: called before each token expires, when one is refused, and for the first
+ *   one without data-token). The token goes to the chat's frame by postMessage, never in a URL. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -64,10 +64,14 @@
   var badge = root.querySelector('.badge');
   frame.src = server + '/widget?' + params.toString();
 
-  // Hands the chat the host's token: `data-token` first, then what the callback returns.
-  function sendToken(fresh) {
+  // Hands the chat the host's token: `data-token` first (when `first`), else what the
+  // callback returns, or `data-token` again without one.
+  function sendToken(first) {
     var callback = tokenCallback && window[tokenCallback];
-    var next = fresh || typeof callback !== 'function' ? token : callback();
+    if (tokenCallback && typeof callback !== 'function') {
+      console.warn('chat widget: data-token-callback names no function on window: ' + tokenCallback);
+    }
+    var next = (first && token) || typeof callback !== 'function' ? token : callback();
     Promise.resolve(next).then(function (value) {
       if (!value) return;
       token = String(value);
@@ -102,7 +106,7 @@
       setOpen(false);
     } else if (data.type === 'ready') {
       frame.contentWindow.postMessage({ source: 'chat-widget-host', type: 'open', open: open }, server);
-      if (token || tokenCallback) sendToken(Boolean(token));
+      if (token || tokenCallback) sendToken(true);
     } else if (data.type === 'token' && (token || tokenCallback)) {
       sendToken(false);
     }

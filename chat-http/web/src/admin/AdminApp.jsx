@@ -24,8 +24,8 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
   const refresh = useCallback(() => setRefreshKey((k) => k + 1), []);
   const expired = useCallback(() => {
     forget();
-    onSignedOut();
-  }, [onSignedOut]);
+    onSignedOut(login.host ? 'Your sign-in from your application ended: open the dashboard from it again.' : null);
+  }, [onSignedOut, login.host]);
 
   useEffect(() => {
     const refused = (err) => err.message === 'authentication required' && expired();
@@ -73,7 +73,7 @@ function Dashboard({ login, selectedId, page, query, onSignedOut }) {
             type="button"
             onClick={async () => {
               await logout(token);
-              onSignedOut();
+              onSignedOut(null);
             }}
             className="rounded border border-white/40 px-2 py-1 text-xs focus:outline-none focus:ring-2 focus:ring-white"
           >
@@ -139,11 +139,16 @@ export function AdminApp() {
   const [linked, setLinked] = useState(tokenFromLink);
   const [linkError, setLinkError] = useState(null);
   const onLoginPage = path === '/admin/login';
-  const signedOut = useCallback(() => setLogin(null), []);
+  const signedOut = useCallback((why = null) => {
+    setLinkError(why);
+    setLogin(null);
+  }, []);
 
   useEffect(() => {
     if (!linked) return;
-    loginWithToken(linked).then(setLogin, (e) => setLinkError(e.message)).finally(() => setLinked(null));
+    loginWithToken(linked)
+      .then(setLogin, (e) => setLinkError(`The sign-in from your application was refused: ${e.message}`))
+      .finally(() => setLinked(null));
   }, [linked]);
 
   useEffect(() => {
@@ -156,7 +161,7 @@ export function AdminApp() {
     return <p role="status" className="p-6 text-slate-600">Signing in…</p>;
   }
   if (!login || onLoginPage) {
-    return <Login onLoggedIn={setLogin} notice={linkError && `The sign-in from your application was refused: ${linkError}`} />;
+    return <Login onLoggedIn={setLogin} notice={linkError} />;
   }
   const selectedId = path.match(/^\/admin\/chat\/([^/]+)$/)?.[1] ?? null;
   const page = { '/admin/blocked': 'blocked', '/admin/reports': 'reports', '/admin/search': 'search', '/admin/audit': 'audit' }[path] ?? null;

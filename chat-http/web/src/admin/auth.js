@@ -34,7 +34,7 @@ export function tokenFromLink() {
 export async function loginWithToken(token) {
   const session = await request('/api/session', { token });
   if (session.role !== 'agent') throw new Error('This sign-in is not an agent\'s.');
-  const answer = { token, admin: session.admin };
+  const answer = { token, admin: session.admin, host: true };
   localStorage.setItem(KEY, JSON.stringify(answer));
   return answer;
 }

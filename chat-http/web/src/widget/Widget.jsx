@@ -107,14 +107,22 @@ export function Widget() {
   // A host token (first, or renewed): the server says who it is.
   const current = useRef(session);
   current.current = session;
+  // A refused token is asked for again once (a page's data-token may be stale); a second
+  // refusal in a row stops there.
+  const refusedInARow = useRef(0);
   const onHostToken = useCallback(
     (token) => {
       hostSession(token, current.current).then(
         (next) => {
+          refusedInARow.current = 0;
           setError(null);
           updateSession(next);
         },
-        (e) => setError(e.status === 401 ? 'your sign-in has expired; reload the page' : e.message),
+        (e) => {
+          refusedInARow.current += 1;
+          if (e.status === 401 && refusedInARow.current === 1) postToHost({ type: 'token' });
+          else setError(e.status === 401 ? 'your sign-in has expired; reload the page' : e.message);
+        },
       );
     },
     [updateSession],

@@ -5,10 +5,15 @@ import { request } from '../shared/api.js';
 
 const KEY = 'chat.visitor.v1';
 
+/** The stored session for `identifier`; never one the host page signed in (it has no token). */
 export function storedSession(identifier) {
+  const session = stored();
+  return session && !session.host && (session.identifier ?? null) === identifier ? session : null;
+}
+
+function stored() {
   try {
-    const session = JSON.parse(localStorage.getItem(KEY));
-    return session && (session.identifier ?? null) === identifier ? session : null;
+    return JSON.parse(localStorage.getItem(KEY));
   } catch {
     return null;
   }
@@ -36,9 +41,15 @@ export function sessionFromLink(identifier, conversationId) {
   return session;
 }
 
+/**
+ * Keeps the session for the next visit. A host-signed session is kept without its token
+ * (only which conversation was open): the host page hands a token over on every visit, and
+ * a page of the host's that signed the visitor out must not find one.
+ */
 export function saveSession(session) {
-  if (session) localStorage.setItem(KEY, JSON.stringify(session));
-  else localStorage.removeItem(KEY);
+  if (!session) localStorage.removeItem(KEY);
+  else if (session.host) localStorage.setItem(KEY, JSON.stringify({ ...session, token: null }));
+  else localStorage.setItem(KEY, JSON.stringify(session));
 }
 
 /** A new visitor session (verified when the embedding site passed an identity). */
@@ -57,23 +68,25 @@ export async function startSession({ identifier, identifierHash }) {
 export async function hostSession(token, current) {
   const { role, customerId } = await request('/api/session', { token });
   if (role !== 'visitor') throw new Error('the page signed in someone who is not a visitor');
-  const known = current?.customerId === customerId ? current : storedSession(null);
-  const conversationId = known?.customerId === customerId ? known.conversationId : null;
-  return { token, customerId, identifier: null, conversationId, host: true };
+  const known = [current, stored()].find((session) => session?.host && session.customerId === customerId);
+  return { token, customerId, identifier: null, conversationId: known?.conversationId ?? null, host: true };
 }
 
+/** The soonest a host token is renewed after it arrived, whatever it says. */
+const MIN_RENEWAL_MS = 5_000;
+
 /**
- * How long until a host token should be renewed: halfway to its `exp`, and at least a
- * minute before it (read from the token's payload, which the server verifies; this only
- * schedules). `null` when it carries no `exp`.
+ * How long after it arrived a host token is renewed: halfway through its life (`exp -
+ * iat`, so a browser clock that is off does not matter), and never sooner than a few
+ * seconds. `null` without both claims. The payload is only read to schedule; the server
+ * verifies the token.
  */
-export function renewalDelay(token, now = Date.now()) {
+export function renewalDelay(token) {
   try {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    const { exp } = JSON.parse(atob(payload));
-    if (typeof exp !== 'number') return null;
-    const left = exp * 1000 - now;
-    return Math.max(0, Math.min(left - 60_000, left / 2));
+    const { exp, iat } = JSON.parse(atob(payload));
+    if (typeof exp !== 'number' || typeof iat !== 'number') return null;
+    return Math.max(MIN_RENEWAL_MS, ((exp - iat) * 1000) / 2);
   } catch {
     return null;
   }
