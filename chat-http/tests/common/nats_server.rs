@@ -84,10 +84,21 @@ impl NatsServer {
             .expect("spawn nats-server");
         *self.child.lock().expect("lock") = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !self.answers() {
             assert!(Instant::now() < deadline, "nats-server did not listen");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether a NATS server answers on the port with its `INFO` line (a bare connect is
+    /// not enough: to a port nobody listens on, a loopback connect can reach itself).
+    fn answers(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut greeting = [0; 4];
+        std::io::Read::read_exact(&mut stream, &mut greeting).is_ok() && &greeting == b"INFO"
     }
 }
 
