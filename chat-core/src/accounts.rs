@@ -81,6 +81,20 @@ impl Default for Permissions {
 }
 
 impl Permissions {
+    /// Whether these allow everything `other` allows (all conversations cover the assigned
+    /// ones).
+    pub fn includes(&self, other: &Permissions) -> bool {
+        let scope =
+            self.scope == ConversationScope::All || other.scope == ConversationScope::Assigned;
+        let flag = |mine: bool, theirs: bool| mine || !theirs;
+        scope
+            && flag(self.manage_conversations, other.manage_conversations)
+            && flag(self.manage_admins, other.manage_admins)
+            && flag(self.delete_messages, other.delete_messages)
+            && flag(self.view_audit, other.view_audit)
+            && flag(self.manage_visitor_data, other.manage_visitor_data)
+    }
+
     /// Everything: what the first agent of an installation gets.
     pub const OWNER: Permissions = Permissions {
         scope: ConversationScope::All,
@@ -175,7 +189,8 @@ impl AdminChanges {
     }
 
     /// Whether `admin` follows a later sign-in of the host than these changes come from:
-    /// then they are not applied.
+    /// then they are not applied. (Times are compared as stored: the engine keeps them to
+    /// the microsecond, as every store does.)
     pub fn is_stale_for(&self, admin: &Admin) -> bool {
         matches!((self.host_synced_at, admin.host_synced_at), (Some(at), Some(synced)) if at < synced)
     }

@@ -41,6 +41,8 @@ pub struct SessionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub customer_id: Option<uuid::Uuid>,
+    /// Seconds until the session ends (by the server's clock; a host token's `exp`).
+    pub expires_in: u64,
 }
 
 /// `POST /api/admins` body.

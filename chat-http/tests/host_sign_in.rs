@@ -130,6 +130,14 @@ fn refused_tokens() -> Vec<(&'static str, String)> {
             hs256(&with(agent.clone(), json!({"exp": null}))),
         ),
         (
+            "without iat",
+            hs256(&with(agent.clone(), json!({"iat": null}))),
+        ),
+        (
+            "iat in the future",
+            hs256(&with(agent.clone(), json!({"iat": now() + 600}))),
+        ),
+        (
             "a wrong issuer",
             hs256(&with(agent.clone(), json!({"iss": "https://evil.test"}))),
         ),

@@ -308,47 +308,85 @@ pub async fn host_sign_in_refuses_and_never_takes_over(store: Arc<DynChatStore>)
 
 /// An answer issued before the one an agent follows changes nothing, however late it
 /// arrives (a wide token kept from before a demotion); the store decides it in the same
-/// step as the write.
+/// step as the write. A newer answer that changes nothing still moves the agent on; a
+/// wider answer issued in the same instant does not stand; one from the future counts as
+/// issued now.
 pub async fn an_older_answer_never_undoes_a_newer_one(store: Arc<DynChatStore>) {
     let engine = engine(store.clone());
-    let start = Utc::now();
-    let wide = issued(
-        "d-1",
-        "Dee",
-        "dee@host.test",
-        Some(Permissions::OWNER),
-        start,
+    let start = Utc::now() - Duration::seconds(60);
+    let dee = |permissions: Permissions, seconds: i64| {
+        let at = start + Duration::seconds(seconds);
+        issued("d-1", "Dee", "dee@host.test", Some(permissions), at)
+    };
+    let narrow = Permissions::default();
+    let id = admin_id(
+        &sign_in(&engine, &dee(Permissions::OWNER, 0))
+            .await
+            .1
+            .expect("wide"),
     );
-    let id = admin_id(&sign_in(&engine, &wide).await.1.expect("wide"));
-    let later = start + Duration::seconds(5);
-    let narrow = issued(
-        "d-1",
-        "Dee",
-        "dee@host.test",
-        Some(Permissions::default()),
-        later,
-    );
-    sign_in(&engine, &narrow).await.1.expect("narrow");
-    let (_, replayed) = sign_in(&engine, &wide).await;
+    sign_in(&engine, &dee(narrow, 30)).await.1.expect("narrow");
     let expected = Principal::Admin {
         id,
-        permissions: Permissions::default(),
+        permissions: narrow,
     };
+    let replayed = sign_in(&engine, &dee(Permissions::OWNER, 0)).await.1;
     assert_eq!(
         replayed.expect("replayed"),
         expected,
         "the older token widened the agent"
     );
+
     let stale = AdminChanges {
         permissions: Some(Permissions::OWNER),
         host_synced_at: Some(start),
         ..AdminChanges::default()
     };
     let stored = store.update_admin(id, &stale).await.expect("update");
-    assert_eq!(stored.permissions, Permissions::default());
+    assert_eq!(stored.permissions, narrow);
+    let synced = |admin: &Admin| admin.host_synced_at.map(|at| at.timestamp_micros());
+    let at = |seconds: i64| Some((start + Duration::seconds(seconds)).timestamp_micros());
+    assert_eq!(synced(&stored), at(30));
+
+    sign_in(&engine, &dee(narrow, 50))
+        .await
+        .1
+        .expect("unchanged, newer");
+    assert_eq!(synced(&stored_admin(store.as_ref(), id).await), at(50));
+    let minted_between = sign_in(&engine, &dee(Permissions::OWNER, 40)).await.1;
+    assert_eq!(minted_between.expect("between"), expected);
+
+    let tie = sign_in(&engine, &dee(Permissions::OWNER, 50)).await.1;
     assert_eq!(
-        stored.host_synced_at.map(|at| at.timestamp_micros()),
-        Some(later.timestamp_micros())
+        tie.expect("tie"),
+        expected,
+        "a wider answer of the same instant stood"
+    );
+    let assigned = Permissions {
+        scope: ConversationScope::Assigned,
+        ..narrow
+    };
+    let tied = sign_in(&engine, &dee(assigned, 50)).await.1;
+    assert_eq!(
+        tied.expect("narrower"),
+        Principal::Admin {
+            id,
+            permissions: assigned
+        }
+    );
+
+    let future = issued(
+        "d-1",
+        "Dee",
+        "dee@host.test",
+        None,
+        Utc::now() + Duration::days(365),
+    );
+    sign_in(&engine, &future).await.1.expect("future");
+    let stored = stored_admin(store.as_ref(), id).await;
+    assert!(
+        stored.host_synced_at.is_some_and(|at| at <= Utc::now()),
+        "{stored:?}"
     );
 }
 

@@ -179,6 +179,11 @@ impl ChatEngine {
             crate::assignment::check_capacity(capacity)?;
         }
         let admin = self.store.update_admin(id, &changes).await?;
+        // A host's answer older than the one the agent follows was not applied (the store
+        // decided it): nothing to announce or record.
+        if changes.is_stale_for(&admin) {
+            return Ok(admin);
+        }
         if changes.ends_sessions() {
             self.end_admin_sessions(id).await?;
         } else if changes.permissions.is_some() {

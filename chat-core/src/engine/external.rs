@@ -2,7 +2,7 @@
 //! visitor, provisioned on first sight, keyed by the host's id, and kept to the host's
 //! answer (name, email, permissions) on every sign-in, the latest issued winning.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::accounts::{Admin, AdminChanges, Customer, Permissions, SessionSubject, TokenHash};
 use crate::authz::Principal;
@@ -67,7 +67,14 @@ impl ChatEngine {
         }
         let subject = match identity {
             ExternalIdentity::Agent(agent) => {
-                SessionSubject::Admin(self.provision_agent(agent).await?)
+                // Never later than now (a fast host clock must not freeze the agent), and
+                // to the microsecond, as every store keeps it.
+                let issued_at = agent.issued_at.min(now()).trunc_subsecs(6);
+                let agent = ExternalAgent {
+                    issued_at,
+                    ..agent.clone()
+                };
+                SessionSubject::Admin(self.provision_agent(&agent).await?)
             }
             ExternalIdentity::Visitor(visitor) => {
                 SessionSubject::Visitor(self.provision_visitor(visitor).await?.id)
@@ -110,7 +117,7 @@ impl ChatEngine {
             return Err(Error::Unauthenticated);
         }
         let changes = agent.changes_for(&admin);
-        if changes.is_empty() || changes.is_stale_for(&admin) {
+        if changes.is_empty() || changes.is_stale_for(&admin) || agent.widens_as_old(&admin) {
             return Ok(admin.id);
         }
         let updated = self
@@ -195,29 +202,32 @@ impl ChatEngine {
     }
 }
 
-impl AdminChanges {
-    /// These changes, from the host's answer issued at `at`; none stay none, so an
-    /// unchanged answer writes nothing.
-    fn issued_by_host_at(self, at: DateTime<Utc>) -> Self {
-        match self.is_empty() {
-            true => self,
-            false => Self {
-                host_synced_at: Some(at),
-                ..self
-            },
-        }
-    }
-}
-
 impl ExternalAgent {
     /// What differs between the host's answer and the stored agent.
     fn changes_for(&self, admin: &Admin) -> AdminChanges {
-        AdminChanges {
+        let changes = AdminChanges {
             email: Some(self.email.clone()).filter(|email| *email != admin.email),
             name: Some(self.name.clone()).filter(|name| *name != admin.name),
             permissions: self.permissions.filter(|p| *p != admin.permissions),
             ..AdminChanges::default()
+        };
+        // Changes carry when their answer was issued, so the store can refuse an older
+        // one; a newer answer is recorded even when nothing else differs, so that an older
+        // one (a wide token minted before a demotion that changed nothing here) stays older.
+        let newer = admin.host_synced_at < Some(self.issued_at);
+        AdminChanges {
+            host_synced_at: Some(self.issued_at).filter(|_| newer || !changes.is_empty()),
+            ..changes
         }
-        .issued_by_host_at(self.issued_at)
+    }
+
+    /// Whether this answer was issued in the same instant as the one the agent follows
+    /// (JWTs count in seconds) and would widen its permissions: which of the two came
+    /// last is unknown, so the narrower stands.
+    fn widens_as_old(&self, admin: &Admin) -> bool {
+        admin.host_synced_at == Some(self.issued_at)
+            && self
+                .permissions
+                .is_some_and(|permissions| !admin.permissions.includes(&permissions))
     }
 }

@@ -129,16 +129,21 @@ pub async fn current(
     State(state): State<AppState>,
     auth: Auth,
 ) -> ApiResult<Json<SessionResponse>> {
+    let engine = state.engine();
+    let left = engine.session_expires_at(&auth.token).await? - chrono::Utc::now();
+    let expires_in = u64::try_from(left.num_seconds()).unwrap_or(0);
     let answer = match auth.principal {
         Principal::Visitor(id) => SessionResponse {
             role: "visitor",
             admin: None,
             customer_id: Some(id.as_uuid()),
+            expires_in,
         },
         principal => SessionResponse {
             role: "agent",
-            admin: Some(state.engine().own_admin(&principal).await?.into()),
+            admin: Some(engine.own_admin(&principal).await?.into()),
             customer_id: None,
+            expires_in,
         },
     };
     Ok(Json(answer))

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use crate::sign_in::{HostRefusal, HostSignIn, IdentityProvider};
 
-/// Tolerated clock difference with the host for `nbf` (a token issued "now" by a host
-/// whose clock is a little ahead). `exp` gets none: the session ends at `exp` exactly.
+/// Tolerated clock difference with the host for `nbf` and `iat` (a token issued "now" by a
+/// host whose clock is a little ahead). `exp` gets none: the session ends at `exp` exactly.
 const NBF_LEEWAY_SECONDS: i64 = 30;
 
 /// What the operator configures.
@@ -166,6 +166,11 @@ impl Claims {
         let now = Utc::now().timestamp();
         if self.nbf.is_some_and(|nbf| nbf > now + NBF_LEEWAY_SECONDS) {
             return Err(HostRefusal("the token is not valid yet".into()));
+        }
+        // A token from the future would outrank every later one (agents follow the
+        // latest-issued answer).
+        if self.iat > now + NBF_LEEWAY_SECONDS {
+            return Err(HostRefusal("the token's iat is in the future".into()));
         }
         let expires_at = DateTime::<Utc>::from_timestamp(self.exp, 0)
             .ok_or_else(|| HostRefusal("exp is out of range".into()))?;

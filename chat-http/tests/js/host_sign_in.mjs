@@ -109,6 +109,7 @@ function refusedTokens() {
     ["EdDSA, not configured", jwt(agent, { alg: "EdDSA", key: ED })],
     ["expired", jwt({ ...agent, exp: now() - 120 })],
     ["without iat", jwt({ ...agent, iat: undefined })],
+    ["iat in the future", jwt({ ...agent, iat: now() + 600 })],
     ["not yet valid", jwt({ ...agent, nbf: now() + 600 })],
     ["a wrong issuer", jwt({ ...agent, iss: "https://evil.test" })],
     ["a wrong audience", jwt({ ...agent, aud: "another-app" })],

@@ -71,12 +71,16 @@
     if (tokenCallback && typeof callback !== 'function') {
       console.warn('chat widget: data-token-callback names no function on window: ' + tokenCallback);
     }
-    var next = (first && token) || typeof callback !== 'function' ? token : callback();
-    Promise.resolve(next).then(function (value) {
+    var useAttribute = (first && token) || typeof callback !== 'function';
+    new Promise(function (resolve) {
+      resolve(useAttribute ? token : callback());
+    }).then(function (value) {
       if (!value) return;
       token = String(value);
       frame.contentWindow.postMessage({ source: 'chat-widget-host', type: 'token', token: token }, server);
-    }, function () {});
+    }, function (error) {
+      console.warn('chat widget: the token callback failed', error);
+    });
   }
 
   var open = false;

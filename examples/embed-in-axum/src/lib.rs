@@ -48,6 +48,7 @@ pub struct StaffSessions {
 
 #[derive(Debug, Clone)]
 struct Pass {
+    session: String,
     member: StaffMember,
     issued_at: DateTime<Utc>,
 }
@@ -69,19 +70,34 @@ impl StaffSessions {
         let member = self.sessions.read().expect("lock").get(session).cloned()?;
         let pass = format!("pass-{}", uuid::Uuid::new_v4().simple());
         let issued_at = Utc::now();
-        self.passes
-            .write()
-            .expect("lock")
-            .insert(pass.clone(), Pass { member, issued_at });
+        let minted = Pass {
+            session: session.to_owned(),
+            member,
+            issued_at,
+        };
+        let mut passes = self.passes.write().expect("lock");
+        passes.retain(|_, pass| pass.issued_at + PASS_LIFETIME > issued_at);
+        passes.insert(pass.clone(), minted);
         Some(pass)
+    }
+
+    /// Signs a staff member out of the shop: its passes sign nobody in any more (a
+    /// dashboard already open keeps its chat session until the pass's hour ends).
+    pub fn sign_out(&self, session: &str) {
+        self.sessions.write().expect("lock").remove(session);
+        let mut passes = self.passes.write().expect("lock");
+        passes.retain(|_, pass| pass.session != session);
     }
 
     fn is_signed_in(&self, session: &str) -> bool {
         self.sessions.read().expect("lock").contains_key(session)
     }
 
+    /// The pass, while it lasts.
     fn pass(&self, pass: &str) -> Option<Pass> {
-        self.passes.read().expect("lock").get(pass).cloned()
+        let passes = self.passes.read().expect("lock");
+        let pass = passes.get(pass)?;
+        (pass.issued_at + PASS_LIFETIME > Utc::now()).then(|| pass.clone())
     }
 }
 
@@ -92,7 +108,10 @@ pub struct ShopSignIn(Arc<StaffSessions>);
 #[async_trait::async_trait]
 impl IdentityProvider for ShopSignIn {
     async fn identify(&self, credential: &str) -> Result<Option<HostSignIn>, HostRefusal> {
-        let Some(Pass { member, issued_at }) = self.0.pass(credential) else {
+        let Some(Pass {
+            member, issued_at, ..
+        }) = self.0.pass(credential)
+        else {
             return Ok(None);
         };
         let invalid = |error: chat_core::error::InvalidInput| HostRefusal(error.to_string());

@@ -143,4 +143,14 @@ async fn staff_use_the_dashboard_with_the_shops_own_sign_in() {
 
     let (status, _) = call(&app, support("not-a-shop-session")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Signed out of the shop: an unused pass of that session signs nobody in.
+    let (_, location) = call(&app, support(&demoted)).await;
+    let unused = location
+        .strip_prefix("/admin#token=")
+        .expect("a dashboard link")
+        .to_owned();
+    staff.sign_out(&demoted);
+    let (status, _) = call(&app, bearer("GET", "/api/session", &unused)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

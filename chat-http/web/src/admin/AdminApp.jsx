@@ -146,9 +146,13 @@ export function AdminApp() {
 
   useEffect(() => {
     if (!linked) return;
-    loginWithToken(linked)
-      .then(setLogin, (e) => setLinkError(`The sign-in from your application was refused: ${e.message}`))
-      .finally(() => setLinked(null));
+    const refused = (e) => {
+      // Whoever was signed in here before is not who the application sent.
+      forget();
+      setLogin(null);
+      setLinkError(`The sign-in from your application was refused: ${e.message}`);
+    };
+    loginWithToken(linked).then(setLogin, refused).finally(() => setLinked(null));
   }, [linked]);
 
   useEffect(() => {

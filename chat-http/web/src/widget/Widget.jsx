@@ -141,12 +141,10 @@ export function Widget() {
 
   // A host token is renewed before it expires: the loader asks the host page for a new one.
   useEffect(() => {
-    if (!options.hostAuth || !session?.token) return undefined;
-    const delay = renewalDelay(session.token);
-    if (delay === null) return undefined;
-    const timer = setTimeout(() => postToHost({ type: 'token' }), delay);
+    if (!options.hostAuth || !session?.token || typeof session.expiresIn !== 'number') return undefined;
+    const timer = setTimeout(() => postToHost({ type: 'token' }), renewalDelay(session.expiresIn));
     return () => clearTimeout(timer);
-  }, [options.hostAuth, session?.token]);
+  }, [options.hostAuth, session?.token, session?.expiresIn]);
 
   // A visitor gets a session when they first open the widget, not on every page view.
   useEffect(() => {

@@ -62,34 +62,30 @@ export async function startSession({ identifier, identifierHash }) {
 
 /**
  * The session of a visitor the host page signed in with its token: who the server says it
- * is, and the conversation `current` had open when it is the same visitor (a renewed
- * token), else the one last open for it in this browser.
+ * is, how long the token has left (by the server's clock), and the conversation `current`
+ * had open when it is the same visitor (a renewed token), else the one last open for it in
+ * this browser.
  */
 export async function hostSession(token, current) {
-  const { role, customerId } = await request('/api/session', { token });
+  const { role, customerId, expiresIn } = await request('/api/session', { token });
   if (role !== 'visitor') throw new Error('the page signed in someone who is not a visitor');
   const known = [current, stored()].find((session) => session?.host && session.customerId === customerId);
-  return { token, customerId, identifier: null, conversationId: known?.conversationId ?? null, host: true };
+  const conversationId = known?.conversationId ?? null;
+  return { token, customerId, identifier: null, conversationId, host: true, expiresIn };
 }
 
 /** The soonest a host token is renewed after it arrived, whatever it says. */
 const MIN_RENEWAL_MS = 5_000;
+/** The longest a browser timer waits. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * How long after it arrived a host token is renewed: halfway through its life (`exp -
- * iat`, so a browser clock that is off does not matter), and never sooner than a few
- * seconds. `null` without both claims. The payload is only read to schedule; the server
- * verifies the token.
+ * How long after it arrived a host token is renewed: halfway through what it had left by
+ * the server's clock (so a browser clock that is off, or a token cached by the page, does
+ * not matter), never sooner than a few seconds.
  */
-export function renewalDelay(token) {
-  try {
-    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    const { exp, iat } = JSON.parse(atob(payload));
-    if (typeof exp !== 'number' || typeof iat !== 'number') return null;
-    return Math.max(MIN_RENEWAL_MS, ((exp - iat) * 1000) / 2);
-  } catch {
-    return null;
-  }
+export function renewalDelay(expiresIn) {
+  return Math.min(MAX_TIMER_MS, Math.max(MIN_RENEWAL_MS, (expiresIn * 1000) / 2));
 }
 
 /** Starts the visitor's conversation, noting the page it came from. */
