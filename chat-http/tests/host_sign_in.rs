@@ -237,12 +237,7 @@ async fn host_tokens_sign_agents_and_visitors_in_on_every_transport() {
         .to_owned();
     let conversation = app.conversation(&visitor).await;
     let mut socket = Client::connect(address, &visitor).await;
-    let joined = socket
-        .request(
-            "conversation:join",
-            json!({"conversationId": conversation, "since": 0}),
-        )
-        .await;
+    let joined = socket.join(&conversation, 0).await;
     assert!(joined["events"].is_array(), "{joined}");
 
     // The visitor's name and address are the host's, and agents see them.
@@ -318,12 +313,7 @@ async fn a_demotion_in_the_next_token_narrows_an_open_socket() {
     let (visitor, _) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     let mut socket = Client::connect(address, &wide).await;
-    let joined = socket
-        .request(
-            "conversation:join",
-            json!({"conversationId": conversation, "since": 0}),
-        )
-        .await;
+    let joined = socket.join(&conversation, 0).await;
     assert!(joined["events"].is_array(), "{joined}");
 
     // The host signs the agent in again, now with narrower permissions.

@@ -38,17 +38,6 @@ fn owner() -> Permissions {
     }
 }
 
-async fn join(client: &mut Client, conversation: &str, since: u64) -> Value {
-    let ack = client
-        .request(
-            "conversation:join",
-            json!({"conversationId": conversation, "since": since}),
-        )
-        .await;
-    assert!(ack["error"].is_null(), "join refused: {ack}");
-    ack
-}
-
 async fn assign(app: &TestApp, token: &str, conversation: &str, assignee: &str) {
     let uri = format!("/api/conversations/{conversation}/assign");
     let reply = app.post(&uri, token, json!({"assigneeId": assignee})).await;
@@ -106,7 +95,7 @@ async fn join_and_read_log(
     conversation: &str,
     last: u64,
 ) -> Vec<(u64, Value)> {
-    let ack = join(client, conversation, 0).await;
+    let ack = client.join(conversation, 0).await;
     let covered = ack["lastSeq"].as_u64().expect("lastSeq");
     assert_eq!(ack["hasMore"], covered < last, "{}", ack["lastSeq"]);
     let mut log: Vec<(u64, Value)> = ack["events"]
@@ -181,7 +170,7 @@ async fn a_reassigned_restricted_agent_leaves_the_room_and_hears_nothing_more() 
     let conversation = app.conversation(&visitor).await;
     assign(&app, &boss, &conversation, &narrow_id).await;
     let mut client = Client::connect(address, &narrow).await;
-    join(&mut client, &conversation, 0).await;
+    client.join(&conversation, 0).await;
     let mut dashboard = Client::connect(address, &narrow).await;
 
     assign(&app, &boss, &conversation, &other_id).await;
@@ -208,7 +197,7 @@ async fn narrowed_permissions_take_an_open_socket_out_of_rooms_it_no_longer_sees
     let (visitor, _) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     let mut client = Client::connect(address, &agent).await;
-    join(&mut client, &conversation, 0).await;
+    client.join(&conversation, 0).await;
 
     let narrowed = json!({"permissions": {"scope": "assigned", "manageConversations": true, "manageAdmins": false}});
     patch_admin(&app, &boss, &agent_id, narrowed).await;
@@ -245,7 +234,7 @@ async fn an_ack_waits_for_room_in_a_full_queue_instead_of_vanishing() {
     let (visitor, _) = app.visitor().await;
     let conversation = app.conversation(&visitor).await;
     let mut client = Client::connect(address, &visitor).await;
-    join(&mut client, &conversation, 0).await;
+    client.join(&conversation, 0).await;
     // The client reads nothing while thousands of frames fill the socket and its queue.
     for n in 0..3000 {
         let body = format!("{n} {}", "y".repeat(3000));

@@ -50,6 +50,14 @@ impl Client {
         answer.into_value()
     }
 
+    /// Joins a conversation from `since`; the ack, which must not be a refusal.
+    pub async fn join(&mut self, conversation: &str, since: u64) -> Value {
+        let payload = json!({"conversationId": conversation, "since": since});
+        let ack = self.request("conversation:join", payload).await;
+        assert!(ack["error"].is_null(), "join refused: {ack}");
+        ack
+    }
+
     /// The next server event (kept ones first).
     pub async fn event(&mut self) -> Option<Value> {
         self.frame().await
