@@ -11,14 +11,11 @@
 import assert from "node:assert/strict";
 import { createHmac, createPrivateKey, sign as signWith } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { io } from "socket.io-client";
+import { ask, connect, next, ownerToken, rest, run } from "./client.mjs";
 
-const BASE = process.env.CHAT_URL ?? "http://127.0.0.1:8080";
 const SECRET = process.env.CHAT_JWT_SECRET;
 const ISSUER = process.env.CHAT_JWT_ISSUER ?? "https://host.test";
 const AUDIENCE = process.env.CHAT_JWT_AUDIENCE ?? "support-chat";
-const ADMIN = { email: process.env.CHAT_ADMIN_EMAIL, password: process.env.CHAT_ADMIN_PASSWORD };
-const GUARD_MS = 30_000;
 const keys = new URL("../keys/", import.meta.url);
 const RSA = createPrivateKey(readFileSync(new URL("rsa.pem", keys)));
 const OTHER_RSA = createPrivateKey(readFileSync(new URL("other-rsa.pem", keys)));
@@ -45,40 +42,6 @@ function claims(role, extra = {}) {
   const sub = `${role}-${process.pid}-${++serial}`;
   const base = { sub, role, name: "Host User", email: `${sub}@host.test`, iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 3600 };
   return Object.fromEntries(Object.entries({ ...base, ...extra }).filter(([, value]) => value !== undefined));
-}
-
-async function rest(method, path, token, body) {
-  const headers = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${BASE}${path}`, { method, headers, body: body && JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
-
-function connect(token, transports) {
-  const socket = io(BASE, { auth: { token }, transports, reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("connect timed out")), GUARD_MS);
-    socket.on("connect", () => { clearTimeout(timer); resolve(socket); });
-    socket.on("connect_error", (error) => { clearTimeout(timer); socket.close(); reject(error); });
-  });
-}
-
-function ask(socket, event, payload) {
-  return socket.timeout(GUARD_MS).emitWithAck(event, payload);
-}
-
-function next(socket, event, ms = GUARD_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} arrived`)), ms);
-    socket.once(event, (payload) => { clearTimeout(timer); resolve(payload); });
-  });
-}
-
-async function ownerToken() {
-  const login = await rest("POST", "/api/auth/login", null, ADMIN);
-  assert.equal(login.status, 200, JSON.stringify(login.json));
-  return login.json.token;
 }
 
 async function signsIn(transports) {
@@ -162,7 +125,7 @@ async function demotion(transports) {
 async function expiry(transports) {
   const socket = await connect(jwt(claims("visitor", { exp: now() + 3 })), transports);
   const opened = Date.now();
-  await next(socket, "disconnect", 15_000);
+  await next(socket, "disconnect", () => true, 15_000);
   assert.ok(Date.now() - opened >= 1_500, "closed long before the token expired");
 }
 
@@ -180,17 +143,4 @@ for (const transports of [["websocket"], ["polling"]]) {
   tests.push([`a socket closes when its token expires over ${name}`, () => expiry(transports)]);
 }
 
-let passed = 0;
-let failed = 0;
-for (const [name, test] of tests) {
-  try {
-    await test();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`not ok - ${name}: ${error.stack ?? error}`);
-  }
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await run(tests);

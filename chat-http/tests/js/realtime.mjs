@@ -6,46 +6,7 @@
 //
 // Run with: CHAT_URL=http://127.0.0.1:8080 CHAT_ADMIN_EMAIL=… CHAT_ADMIN_PASSWORD=… node realtime.mjs
 import assert from "node:assert/strict";
-import { io } from "socket.io-client";
-
-const BASE = process.env.CHAT_URL ?? "http://127.0.0.1:8080";
-const ADMIN = { email: process.env.CHAT_ADMIN_EMAIL, password: process.env.CHAT_ADMIN_PASSWORD };
-const GUARD_MS = 30_000;
-
-async function rest(method, path, token, body) {
-  const headers = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${BASE}${path}`, { method, headers, body: body && JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
-
-function connect(token, transports, extraHeaders) {
-  const socket = io(BASE, { auth: { token }, transports, extraHeaders, reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("connect timed out")), GUARD_MS);
-    socket.on("connect", () => { clearTimeout(timer); resolve(socket); });
-    socket.on("connect_error", (error) => { clearTimeout(timer); socket.close(); reject(error); });
-  });
-}
-
-function ask(socket, event, payload) {
-  return socket.timeout(GUARD_MS).emitWithAck(event, payload);
-}
-
-/// Resolves with the first `event` whose payload satisfies `match`.
-function next(socket, event, match = () => true) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} arrived`)), GUARD_MS);
-    const listener = (payload) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      socket.off(event, listener);
-      resolve(payload);
-    };
-    socket.on(event, listener);
-  });
-}
+import { ADMIN, GUARD_MS, ask, connect, next, ownerToken, rest, run } from "./client.mjs";
 
 async function visitorWithConversation() {
   const session = await rest("POST", "/api/sessions/visitor", null, {});
@@ -55,16 +16,10 @@ async function visitorWithConversation() {
   return { token: session.json.token, customerId: session.json.customerId, conversationId: created.json.conversation.id };
 }
 
-async function agentToken() {
-  const login = await rest("POST", "/api/auth/login", null, ADMIN);
-  assert.equal(login.status, 200, JSON.stringify(login.json));
-  return login.json.token;
-}
-
 async function exchange(transports) {
   const { token, conversationId } = await visitorWithConversation();
   const visitor = await connect(token, transports);
-  const agent = await connect(await agentToken(), transports);
+  const agent = await connect(await ownerToken(), transports);
   try {
     const joined = await ask(visitor, "conversation:join", { conversationId, since: 0 });
     assert.deepEqual(joined.events.map((e) => e.seq), [1, 2]);
@@ -136,7 +91,7 @@ function disconnected(socket) {
 }
 
 async function revocation(transports) {
-  const token = await agentToken();
+  const token = await ownerToken();
   const socket = await connect(token, transports);
   const closed = disconnected(socket);
   assert.equal((await rest("POST", "/api/auth/logout", token)).status, 204);
@@ -192,7 +147,7 @@ async function ownerId(owner) {
 
 /// Live authorization: a reassigned restricted agent leaves the room and hears nothing more.
 async function reassignment(transports) {
-  const owner = await agentToken();
+  const owner = await ownerToken();
   const narrow = await newAgent(owner, "assigned");
   const { token, conversationId } = await visitorWithConversation();
   const assign = (assigneeId) => rest("POST", `/api/conversations/${conversationId}/assign`, owner, { assigneeId });
@@ -217,7 +172,7 @@ async function reassignment(transports) {
 
 /// A password change closes the agent's open sockets.
 async function passwordChange(transports) {
-  const owner = await agentToken();
+  const owner = await ownerToken();
   const agent = await newAgent(owner, "all");
   const socket = await connect(agent.token, transports);
   const closed = disconnected(socket);
@@ -231,7 +186,7 @@ async function blocking(transports) {
   const { token, customerId } = await visitorWithConversation();
   const socket = await connect(token, transports);
   const closed = disconnected(socket);
-  const owner = await agentToken();
+  const owner = await ownerToken();
   const blocked = await rest("POST", `/api/visitors/${customerId}/block`, owner);
   assert.equal(blocked.status, 200, JSON.stringify(blocked.json));
   await closed;
@@ -304,17 +259,4 @@ for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]])
   tests.push([`requests during a long catch-up are acknowledged over ${name}`, () => acksDuringCatchUp(transports)]);
 }
 
-let passed = 0;
-let failed = 0;
-for (const [name, test] of tests) {
-  try {
-    await test();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`not ok - ${name}: ${error.stack ?? error}`);
-  }
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await run(tests);
